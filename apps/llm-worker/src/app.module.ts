@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { JetStreamModule } from '@lrs/jetstream';
+import { ReadModelModule } from '@lrs/read-model';
+import { WORKER_SETTINGS, readWorkerSettings } from './config/env';
+import { StepRequestedHandler } from './handlers/step-requested/step-requested.handler';
+import { ReadModelWaiter } from './read-model-waiter';
+
+const settings = readWorkerSettings();
+
+@Module({
+  imports: [
+    JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
+    ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
+  ],
+  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ReadModelWaiter, StepRequestedHandler],
+})
+export class AppModule {}

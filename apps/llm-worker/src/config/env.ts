@@ -1,0 +1,18 @@
+import { Env, readCommonSettings } from '@lrs/config';
+
+export function readWorkerSettings(env = new Env()) {
+  return {
+    ...readCommonSettings('llm-worker', env),
+    openaiBaseUrl: env.string('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
+    openaiApiKey: env.string('OPENAI_API_KEY', 'not-set'),
+    concurrency: env.int('LLM_WORKER_CONCURRENCY', 64, { min: 1, max: 4096 }),
+    modelTimeoutMs: env.int('MODEL_TIMEOUT_MS', 120_000, { min: 100 }),
+    modelMaxAttempts: env.int('MODEL_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),
+    modelRetryBaseMs: env.int('MODEL_RETRY_BASE_MS', 250, { min: 0 }),
+    /** How long a step waits for the read model to show the run's earlier events before yielding. */
+    projectionWaitMs: env.int('PROJECTION_WAIT_MS', 5_000, { min: 0 }),
+    dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),
+  };
+}
+export type WorkerSettings = ReturnType<typeof readWorkerSettings>;
+export const WORKER_SETTINGS = Symbol('WORKER_SETTINGS');

@@ -1,0 +1,164 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CONSUMERS, newId, type AnyRunEvent, type AssistantMessage, type RunEvent, type RunEventDraft } from '@lrs/contracts';
+import { compileSystemPrompt } from '@lrs/domain-run';
+import {
+  CONSUMER_POLICIES,
+  ConcurrencyConflict,
+  JetStreamLifecycle,
+  RetryLater,
+  RunEventStore,
+  type HandlerContext,
+} from '@lrs/jetstream';
+import { ModelCallError, ModelClient, epochMs, modelNameFromHandle, toChatMessages, type ModelReply } from '@lrs/llm-client';
+import { AgentStore, RunQueries, isoUtc } from '@lrs/read-model';
+import { WORKER_SETTINGS, type WorkerSettings } from '../../config/env';
+import { ReadModelWaiter } from '../../read-model-waiter';
+
+/**
+ * Executes one step of a run: builds the prompt from the read model, calls the model (retrying
+ * transient failures a bounded number of times), and appends StepCompleted or StepFailed right
+ * behind the StepRequested it answers. If the run moved on meanwhile (cancelled, or another
+ * replica already answered a redelivery), the append loses and the result is dropped.
+ */
+@Injectable()
+export class StepRequestedHandler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(StepRequestedHandler.name);
+  private readonly model: ModelClient;
+
+  constructor(
+    private readonly jetStream: JetStreamLifecycle,
+    private readonly events: RunEventStore,
+    private readonly agents: AgentStore,
+    private readonly runs: RunQueries,
+    private readonly waiter: ReadModelWaiter,
+    @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
+  ) {
+    this.model = new ModelClient({ baseURL: settings.openaiBaseUrl, apiKey: settings.openaiApiKey, timeoutMs: settings.modelTimeoutMs });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jetStream.startConsumer({
+      consumer: CONSUMERS.llmWorker,
+      eventTypes: ['StepRequested'],
+      concurrency: this.settings.concurrency,
+      maxDeliver: CONSUMER_POLICIES.llmWorker.maxDeliver,
+      workingEveryMs: 10_000,
+      handler: (event, context) => this.handle(event, context),
+    });
+  }
+
+  async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
+    if (event.type !== 'StepRequested') return;
+    try {
+      await this.runStep(event, context);
+    } catch (error) {
+      if (error instanceof RetryLater || !context.isLastAttempt) throw error;
+      // Out of redeliveries: fail the step rather than leave the run without a terminal state.
+      const message = error instanceof Error ? error.message : String(error);
+      await this.appendBehind(event, context, this.failure(event, 'error', 'internal_error', message, context.deliveryCount));
+    }
+  }
+
+  private async runStep(event: RunEvent<'StepRequested'>, context: HandlerContext): Promise<void> {
+    await this.waiter.untilRunReady(event.runId, event.agentId, event.seq - 1, this.settings.projectionWaitMs);
+    const [agent, run] = await Promise.all([
+      this.agents.get(event.organizationId, event.agentId),
+      this.runs.row(event.organizationId, event.runId),
+    ]);
+    if (!agent || !run) {
+      const missing = agent ? `run ${event.runId}` : `agent ${event.agentId}`;
+      await this.appendBehind(event, context, this.failure(event, 'error', 'internal_error', `${missing} no longer exists`, 1));
+      return;
+    }
+    const handle = run.override_model ?? agent.model ?? 'openai/gpt-4o-mini';
+    const history = await this.agents.conversationHistory(agent.id, run.id);
+    const systemPrompt = compileSystemPrompt(
+      agent.system,
+      agent.blocks.map((b) => ({ label: b.label, value: b.value, limit: b.charLimit, description: b.description, readOnly: b.readOnly })),
+      { agentId: agent.id, previousMessageCount: history.length },
+    );
+    const outcome = await this.callModelWithRetries(modelNameFromHandle(handle), toChatMessages(systemPrompt, history), context);
+    if (outcome instanceof ModelCallError) {
+      await this.appendBehind(event, context, this.failure(event, 'llm_api_error', outcome.errorType, outcome.message, this.settings.modelMaxAttempts));
+      return;
+    }
+    await this.appendBehind(event, context, this.completion(event, handle, outcome));
+  }
+
+  private async callModelWithRetries(model: string, messages: ReturnType<typeof toChatMessages>, context: HandlerContext): Promise<ModelReply | ModelCallError> {
+    let lastError: ModelCallError | null = null;
+    for (let attempt = 1; attempt <= this.settings.modelMaxAttempts; attempt++) {
+      try {
+        return await this.model.complete({ model, messages, onDelta: () => undefined });
+      } catch (error) {
+        lastError = error as ModelCallError;
+        if (!lastError.retryable || attempt === this.settings.modelMaxAttempts) break;
+        this.logger.warn(`model call failed (attempt ${attempt}): ${lastError.message}`);
+        context.working();
+        await sleep(this.settings.modelRetryBaseMs * 2 ** (attempt - 1));
+      }
+    }
+    return lastError as ModelCallError;
+  }
+
+  private completion(event: RunEvent<'StepRequested'>, handle: string, reply: ModelReply): RunEventDraft {
+    const { stepId, stepIndex, maxSteps } = event.data;
+    const now = new Date();
+    const assistant: AssistantMessage = {
+      id: newId('message'),
+      date: secondPrecision(now),
+      name: null,
+      message_type: 'assistant_message',
+      otid: randomUUID(),
+      sender_id: null,
+      step_id: stepId,
+      is_err: null,
+      seq_id: null,
+      run_id: event.runId,
+      content: reply.text,
+    };
+    return {
+      type: 'StepCompleted',
+      data: {
+        stepId,
+        stepIndex,
+        maxSteps,
+        model: modelNameFromHandle(handle),
+        modelHandle: handle,
+        messages: reply.text.length > 0 ? [assistant] : [],
+        usage: reply.usage,
+        // Tool execution joins the loop with the tools issue; until then a reply always ends the turn.
+        continueLoop: false,
+        stopReason: reply.finishReason === 'length' ? 'max_tokens_exceeded' : reply.text.length === 0 ? 'invalid_llm_response' : null,
+        firstTokenAtMs: reply.firstTokenAtMs,
+        llmRequestStartedAtMs: reply.requestStartedAtMs,
+        completedAt: now.toISOString(),
+      },
+    };
+  }
+
+  private failure(event: RunEvent<'StepRequested'>, stopReason: 'llm_api_error' | 'error', errorType: string, message: string, attempts: number): RunEventDraft {
+    return {
+      type: 'StepFailed',
+      data: { stepId: event.data.stepId, stepIndex: event.data.stepIndex, stopReason, errorType, message, attempts, failedAt: new Date(epochMs()).toISOString() },
+    };
+  }
+
+  private async appendBehind(event: RunEvent<'StepRequested'>, context: HandlerContext, draft: RunEventDraft): Promise<void> {
+    try {
+      await this.events.appendAfter({ event, streamSeq: context.streamSeq }, [draft]);
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflict)) throw error;
+      this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run moved on, result dropped`);
+    }
+  }
+}
+
+function secondPrecision(date: Date): string {
+  return (isoUtc(new Date(Math.floor(date.getTime() / 1000) * 1000)) as string).replace('.000+', '+');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,97 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { CONSUMERS, newId, type AnyRunEvent, type RunEventDraft } from '@lrs/contracts';
+import { enqueue, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext } from '@lrs/domain-run';
+import {
+  CONSUMER_POLICIES,
+  ConcurrencyConflict,
+  JetStreamLifecycle,
+  LaneStore,
+  RunEventStore,
+  type HandlerContext,
+  type StoredRunEvent,
+} from '@lrs/jetstream';
+import { ORCHESTRATOR_SETTINGS, type OrchestratorSettings } from '../../config/env';
+
+const MAX_PUMP_ROUNDS = 64;
+
+/**
+ * Moves runs forward. RunCreated joins the run's lane; when the lane is free the oldest waiting
+ * run starts. Every other event is answered from the run's latest state by the pure decider and
+ * appended conditionally on that event still being the latest, so redeliveries and racing
+ * replicas cannot double-step a run.
+ */
+@Injectable()
+export class RunEventsHandler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(RunEventsHandler.name);
+
+  constructor(
+    private readonly jetStream: JetStreamLifecycle,
+    private readonly events: RunEventStore,
+    private readonly lanes: LaneStore,
+    @Inject(ORCHESTRATOR_SETTINGS) private readonly settings: OrchestratorSettings,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jetStream.startConsumer({
+      consumer: CONSUMERS.orchestrator,
+      eventTypes: ['RunCreated', 'RunStarted', 'StepCompleted', 'StepFailed', 'RunFinished'],
+      concurrency: this.settings.concurrency,
+      maxDeliver: CONSUMER_POLICIES.orchestrator.maxDeliver,
+      handler: (event, context) => this.handle(event, context),
+    });
+  }
+
+  async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
+    const stored: StoredRunEvent = { event, streamSeq: context.streamSeq };
+    switch (event.type) {
+      case 'RunCreated':
+        await this.lanes.update(event.laneId, (lane) => enqueue(lane, { runId: event.runId, createdSeq: context.streamSeq }));
+        await this.pump(event.laneId);
+        return;
+      case 'RunFinished':
+        await this.pump(event.laneId);
+        return;
+      default: {
+        const appended = await this.appendUnlessStale(stored, nextAfter(event, this.decisionContext()));
+        if (appended.some((next) => next.event.type === 'RunFinished')) await this.pump(event.laneId);
+      }
+    }
+  }
+
+  /**
+   * Brings a lane to rest: releases an active run that has finished, grants the lane to the
+   * oldest waiting run and starts it. Safe to call any number of times from any replica.
+   */
+  private async pump(laneId: string): Promise<void> {
+    for (let round = 0; round < MAX_PUMP_ROUNDS; round++) {
+      const lane = await this.lanes.read(laneId);
+      if (lane.active) {
+        const activeRunId = lane.active.runId;
+        const latest = await this.events.latest(activeRunId);
+        if (!latest || isTerminalEvent(latest.event)) {
+          await this.lanes.update(laneId, (current) => release(current, activeRunId));
+          continue;
+        }
+        if (latest.event.type === 'RunCreated') await this.appendUnlessStale(latest, startRun(latest.event, this.decisionContext()));
+        return;
+      }
+      if (lane.waiting.length === 0) return;
+      await this.lanes.update(laneId, promote);
+    }
+    this.logger.warn(`lane ${laneId} did not settle after ${MAX_PUMP_ROUNDS} rounds; the next event on it resumes the work`);
+  }
+
+  private async appendUnlessStale(after: StoredRunEvent, drafts: RunEventDraft[]): Promise<StoredRunEvent[]> {
+    if (drafts.length === 0) return [];
+    try {
+      return await this.events.appendAfter(after, drafts);
+    } catch (error) {
+      if (error instanceof ConcurrencyConflict) return [];
+      throw error;
+    }
+  }
+
+  private decisionContext(): DecisionContext {
+    return { now: new Date().toISOString(), newStepId: () => newId('step') };
+  }
+}

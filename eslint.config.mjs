@@ -1,0 +1,57 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+const layerConstraints = [
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:data-access', 'type:util', 'type:fake'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:data-access', 'type:util', 'type:fake', 'type:testing'] },
+  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'], bannedExternalImports: ['@nestjs/*', '@nats-io/*', 'typeorm', 'pg', 'openai'] },
+  { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain'] },
+  { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain'] },
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: ['*'] },
+  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+  { sourceTag: 'type:fake', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['*'] },
+  { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['*'] },
+];
+
+const scopeConstraints = [
+  'gateway', 'orchestrator', 'llm-worker', 'callback-dispatcher', 'projector', 'fake-model',
+].map((scope) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'] }));
+
+// Each IO client belongs to one place: the model SDK to the worker's LLM client, NATS to the
+// JetStream lib, the ORM to the read model (and app modules that wire it).
+const bannedByScope = [
+  { sourceTag: 'scope:gateway', bannedExternalImports: ['openai', '@nats-io/*'] },
+  { sourceTag: 'scope:orchestrator', bannedExternalImports: ['openai', '@nats-io/*'] },
+  { sourceTag: 'scope:projector', bannedExternalImports: ['openai', '@nats-io/*'] },
+  { sourceTag: 'scope:callback-dispatcher', bannedExternalImports: ['openai'] },
+];
+
+export default [
+  { ignores: ['**/node_modules/**', '**/dist/**', '.data/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
+  ...tseslint.configs.recommended,
+  { plugins: { '@nx': nx } },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [...layerConstraints, ...scopeConstraints, ...bannedByScope],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    // Test helpers may reach into the testing lib; production code may not.
+    files: ['**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'libs/testing/**', 'apps/e2e/**', 'tools/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@lrs/testing'], message: 'The testing lib is for tests only.' }] }],
+    },
+  },
+];

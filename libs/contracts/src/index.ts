@@ -1,0 +1,4 @@
+export * from './ids';
+export * from './letta-wire';
+export * from './run-events';
+export * from './messaging';

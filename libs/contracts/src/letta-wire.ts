@@ -1,0 +1,155 @@
+/**
+ * Letta's wire shapes (letta-api.md sections 4, 8, 9). These are what clients see; the
+ * event payloads reuse them so a message is rendered once, by whoever produced it.
+ */
+export const RUN_STATUSES = ['created', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const STOP_REASONS = [
+  'end_turn',
+  'max_steps',
+  'tool_rule',
+  'requires_approval',
+  'error',
+  'invalid_tool_call',
+  'no_tool_call',
+  'invalid_llm_response',
+  'llm_api_error',
+  'max_tokens_exceeded',
+  'context_window_overflow_in_system_prompt',
+  'insufficient_credits',
+  'cancelled',
+] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+
+export const MESSAGE_TYPES = [
+  'system_message',
+  'user_message',
+  'assistant_message',
+  'reasoning_message',
+  'hidden_reasoning_message',
+  'tool_call_message',
+  'tool_return_message',
+  'approval_request_message',
+  'approval_response_message',
+  'summary_message',
+  'event_message',
+] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export interface TextContentPart {
+  type: 'text';
+  text: string;
+  signature?: string | null;
+}
+
+export interface ImageContentPart {
+  type: 'image';
+  source:
+    | { type: 'url'; url: string }
+    | { type: 'base64'; media_type: string; data: string; detail?: string | null }
+    | { type: 'letta'; file_id: string; media_type?: string | null; data?: string | null; detail?: string | null };
+}
+
+export type ContentPart = TextContentPart | ImageContentPart;
+export type MessageContent = string | ContentPart[];
+
+interface LettaMessageBase {
+  id: string;
+  date: string;
+  name: string | null;
+  otid: string | null;
+  sender_id: string | null;
+  step_id: string | null;
+  is_err: boolean | null;
+  seq_id: number | null;
+  run_id: string | null;
+}
+
+export interface SystemMessage extends LettaMessageBase {
+  message_type: 'system_message';
+  content: string;
+}
+export interface UserMessage extends LettaMessageBase {
+  message_type: 'user_message';
+  content: MessageContent;
+}
+export interface AssistantMessage extends LettaMessageBase {
+  message_type: 'assistant_message';
+  content: string | TextContentPart[];
+}
+export interface ReasoningMessage extends LettaMessageBase {
+  message_type: 'reasoning_message';
+  source: 'reasoner_model' | 'non_reasoner_model';
+  reasoning: string;
+  signature: string | null;
+}
+
+export type LettaMessage = SystemMessage | UserMessage | AssistantMessage | ReasoningMessage;
+
+export interface LettaUsageStatistics {
+  message_type: 'usage_statistics';
+  completion_tokens: number;
+  prompt_tokens: number;
+  total_tokens: number;
+  step_count: number;
+  run_ids: string[] | null;
+  cached_input_tokens: number | null;
+  cache_write_tokens: number | null;
+  reasoning_tokens: number | null;
+  context_tokens: number | null;
+}
+
+export interface LettaStopReason {
+  message_type: 'stop_reason';
+  stop_reason: StopReason;
+}
+
+export interface RunRequestConfig {
+  use_assistant_message: boolean;
+  assistant_message_tool_name: string;
+  assistant_message_tool_kwarg: string;
+  include_return_message_types: MessageType[] | null;
+}
+
+export interface RunView {
+  id: string;
+  status: RunStatus;
+  created_at: string;
+  completed_at: string | null;
+  agent_id: string;
+  conversation_id: string | null;
+  base_template_id: string | null;
+  background: boolean;
+  metadata: Record<string, unknown>;
+  request_config: RunRequestConfig;
+  stop_reason: StopReason | null;
+  callback_url: string | null;
+  callback_sent_at: string | null;
+  callback_status_code: number | null;
+  callback_error: string | null;
+  ttft_ns: number | null;
+  total_duration_ns: number | null;
+}
+
+export interface ClientTool {
+  name: string;
+  description?: string | null;
+  parameters?: Record<string, unknown> | null;
+}
+
+/** `{run_id, status, completed_at, metadata: {..., result}}`: Letta's callback body (letta-api.md 6). */
+export interface RunCallbackPayload {
+  run_id: string;
+  status: RunStatus;
+  completed_at: string;
+  metadata: Record<string, unknown> & {
+    result: {
+      messages: LettaMessage[];
+      stop_reason: LettaStopReason;
+      usage: LettaUsageStatistics;
+      logprobs: null;
+      turns: null;
+    };
+  };
+}

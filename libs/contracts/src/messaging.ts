@@ -1,0 +1,28 @@
+/**
+ * JetStream names shared by every service. Layout A of jetstream-eventsourcing.md: one subject per
+ * run (`runs.<runId>`) so appends can use per-subject optimistic concurrency on nats-server 2.9;
+ * the event type travels in a header so consumers skip foreign events without parsing.
+ */
+export const RUN_EVENTS_STREAM = 'RUN_EVENTS';
+export const RUN_EVENTS_SUBJECTS = 'runs.>';
+export const DLQ_STREAM = 'DLQ';
+export const RUN_LANES_BUCKET = 'run-lanes';
+
+export const EVENT_TYPE_HEADER = 'Run-Event-Type';
+export const TRACEPARENT_HEADER = 'traceparent';
+
+export function runSubject(runId: string): string {
+  return `runs.${runId}`;
+}
+
+export function dlqSubject(consumer: string): string {
+  return `dlq.${consumer}`;
+}
+
+export const CONSUMERS = {
+  orchestrator: 'orchestrator-run-events',
+  projector: 'projector-read-model',
+  llmWorker: 'llm-worker-steps',
+  callbackDispatcher: 'callback-dispatcher-run-finished',
+} as const;
+export type ConsumerName = (typeof CONSUMERS)[keyof typeof CONSUMERS];

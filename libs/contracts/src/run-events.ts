@@ -1,0 +1,155 @@
+import type { ClientTool, LettaMessage, MessageType, RunStatus, StopReason, UserMessage } from './letta-wire';
+
+/** Schema version of every event payload below; bump together with an upcaster when a payload changes shape. */
+export const RUN_EVENT_SCHEMA_VERSION = 1;
+
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface RunCreatedData {
+  conversationId: string | null;
+  background: boolean;
+  createdAt: string;
+  maxSteps: number;
+  callbackUrl: string | null;
+  overrideModel: string | null;
+  clientTools: ClientTool[] | null;
+  includeReturnMessageTypes: MessageType[] | null;
+  metadata: Record<string, unknown>;
+  requestConfig: Record<string, unknown>;
+  /** The request's messages, already rendered as Letta messages with ids and otids. */
+  input: UserMessage[] | LettaMessage[];
+}
+
+export interface RunStartedData {
+  startedAt: string;
+  maxSteps: number;
+}
+
+export interface StepRequestedData {
+  stepId: string;
+  /** 1-based index of the model call within the run. */
+  stepIndex: number;
+  maxSteps: number;
+  requestedAt: string;
+}
+
+export interface StepCompletedData {
+  stepId: string;
+  stepIndex: number;
+  maxSteps: number;
+  model: string;
+  modelHandle: string;
+  messages: LettaMessage[];
+  usage: TokenUsage;
+  /** True when the model asked for tool calls, so the loop wants another step. */
+  continueLoop: boolean;
+  /** Set when the step itself ends the turn for a reason other than end_turn (e.g. max_tokens_exceeded). */
+  stopReason: StopReason | null;
+  /** Wall-clock epoch milliseconds (fractional) of the first streamed token, for ttft_ns. */
+  firstTokenAtMs: number | null;
+  llmRequestStartedAtMs: number;
+  completedAt: string;
+}
+
+export interface StepFailedData {
+  stepId: string;
+  stepIndex: number;
+  /** llm_api_error when the model kept failing, error when the step itself could not run. */
+  stopReason: StopReason;
+  errorType: string;
+  message: string;
+  attempts: number;
+  failedAt: string;
+}
+
+export interface RunFinishedData {
+  status: Exclude<RunStatus, 'created' | 'running'>;
+  stopReason: StopReason;
+  completedAt: string;
+  error: string | null;
+}
+
+export interface CallbackAttemptedData {
+  attempt: number;
+  sentAt: string;
+  statusCode: number | null;
+  error: string | null;
+  /** True when no further attempt will be made (delivered, not retryable, or attempts exhausted). */
+  final: boolean;
+}
+
+export interface RunEventDataMap {
+  RunCreated: RunCreatedData;
+  RunStarted: RunStartedData;
+  StepRequested: StepRequestedData;
+  StepCompleted: StepCompletedData;
+  StepFailed: StepFailedData;
+  RunFinished: RunFinishedData;
+  CallbackAttempted: CallbackAttemptedData;
+}
+
+export type RunEventType = keyof RunEventDataMap;
+export const RUN_EVENT_TYPES = [
+  'RunCreated',
+  'RunStarted',
+  'StepRequested',
+  'StepCompleted',
+  'StepFailed',
+  'RunFinished',
+  'CallbackAttempted',
+] as const satisfies readonly RunEventType[];
+
+export interface RunEvent<T extends RunEventType = RunEventType> {
+  /** Unique and deterministic (`evt:<runId>:<seq>`); also the JetStream `Nats-Msg-Id`. */
+  id: string;
+  type: T;
+  version: number;
+  runId: string;
+  /** Per-run sequence number, 1, 2, 3, ... with no gaps. */
+  seq: number;
+  occurredAt: string;
+  organizationId: string;
+  agentId: string;
+  /** The queue the run waits in (its agent today, its conversation once those exist). */
+  laneId: string;
+  traceparent: string | null;
+  data: RunEventDataMap[T];
+}
+
+export type AnyRunEvent = { [K in RunEventType]: RunEvent<K> }[RunEventType];
+
+/** An event decided but not yet numbered: the publisher assigns `seq` and `id` when appending. */
+export type RunEventDraft = { [K in RunEventType]: { type: K; data: RunEventDataMap[K] } }[RunEventType];
+
+export function runEventId(runId: string, seq: number): string {
+  return `evt:${runId}:${seq}`;
+}
+
+export function buildRunEvent<T extends RunEventType>(
+  base: { runId: string; seq: number; organizationId: string; agentId: string; laneId: string; traceparent?: string | null },
+  type: T,
+  data: RunEventDataMap[T],
+  occurredAt: string = new Date().toISOString(),
+): RunEvent<T> {
+  return {
+    id: runEventId(base.runId, base.seq),
+    type,
+    version: RUN_EVENT_SCHEMA_VERSION,
+    runId: base.runId,
+    seq: base.seq,
+    occurredAt,
+    organizationId: base.organizationId,
+    agentId: base.agentId,
+    laneId: base.laneId,
+    traceparent: base.traceparent ?? null,
+    data,
+  };
+}
+
+export function isRunEventType(value: unknown): value is RunEventType {
+  return typeof value === 'string' && (RUN_EVENT_TYPES as readonly string[]).includes(value);
+}

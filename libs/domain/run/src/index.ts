@@ -1,0 +1,4 @@
+export * from './run-status';
+export * from './run-decider';
+export * from './lane';
+export * from './system-prompt';

@@ -1,0 +1,52 @@
+import type { AnyRunEvent, RunEventDraft, StopReason } from '@lrs/contracts';
+import { statusForStopReason } from './run-status';
+
+/**
+ * The run state machine. A run only ever moves forward from its latest event, so the decision
+ * is a function of that event alone: every event carries what the next decision needs
+ * (maxSteps, step index). The orchestrator appends the result with optimistic concurrency on
+ * the run's subject, which makes a stale or repeated decision lose instead of double-writing.
+ */
+export interface DecisionContext {
+  now: string;
+  newStepId: () => string;
+}
+
+export function isTerminalEvent(event: AnyRunEvent): boolean {
+  return event.type === 'RunFinished' || event.type === 'CallbackAttempted';
+}
+
+/** Events that start a run its lane has granted: RunStarted and the first step, appended as one chain. */
+export function startRun(created: AnyRunEvent, ctx: DecisionContext): RunEventDraft[] {
+  if (created.type !== 'RunCreated') return [];
+  const { maxSteps } = created.data;
+  return [{ type: 'RunStarted', data: { startedAt: ctx.now, maxSteps } }, stepRequest(1, maxSteps, ctx)];
+}
+
+export function finishRun(stopReason: StopReason, now: string, error: string | null = null): RunEventDraft {
+  return { type: 'RunFinished', data: { status: statusForStopReason(stopReason), stopReason, completedAt: now, error } };
+}
+
+/** What follows the run's latest event, if it is the orchestrator's turn to act. */
+export function nextAfter(latest: AnyRunEvent, ctx: DecisionContext): RunEventDraft[] {
+  switch (latest.type) {
+    case 'RunStarted':
+      // Only reached when a crash split the start chain between its two appends.
+      return [stepRequest(1, latest.data.maxSteps, ctx)];
+    case 'StepCompleted': {
+      const { stepIndex, maxSteps, continueLoop, stopReason } = latest.data;
+      if (!continueLoop) return [finishRun(stopReason ?? 'end_turn', ctx.now)];
+      if (stepIndex >= maxSteps) return [finishRun('max_steps', ctx.now)];
+      return [stepRequest(stepIndex + 1, maxSteps, ctx)];
+    }
+    case 'StepFailed':
+      return [finishRun(latest.data.stopReason, ctx.now, `${latest.data.errorType}: ${latest.data.message}`)];
+    default:
+      // RunCreated waits for its lane; StepRequested is the worker's turn; terminal events end the run.
+      return [];
+  }
+}
+
+function stepRequest(stepIndex: number, maxSteps: number, ctx: DecisionContext): RunEventDraft {
+  return { type: 'StepRequested', data: { stepId: ctx.newStepId(), stepIndex, maxSteps, requestedAt: ctx.now } };
+}

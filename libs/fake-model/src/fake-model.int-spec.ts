@@ -1,0 +1,313 @@
+import OpenAI, { APIUserAbortError, BadRequestError, InternalServerError, RateLimitError } from 'openai';
+import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import { startFakeModelServer, type FakeModelServer, type RecordedRequest } from './index';
+
+const MODEL = 'gpt-4o-mini';
+const weatherTool: ChatCompletionTool = {
+  type: 'function',
+  function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+};
+
+function clientFor(server: FakeModelServer): OpenAI {
+  return new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0 });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('fake model server over HTTP', () => {
+  let server: FakeModelServer;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    server = await startFakeModelServer({ port: 0 });
+    client = clientFor(server);
+  });
+  afterAll(() => server.close());
+  beforeEach(() => server.reset());
+
+  it('listens on a free port and exposes an OpenAI base URL', () => {
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/v1`);
+  });
+
+  it('streams an echo that assembles to the user text and ends with a usage chunk', async () => {
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'hello [fake:delay=1] streaming world' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks: ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+
+    const text = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
+    expect(text).toBe('Echo: hello  streaming world');
+    expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: '' });
+    expect(new Set(chunks.map((chunk) => chunk.id)).size).toBe(1);
+    expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk' && chunk.model === MODEL)).toBe(true);
+
+    const finishChunk = chunks[chunks.length - 2];
+    expect(finishChunk.choices[0].finish_reason).toBe('stop');
+    const usageChunk = chunks[chunks.length - 1];
+    expect(usageChunk.choices).toEqual([]);
+    expect(usageChunk.usage).toMatchObject({ completion_tokens: 4, total_tokens: expect.any(Number) });
+    expect(chunks.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
+  });
+
+  it('omits usage from stream chunks unless include_usage is set', async () => {
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'no usage please' }],
+      stream: true,
+    });
+    const chunks: ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.every((chunk) => !('usage' in chunk))).toBe(true);
+    expect(chunks[chunks.length - 1].choices[0].finish_reason).toBe('stop');
+  });
+
+  it('frames the raw SSE stream exactly like the real API', async () => {
+    const response = await fetch(`${server.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        messages: [{ role: 'user', content: '[fake:reply=a b]' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = (await response.text()).split('\n\n');
+    expect(events.pop()).toBe('');
+    expect(events.pop()).toBe('data: [DONE]');
+    expect(events).toHaveLength(5); // role, "a", " b", finish, usage
+    expect(events.every((event) => event.startsWith('data: {'))).toBe(true);
+  });
+
+  it('returns a complete chat.completion with usage when not streaming', async () => {
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: [{ type: 'text', text: 'Say [fake:reply=Hi there] please' }] },
+      ],
+    });
+    expect(completion).toMatchObject({
+      id: expect.stringMatching(/^chatcmpl-\d+$/),
+      object: 'chat.completion',
+      model: MODEL,
+      system_fingerprint: 'fp_fake',
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Hi there', refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+      ],
+    });
+    // (14 + 32 characters) / 4 rounded up
+    expect(completion.usage).toEqual({
+      prompt_tokens: 12,
+      completion_tokens: 2,
+      total_tokens: 14,
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    });
+    expect(Math.abs(completion.created - Date.now() / 1000)).toBeLessThan(5);
+  });
+
+  it('finishes with length when asked', async () => {
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: '[fake:reply=truncated answer][fake:length]' }],
+    });
+    expect(completion.choices[0].finish_reason).toBe('length');
+    expect(completion.choices[0].message.content).toBe('truncated answer');
+  });
+
+  it('runs a tool-call flow: a streamed tool call, then the final text once the result is appended', async () => {
+    const messages: ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Weather in Oslo? [fake:toolsteps=1][fake:args={"city":"Oslo"}]' },
+    ];
+    const toolStep = await client.chat.completions
+      .stream({ model: MODEL, messages, tools: [weatherTool], stream_options: { include_usage: true } })
+      .finalChatCompletion();
+
+    const choice = toolStep.choices[0];
+    expect(choice.finish_reason).toBe('tool_calls');
+    expect(choice.message.content).toBeNull();
+    expect(choice.message.tool_calls).toHaveLength(1);
+    const [toolCall] = choice.message.tool_calls ?? [];
+    if (toolCall?.type !== 'function') throw new Error('expected a function tool call');
+    expect(toolCall.id).toMatch(/^call_[0-9a-f]+$/);
+    expect(toolCall.function).toEqual({ name: 'get_weather', arguments: '{"city":"Oslo"}' });
+    expect(toolStep.usage?.completion_tokens).toBe(5);
+
+    messages.push(choice.message, { role: 'tool', tool_call_id: toolCall.id, content: '12°C and sunny' });
+    const final = await client.chat.completions.create({ model: MODEL, messages, tools: [weatherTool] });
+    expect(final.choices[0].finish_reason).toBe('stop');
+    expect(final.choices[0].message.content).toBe('Done after 1 tool steps: 12°C and sunny');
+    expect(final.choices[0].message.tool_calls).toBeUndefined();
+  });
+
+  it('puts parallel tool calls with distinct ids into one answer', async () => {
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: '[fake:toolsteps=1][fake:tool=lookup][fake:parallel=3]' }],
+      stream: true,
+    });
+    const idsByIndex = new Map<number, string>();
+    const argumentsByIndex = new Map<number, string>();
+    for await (const chunk of completion) {
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
+        if (call.id) idsByIndex.set(call.index, call.id);
+        argumentsByIndex.set(call.index, (argumentsByIndex.get(call.index) ?? '') + (call.function?.arguments ?? ''));
+      }
+    }
+    expect(idsByIndex.size).toBe(3);
+    expect(new Set(idsByIndex.values()).size).toBe(3);
+    expect([...argumentsByIndex.values()]).toEqual(['{}', '{}', '{}']);
+  });
+
+  it('fails an identical request twice with 500 and then succeeds', async () => {
+    const request = { model: MODEL, messages: [{ role: 'user' as const, content: 'flaky [fake:fail=2]' }] };
+    for (const attempt of [1, 2]) {
+      const failure = await client.chat.completions.create(request).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(InternalServerError);
+      expect((failure as InternalServerError).status).toBe(500);
+      expect((failure as InternalServerError).message).toContain(`fake failure (attempt ${attempt} of 2)`);
+    }
+    const success = await client.chat.completions.create(request);
+    expect(success.choices[0].message.content).toBe('Echo: flaky');
+  });
+
+  it('surfaces status=429 as a RateLimitError on every attempt', async () => {
+    const request = { model: MODEL, messages: [{ role: 'user' as const, content: 'slow down [fake:status=429]' }] };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const failure = await client.chat.completions.create(request).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(RateLimitError);
+      expect((failure as RateLimitError).error).toMatchObject({ type: 'rate_limit_error' });
+    }
+  });
+
+  it('stops a delayed request the client aborts and keeps serving', async () => {
+    const before = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'a' }] });
+    const abortController = new AbortController();
+    const aborted = client.chat.completions
+      .create(
+        { model: MODEL, messages: [{ role: 'user', content: 'wait [fake:delay=300]' }] },
+        { signal: abortController.signal },
+      )
+      .catch((error: unknown) => error);
+    await sleep(50);
+    abortController.abort();
+    expect(await aborted).toBeInstanceOf(APIUserAbortError);
+
+    // Past the delay: had the aborted request been answered it would have taken a completion id.
+    await sleep(400);
+    const after = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'b' }] });
+    expect(after.choices[0].message.content).toBe('Echo: b');
+    expect(Number(after.id.split('-')[1])).toBe(Number(before.id.split('-')[1]) + 1);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('records chat request bodies, serves them over HTTP and clears them on DELETE', async () => {
+    const seen: RecordedRequest[] = [];
+    server.onRequest = (recorded) => seen.push(recorded);
+    try {
+      await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'remember me' }] });
+    } finally {
+      server.onRequest = undefined;
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0].path).toBe('/v1/chat/completions');
+    expect(seen[0].headers.authorization).toBe('Bearer test');
+    expect(seen[0].receivedAtMs).toBeGreaterThan(Date.now() - 5_000);
+
+    const recordedUrl = `http://127.0.0.1:${server.port}/__fake/requests`;
+    const recorded = (await (await fetch(recordedUrl)).json()) as RecordedRequest[];
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0].body).toEqual({ model: MODEL, messages: [{ role: 'user', content: 'remember me' }] });
+
+    expect((await fetch(recordedUrl, { method: 'DELETE' })).status).toBe(200);
+    expect(server.requests).toHaveLength(0);
+    expect(await (await fetch(recordedUrl)).json()).toEqual([]);
+  });
+
+  it('lists the model and answers health checks', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((model) => model.id)).toEqual([MODEL]);
+    const health = await fetch(`http://127.0.0.1:${server.port}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers unknown routes with 404 and malformed JSON with 400, in the OpenAI error shape', async () => {
+    const notFound = await fetch(`${server.url}/nope`);
+    expect(notFound.status).toBe(404);
+    expect(await notFound.json()).toEqual({
+      error: { message: expect.stringContaining('/v1/nope'), type: 'invalid_request_error', param: null, code: null },
+    });
+
+    const malformed = await fetch(`${server.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"model":',
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { type: 'invalid_request_error', param: null, code: null } });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('rejects a request without messages as a BadRequestError', async () => {
+    const failure = await client.chat.completions
+      .create({ model: MODEL, messages: [] })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BadRequestError);
+    expect((failure as BadRequestError).param).toBe('messages');
+  });
+});
+
+describe('fake model server timing', () => {
+  it('records a request before waiting out the latency', async () => {
+    const server = await startFakeModelServer({ latencyMs: 150 });
+    try {
+      let recordedAtMs = 0;
+      server.onRequest = () => (recordedAtMs = Date.now());
+      const startedAtMs = Date.now();
+      await clientFor(server).chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
+      const finishedAtMs = Date.now();
+      expect(finishedAtMs - startedAtMs).toBeGreaterThanOrEqual(145);
+      expect(finishedAtMs - recordedAtMs).toBeGreaterThanOrEqual(145);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('paces streamed chunks by tokenDelayMs and survives a client that stops reading', async () => {
+    const server = await startFakeModelServer({ tokenDelayMs: 40 });
+    const client = clientFor(server);
+    try {
+      const stream = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: '[fake:reply=one two three four five six seven eight]' }],
+        stream: true,
+      });
+      const arrivalsMs: number[] = [];
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta.content) arrivalsMs.push(Date.now());
+        if (arrivalsMs.length === 3) break; // breaking aborts the HTTP request mid-stream
+      }
+      expect(arrivalsMs[2] - arrivalsMs[0]).toBeGreaterThanOrEqual(70);
+
+      const next = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'still up' }] });
+      expect(next.choices[0].message.content).toBe('Echo: still up');
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,4 @@
+export { startFakeModelServer } from './fake-model-server';
+export type { FakeModelOptions, FakeModelServer, RecordedRequest } from './fake-model-server';
+export { parseDirectives } from './directives';
+export type { FakeDirectives, ParsedUserText } from './directives';

@@ -1,0 +1,3 @@
+export * from './model-handle';
+export * from './chat-messages';
+export * from './model-client';

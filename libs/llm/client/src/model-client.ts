@@ -1,0 +1,126 @@
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { TokenUsage } from '@lrs/contracts';
+
+export interface ModelClientOptions {
+  baseURL: string;
+  apiKey: string;
+  /** Bound on one model request, from sending it to the last streamed token. */
+  timeoutMs: number;
+}
+
+export interface ModelToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export interface ModelReply {
+  text: string;
+  toolCalls: ModelToolCall[];
+  finishReason: string | null;
+  usage: TokenUsage;
+  firstTokenAtMs: number | null;
+  requestStartedAtMs: number;
+}
+
+export interface ModelCall {
+  model: string;
+  messages: ChatCompletionMessageParam[];
+  tools?: ChatCompletionTool[];
+  signal?: AbortSignal;
+  /** Called for every streamed chunk: keeps long calls alive and feeds token streaming. */
+  onDelta?: (delta: { text?: string }) => void;
+}
+
+/** A model failure with what the agent loop needs to decide: try again, or give up. */
+export class ModelCallError extends Error {
+  constructor(
+    message: string,
+    readonly errorType: string,
+    readonly retryable: boolean,
+    readonly status: number | null,
+  ) {
+    super(message);
+  }
+}
+
+export const epochMs = (): number => performance.timeOrigin + performance.now();
+
+/** Chat Completions over the `openai` SDK, always streaming so time-to-first-token is measured. */
+export class ModelClient {
+  private readonly openai: OpenAI;
+
+  constructor(options: ModelClientOptions) {
+    this.openai = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs });
+  }
+
+  async complete(call: ModelCall): Promise<ModelReply> {
+    const requestStartedAtMs = epochMs();
+    let firstTokenAtMs: number | null = null;
+    let text = '';
+    let finishReason: string | null = null;
+    let usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    const toolCalls = new Map<number, ModelToolCall>();
+    try {
+      const stream = await this.openai.chat.completions.create(
+        {
+          model: call.model,
+          messages: call.messages,
+          tools: call.tools?.length ? call.tools : undefined,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal: call.signal },
+      );
+      for await (const chunk of stream) {
+        if (chunk.usage) {
+          usage = {
+            prompt_tokens: chunk.usage.prompt_tokens,
+            completion_tokens: chunk.usage.completion_tokens,
+            total_tokens: chunk.usage.total_tokens,
+          };
+        }
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        const delta = choice.delta;
+        if (firstTokenAtMs === null && (delta.content || delta.tool_calls?.length)) firstTokenAtMs = epochMs();
+        if (delta.content) {
+          text += delta.content;
+          call.onDelta?.({ text: delta.content });
+        }
+        for (const toolDelta of delta.tool_calls ?? []) {
+          const current = toolCalls.get(toolDelta.index) ?? { id: '', name: '', arguments: '' };
+          if (toolDelta.id) current.id = toolDelta.id;
+          if (toolDelta.function?.name) current.name += toolDelta.function.name;
+          if (toolDelta.function?.arguments) current.arguments += toolDelta.function.arguments;
+          toolCalls.set(toolDelta.index, current);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+    } catch (error) {
+      throw classifyModelError(error);
+    }
+    return { text, toolCalls: [...toolCalls.values()], finishReason, usage, firstTokenAtMs, requestStartedAtMs };
+  }
+}
+
+/** Provider errors as Letta names them (llm_timeout, llm_rate_limit, ...), and whether a retry can help. */
+export function classifyModelError(error: unknown): ModelCallError {
+  if (error instanceof ModelCallError) return error;
+  if (error instanceof APIUserAbortError) return new ModelCallError('model request aborted', 'llm_aborted', false, null);
+  if (error instanceof APIConnectionTimeoutError) return new ModelCallError('model request timed out', 'llm_timeout', true, null);
+  if (error instanceof APIConnectionError) return new ModelCallError(`model endpoint unreachable: ${error.message}`, 'llm_error', true, null);
+  if (error instanceof APIError) {
+    const status = error.status ?? null;
+    const message = `model endpoint answered ${status ?? 'an error'}: ${error.message}`;
+    if (status === 429) return new ModelCallError(message, 'llm_rate_limit', true, status);
+    if (status === 401 || status === 403) return new ModelCallError(message, 'llm_authentication', false, status);
+    if (status === 402) return new ModelCallError(message, 'llm_insufficient_credits', false, status);
+    if (status === 408) return new ModelCallError(message, 'llm_timeout', true, status);
+    if (status !== null && status >= 500) return new ModelCallError(message, 'llm_error', true, status);
+    return new ModelCallError(message, 'llm_bad_request', false, status);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ModelCallError(`model stream failed: ${message}`, 'llm_error', true, null);
+}

@@ -1,0 +1,26 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+
+export interface JetStreamContext {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+export interface ConnectOptions {
+  servers: string;
+  /** Shown in `nats server report connections`; one per process. */
+  name: string;
+}
+
+export async function connectJetStream(options: ConnectOptions): Promise<JetStreamContext> {
+  const nc = await connect({
+    servers: options.servers.split(',').map((s) => s.trim()),
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  });
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  const js = jetstream(nc, { timeout: 10_000 });
+  return { nc, js, jsm };
+}

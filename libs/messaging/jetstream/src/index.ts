@@ -1,0 +1,6 @@
+export * from './connection';
+export * from './provisioning';
+export * from './run-event-store';
+export * from './lane-store';
+export * from './consumer-runner';
+export * from './jetstream.module';

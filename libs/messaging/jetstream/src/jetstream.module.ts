@@ -1,0 +1,72 @@
+import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Env } from '@lrs/config';
+import { connectJetStream, type JetStreamContext } from './connection';
+import { provisionJetStream } from './provisioning';
+import { RunEventStore } from './run-event-store';
+import { LaneStore } from './lane-store';
+import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
+
+export const JETSTREAM_CONTEXT = Symbol('JETSTREAM_CONTEXT');
+
+export interface JetStreamModuleOptions {
+  serviceName: string;
+  natsUrl: string;
+}
+
+/** Owns the process's NATS connection and every consumer started through it; drains on shutdown. */
+@Injectable()
+export class JetStreamLifecycle implements OnApplicationShutdown {
+  private readonly runners: ConsumerRunner[] = [];
+  private readonly logger = new Logger('JetStream');
+
+  constructor(@Inject(JETSTREAM_CONTEXT) private readonly context: JetStreamContext) {}
+
+  async startConsumer(options: Omit<ConsumerRunnerOptions, 'js' | 'logger'>): Promise<ConsumerRunner> {
+    const runner = new ConsumerRunner({ ...options, js: this.context.js, logger: new Logger(options.consumer) });
+    await runner.start();
+    this.runners.push(runner);
+    this.logger.log(`consuming ${options.consumer} (concurrency ${options.concurrency})`);
+    return runner;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled(this.runners.map((runner) => runner.stop()));
+    await this.context.nc.drain().catch(() => undefined);
+  }
+}
+
+@Global()
+@Module({})
+export class JetStreamModule {
+  static forRoot(options: JetStreamModuleOptions): DynamicModule {
+    return {
+      module: JetStreamModule,
+      providers: [
+        {
+          provide: JETSTREAM_CONTEXT,
+          useFactory: async () => {
+            const context = await connectJetStream({ servers: options.natsUrl, name: options.serviceName });
+            const env = new Env();
+            await provisionJetStream(context.jsm, context.js, {
+              replicas: env.int('JETSTREAM_REPLICAS', 1, { min: 1, max: 5 }),
+              runEventsMaxAgeMs: env.int('RUN_EVENTS_MAX_AGE_MS', 0, { min: 0 }),
+            });
+            return context;
+          },
+        },
+        {
+          provide: RunEventStore,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new RunEventStore(context.js, context.jsm),
+        },
+        {
+          provide: LaneStore,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => LaneStore.open(context.js),
+        },
+        JetStreamLifecycle,
+      ],
+      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, JetStreamLifecycle],
+    };
+  }
+}

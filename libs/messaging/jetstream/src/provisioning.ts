@@ -1,0 +1,108 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { CONSUMERS, DLQ_STREAM, RUN_EVENTS_STREAM, RUN_EVENTS_SUBJECTS, RUN_LANES_BUCKET } from '@lrs/contracts';
+
+const ms = (value: number) => value * 1_000_000;
+
+export interface ProvisionOptions {
+  /** Stream replicas: 1 for a single server, 3 in production clusters. */
+  replicas: number;
+  /** 0 keeps run events forever; the event log is the source of truth. */
+  runEventsMaxAgeMs: number;
+}
+
+export interface ConsumerPolicy {
+  name: string;
+  ackWaitMs: number;
+  /** -1 is unlimited: the projector must never skip an event. */
+  maxDeliver: number;
+  maxAckPending: number;
+}
+
+/** Per-consumer delivery policy (jetstream-eventsourcing.md section 12). */
+export const CONSUMER_POLICIES: Record<keyof typeof CONSUMERS, ConsumerPolicy> = {
+  orchestrator: { name: CONSUMERS.orchestrator, ackWaitMs: 30_000, maxDeliver: 20, maxAckPending: 2_000 },
+  projector: { name: CONSUMERS.projector, ackWaitMs: 30_000, maxDeliver: -1, maxAckPending: 4_000 },
+  llmWorker: { name: CONSUMERS.llmWorker, ackWaitMs: 60_000, maxDeliver: 8, maxAckPending: 2_000 },
+  callbackDispatcher: { name: CONSUMERS.callbackDispatcher, ackWaitMs: 30_000, maxDeliver: 30, maxAckPending: 4_000 },
+};
+
+/**
+ * Creates or updates the streams, KV bucket and durable consumers. Idempotent and safe to run
+ * from every replica at start-up at the same time: existing objects are updated in place and a
+ * concurrent creator winning the race is not an error.
+ */
+export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamClient, options: ProvisionOptions): Promise<void> {
+  await ensureStream(jsm, {
+    name: RUN_EVENTS_STREAM,
+    subjects: [RUN_EVENTS_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: options.replicas,
+    max_age: ms(options.runEventsMaxAgeMs),
+    duplicate_window: ms(120_000),
+    allow_direct: true,
+    deny_delete: true,
+  });
+  await ensureStream(jsm, {
+    name: DLQ_STREAM,
+    subjects: ['dlq.>'],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: options.replicas,
+    max_age: ms(14 * 24 * 3_600_000),
+  });
+  await new Kvm(js).create(RUN_LANES_BUCKET, { history: 1, replicas: options.replicas, storage: 'file' });
+  for (const policy of Object.values(CONSUMER_POLICIES)) {
+    await ensureConsumer(jsm, RUN_EVENTS_STREAM, policy);
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.add(config);
+  } catch (error) {
+    if (!isAlreadyInUse(error)) throw error;
+    const { name, ...rest } = config;
+    await jsm.streams.update(name, rest);
+  }
+}
+
+async function ensureConsumer(jsm: JetStreamManager, stream: string, policy: ConsumerPolicy): Promise<void> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: policy.name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ms(policy.ackWaitMs),
+    max_deliver: policy.maxDeliver,
+    max_ack_pending: policy.maxAckPending,
+    max_waiting: 512,
+  };
+  try {
+    await jsm.consumers.add(stream, config);
+  } catch (error) {
+    if (!isAlreadyInUse(error)) throw error;
+    await jsm.consumers.update(stream, policy.name, {
+      ack_wait: config.ack_wait,
+      max_deliver: config.max_deliver,
+      max_ack_pending: config.max_ack_pending,
+    });
+  }
+}
+
+function isAlreadyInUse(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /already in use|already exists/i.test(message);
+}

@@ -1,0 +1,266 @@
+import type { DataSource, Repository } from 'typeorm';
+import { newId, type LettaMessage } from '@lrs/contracts';
+import { TERMINAL_STATUSES } from '@lrs/domain-run';
+import { AgentEntity } from './entities/agent.entity';
+import { BlockEntity } from './entities/block.entity';
+import { UnknownCursor, type PageQuery } from './pagination';
+import { isoUtc } from './wire-format';
+
+export interface MemoryBlockInput {
+  label: string;
+  value: string;
+  limit?: number;
+  description?: string | null;
+  read_only?: boolean;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface NewAgent {
+  organizationId: string;
+  name: string;
+  system: string;
+  agentType: string;
+  model: string;
+  embedding: string | null;
+  llmConfig: Record<string, unknown>;
+  memoryBlocks: MemoryBlockInput[];
+  tags: string[];
+  description: string | null;
+  metadata: Record<string, unknown> | null;
+  toolRules: unknown[];
+  toolNames: string[];
+  extra: Record<string, unknown>;
+}
+
+export interface AgentChanges {
+  name?: string;
+  system?: string;
+  model?: string;
+  llmConfig?: Record<string, unknown>;
+  tags?: string[];
+  description?: string | null;
+  metadata?: Record<string, unknown> | null;
+  toolRules?: unknown[];
+}
+
+export interface AgentListFilter extends PageQuery {
+  name?: string;
+  tags?: string[];
+  matchAllTags?: boolean;
+}
+
+export const DEFAULT_BLOCK_CHAR_LIMIT = 100_000;
+
+/**
+ * Agents are configuration rather than run history: the gateway writes them here directly and
+ * synchronously (so create-then-get never misses), and run events refer to them by id.
+ */
+export class AgentStore {
+  private readonly agents: Repository<AgentEntity>;
+  private readonly blocks: Repository<BlockEntity>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.agents = dataSource.getRepository(AgentEntity);
+    this.blocks = dataSource.getRepository(BlockEntity);
+  }
+
+  async create(input: NewAgent): Promise<AgentEntity> {
+    const now = new Date();
+    const id = newId('agent');
+    return this.dataSource.transaction(async (manager) => {
+      const agent = manager.create(AgentEntity, {
+        id,
+        organizationId: input.organizationId,
+        name: input.name,
+        description: input.description,
+        system: input.system,
+        agentType: input.agentType,
+        model: input.model,
+        embedding: input.embedding,
+        llmConfig: input.llmConfig,
+        tags: input.tags,
+        metadata: input.metadata,
+        toolRules: input.toolRules,
+        toolNames: input.toolNames,
+        extra: input.extra,
+        lastRunCompletion: null,
+        lastRunDurationMs: null,
+        lastStopReason: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await manager.save(AgentEntity, agent);
+      agent.blocks = input.memoryBlocks.map((block, position) =>
+        manager.create(BlockEntity, {
+          id: newId('block'),
+          organizationId: input.organizationId,
+          agentId: id,
+          label: block.label,
+          value: block.value,
+          charLimit: block.limit ?? DEFAULT_BLOCK_CHAR_LIMIT,
+          description: block.description ?? null,
+          readOnly: block.read_only ?? false,
+          metadata: block.metadata ?? null,
+          position,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
+      if (agent.blocks.length) await manager.save(BlockEntity, agent.blocks);
+      return agent;
+    });
+  }
+
+  async get(organizationId: string, id: string): Promise<AgentEntity | null> {
+    return this.agents.findOne({ where: { id, organizationId }, relations: { blocks: true }, order: { blocks: { position: 'ASC' } } });
+  }
+
+  async exists(organizationId: string, id: string): Promise<boolean> {
+    return this.agents.exists({ where: { id, organizationId } });
+  }
+
+  async list(organizationId: string, filter: AgentListFilter): Promise<AgentEntity[]> {
+    const query = this.agents
+      .createQueryBuilder('agent')
+      .leftJoinAndSelect('agent.blocks', 'block')
+      .where('agent.organizationId = :organizationId', { organizationId });
+    if (filter.name) query.andWhere('agent.name = :name', { name: filter.name });
+    if (filter.tags?.length) {
+      query.andWhere(filter.matchAllTags ? 'agent.tags @> :tags' : 'agent.tags && :tags', { tags: filter.tags });
+    }
+    for (const [cursor, forward, name] of [[filter.after, true, 'after'], [filter.before, false, 'before']] as const) {
+      if (!cursor) continue;
+      const key = await this.agents.findOne({ where: { id: cursor, organizationId }, select: { id: true, createdAt: true } });
+      if (!key) throw new UnknownCursor(cursor);
+      const ascending = filter.order === 'asc' ? forward : !forward;
+      query.andWhere(`(agent.createdAt, agent.id) ${ascending ? '>' : '<'} (:${name}CreatedAt, :${name}Id)`, {
+        [`${name}CreatedAt`]: key.createdAt,
+        [`${name}Id`]: key.id,
+      });
+    }
+    const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
+    // Page on agent ids first so the block join cannot cut a page short.
+    const ids = await query.clone().select('agent.id', 'id').addSelect('agent.createdAt', 'created_at')
+      .orderBy('agent.createdAt', direction).addOrderBy('agent.id', direction).limit(filter.limit).getRawMany<{ id: string }>();
+    if (ids.length === 0) return [];
+    const agents = await this.agents.find({ where: ids.map(({ id }) => ({ id, organizationId })), relations: { blocks: true } });
+    const byId = new Map(agents.map((agent) => [agent.id, agent]));
+    return ids.map(({ id }) => byId.get(id)).filter((agent): agent is AgentEntity => agent !== undefined);
+  }
+
+  async update(organizationId: string, id: string, changes: AgentChanges): Promise<AgentEntity | null> {
+    const agent = await this.agents.findOne({ where: { id, organizationId } });
+    if (!agent) return null;
+    for (const key of Object.keys(changes) as (keyof AgentChanges)[]) {
+      if (changes[key] !== undefined) Object.assign(agent, { [key]: changes[key] });
+    }
+    agent.updatedAt = new Date();
+    await this.agents.save(agent);
+    return this.get(organizationId, id);
+  }
+
+  async delete(organizationId: string, id: string): Promise<boolean> {
+    const result = await this.agents.delete({ id, organizationId });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * What the model sees for a run: the agent's messages from finished runs plus this run's own,
+   * in execution order. Runs still queued behind this one are not part of its context.
+   */
+  async conversationHistory(agentId: string, runId: string, limit = 500): Promise<LettaMessage[]> {
+    const rows: { body: LettaMessage }[] = await this.dataSource.query(
+      `SELECT body FROM (
+         SELECT m.body, m.sequence_id FROM messages m JOIN runs r ON r.id = m.run_id
+         WHERE m.agent_id = $1 AND (m.run_id = $2 OR r.status = ANY ($3))
+         ORDER BY m.sequence_id DESC LIMIT $4
+       ) recent ORDER BY sequence_id ASC`,
+      [agentId, runId, TERMINAL_STATUSES, limit],
+    );
+    return rows.map((row) => row.body);
+  }
+
+  /** Another run of the agent that the read model still shows as running (its finish not yet projected). */
+  async otherRunStillRunning(agentId: string, runId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM runs WHERE agent_id = $1 AND id <> $2 AND status = 'running' LIMIT 1`,
+      [agentId, runId],
+    );
+    return rows.length > 0;
+  }
+}
+
+export function toBlockView(block: BlockEntity) {
+  return {
+    id: block.id,
+    label: block.label,
+    value: block.value,
+    limit: block.charLimit,
+    description: block.description,
+    read_only: block.readOnly,
+    metadata: block.metadata ?? {},
+    hidden: null,
+    is_template: false,
+    template_name: null,
+    template_id: null,
+    base_template_id: null,
+    deployment_id: null,
+    entity_id: null,
+    preserve_on_migration: false,
+    project_id: null,
+    created_by_id: null,
+    last_updated_by_id: null,
+  };
+}
+
+/** Letta's AgentState. Relationships (blocks, tags) are always included: clients never mistake them for lost data. */
+export function toAgentView(agent: AgentEntity) {
+  const blocks = [...(agent.blocks ?? [])].sort((a, b) => a.position - b.position).map(toBlockView);
+  return {
+    id: agent.id,
+    name: agent.name,
+    system: agent.system,
+    agent_type: agent.agentType,
+    llm_config: agent.llmConfig,
+    embedding_config: null,
+    model: agent.model,
+    embedding: agent.embedding,
+    model_settings: null,
+    compaction_settings: null,
+    response_format: null,
+    tool_rules: agent.toolRules,
+    message_ids: [],
+    memory: { agent_type: agent.agentType, blocks, file_blocks: [], prompt_template: null },
+    blocks,
+    tools: [],
+    sources: [],
+    tags: agent.tags,
+    identity_ids: [],
+    identities: [],
+    pending_approval: null,
+    message_buffer_autoclear: false,
+    enable_sleeptime: null,
+    multi_agent_group: null,
+    managed_group: null,
+    last_run_completion: isoUtc(agent.lastRunCompletion),
+    last_run_duration_ms: agent.lastRunDurationMs === null ? null : Number(agent.lastRunDurationMs),
+    last_stop_reason: agent.lastStopReason,
+    timezone: 'UTC',
+    max_files_open: null,
+    per_file_view_window_char_limit: null,
+    hidden: null,
+    project_id: null,
+    template_id: null,
+    base_template_id: null,
+    deployment_id: null,
+    entity_id: null,
+    secrets: [],
+    tool_exec_environment_variables: [],
+    description: agent.description,
+    metadata: agent.metadata,
+    created_by_id: null,
+    last_updated_by_id: null,
+    created_at: isoUtc(agent.createdAt),
+    updated_at: isoUtc(agent.updatedAt),
+  };
+}

@@ -1,0 +1,40 @@
+import { DataSource } from 'typeorm';
+import { AgentEntity } from './entities/agent.entity';
+import { BlockEntity } from './entities/block.entity';
+import { InitialReadModel1732240000000 } from './migrations/1732240000000-initial-read-model';
+
+export const READ_MODEL_ENTITIES = [AgentEntity, BlockEntity];
+export const READ_MODEL_MIGRATIONS = [InitialReadModel1732240000000];
+
+export interface ReadModelConnectionOptions {
+  url: string;
+  /** Connections in this process's pool. */
+  poolSize?: number;
+  applicationName?: string;
+}
+
+/** Schema changes only through migrations; `synchronize` stays off everywhere. */
+export function createReadModelDataSource(options: ReadModelConnectionOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities: READ_MODEL_ENTITIES,
+    migrations: READ_MODEL_MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    applicationName: options.applicationName,
+    extra: { max: options.poolSize ?? 10 },
+  });
+}
+
+export async function runReadModelMigrations(url: string): Promise<string[]> {
+  const dataSource = createReadModelDataSource({ url, poolSize: 1, applicationName: 'migrate' });
+  await dataSource.initialize();
+  try {
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await dataSource.destroy();
+  }
+}

@@ -1,0 +1,179 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AnyRunEvent, LettaMessage, RunEvent } from '@lrs/contracts';
+import { TERMINAL_STATUSES } from '@lrs/domain-run';
+
+export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
+
+export interface ProjectableEvent {
+  event: AnyRunEvent;
+  streamSeq: number;
+}
+
+/**
+ * Applies run events to the read model. Each run row records the last applied per-run sequence
+ * (`version`): an event at or below it is a redelivery and changes nothing, one more than one
+ * ahead means an earlier event is still in flight (the caller redelivers it later). State and
+ * checkpoint change in the same transaction, so a crash before the ack only replays a no-op.
+ */
+export class RunProjection {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Applies a batch in order inside one transaction; returns one outcome per event. */
+  async apply(batch: ProjectableEvent[]): Promise<ApplyOutcome[]> {
+    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+      const outcomes: ApplyOutcome[] = [];
+      for (const item of batch) outcomes.push(await this.applyOne(manager, item));
+      return outcomes;
+    });
+  }
+
+  private async applyOne(manager: EntityManager, { event, streamSeq }: ProjectableEvent): Promise<ApplyOutcome> {
+    if (event.type === 'RunCreated') return this.createRun(manager, event, streamSeq);
+
+    const rows: { version: number }[] = await manager.query(`SELECT version FROM runs WHERE id = $1 FOR UPDATE`, [event.runId]);
+    if (rows.length === 0) return 'gap';
+    const version = rows[0].version;
+    if (event.seq <= version) return 'duplicate';
+    if (event.seq > version + 1) return 'gap';
+
+    switch (event.type) {
+      case 'RunStarted':
+        await manager.query(`UPDATE runs SET status = 'running', started_at = $2 WHERE id = $1`, [event.runId, event.data.startedAt]);
+        await this.insertRunInput(manager, event.runId);
+        break;
+      case 'StepRequested':
+        await manager.query(
+          `INSERT INTO steps (id, organization_id, run_id, agent_id, step_index, status, created_at)
+           VALUES ($1, $2, $3, $4, $5, 'pending', $6) ON CONFLICT (run_id, step_index) DO NOTHING`,
+          [event.data.stepId, event.organizationId, event.runId, event.agentId, event.data.stepIndex, event.data.requestedAt],
+        );
+        break;
+      case 'StepCompleted': {
+        const { data } = event;
+        await manager.query(
+          `UPDATE steps SET status = 'success', model = $3, model_handle = $4, prompt_tokens = $5, completion_tokens = $6,
+             total_tokens = $7, stop_reason = $8, llm_request_started_at = to_timestamp($9 / 1000.0), completed_at = $10
+           WHERE run_id = $1 AND step_index = $2`,
+          [
+            event.runId,
+            data.stepIndex,
+            data.model,
+            data.modelHandle,
+            data.usage.prompt_tokens,
+            data.usage.completion_tokens,
+            data.usage.total_tokens,
+            data.stopReason,
+            data.llmRequestStartedAtMs,
+            data.completedAt,
+          ],
+        );
+        await this.insertMessages(manager, event, data.messages);
+        if (data.stepIndex === 1 && data.firstTokenAtMs !== null) {
+          await manager.query(
+            `UPDATE runs SET ttft_ns = GREATEST(0, round(($2 - extract(epoch from started_at) * 1000) * 1000000))::bigint
+             WHERE id = $1 AND started_at IS NOT NULL`,
+            [event.runId, data.firstTokenAtMs],
+          );
+        }
+        break;
+      }
+      case 'StepFailed':
+        await manager.query(
+          `UPDATE steps SET status = 'failed', error_type = $3, error_data = $4, completed_at = $5 WHERE run_id = $1 AND step_index = $2`,
+          [event.runId, event.data.stepIndex, event.data.errorType, { message: event.data.message, attempts: event.data.attempts }, event.data.failedAt],
+        );
+        break;
+      case 'RunFinished':
+        await this.finishRun(manager, event);
+        break;
+      case 'CallbackAttempted':
+        await manager.query(
+          `INSERT INTO callback_attempts (run_id, attempt, organization_id, sent_at, status_code, error, final)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, attempt) DO NOTHING`,
+          [event.runId, event.data.attempt, event.organizationId, event.data.sentAt, event.data.statusCode, event.data.error, event.data.final],
+        );
+        await manager.query(
+          `UPDATE runs SET callback_sent_at = $2, callback_status_code = $3, callback_error = $4 WHERE id = $1`,
+          [event.runId, event.data.sentAt, event.data.statusCode, event.data.error],
+        );
+        break;
+    }
+    await manager.query(`UPDATE runs SET version = $2, last_stream_seq = $3 WHERE id = $1`, [event.runId, event.seq, streamSeq]);
+    return 'applied';
+  }
+
+  private async createRun(manager: EntityManager, event: RunEvent<'RunCreated'>, streamSeq: number): Promise<ApplyOutcome> {
+    const { data } = event;
+    const inserted: unknown[] = await manager.query(
+      `INSERT INTO runs (id, organization_id, agent_id, conversation_id, lane_id, status, background, metadata, request_config,
+         callback_url, created_at, max_steps, override_model, client_tools, input, version, last_stream_seq)
+       VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [
+        event.runId,
+        event.organizationId,
+        event.agentId,
+        data.conversationId,
+        event.laneId,
+        data.background,
+        data.metadata,
+        data.requestConfig,
+        data.callbackUrl,
+        data.createdAt,
+        data.maxSteps,
+        data.overrideModel,
+        data.clientTools === null ? null : JSON.stringify(data.clientTools),
+        JSON.stringify(data.input),
+        event.seq,
+        streamSeq,
+      ],
+    );
+    return inserted.length > 0 ? 'applied' : 'duplicate';
+  }
+
+  /** A run's input joins the agent's history when it starts, so history follows execution order. */
+  private async insertRunInput(manager: EntityManager, runId: string): Promise<void> {
+    const rows: { input: LettaMessage[]; organization_id: string; agent_id: string }[] = await manager.query(
+      `SELECT input, organization_id, agent_id FROM runs WHERE id = $1`,
+      [runId],
+    );
+    const { input, organization_id: organizationId, agent_id: agentId } = rows[0];
+    await this.insertRows(manager, organizationId, agentId, runId, input);
+  }
+
+  private async insertMessages(manager: EntityManager, event: AnyRunEvent, messages: LettaMessage[]): Promise<void> {
+    await this.insertRows(manager, event.organizationId, event.agentId, event.runId, messages);
+  }
+
+  private async insertRows(manager: EntityManager, organizationId: string, agentId: string, runId: string, messages: LettaMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const values: unknown[] = [];
+    const tuples = messages.map((message, index) => {
+      const base = index * 9;
+      values.push(message.id, organizationId, agentId, runId, message.step_id, message.message_type, message.otid, message.date, JSON.stringify(message));
+      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7}, $${base + 8}, $${base + 9})`;
+    });
+    await manager.query(
+      `INSERT INTO messages (id, organization_id, agent_id, run_id, step_id, message_type, otid, created_at, body)
+       VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`,
+      values,
+    );
+  }
+
+  private async finishRun(manager: EntityManager, event: RunEvent<'RunFinished'>): Promise<void> {
+    const { data } = event;
+    const errorPatch = data.error === null ? {} : { error: data.error };
+    await manager.query(
+      `UPDATE runs SET status = $2, stop_reason = $3, completed_at = $4, metadata = metadata || $5::jsonb,
+         total_duration_ns = round(extract(epoch from ($4::timestamptz - created_at)) * 1000000000)::bigint
+       WHERE id = $1 AND status <> ALL ($6)`,
+      [event.runId, data.status, data.stopReason, data.completedAt, JSON.stringify(errorPatch), TERMINAL_STATUSES],
+    );
+    await manager.query(
+      `UPDATE agents SET last_stop_reason = $2, last_run_completion = $3,
+         last_run_duration_ms = (SELECT round(extract(epoch from ($3::timestamptz - created_at)) * 1000)::bigint FROM runs WHERE id = $4)
+       WHERE id = $1`,
+      [event.agentId, data.stopReason, data.completedAt, event.runId],
+    );
+  }
+}

@@ -1,0 +1,243 @@
+import type { DataSource } from 'typeorm';
+import type { LettaMessage, LettaUsageStatistics, RunStatus, RunView, StopReason, TokenUsage } from '@lrs/contracts';
+import { ACTIVE_STATUSES } from '@lrs/domain-run';
+import { UnknownCursor, type PageQuery } from './pagination';
+import { filterMessageTypes, isoUtc, toRunView, type RunRow } from './wire-format';
+
+export interface RunListFilter extends PageQuery {
+  agentIds?: string[];
+  statuses?: RunStatus[];
+  active?: boolean;
+  stopReason?: StopReason;
+  background?: boolean;
+  conversationId?: string;
+}
+
+export interface StepView {
+  id: string;
+  origin: null;
+  organization_id: string;
+  provider_id: null;
+  run_id: string;
+  agent_id: string;
+  provider_name: string;
+  provider_category: string;
+  model: string | null;
+  model_handle: string | null;
+  model_endpoint: string | null;
+  context_window_limit: number | null;
+  completion_tokens: number | null;
+  prompt_tokens: number | null;
+  total_tokens: number | null;
+  cached_input_tokens: null;
+  cache_write_tokens: null;
+  reasoning_tokens: null;
+  completion_tokens_details: null;
+  prompt_tokens_details: null;
+  stop_reason: StopReason | null;
+  tags: string[];
+  tid: null;
+  trace_id: null;
+  request_id: null;
+  messages: never[];
+  feedback: null;
+  project_id: null;
+  error_type: string | null;
+  error_data: Record<string, unknown> | null;
+  status: string;
+  created_at: string;
+  completed_at: string | null;
+}
+
+interface StepRow {
+  id: string;
+  organization_id: string;
+  run_id: string;
+  agent_id: string;
+  step_index: number;
+  status: string;
+  model: string | null;
+  model_handle: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
+  stop_reason: StopReason | null;
+  error_type: string | null;
+  error_data: Record<string, unknown> | null;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+const RUN_COLUMNS = `id, organization_id, agent_id, conversation_id, status, stop_reason, background, metadata, request_config,
+  callback_url, callback_sent_at, callback_status_code, callback_error, created_at, completed_at, ttft_ns, total_duration_ns, override_model, max_steps, version`;
+
+/** Read side of runs: every query is scoped to one organization (DESIGN invariant 6). */
+export class RunQueries {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async get(organizationId: string, runId: string): Promise<RunView | null> {
+    const row = await this.row(organizationId, runId);
+    return row ? toRunView(row) : null;
+  }
+
+  async row(organizationId: string, runId: string): Promise<RunRow | null> {
+    const rows: RunRow[] = await this.dataSource.query(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 AND organization_id = $2`, [
+      runId,
+      organizationId,
+    ]);
+    return rows[0] ?? null;
+  }
+
+  /** Runs sorted by (created_at, id); cursors are relative to the requested order, as Letta's. */
+  async list(organizationId: string, filter: RunListFilter): Promise<RunView[]> {
+    const where = ['organization_id = $1'];
+    const params: unknown[] = [organizationId];
+    const add = (clause: (placeholder: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (filter.agentIds?.length) add((p) => `agent_id = ANY (${p})`, filter.agentIds);
+    const statuses = filter.statuses?.length ? filter.statuses : filter.active ? [...ACTIVE_STATUSES] : null;
+    if (statuses) add((p) => `status = ANY (${p})`, statuses);
+    if (filter.stopReason) add((p) => `stop_reason = ${p}`, filter.stopReason);
+    if (filter.background !== undefined) add((p) => `background = ${p}`, filter.background);
+    if (filter.conversationId) add((p) => `conversation_id = ${p}`, filter.conversationId);
+    for (const [cursor, forward] of [[filter.after, true], [filter.before, false]] as const) {
+      if (!cursor) continue;
+      const key = await this.cursorKey(`SELECT created_at, id FROM runs WHERE id = $1 AND organization_id = $2`, cursor, organizationId);
+      const ascending = filter.order === 'asc' ? forward : !forward;
+      params.push(key.created_at, key.id);
+      where.push(`(created_at, id) ${ascending ? '>' : '<'} ($${params.length - 1}, $${params.length})`);
+    }
+    const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
+    params.push(filter.limit);
+    const rows: RunRow[] = await this.dataSource.query(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toRunView);
+  }
+
+  /** The run's messages in execution order, user input included, filtered as the run asked. */
+  async messages(run: RunView, page: PageQuery): Promise<LettaMessage[]> {
+    const params: unknown[] = [run.id];
+    const where = ['run_id = $1'];
+    for (const [cursor, op] of [[page.after, '>'], [page.before, '<']] as const) {
+      if (!cursor) continue;
+      const key = await this.cursorKey(`SELECT sequence_id FROM messages WHERE id = $1 AND run_id = $2`, cursor, run.id);
+      params.push(key.sequence_id);
+      where.push(`sequence_id ${op} $${params.length}`);
+    }
+    params.push(page.limit);
+    const rows: { body: LettaMessage }[] = await this.dataSource.query(
+      `SELECT body FROM messages WHERE ${where.join(' AND ')} ORDER BY sequence_id ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      params,
+    );
+    return filterMessageTypes(
+      rows.map((row) => row.body),
+      run.request_config.include_return_message_types,
+    );
+  }
+
+  async steps(run: RunView, page: PageQuery): Promise<StepView[]> {
+    const params: unknown[] = [run.id];
+    const where = ['run_id = $1'];
+    for (const [cursor, forward] of [[page.after, true], [page.before, false]] as const) {
+      if (!cursor) continue;
+      const key = await this.cursorKey(`SELECT step_index FROM steps WHERE id = $1 AND run_id = $2`, cursor, run.id);
+      const ascending = page.order === 'asc' ? forward : !forward;
+      params.push(key.step_index);
+      where.push(`step_index ${ascending ? '>' : '<'} $${params.length}`);
+    }
+    params.push(page.limit);
+    const rows: StepRow[] = await this.dataSource.query(
+      `SELECT * FROM steps WHERE ${where.join(' AND ')} ORDER BY step_index ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toStepView);
+  }
+
+  async usage(runId: string): Promise<TokenUsage & { step_count: number }> {
+    const rows: { prompt: string; completion: string; total: string; steps: string }[] = await this.dataSource.query(
+      `SELECT coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
+              coalesce(sum(total_tokens), 0) AS total, count(*) FILTER (WHERE status <> 'pending') AS steps
+       FROM steps WHERE run_id = $1`,
+      [runId],
+    );
+    const row = rows[0];
+    return {
+      prompt_tokens: Number(row.prompt),
+      completion_tokens: Number(row.completion),
+      total_tokens: Number(row.total),
+      step_count: Number(row.steps),
+    };
+  }
+
+  async usageStatistics(runId: string): Promise<LettaUsageStatistics> {
+    const usage = await this.usage(runId);
+    const last: { total_tokens: number | null }[] = await this.dataSource.query(
+      `SELECT total_tokens FROM steps WHERE run_id = $1 AND status = 'success' ORDER BY step_index DESC LIMIT 1`,
+      [runId],
+    );
+    return {
+      message_type: 'usage_statistics',
+      ...usage,
+      run_ids: null,
+      cached_input_tokens: null,
+      cache_write_tokens: null,
+      reasoning_tokens: null,
+      context_tokens: last[0]?.total_tokens ?? null,
+    };
+  }
+
+  /** Resolves once the projection has applied the run up to `version` (read-your-writes for workers). */
+  async currentVersion(runId: string): Promise<number | null> {
+    const rows: { version: number }[] = await this.dataSource.query(`SELECT version FROM runs WHERE id = $1`, [runId]);
+    return rows[0]?.version ?? null;
+  }
+
+  /** The sort key of the row a cursor names, within its list's scope. */
+  private async cursorKey(sql: string, cursor: string, scope: string): Promise<Record<string, unknown>> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(sql, [cursor, scope]);
+    if (rows.length === 0) throw new UnknownCursor(cursor);
+    return rows[0];
+  }
+}
+
+function toStepView(row: StepRow): StepView {
+  return {
+    id: row.id,
+    origin: null,
+    organization_id: row.organization_id,
+    provider_id: null,
+    run_id: row.run_id,
+    agent_id: row.agent_id,
+    provider_name: 'openai',
+    provider_category: 'base',
+    model: row.model,
+    model_handle: row.model_handle,
+    model_endpoint: null,
+    context_window_limit: null,
+    completion_tokens: row.completion_tokens,
+    prompt_tokens: row.prompt_tokens,
+    total_tokens: row.total_tokens,
+    cached_input_tokens: null,
+    cache_write_tokens: null,
+    reasoning_tokens: null,
+    completion_tokens_details: null,
+    prompt_tokens_details: null,
+    stop_reason: row.stop_reason,
+    tags: [],
+    tid: null,
+    trace_id: null,
+    request_id: null,
+    messages: [],
+    feedback: null,
+    project_id: null,
+    error_type: row.error_type,
+    error_data: row.error_data,
+    status: row.status,
+    created_at: isoUtc(row.created_at) as string,
+    completed_at: isoUtc(row.completed_at),
+  };
+}

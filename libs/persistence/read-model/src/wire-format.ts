@@ -1,0 +1,58 @@
+import type { LettaMessage, MessageType, RunRequestConfig, RunStatus, RunView, StopReason } from '@lrs/contracts';
+
+/** ISO 8601 UTC with an explicit offset, the one timestamp form this API emits. */
+export function isoUtc(value: Date | string | null): string | null {
+  if (value === null) return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return date.toISOString().replace('Z', '+00:00');
+}
+
+export interface RunRow {
+  id: string;
+  organization_id: string;
+  agent_id: string;
+  conversation_id: string | null;
+  status: RunStatus;
+  stop_reason: StopReason | null;
+  background: boolean;
+  metadata: Record<string, unknown>;
+  request_config: RunRequestConfig;
+  callback_url: string | null;
+  callback_sent_at: Date | null;
+  callback_status_code: number | null;
+  callback_error: string | null;
+  created_at: Date;
+  completed_at: Date | null;
+  ttft_ns: string | null;
+  total_duration_ns: string | null;
+  override_model: string | null;
+  max_steps: number;
+  version: number;
+}
+
+export function toRunView(row: RunRow): RunView {
+  return {
+    id: row.id,
+    status: row.status,
+    created_at: isoUtc(row.created_at) as string,
+    completed_at: isoUtc(row.completed_at),
+    agent_id: row.agent_id,
+    conversation_id: row.conversation_id,
+    base_template_id: null,
+    background: row.background,
+    metadata: row.metadata,
+    request_config: row.request_config,
+    stop_reason: row.stop_reason,
+    callback_url: row.callback_url,
+    callback_sent_at: isoUtc(row.callback_sent_at),
+    callback_status_code: row.callback_status_code,
+    callback_error: row.callback_error,
+    ttft_ns: row.ttft_ns === null ? null : Number(row.ttft_ns),
+    total_duration_ns: row.total_duration_ns === null ? null : Number(row.total_duration_ns),
+  };
+}
+
+export function filterMessageTypes(messages: LettaMessage[], include: MessageType[] | null | undefined): LettaMessage[] {
+  if (!include || include.length === 0) return messages;
+  return messages.filter((message) => include.includes(message.message_type));
+}
