@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { pollUntil } from '@lrs/config';
 import { RetryLater } from '@lrs/jetstream';
 import { AgentStore, RunQueries } from '@lrs/read-model';
 
@@ -16,12 +17,11 @@ export class ReadModelWaiter {
   ) {}
 
   async untilRunReady(runId: string, agentId: string, minVersion: number, maxWaitMs: number): Promise<void> {
-    const deadline = Date.now() + maxWaitMs;
-    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    const ready = await pollUntil(async () => {
       const version = await this.runs.currentVersion(runId);
-      if (version !== null && version >= minVersion && !(await this.agents.otherRunStillRunning(agentId, runId))) return;
-      if (Date.now() >= deadline) throw new RetryLater(250, `read model has not caught up with run ${runId} (v${version ?? 0} < v${minVersion})`);
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
+      if (version === null || version < minVersion) return null;
+      return (await this.agents.otherRunStillRunning(agentId, runId)) ? null : true;
+    }, maxWaitMs);
+    if (!ready) throw new RetryLater(250, `read model has not caught up with run ${runId} (needs v${minVersion})`);
   }
 }

@@ -1,4 +1,4 @@
-import type { ClientTool, LettaMessage, MessageType, RunStatus, StopReason, UserMessage } from './letta-wire';
+import type { ClientTool, LettaMessage, MessageType, RunRequestConfig, RunStatus, StopReason } from './letta-wire';
 
 /** Schema version of every event payload below; bump together with an upcaster when a payload changes shape. */
 export const RUN_EVENT_SCHEMA_VERSION = 1;
@@ -19,9 +19,9 @@ export interface RunCreatedData {
   clientTools: ClientTool[] | null;
   includeReturnMessageTypes: MessageType[] | null;
   metadata: Record<string, unknown>;
-  requestConfig: Record<string, unknown>;
+  requestConfig: RunRequestConfig;
   /** The request's messages, already rendered as Letta messages with ids and otids. */
-  input: UserMessage[] | LettaMessage[];
+  input: LettaMessage[];
 }
 
 export interface RunStartedData {

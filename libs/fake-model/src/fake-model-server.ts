@@ -36,6 +36,8 @@ export interface FakeModelServer {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /** Keep every request in `requests` (tests); off for long-running use so memory stays flat. */
+  recordRequests: boolean;
   /** Clears recorded requests and `fail` attempt counters. */
   reset(): void;
   close(): Promise<void>;
@@ -65,6 +67,7 @@ class FakeModel implements FakeModelServer {
   url = '';
   port = 0;
   readonly requests: RecordedRequest[] = [];
+  recordRequests = true;
   onRequest?: (request: RecordedRequest) => void;
 
   private readonly latencyMs: number;
@@ -195,7 +198,7 @@ class FakeModel implements FakeModelServer {
   }
 
   private record(recorded: RecordedRequest): void {
-    this.requests.push(recorded);
+    if (this.recordRequests) this.requests.push(recorded);
     this.onRequest?.(recorded);
   }
 

@@ -1,4 +1,5 @@
 import { Env, readCommonSettings } from '@lrs/config';
+import { CONSUMER_POLICIES } from '@lrs/jetstream';
 
 export function readWorkerSettings(env = new Env()) {
   return {
@@ -12,6 +13,7 @@ export function readWorkerSettings(env = new Env()) {
     /** How long a step waits for the read model to show the run's earlier events before yielding. */
     projectionWaitMs: env.int('PROJECTION_WAIT_MS', 5_000, { min: 0 }),
     dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),
+    workingEveryMs: Math.max(100, Math.floor((env.int('JETSTREAM_ACK_WAIT_MS', 0, { min: 0 }) || CONSUMER_POLICIES.llmWorker.ackWaitMs) / 3)),
   };
 }
 export type WorkerSettings = ReturnType<typeof readWorkerSettings>;

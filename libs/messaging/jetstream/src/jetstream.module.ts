@@ -50,6 +50,7 @@ export class JetStreamModule {
             await provisionJetStream(context.jsm, context.js, {
               replicas: env.int('JETSTREAM_REPLICAS', 1, { min: 1, max: 5 }),
               runEventsMaxAgeMs: env.int('RUN_EVENTS_MAX_AGE_MS', 0, { min: 0 }),
+              ackWaitMs: env.int('JETSTREAM_ACK_WAIT_MS', 0, { min: 0 }) || null,
             });
             return context;
           },

@@ -19,6 +19,8 @@ export interface ProvisionOptions {
   replicas: number;
   /** 0 keeps run events forever; the event log is the source of truth. */
   runEventsMaxAgeMs: number;
+  /** Overrides every consumer's ack_wait (tests shorten it to see crash redelivery quickly). */
+  ackWaitMs?: number | null;
 }
 
 export interface ConsumerPolicy {
@@ -66,7 +68,7 @@ export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamCli
   });
   await new Kvm(js).create(RUN_LANES_BUCKET, { history: 1, replicas: options.replicas, storage: 'file' });
   for (const policy of Object.values(CONSUMER_POLICIES)) {
-    await ensureConsumer(jsm, RUN_EVENTS_STREAM, policy);
+    await ensureConsumer(jsm, RUN_EVENTS_STREAM, { ...policy, ackWaitMs: options.ackWaitMs || policy.ackWaitMs });
   }
 }
 

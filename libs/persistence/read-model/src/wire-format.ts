@@ -1,4 +1,4 @@
-import type { LettaMessage, MessageType, RunRequestConfig, RunStatus, RunView, StopReason } from '@lrs/contracts';
+import type { LettaMessage, MessageType, RunEvent, RunRequestConfig, RunStatus, RunView, StopReason } from '@lrs/contracts';
 
 /** ISO 8601 UTC with an explicit offset, the one timestamp form this API emits. */
 export function isoUtc(value: Date | string | null): string | null {
@@ -55,4 +55,31 @@ export function toRunView(row: RunRow): RunView {
 export function filterMessageTypes(messages: LettaMessage[], include: MessageType[] | null | undefined): LettaMessage[] {
   if (!include || include.length === 0) return messages;
   return messages.filter((message) => include.includes(message.message_type));
+}
+
+/** The Run as it reads right after creation, straight from its RunCreated event. */
+export function runViewFromCreated(event: RunEvent<'RunCreated'>): RunView {
+  const { data } = event;
+  return toRunView({
+    id: event.runId,
+    organization_id: event.organizationId,
+    agent_id: event.agentId,
+    conversation_id: data.conversationId,
+    status: 'created',
+    stop_reason: null,
+    background: data.background,
+    metadata: data.metadata,
+    request_config: data.requestConfig,
+    callback_url: data.callbackUrl,
+    callback_sent_at: null,
+    callback_status_code: null,
+    callback_error: null,
+    created_at: new Date(data.createdAt),
+    completed_at: null,
+    ttft_ns: null,
+    total_duration_ns: null,
+    override_model: data.overrideModel,
+    max_steps: data.maxSteps,
+    version: event.seq,
+  });
 }

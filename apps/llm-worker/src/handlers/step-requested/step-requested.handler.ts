@@ -43,7 +43,8 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       eventTypes: ['StepRequested'],
       concurrency: this.settings.concurrency,
       maxDeliver: CONSUMER_POLICIES.llmWorker.maxDeliver,
-      workingEveryMs: 10_000,
+      // Well inside the consumer's ack_wait so a long model call is never redelivered meanwhile.
+      workingEveryMs: this.settings.workingEveryMs,
       handler: (event, context) => this.handle(event, context),
     });
   }

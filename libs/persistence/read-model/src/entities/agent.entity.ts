@@ -1,4 +1,4 @@
-import { Column, Entity, OneToMany, PrimaryColumn } from 'typeorm';
+import { Column, Entity, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
 import { BlockEntity } from './block.entity';
 
 @Entity({ name: 'agents' })
@@ -22,5 +22,5 @@ export class AgentEntity {
   @Column('text', { name: 'last_stop_reason', nullable: true }) lastStopReason: string | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
-  @OneToMany(() => BlockEntity, (block) => block.agent, { cascade: true }) blocks: BlockEntity[];
+  @OneToMany(() => BlockEntity, (block) => block.agent, { cascade: true }) blocks: Relation<BlockEntity>[];
 }

@@ -1,4 +1,4 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
 import { AgentEntity } from './agent.entity';
 
 @Entity({ name: 'blocks' })
@@ -8,7 +8,7 @@ export class BlockEntity {
   @Column('text', { name: 'agent_id' }) agentId: string;
   @ManyToOne(() => AgentEntity, (agent) => agent.blocks, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'agent_id' })
-  agent: AgentEntity;
+  agent: Relation<AgentEntity>;
   @Column('text') label: string;
   @Column('text') value: string;
   @Column('integer', { name: 'char_limit' }) charLimit: number;

@@ -1,0 +1,64 @@
+import { DEFAULT_SYSTEM_PROMPT } from '@lrs/domain-run';
+import type { NewAgent } from '@lrs/read-model';
+import { DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
+import type { CreateAgentDto } from './dto/create-agent.dto';
+
+const DEFAULT_CONTEXT_WINDOW = 128_000;
+const KNOWN_CREATE_FIELDS = new Set([
+  'name', 'system', 'agent_type', 'model', 'embedding', 'memory_blocks', 'tags', 'description', 'metadata', 'tools',
+  'include_base_tools', 'tool_rules', 'context_window_limit', 'max_tokens',
+]);
+
+/** Letta's llm_config for a `<provider>/<model>` handle served by the configured OpenAI-compatible endpoint. */
+export function llmConfigFor(handle: string, options: { contextWindow?: number; maxTokens?: number | null } = {}): Record<string, unknown> {
+  const [provider, ...rest] = handle.split('/');
+  return {
+    model: rest.join('/'),
+    model_endpoint_type: 'openai',
+    model_endpoint: null,
+    provider_name: provider,
+    provider_category: 'base',
+    context_window: options.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+    handle,
+    temperature: 0.7,
+    max_tokens: options.maxTokens ?? null,
+    enable_reasoner: false,
+    reasoning_effort: null,
+    parallel_tool_calls: false,
+  };
+}
+
+export function newAgentFrom(body: CreateAgentDto, defaultModel: string, organizationId = DEFAULT_ORGANIZATION_ID): NewAgent {
+  const model = body.model ?? defaultModel;
+  const extra = Object.fromEntries(Object.entries(body).filter(([key]) => !KNOWN_CREATE_FIELDS.has(key)));
+  return {
+    organizationId,
+    name: body.name ?? `agent-${Math.random().toString(36).slice(2, 10)}`,
+    system: body.system ?? DEFAULT_SYSTEM_PROMPT,
+    agentType: body.agent_type ?? 'letta_v1_agent',
+    model,
+    embedding: body.embedding ?? null,
+    llmConfig: llmConfigFor(model, { contextWindow: body.context_window_limit, maxTokens: body.max_tokens }),
+    memoryBlocks: body.memory_blocks ?? [],
+    tags: body.tags ?? [],
+    description: body.description ?? null,
+    metadata: body.metadata ?? null,
+    toolRules: body.tool_rules ?? [],
+    toolNames: body.tools ?? [],
+    extra,
+  };
+}
+
+/** Block values must fit their limits and labels must be unique; returns what is wrong, if anything. */
+export function memoryBlockProblems(blocks: NewAgent['memoryBlocks']): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  blocks.forEach((block, index) => {
+    if (seen.has(block.label)) problems.push(`memory_blocks.${index}.label: duplicate label '${block.label}'`);
+    seen.add(block.label);
+    if (block.limit !== undefined && block.value.length > block.limit) {
+      problems.push(`memory_blocks.${index}.value: ${block.value.length} characters exceed the block limit of ${block.limit}`);
+    }
+  });
+  return problems;
+}

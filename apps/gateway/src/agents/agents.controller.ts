@@ -1,0 +1,68 @@
+import { Body, Controller, Delete, Get, Inject, NotFoundException, Param, Patch, Post, Query, UnprocessableEntityException } from '@nestjs/common';
+import { AgentStore, toAgentView } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+import { AgentIdPipe } from '../http/letta-id.pipe';
+import { CreateAgentDto, UpdateAgentDto } from './dto/create-agent.dto';
+import { ListAgentsQueryDto } from './dto/list-agents.query';
+import { llmConfigFor, memoryBlockProblems, newAgentFrom } from './agent-config';
+
+@Controller('v1/agents')
+export class AgentsController {
+  constructor(
+    private readonly agents: AgentStore,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  @Post()
+  async create(@Body() body: CreateAgentDto) {
+    const input = newAgentFrom(body, this.settings.defaultModelHandle, this.settings.organizationId);
+    const problems = memoryBlockProblems(input.memoryBlocks);
+    if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
+    const created = await this.agents.create(input);
+    return toAgentView(created);
+  }
+
+  @Get()
+  async list(@Query() query: ListAgentsQueryDto) {
+    const agents = await this.agents.list(this.settings.organizationId, {
+      ...query.toPage({ limit: 50, order: 'desc' }),
+      name: query.name,
+      tags: query.tags,
+      matchAllTags: query.match_all_tags,
+    });
+    return agents.map(toAgentView);
+  }
+
+  @Get(':agent_id')
+  async get(@Param('agent_id', AgentIdPipe) agentId: string) {
+    const agent = await this.agents.get(this.settings.organizationId, agentId);
+    if (!agent) throw notFound(agentId);
+    return toAgentView(agent);
+  }
+
+  @Patch(':agent_id')
+  async update(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: UpdateAgentDto) {
+    const agent = await this.agents.update(this.settings.organizationId, agentId, {
+      name: body.name,
+      system: body.system,
+      model: body.model,
+      llmConfig: body.model ? llmConfigFor(body.model) : undefined,
+      tags: body.tags,
+      description: body.description,
+      metadata: body.metadata,
+      toolRules: body.tool_rules,
+    });
+    if (!agent) throw notFound(agentId);
+    return toAgentView(agent);
+  }
+
+  @Delete(':agent_id')
+  async remove(@Param('agent_id', AgentIdPipe) agentId: string) {
+    if (!(await this.agents.delete(this.settings.organizationId, agentId))) throw notFound(agentId);
+    return { message: `Agent id=${agentId} successfully deleted` };
+  }
+}
+
+export function notFound(agentId: string): NotFoundException {
+  return new NotFoundException({ detail: `Agent with ID ${agentId} not found` });
+}

@@ -1,0 +1,19 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { version } from '../../../../package.json';
+
+@Controller('v1/health')
+export class HealthController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** 200 once the gateway can serve: its read model answers. */
+  @Get()
+  async check() {
+    try {
+      await this.dataSource.query('SELECT 1');
+    } catch {
+      throw new ServiceUnavailableException({ detail: 'read model unavailable' });
+    }
+    return { version, status: 'ok' };
+  }
+}

@@ -1,0 +1,37 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { UnknownCursor } from '@lrs/read-model';
+
+/**
+ * Every error leaves as Letta's `{"detail": "..."}` body with the right status. Unexpected
+ * failures are logged and answered with a generic 500 that exposes no internals.
+ */
+@Catch()
+export class LettaExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      response.status(status).json(typeof body === 'object' && body !== null && 'detail' in body ? body : { detail: describe(body) });
+      return;
+    }
+    if (exception instanceof UnknownCursor) {
+      response.status(HttpStatus.BAD_REQUEST).json({ detail: `INVALID_ARGUMENT: ${exception.message}` });
+      return;
+    }
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ detail: 'An unknown error occurred' });
+  }
+}
+
+function describe(body: unknown): string {
+  if (typeof body === 'string') return body;
+  if (typeof body === 'object' && body !== null && 'message' in body) {
+    const message = (body as { message: unknown }).message;
+    return Array.isArray(message) ? message.join('; ') : String(message);
+  }
+  return 'Request failed';
+}

@@ -1,0 +1,62 @@
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { MESSAGE_TYPES, type MessageContent, type MessageType } from '@lrs/contracts';
+import { MODEL_HANDLE_PATTERN } from '../../agents/dto/create-agent.dto';
+import { IsMessageContent } from './content.validator';
+
+export class MessageCreateDto {
+  @IsOptional() @IsIn(['message'], { message: 'type must be "message" (approvals are not supported yet)' }) type?: 'message';
+  @IsIn(['user', 'system', 'assistant']) role: 'user' | 'system' | 'assistant';
+  @IsMessageContent() content: MessageContent;
+  @IsOptional() @IsString() name?: string | null;
+  @IsOptional() @IsString() otid?: string | null;
+  @IsOptional() @IsString() sender_id?: string | null;
+  @IsOptional() @IsString() group_id?: string | null;
+  @IsOptional() @IsString() batch_item_id?: string | null;
+}
+
+export class ClientToolDto {
+  @IsString() @IsNotEmpty() @Matches(/^[a-zA-Z0-9_-]{1,64}$/, { message: 'name must be 1-64 letters, digits, _ or -' }) name: string;
+  @IsOptional() @IsString() description?: string | null;
+  @IsOptional() @IsObject() parameters?: Record<string, unknown> | null;
+}
+
+/** Letta's LettaRequest: the body of every send-message route. */
+export class LettaRequestDto {
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => MessageCreateDto) messages?: MessageCreateDto[] | null;
+  @IsOptional() @IsMessageContent() input?: MessageContent | null;
+  @IsOptional() @IsInt() @Min(1) @Max(10_000) max_steps?: number;
+  @IsOptional() @IsBoolean() use_assistant_message?: boolean;
+  @IsOptional() @IsString() assistant_message_tool_name?: string;
+  @IsOptional() @IsString() assistant_message_tool_kwarg?: string;
+  @IsOptional() @IsArray() @IsIn(MESSAGE_TYPES, { each: true }) include_return_message_types?: MessageType[] | null;
+  @IsOptional() enable_thinking?: unknown;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ClientToolDto) client_tools?: ClientToolDto[] | null;
+  @IsOptional() @IsString() @Matches(MODEL_HANDLE_PATTERN, { message: "override_model must be a model handle '<provider>/<model>'" })
+  override_model?: string | null;
+  @IsOptional() @IsBoolean() include_compaction_messages?: boolean;
+  @IsOptional() @IsBoolean() return_logprobs?: boolean;
+  @IsOptional() @IsBoolean() return_token_ids?: boolean;
+}
+
+export class LettaAsyncRequestDto extends LettaRequestDto {
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'callback_url must be an absolute http(s) URL' })
+  callback_url?: string | null;
+}

@@ -1,0 +1,15 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { AgentIdPipe } from '../../http/letta-id.pipe';
+import { LettaAsyncRequestDto } from '../dto/letta-request.dto';
+import { SendMessageAsyncUseCase } from './send-message-async.use-case';
+
+@Controller('v1/agents/:agent_id/messages')
+export class SendMessageAsyncController {
+  constructor(private readonly useCase: SendMessageAsyncUseCase) {}
+
+  @Post('async')
+  @HttpCode(200)
+  createAsync(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: LettaAsyncRequestDto) {
+    return this.useCase.execute(agentId, body);
+  }
+}

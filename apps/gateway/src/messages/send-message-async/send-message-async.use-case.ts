@@ -1,0 +1,75 @@
+import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { buildRunEvent, newId, type RunEvent, type RunView } from '@lrs/contracts';
+import { RunEventStore } from '@lrs/jetstream';
+import { AgentStore, RunProjection, runViewFromCreated } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
+import type { LettaAsyncRequestDto } from '../dto/letta-request.dto';
+import { inputProblem, renderInputMessages } from '../input-messages';
+
+export const DEFAULT_MAX_STEPS = 50;
+
+/**
+ * POST /v1/agents/{agent_id}/messages/async. The run exists once RunCreated is acknowledged by
+ * JetStream; only then does the client get its 200. The gateway applies that first event to the
+ * read model itself so an immediate GET finds the run; the projector's copy is then a no-op.
+ */
+@Injectable()
+export class SendMessageAsyncUseCase {
+  private readonly logger = new Logger(SendMessageAsyncUseCase.name);
+
+  constructor(
+    private readonly agents: AgentStore,
+    private readonly events: RunEventStore,
+    private readonly projection: RunProjection,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  async execute(agentId: string, body: LettaAsyncRequestDto): Promise<RunView> {
+    const problem = inputProblem(body);
+    if (problem) throw new UnprocessableEntityException({ detail: problem });
+    const organizationId = this.settings.organizationId;
+    if (!(await this.agents.exists(organizationId, agentId))) throw new NotFoundException({ detail: 'Agent not found' });
+
+    const runId = newId('run');
+    const now = new Date();
+    const event: RunEvent<'RunCreated'> = buildRunEvent(
+      { runId, seq: 1, organizationId, agentId, laneId: agentId },
+      'RunCreated',
+      {
+        conversationId: null,
+        background: true,
+        createdAt: now.toISOString(),
+        maxSteps: body.max_steps ?? DEFAULT_MAX_STEPS,
+        callbackUrl: body.callback_url ?? null,
+        overrideModel: body.override_model ?? null,
+        clientTools: body.client_tools ?? null,
+        includeReturnMessageTypes: body.include_return_message_types ?? null,
+        metadata: { run_type: 'send_message_async', lettuce: false },
+        requestConfig: {
+          use_assistant_message: body.use_assistant_message ?? true,
+          assistant_message_tool_name: body.assistant_message_tool_name ?? 'send_message',
+          assistant_message_tool_kwarg: body.assistant_message_tool_kwarg ?? 'message',
+          include_return_message_types: body.include_return_message_types ?? null,
+        },
+        input: renderInputMessages(body, { runId, now }),
+      },
+      now.toISOString(),
+    );
+
+    let streamSeq: number;
+    try {
+      streamSeq = await this.events.create(event);
+    } catch (error) {
+      this.logger.error(`could not append RunCreated for ${runId}: ${String(error)}`);
+      // Nothing was stored, so the client's automatic retry of the same body is safe.
+      throw new ServiceUnavailableException({ detail: 'The event log is unavailable; the run was not created. Retry shortly.' });
+    }
+    try {
+      await this.projection.apply([{ event, streamSeq }]);
+    } catch (error) {
+      // The run is durable in the log; the projector will still record it.
+      this.logger.warn(`write-through projection of ${runId} failed, projector will apply it: ${String(error)}`);
+    }
+    return runViewFromCreated(event);
+  }
+}

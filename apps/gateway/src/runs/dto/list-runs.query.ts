@@ -1,0 +1,19 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
+import { RUN_STATUSES, STOP_REASONS, idPatternFor, type RunStatus, type StopReason } from '@lrs/contracts';
+import { Matches } from 'class-validator';
+import { PageQueryDto, toArray, toBoolean } from '../../http/page.query';
+
+const AGENT_ID = new RegExp(idPatternFor('agent'));
+
+export class ListRunsQueryDto extends PageQueryDto {
+  @IsOptional() @Matches(AGENT_ID, { message: "agent_id must match 'agent-{uuid4}'" }) agent_id?: string;
+  @IsOptional() @Transform(toArray) @Matches(AGENT_ID, { each: true, message: "agent_ids must match 'agent-{uuid4}'" }) agent_ids?: string[];
+  @IsOptional() @Transform(toArray) @IsIn(RUN_STATUSES, { each: true }) statuses?: RunStatus[];
+  @IsOptional() @Transform(toBoolean) @IsBoolean() active?: boolean;
+  @IsOptional() @Transform(toBoolean) @IsBoolean() background?: boolean;
+  @IsOptional() @IsIn(STOP_REASONS) stop_reason?: StopReason;
+  @IsOptional() @IsString() conversation_id?: string;
+  /** Deprecated: true overrides `order` with ascending. */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() ascending?: boolean;
+}

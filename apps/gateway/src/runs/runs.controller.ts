@@ -1,0 +1,59 @@
+import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import type { RunView } from '@lrs/contracts';
+import { RunQueries } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+import { RunIdPipe } from '../http/letta-id.pipe';
+import { PageQueryDto } from '../http/page.query';
+import { ListRunsQueryDto } from './dto/list-runs.query';
+
+@Controller('v1/runs')
+export class RunsController {
+  constructor(
+    private readonly runs: RunQueries,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  @Get()
+  list(@Query() query: ListRunsQueryDto) {
+    const page = query.toPage({ limit: 100, order: 'desc' });
+    const agentIds = [...(query.agent_id ? [query.agent_id] : []), ...(query.agent_ids ?? [])];
+    return this.runs.list(this.settings.organizationId, {
+      ...page,
+      order: query.ascending ? 'asc' : page.order,
+      agentIds,
+      statuses: query.statuses,
+      active: query.active,
+      background: query.background,
+      stopReason: query.stop_reason,
+      conversationId: query.conversation_id,
+    });
+  }
+
+  @Get(':run_id')
+  get(@Param('run_id', RunIdPipe) runId: string) {
+    return this.find(runId);
+  }
+
+  @Get(':run_id/messages')
+  async messages(@Param('run_id', RunIdPipe) runId: string, @Query() query: PageQueryDto) {
+    return this.runs.messages(await this.find(runId), query.toPage({ limit: 100, order: 'asc' }));
+  }
+
+  @Get(':run_id/steps')
+  async steps(@Param('run_id', RunIdPipe) runId: string, @Query() query: PageQueryDto) {
+    return this.runs.steps(await this.find(runId), query.toPage({ limit: 100, order: 'desc' }));
+  }
+
+  /** OpenAI's usage shape, summed over the run's steps (Letta drops step_count and cache fields here). */
+  @Get(':run_id/usage')
+  async usage(@Param('run_id', RunIdPipe) runId: string) {
+    const { prompt_tokens, completion_tokens, total_tokens } = await this.runs.usage((await this.find(runId)).id);
+    return { completion_tokens, prompt_tokens, total_tokens, prompt_tokens_details: null, completion_tokens_details: null };
+  }
+
+  private async find(runId: string): Promise<RunView> {
+    const run = await this.runs.get(this.settings.organizationId, runId);
+    if (!run) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
+    return run;
+  }
+}

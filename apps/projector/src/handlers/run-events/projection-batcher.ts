@@ -1,0 +1,58 @@
+import type { ApplyOutcome, ProjectableEvent } from '@lrs/read-model';
+
+interface Pending {
+  item: ProjectableEvent;
+  resolve: (outcome: ApplyOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Groups events that arrive together into one transaction, in stream order, one transaction at
+ * a time. A failing batch is retried event by event so one bad event cannot hold back the rest.
+ */
+export class ProjectionBatcher {
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly applyBatch: (batch: ProjectableEvent[]) => Promise<ApplyOutcome[]>,
+    private readonly maxBatch: number,
+  ) {}
+
+  submit(item: ProjectableEvent): Promise<ApplyOutcome> {
+    return new Promise<ApplyOutcome>((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      if (!this.flushing) this.flushing = this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Let the rest of the current delivery burst join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.maxBatch).sort((a, b) => a.item.streamSeq - b.item.streamSeq);
+      await this.flush(batch);
+    }
+    this.flushing = null;
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    try {
+      const outcomes = await this.applyBatch(batch.map((p) => p.item));
+      batch.forEach((p, index) => p.resolve(outcomes[index]));
+    } catch (batchError) {
+      if (batch.length === 1) {
+        batch[0].reject(batchError);
+        return;
+      }
+      for (const p of batch) {
+        try {
+          const [outcome] = await this.applyBatch([p.item]);
+          p.resolve(outcome);
+        } catch (error) {
+          p.reject(error);
+        }
+      }
+    }
+  }
+}

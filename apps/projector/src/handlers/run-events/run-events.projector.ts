@@ -1,0 +1,37 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { CONSUMERS, type AnyRunEvent } from '@lrs/contracts';
+import { CONSUMER_POLICIES, JetStreamLifecycle, RetryLater, type HandlerContext } from '@lrs/jetstream';
+import { RunProjection } from '@lrs/read-model';
+import { PROJECTOR_SETTINGS, type ProjectorSettings } from '../../config/env';
+import { ProjectionBatcher } from './projection-batcher';
+
+/** Feeds every run event into the Postgres read model; acks only after the batch committed. */
+@Injectable()
+export class RunEventsProjector implements OnApplicationBootstrap {
+  private readonly batcher: ProjectionBatcher;
+
+  constructor(
+    private readonly jetStream: JetStreamLifecycle,
+    projection: RunProjection,
+    @Inject(PROJECTOR_SETTINGS) private readonly settings: ProjectorSettings,
+  ) {
+    this.batcher = new ProjectionBatcher((batch) => projection.apply(batch), settings.batchSize);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jetStream.startConsumer({
+      consumer: CONSUMERS.projector,
+      eventTypes: 'all',
+      concurrency: this.settings.batchSize,
+      maxDeliver: CONSUMER_POLICIES.projector.maxDeliver,
+      retry: { baseMs: 100, capMs: 5_000 },
+      handler: (event, context) => this.handle(event, context),
+    });
+  }
+
+  async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
+    const outcome = await this.batcher.submit({ event, streamSeq: context.streamSeq });
+    // An earlier event of this run is still on its way (redelivered); apply this one after it.
+    if (outcome === 'gap') throw new RetryLater(50, `${event.type} #${event.seq} of ${event.runId} arrived before its predecessor`);
+  }
+}
