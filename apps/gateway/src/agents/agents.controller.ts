@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Inject, NotFoundException, Param, Patch, Post, Query, UnprocessableEntityException } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post, Query, UnprocessableEntityException } from '@nestjs/common';
 import { AgentStore, toAgentView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { AgentIdPipe } from '../http/letta-id.pipe';
@@ -14,6 +14,7 @@ export class AgentsController {
   ) {}
 
   @Post()
+  @HttpCode(200)
   async create(@Body() body: CreateAgentDto) {
     const input = newAgentFrom(body, this.settings.defaultModelHandle, this.settings.organizationId);
     const problems = memoryBlockProblems(input.memoryBlocks);

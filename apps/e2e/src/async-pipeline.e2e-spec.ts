@@ -1,0 +1,162 @@
+import { CallbackReceiver, TestStack } from '@lrs/testing';
+import { createAgent, getJson, pollRun, sendAsync } from './helpers';
+
+interface ChatRequestBody {
+  messages: { role: string; content: unknown }[];
+}
+
+describe('async run pipeline', () => {
+  let stack: TestStack;
+  let receiver: CallbackReceiver;
+
+  beforeAll(async () => {
+    [stack, receiver] = await Promise.all([
+      TestStack.start({ env: { CALLBACK_TIMEOUT_MS: '1000', CALLBACK_MAX_ATTEMPTS: '3', MODEL_MAX_ATTEMPTS: '3' } }),
+      CallbackReceiver.start(),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([stack?.stop(), receiver?.stop()]);
+  });
+
+  it('moves a run from created through running to completed', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: 'slow one [fake:delay=800]' });
+    const running = await pollRun(stack.baseUrl, runId, (run) => run.status !== 'created');
+    expect(running.status).toBe('running');
+    const done = await pollRun(stack.baseUrl, runId);
+    expect(done).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
+    expect(done.completed_at).toEqual(expect.stringMatching(/\+00:00$/));
+  });
+
+  it('runs concurrent sends to one agent one at a time, in order, each seeing the earlier runs', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const inputs = ['first', 'second', 'third', 'fourth'];
+    const runIds = await Promise.all(inputs.map((text) => sendAsync(stack.baseUrl, agentId, { input: `${text} [fake:delay=150]` })));
+    for (const runId of runIds) await pollRun(stack.baseUrl, runId);
+
+    const prompts = stack.model.requests
+      .map((request) => (request.body as ChatRequestBody).messages)
+      .filter((messages) => JSON.stringify(messages).includes(agentId));
+    expect(prompts).toHaveLength(inputs.length);
+    // Every prompt holds the complete exchanges of all runs before it, and nothing of later ones.
+    prompts.forEach((messages, index) => {
+      const userTurns = messages.filter((m) => m.role === 'user').map((m) => String(m.content));
+      const assistantTurns = messages.filter((m) => m.role === 'assistant');
+      expect(userTurns).toHaveLength(index + 1);
+      expect(assistantTurns).toHaveLength(index);
+    });
+    // The execution order is the order in which the creates were acknowledged.
+    const runs = await Promise.all(runIds.map((id) => getJson<{ id: string; created_at: string; completed_at: string }>(stack.baseUrl, `/v1/runs/${id}`)));
+    const byCreation = [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at));
+    const byCompletion = [...runs].sort((a, b) => a.completed_at.localeCompare(b.completed_at));
+    expect(byCompletion.map((r) => r.id)).toEqual(byCreation.map((r) => r.id));
+
+    const history = await getJson<{ message_type: string }[]>(stack.baseUrl, `/v1/runs/${runIds[0]}/messages`);
+    expect(history.map((m) => m.message_type)).toEqual(['user_message', 'assistant_message']);
+  });
+
+  it('retries transient model errors and completes', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const before = stack.model.requests.length;
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: 'flaky [fake:fail=2]' });
+    const run = await pollRun(stack.baseUrl, runId);
+    expect(run).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
+    expect(stack.model.requests.length - before).toBe(3);
+    const steps = await getJson<unknown[]>(stack.baseUrl, `/v1/runs/${runId}/steps`);
+    expect(steps).toHaveLength(1);
+  });
+
+  it('fails the run with llm_api_error when the model keeps failing, and still calls back', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: 'broken [fake:status=500]', callback_url: receiver.url('/failed') });
+    const run = await pollRun(stack.baseUrl, runId);
+    expect(run).toMatchObject({ status: 'failed', stop_reason: 'llm_api_error' });
+    expect(String((run.metadata as { error?: string }).error)).toContain('llm_error');
+    await receiver.waitFor(() => receiver.forPath('/failed').length === 1);
+    expect(receiver.forPath('/failed')[0].body).toMatchObject({ run_id: runId, status: 'failed' });
+  });
+
+  it('does not retry a model error a retry cannot fix', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const before = stack.model.requests.length;
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: 'bad request [fake:status=400]' });
+    expect(await pollRun(stack.baseUrl, runId)).toMatchObject({ status: 'failed', stop_reason: 'llm_api_error' });
+    expect(stack.model.requests.length - before).toBe(1);
+  });
+
+  it('retries a failing callback receiver and records the final attempt', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    receiver.respondWith(500, 503);
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: 'callback retry', callback_url: receiver.url('/retry') });
+    await receiver.waitFor(() => receiver.forPath('/retry').length === 3);
+    const run = await pollRun(stack.baseUrl, runId, (r) => r.callback_status_code === 200);
+    expect(run.callback_error).toBeNull();
+    // The same webhook id on every attempt lets receivers deduplicate.
+    expect(new Set(receiver.forPath('/retry').map((c) => c.headers['webhook-id']))).toEqual(new Set([runId]));
+  });
+
+  it('never lets a hanging receiver hold up another run\'s callback', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const otherAgentId = await createAgent(stack.baseUrl);
+    receiver.respondWith('hang', 'hang', 'hang');
+    const hangingRun = await sendAsync(stack.baseUrl, agentId, { input: 'hang', callback_url: receiver.url('/hang') });
+    await receiver.waitFor(() => receiver.forPath('/hang').length === 1);
+    const promptRun = await sendAsync(stack.baseUrl, otherAgentId, { input: 'prompt', callback_url: receiver.url('/prompt') });
+    await receiver.waitFor(() => receiver.forPath('/prompt').length === 1, 5_000);
+    expect(receiver.forPath('/hang').length).toBeLessThan(3);
+
+    const hung = await pollRun(stack.baseUrl, hangingRun, (r) => typeof r.callback_error === 'string' && r.callback_error.includes('timeout'), 20_000);
+    expect(hung.callback_status_code).toBeNull();
+    expect(hung.status).toBe('completed');
+    expect((await pollRun(stack.baseUrl, promptRun, (r) => r.callback_status_code !== null)).callback_status_code).toBe(200);
+  });
+
+  it('stores image content parts and forwards them to the model as image parts', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const runId = await sendAsync(stack.baseUrl, agentId, {
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'describe this' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+          ],
+          otid: 'client-otid-1',
+        },
+      ],
+    });
+    await pollRun(stack.baseUrl, runId);
+    const [user] = await getJson<{ content: unknown; otid: string }[]>(stack.baseUrl, `/v1/runs/${runId}/messages`);
+    expect(user.otid).toBe('client-otid-1');
+    expect(user.content).toEqual([
+      { type: 'text', text: 'describe this' },
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+    ]);
+    const sent = stack.model.requests.map((r) => JSON.stringify(r.body)).find((body) => body.includes('describe this'));
+    expect(sent).toContain('data:image/png;base64,iVBORw0KGgo=');
+  });
+
+  it('honours include_return_message_types on the run messages', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: 'filtered', include_return_message_types: ['assistant_message'] });
+    await pollRun(stack.baseUrl, runId);
+    const messages = await getJson<{ message_type: string }[]>(stack.baseUrl, `/v1/runs/${runId}/messages`);
+    expect(messages.map((m) => m.message_type)).toEqual(['assistant_message']);
+  });
+
+  it('lists runs by agent, status and active with order-relative cursors', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const ids: string[] = [];
+    for (const text of ['a', 'b', 'c']) ids.push(await sendAsync(stack.baseUrl, agentId, { input: text }));
+    for (const id of ids) await pollRun(stack.baseUrl, id);
+    const newestFirst = await getJson<{ id: string }[]>(stack.baseUrl, `/v1/runs?agent_id=${agentId}`);
+    expect(newestFirst.map((r) => r.id)).toEqual([...ids].reverse());
+    const afterNewest = await getJson<{ id: string }[]>(stack.baseUrl, `/v1/runs?agent_id=${agentId}&after=${ids[2]}&limit=1`);
+    expect(afterNewest.map((r) => r.id)).toEqual([ids[1]]);
+    const ascending = await getJson<{ id: string }[]>(stack.baseUrl, `/v1/runs/?agent_id=${agentId}&order=asc&after=${ids[0]}`);
+    expect(ascending.map((r) => r.id)).toEqual([ids[1], ids[2]]);
+    expect(await getJson<unknown[]>(stack.baseUrl, `/v1/runs?agent_id=${agentId}&active=true`)).toEqual([]);
+    expect(await getJson<unknown[]>(stack.baseUrl, `/v1/runs?agent_id=${agentId}&statuses=completed&statuses=failed`)).toHaveLength(3);
+  });
+});
