@@ -1,13 +1,17 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+// Test code in any project may use the testing and local-stack libs; production code may not
+// (the no-restricted-imports override below).
+const TEST_SUPPORT = ['type:testing', 'type:stack'];
+
 const layerConstraints = [
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:data-access', 'type:util', 'type:fake'] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:data-access', 'type:util', 'type:fake', ...TEST_SUPPORT] },
   { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:data-access', 'type:util', 'type:fake', 'type:stack', 'type:testing'] },
   { sourceTag: 'type:stack', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data-access', 'type:fake'] },
   { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'], bannedExternalImports: ['@nestjs/*', '@nats-io/*', 'typeorm', 'pg', 'openai'] },
-  { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain'] },
-  { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain'] },
+  { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain', ...TEST_SUPPORT] },
+  { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain', ...TEST_SUPPORT] },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: ['*'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
   { sourceTag: 'type:fake', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
@@ -50,9 +54,12 @@ export default [
   {
     // Test helpers may reach into the testing lib; production code may not.
     files: ['**/*.ts'],
-    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'libs/testing/**', 'apps/e2e/**', 'tools/**'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'libs/testing/**', 'libs/local-stack/**', 'apps/e2e/**', 'tools/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@lrs/testing'], message: 'The testing lib is for tests only.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@lrs/testing', '@lrs/local-stack'], message: 'The testing and local-stack libs are for tests and tools only.' }] },
+      ],
     },
   },
 ];

@@ -2,3 +2,4 @@ export * from './ids';
 export * from './letta-wire';
 export * from './run-events';
 export * from './messaging';
+export * from './version';

@@ -1,6 +1,6 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { version } from '../../../../package.json';
+import { SERVER_VERSION } from '@lrs/contracts';
 
 @Controller('v1/health')
 export class HealthController {
@@ -14,6 +14,6 @@ export class HealthController {
     } catch {
       throw new ServiceUnavailableException({ detail: 'read model unavailable' });
     }
-    return { version, status: 'ok' };
+    return { version: SERVER_VERSION, status: 'ok' };
   }
 }
