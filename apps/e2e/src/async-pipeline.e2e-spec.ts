@@ -155,6 +155,39 @@ describe('async run pipeline', () => {
     expect(messages.map((m) => m.message_type)).toEqual(['assistant_message']);
   });
 
+  it('loops while the model calls tools: an unknown tool is an error result, not a crash', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: 'look it up [fake:toolsteps=2][fake:tool=lookup][fake:args={"q":"x"}]' });
+    expect(await pollRun(stack.baseUrl, runId)).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
+    const messages = await getJson<{ message_type: string; status?: string; tool_call_id?: string; tool_call?: { tool_call_id: string; name: string } }[]>(
+      stack.baseUrl,
+      `/v1/runs/${runId}/messages`,
+    );
+    expect(messages.map((m) => m.message_type)).toEqual([
+      'user_message',
+      'tool_call_message',
+      'tool_return_message',
+      'tool_call_message',
+      'tool_return_message',
+      'assistant_message',
+    ]);
+    expect(messages[1].tool_call?.name).toBe('lookup');
+    expect(messages[2]).toMatchObject({ status: 'error', tool_call_id: messages[1].tool_call?.tool_call_id });
+    expect(await getJson<unknown[]>(stack.baseUrl, `/v1/runs/${runId}/steps`)).toHaveLength(3);
+    // The model saw its tool calls and their results on the following steps.
+    const last = stack.model.requests.map((r) => r.body as ChatRequestBody).filter((b) => JSON.stringify(b).includes('look it up')).at(-1)!;
+    expect(last.messages.filter((m) => m.role === 'tool')).toHaveLength(2);
+  });
+
+  it('ends a looping agent at max_steps', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: 'loop forever [fake:toolsteps=1000]', max_steps: 3 });
+    expect(await pollRun(stack.baseUrl, runId)).toMatchObject({ status: 'completed', stop_reason: 'max_steps' });
+    expect(await getJson<unknown[]>(stack.baseUrl, `/v1/runs/${runId}/steps`)).toHaveLength(3);
+    const usage = await getJson<{ total_tokens: number }>(stack.baseUrl, `/v1/runs/${runId}/usage`);
+    expect(usage.total_tokens).toBeGreaterThan(0);
+  });
+
   it('lists runs by agent, status and active with order-relative cursors', async () => {
     const agentId = await createAgent(stack.baseUrl);
     const ids: string[] = [];

@@ -4,6 +4,7 @@ import { ReadModelModule } from '@lrs/read-model';
 import { WORKER_SETTINGS, readWorkerSettings } from './config/env';
 import { StepRequestedHandler } from './handlers/step-requested/step-requested.handler';
 import { ReadModelWaiter } from './read-model-waiter';
+import { ServerTools } from './tools/server-tools';
 
 const settings = readWorkerSettings();
 
@@ -12,6 +13,6 @@ const settings = readWorkerSettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ReadModelWaiter, StepRequestedHandler],
+  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ReadModelWaiter, ServerTools, StepRequestedHandler],
 })
 export class AppModule {}

@@ -85,7 +85,40 @@ export interface ReasoningMessage extends LettaMessageBase {
   signature: string | null;
 }
 
-export type LettaMessage = SystemMessage | UserMessage | AssistantMessage | ReasoningMessage;
+export interface ToolCall {
+  name: string;
+  /** JSON text exactly as the model produced it. */
+  arguments: string;
+  tool_call_id: string;
+}
+
+export interface ToolCallMessage extends LettaMessageBase {
+  message_type: 'tool_call_message';
+  /** Deprecated by Letta: the first of `tool_calls`. */
+  tool_call: ToolCall;
+  tool_calls: ToolCall[];
+}
+
+export interface ToolReturn {
+  type: 'tool';
+  tool_call_id: string;
+  tool_return: string;
+  status: 'success' | 'error';
+  stdout: string[] | null;
+  stderr: string[] | null;
+}
+
+export interface ToolReturnMessage extends LettaMessageBase {
+  message_type: 'tool_return_message';
+  tool_return: string;
+  status: 'success' | 'error';
+  tool_call_id: string;
+  stdout: string[] | null;
+  stderr: string[] | null;
+  tool_returns: ToolReturn[];
+}
+
+export type LettaMessage = SystemMessage | UserMessage | AssistantMessage | ReasoningMessage | ToolCallMessage | ToolReturnMessage;
 
 export interface LettaUsageStatistics {
   message_type: 'usage_statistics';

@@ -47,7 +47,7 @@ export class AgentsController {
       name: body.name,
       system: body.system,
       model: body.model,
-      llmConfig: body.model ? llmConfigFor(body.model) : undefined,
+      llmConfig: body.model ? modelFieldsOf(llmConfigFor(body.model)) : undefined,
       tags: body.tags,
       description: body.description,
       metadata: body.metadata,
@@ -62,6 +62,12 @@ export class AgentsController {
     if (!(await this.agents.delete(this.settings.organizationId, agentId))) throw notFound(agentId);
     return { message: `Agent id=${agentId} successfully deleted` };
   }
+}
+
+/** A model change replaces only the model's identity; limits set at creation stay. */
+function modelFieldsOf(config: Record<string, unknown>): Record<string, unknown> {
+  const { model, handle, provider_name, model_endpoint_type } = config;
+  return { model, handle, provider_name, model_endpoint_type };
 }
 
 export function notFound(agentId: string): NotFoundException {

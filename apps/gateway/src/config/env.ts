@@ -1,12 +1,16 @@
-import { Env, readCommonSettings } from '@lrs/config';
+import { Env, EnvError, readCommonSettings } from '@lrs/config';
 import { DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
 
 export function readGatewaySettings(env = new Env()) {
+  const defaultModelHandle = env.string('DEFAULT_MODEL_HANDLE', 'openai/gpt-4o-mini');
+  if (!/^[^/\s]+\/\S+$/.test(defaultModelHandle)) {
+    throw new EnvError(`DEFAULT_MODEL_HANDLE must look like '<provider>/<model>', got "${defaultModelHandle}"`);
+  }
   return {
     ...readCommonSettings('gateway', env),
     port: env.int('PORT', 8283, { min: 0, max: 65535 }),
     host: env.string('HOST', '0.0.0.0'),
-    defaultModelHandle: env.string('DEFAULT_MODEL_HANDLE', 'openai/gpt-4o-mini'),
+    defaultModelHandle,
     organizationId: env.string('ORGANIZATION_ID', DEFAULT_ORGANIZATION_ID),
     bodyLimit: env.string('REQUEST_BODY_LIMIT', '10mb'),
     dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),

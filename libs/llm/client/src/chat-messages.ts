@@ -33,6 +33,22 @@ export function toChatMessages(systemPrompt: string, history: LettaMessage[]): C
       case 'assistant_message':
         messages.push({ role: 'assistant', content: textOf(message.content) });
         break;
+      case 'tool_call_message':
+        messages.push({
+          role: 'assistant',
+          content: null,
+          tool_calls: message.tool_calls.map((call) => ({
+            id: call.tool_call_id,
+            type: 'function' as const,
+            function: { name: call.name, arguments: call.arguments },
+          })),
+        });
+        break;
+      case 'tool_return_message':
+        for (const result of message.tool_returns) {
+          messages.push({ role: 'tool', tool_call_id: result.tool_call_id, content: result.tool_return });
+        }
+        break;
       case 'reasoning_message':
         // Reasoning is the model's own scratchpad; providers do not accept it back as input.
         break;

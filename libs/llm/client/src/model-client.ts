@@ -113,7 +113,8 @@ export function classifyModelError(error: unknown): ModelCallError {
   if (error instanceof APIConnectionError) return new ModelCallError(`model endpoint unreachable: ${error.message}`, 'llm_error', true, null);
   if (error instanceof APIError) {
     const status = error.status ?? null;
-    const message = `model endpoint answered ${status ?? 'an error'}: ${error.message}`;
+    // The SDK's message already starts with the status code when there is one.
+    const message = status === null ? `model endpoint error: ${error.message}` : `model endpoint answered ${error.message}`;
     if (status === 429) return new ModelCallError(message, 'llm_rate_limit', true, status);
     if (status === 401 || status === 403) return new ModelCallError(message, 'llm_authentication', false, status);
     if (status === 402) return new ModelCallError(message, 'llm_insufficient_credits', false, status);

@@ -36,6 +36,7 @@ export interface AgentChanges {
   name?: string;
   system?: string;
   model?: string;
+  /** Merged into the stored llm_config, not replacing it. */
   llmConfig?: Record<string, unknown>;
   tags?: string[];
   description?: string | null;
@@ -151,9 +152,11 @@ export class AgentStore {
   async update(organizationId: string, id: string, changes: AgentChanges): Promise<AgentEntity | null> {
     const agent = await this.agents.findOne({ where: { id, organizationId } });
     if (!agent) return null;
-    for (const key of Object.keys(changes) as (keyof AgentChanges)[]) {
-      if (changes[key] !== undefined) Object.assign(agent, { [key]: changes[key] });
+    const { llmConfig, ...plain } = changes;
+    for (const key of Object.keys(plain) as (keyof typeof plain)[]) {
+      if (plain[key] !== undefined) Object.assign(agent, { [key]: plain[key] });
     }
+    if (llmConfig) agent.llmConfig = { ...agent.llmConfig, ...llmConfig };
     agent.updatedAt = new Date();
     await this.agents.save(agent);
     return this.get(organizationId, id);

@@ -25,8 +25,8 @@ export class Env {
   int(name: string, fallback: number, bounds: { min?: number; max?: number } = {}): number {
     const raw = this.source[name];
     if (raw === undefined || raw === '') return fallback;
+    if (!/^-?\d+$/.test(raw)) throw new EnvError(`environment variable ${name} must be an integer, got "${raw}"`);
     const value = Number(raw);
-    if (!Number.isInteger(value)) throw new EnvError(`environment variable ${name} must be an integer, got "${raw}"`);
     if (bounds.min !== undefined && value < bounds.min) throw new EnvError(`${name} must be >= ${bounds.min}, got ${value}`);
     if (bounds.max !== undefined && value > bounds.max) throw new EnvError(`${name} must be <= ${bounds.max}, got ${value}`);
     return value;

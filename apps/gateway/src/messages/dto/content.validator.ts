@@ -6,7 +6,7 @@ import { registerDecorator, type ValidationOptions } from 'class-validator';
  * is `{type: "url", url}` or `{type: "base64", media_type, data}`.
  */
 export function contentProblem(value: unknown): string | null {
-  if (typeof value === 'string') return null;
+  if (typeof value === 'string') return value.length > 0 ? null : 'must not be empty';
   if (!Array.isArray(value)) return 'must be a string or a list of content parts';
   if (value.length === 0) return 'must not be an empty list';
   for (const [index, part] of value.entries()) {

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { CONSUMERS, newId, type AnyRunEvent, type AssistantMessage, type RunEvent, type RunEventDraft } from '@lrs/contracts';
+import { CONSUMERS, type AnyRunEvent, type RunEvent, type RunEventDraft } from '@lrs/contracts';
 import { compileSystemPrompt } from '@lrs/domain-run';
 import {
   CONSUMER_POLICIES,
@@ -11,9 +10,11 @@ import {
   type HandlerContext,
 } from '@lrs/jetstream';
 import { ModelCallError, ModelClient, epochMs, modelNameFromHandle, toChatMessages, type ModelReply } from '@lrs/llm-client';
-import { AgentStore, RunQueries, isoUtc } from '@lrs/read-model';
+import { AgentStore, RunQueries } from '@lrs/read-model';
 import { WORKER_SETTINGS, type WorkerSettings } from '../../config/env';
 import { ReadModelWaiter } from '../../read-model-waiter';
+import { stepMessages } from '../../step-messages';
+import { ServerTools } from '../../tools/server-tools';
 
 /**
  * Executes one step of a run: builds the prompt from the read model, calls the model (retrying
@@ -32,6 +33,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     private readonly agents: AgentStore,
     private readonly runs: RunQueries,
     private readonly waiter: ReadModelWaiter,
+    private readonly tools: ServerTools,
     @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
   ) {
     this.model = new ModelClient({ baseURL: settings.openaiBaseUrl, apiKey: settings.openaiApiKey, timeoutMs: settings.modelTimeoutMs });
@@ -84,7 +86,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       await this.appendBehind(event, context, this.failure(event, 'llm_api_error', outcome.errorType, outcome.message, this.settings.modelMaxAttempts));
       return;
     }
-    await this.appendBehind(event, context, this.completion(event, handle, outcome));
+    await this.appendBehind(event, context, await this.completion(event, handle, outcome));
   }
 
   private async callModelWithRetries(model: string, messages: ReturnType<typeof toChatMessages>, context: HandlerContext): Promise<ModelReply | ModelCallError> {
@@ -103,22 +105,18 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     return lastError as ModelCallError;
   }
 
-  private completion(event: RunEvent<'StepRequested'>, handle: string, reply: ModelReply): RunEventDraft {
+  private async completion(event: RunEvent<'StepRequested'>, handle: string, reply: ModelReply): Promise<RunEventDraft> {
     const { stepId, stepIndex, maxSteps } = event.data;
+    const calls = reply.toolCalls.map((call, index) => ({
+      name: call.name,
+      arguments: call.arguments,
+      tool_call_id: call.id || `call_${stepId.slice(5, 13)}_${index}`,
+    }));
+    const outcomes = [];
+    for (const call of calls) outcomes.push(await this.tools.execute(call));
     const now = new Date();
-    const assistant: AssistantMessage = {
-      id: newId('message'),
-      date: secondPrecision(now),
-      name: null,
-      message_type: 'assistant_message',
-      otid: randomUUID(),
-      sender_id: null,
-      step_id: stepId,
-      is_err: null,
-      seq_id: null,
-      run_id: event.runId,
-      content: reply.text,
-    };
+    const messages = stepMessages({ runId: event.runId, stepId, now }, reply.text, outcomes);
+    const emptyReply = reply.text.length === 0 && calls.length === 0;
     return {
       type: 'StepCompleted',
       data: {
@@ -127,11 +125,11 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
         maxSteps,
         model: modelNameFromHandle(handle),
         modelHandle: handle,
-        messages: reply.text.length > 0 ? [assistant] : [],
+        messages,
         usage: reply.usage,
-        // Tool execution joins the loop with the tools issue; until then a reply always ends the turn.
-        continueLoop: false,
-        stopReason: reply.finishReason === 'length' ? 'max_tokens_exceeded' : reply.text.length === 0 ? 'invalid_llm_response' : null,
+        // letta_v1_agent: any tool call (successful or not) asks for another step; plain text ends the turn.
+        continueLoop: calls.length > 0,
+        stopReason: emptyReply ? 'invalid_llm_response' : reply.finishReason === 'length' && calls.length === 0 ? 'max_tokens_exceeded' : null,
         firstTokenAtMs: reply.firstTokenAtMs,
         llmRequestStartedAtMs: reply.requestStartedAtMs,
         completedAt: now.toISOString(),
@@ -154,10 +152,6 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run moved on, result dropped`);
     }
   }
-}
-
-function secondPrecision(date: Date): string {
-  return (isoUtc(new Date(Math.floor(date.getTime() / 1000) * 1000)) as string).replace('.000+', '+');
 }
 
 function sleep(ms: number): Promise<void> {

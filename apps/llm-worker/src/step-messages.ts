@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import {
+  newId,
+  type AssistantMessage,
+  type LettaMessage,
+  type ToolCall,
+  type ToolCallMessage,
+  type ToolReturnMessage,
+} from '@lrs/contracts';
+import { isoUtc } from '@lrs/read-model';
+
+export interface StepMessageContext {
+  runId: string;
+  stepId: string;
+  now: Date;
+}
+
+export interface ToolOutcome {
+  call: ToolCall;
+  status: 'success' | 'error';
+  output: string;
+}
+
+/** Letta message dates carry whole seconds. */
+export function messageDate(date: Date): string {
+  return (isoUtc(new Date(Math.floor(date.getTime() / 1000) * 1000)) as string).replace('.000+', '+');
+}
+
+function base(context: StepMessageContext) {
+  return {
+    id: newId('message'),
+    date: messageDate(context.now),
+    name: null,
+    otid: randomUUID(),
+    sender_id: null,
+    step_id: context.stepId,
+    is_err: null,
+    seq_id: null,
+    run_id: context.runId,
+  };
+}
+
+/** The messages one model reply produces: its text, its tool calls, and their results. */
+export function stepMessages(context: StepMessageContext, text: string, outcomes: ToolOutcome[]): LettaMessage[] {
+  const messages: LettaMessage[] = [];
+  if (text.length > 0) {
+    const assistant: AssistantMessage = { ...base(context), message_type: 'assistant_message', content: text };
+    messages.push(assistant);
+  }
+  if (outcomes.length > 0) {
+    const calls = outcomes.map((outcome) => outcome.call);
+    const callMessage: ToolCallMessage = { ...base(context), message_type: 'tool_call_message', tool_call: calls[0], tool_calls: calls };
+    messages.push(callMessage);
+    for (const outcome of outcomes) {
+      const returned: ToolReturnMessage = {
+        ...base(context),
+        message_type: 'tool_return_message',
+        tool_return: outcome.output,
+        status: outcome.status,
+        tool_call_id: outcome.call.tool_call_id,
+        stdout: null,
+        stderr: null,
+        tool_returns: [
+          { type: 'tool', tool_call_id: outcome.call.tool_call_id, tool_return: outcome.output, status: outcome.status, stdout: null, stderr: null },
+        ],
+      };
+      messages.push(returned);
+    }
+  }
+  return messages;
+}
