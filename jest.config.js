@@ -9,20 +9,10 @@ const moduleNameMapper = Object.fromEntries(
   ]),
 );
 
+// Transpile-only (no type check in tests; `npm run typecheck` and the build do that), with
+// decorator metadata for Nest's dependency injection.
 const transform = {
-  '^.+\\.ts$': [
-    '@swc/jest',
-    {
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
-        keepClassNames: true,
-      },
-      module: { type: 'commonjs' },
-      sourceMaps: 'inline',
-    },
-  ],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
 };
 
 const common = {
