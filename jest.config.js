@@ -21,6 +21,8 @@ const common = {
   moduleNameMapper,
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/.data'],
+  // Nest and class-validator decorators need the Reflect metadata API, as main.ts provides in production.
+  setupFiles: ['reflect-metadata'],
 };
 
 module.exports = {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   newId,
+  type ApprovalRequestMessage,
   type AssistantMessage,
   type LettaMessage,
   type ToolCall,
@@ -40,8 +41,11 @@ function base(context: StepMessageContext) {
   };
 }
 
-/** The messages one model reply produces: its text, its tool calls, and their results. */
-export function stepMessages(context: StepMessageContext, text: string, outcomes: ToolOutcome[]): LettaMessage[] {
+/**
+ * The messages one model reply produces: its text, the tool calls the server ran with their
+ * results, and the calls it paused on (client tools, or tools that need approval).
+ */
+export function stepMessages(context: StepMessageContext, text: string, outcomes: ToolOutcome[], pending: ToolCall[] = []): LettaMessage[] {
   const messages: LettaMessage[] = [];
   if (text.length > 0) {
     const assistant: AssistantMessage = { ...base(context), message_type: 'assistant_message', content: text };
@@ -50,22 +54,26 @@ export function stepMessages(context: StepMessageContext, text: string, outcomes
   if (outcomes.length > 0) {
     const calls = outcomes.map((outcome) => outcome.call);
     const callMessage: ToolCallMessage = { ...base(context), message_type: 'tool_call_message', tool_call: calls[0], tool_calls: calls };
-    messages.push(callMessage);
-    for (const outcome of outcomes) {
-      const returned: ToolReturnMessage = {
-        ...base(context),
-        message_type: 'tool_return_message',
-        tool_return: outcome.output,
-        status: outcome.status,
-        tool_call_id: outcome.call.tool_call_id,
-        stdout: null,
-        stderr: null,
-        tool_returns: [
-          { type: 'tool', tool_call_id: outcome.call.tool_call_id, tool_return: outcome.output, status: outcome.status, stdout: null, stderr: null },
-        ],
-      };
-      messages.push(returned);
-    }
+    messages.push(callMessage, ...toolReturnMessages(context, outcomes));
+  }
+  if (pending.length > 0) {
+    const request: ApprovalRequestMessage = { ...base(context), message_type: 'approval_request_message', tool_call: pending[0], tool_calls: pending };
+    messages.push(request);
   }
   return messages;
+}
+
+export function toolReturnMessages(context: StepMessageContext, outcomes: ToolOutcome[]): ToolReturnMessage[] {
+  return outcomes.map((outcome) => ({
+    ...base(context),
+    message_type: 'tool_return_message',
+    tool_return: outcome.output,
+    status: outcome.status,
+    tool_call_id: outcome.call.tool_call_id,
+    stdout: null,
+    stderr: null,
+    tool_returns: [
+      { type: 'tool', tool_call_id: outcome.call.tool_call_id, tool_return: outcome.output, status: outcome.status, stdout: null, stderr: null },
+    ],
+  }));
 }

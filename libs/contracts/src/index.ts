@@ -3,3 +3,4 @@ export * from './letta-wire';
 export * from './run-events';
 export * from './messaging';
 export * from './version';
+export * from './base-tools';

@@ -118,7 +118,39 @@ export interface ToolReturnMessage extends LettaMessageBase {
   tool_returns: ToolReturn[];
 }
 
-export type LettaMessage = SystemMessage | UserMessage | AssistantMessage | ReasoningMessage | ToolCallMessage | ToolReturnMessage;
+/** Tool calls the run paused on: client-side tools, or server tools that need a human's approval. */
+export interface ApprovalRequestMessage extends LettaMessageBase {
+  message_type: 'approval_request_message';
+  tool_call: ToolCall;
+  tool_calls: ToolCall[];
+}
+
+/** A decision on one pending call: run it (server tools) or deny it with a reason. */
+export interface ApprovalDecision {
+  type: 'approval';
+  tool_call_id: string;
+  approve: boolean;
+  reason: string | null;
+}
+
+export interface ApprovalResponseMessage extends LettaMessageBase {
+  message_type: 'approval_response_message';
+  approvals: (ApprovalDecision | ToolReturn)[];
+  /** Deprecated single-call form, mirrored from the first approval. */
+  approve: boolean | null;
+  approval_request_id: string | null;
+  reason: string | null;
+}
+
+export type LettaMessage =
+  | SystemMessage
+  | UserMessage
+  | AssistantMessage
+  | ReasoningMessage
+  | ToolCallMessage
+  | ToolReturnMessage
+  | ApprovalRequestMessage
+  | ApprovalResponseMessage;
 
 export interface LettaUsageStatistics {
   message_type: 'usage_statistics';

@@ -45,6 +45,8 @@ export interface StepCompletedData {
   modelHandle: string;
   messages: LettaMessage[];
   usage: TokenUsage;
+  /** Memory blocks the step's tools changed: the block's whole new value. */
+  memoryEdits?: { label: string; value: string }[];
   /** True when the model asked for tool calls, so the loop wants another step. */
   continueLoop: boolean;
   /** Set when the step itself ends the turn for a reason other than end_turn (e.g. max_tokens_exceeded). */

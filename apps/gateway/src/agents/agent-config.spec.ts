@@ -57,7 +57,7 @@ describe('newAgentFrom', () => {
       description: null,
       metadata: null,
       toolRules: [],
-      toolNames: [],
+      toolNames: ['memory_insert', 'memory_replace', 'conversation_search'],
       extra: {},
     });
   });
@@ -91,7 +91,7 @@ describe('newAgentFrom', () => {
       tags: ['a', 'b'],
       description: 'a helper',
       metadata: { team: 'x' },
-      toolNames: ['web_search'],
+      toolNames: ['memory_insert', 'memory_replace', 'conversation_search', 'web_search'],
       toolRules: [{ type: 'exit_loop', tool_name: 'send_message' }],
       extra: {},
     });

@@ -1,6 +1,6 @@
 import { DEFAULT_SYSTEM_PROMPT } from '@lrs/domain-run';
 import type { NewAgent } from '@lrs/read-model';
-import { DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
+import { BASE_TOOL_NAMES, DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 
 const DEFAULT_CONTEXT_WINDOW = 128_000;
@@ -44,7 +44,7 @@ export function newAgentFrom(body: CreateAgentDto, defaultModel: string, organiz
     description: body.description ?? null,
     metadata: body.metadata ?? null,
     toolRules: body.tool_rules ?? [],
-    toolNames: body.tools ?? [],
+    toolNames: attachedTools(body),
     extra,
   };
 }
@@ -61,4 +61,16 @@ export function memoryBlockProblems(blocks: NewAgent['memoryBlocks']): string[] 
     }
   });
   return problems;
+}
+
+/** The server tools an agent gets: the base tools unless `include_base_tools` is false, plus those named. */
+export function attachedTools(body: Pick<CreateAgentDto, 'tools' | 'include_base_tools'>): string[] {
+  return [...new Set([...(body.include_base_tools === false ? [] : BASE_TOOL_NAMES), ...(body.tools ?? [])])];
+}
+
+/** Tools this server cannot run are refused at creation rather than failing every call later. */
+export function unknownToolProblems(names: string[] | undefined): string[] {
+  return (names ?? [])
+    .filter((name) => !BASE_TOOL_NAMES.includes(name))
+    .map((name) => `tools: unknown tool '${name}' (this server provides ${BASE_TOOL_NAMES.join(', ')}; pass client_tools on a message for your own)`);
 }

@@ -4,7 +4,8 @@ import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { AgentIdPipe } from '../http/letta-id.pipe';
 import { CreateAgentDto, UpdateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQueryDto } from './dto/list-agents.query';
-import { llmConfigFor, memoryBlockProblems, newAgentFrom } from './agent-config';
+import { llmConfigFor, memoryBlockProblems, newAgentFrom, unknownToolProblems } from './agent-config';
+import { RequiresApprovalDto } from './dto/requires-approval.dto';
 
 @Controller('v1/agents')
 export class AgentsController {
@@ -17,7 +18,7 @@ export class AgentsController {
   @HttpCode(200)
   async create(@Body() body: CreateAgentDto) {
     const input = newAgentFrom(body, this.settings.defaultModelHandle, this.settings.organizationId);
-    const problems = memoryBlockProblems(input.memoryBlocks);
+    const problems = [...memoryBlockProblems(input.memoryBlocks), ...unknownToolProblems(body.tools)];
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
     const created = await this.agents.create(input);
     return toAgentView(created);
@@ -55,6 +56,22 @@ export class AgentsController {
     });
     if (!agent) throw notFound(agentId);
     return toAgentView(agent);
+  }
+
+  /** Marks (or unmarks) a tool as needing a human's approval before each call. */
+  @Patch(':agent_id/tools/approval/:tool_name')
+  async setRequiresApproval(
+    @Param('agent_id', AgentIdPipe) agentId: string,
+    @Param('tool_name') toolName: string,
+    @Body() body: RequiresApprovalDto,
+  ) {
+    const agent = await this.agents.get(this.settings.organizationId, agentId);
+    if (!agent) throw notFound(agentId);
+    const others = agent.toolRules.filter(
+      (rule) => !(typeof rule === 'object' && rule !== null && (rule as { type?: unknown }).type === 'requires_approval' && (rule as { tool_name?: unknown }).tool_name === toolName),
+    );
+    const toolRules = body.requires_approval ? [...others, { type: 'requires_approval', tool_name: toolName }] : others;
+    return toAgentView((await this.agents.update(this.settings.organizationId, agentId, { toolRules }))!);
   }
 
   @Delete(':agent_id')

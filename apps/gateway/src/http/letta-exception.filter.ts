@@ -15,6 +15,8 @@ export class LettaExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
+      // The official client retries 409s with the same body; a conflict here does not go away by itself.
+      if (status === HttpStatus.CONFLICT) response.setHeader('x-should-retry', 'false');
       response.status(status).json(typeof body === 'object' && body !== null && 'detail' in body ? body : { detail: describe(body) });
       return;
     }

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { newId, type ContentPart, type LettaMessage, type MessageContent } from '@lrs/contracts';
-import type { MessageCreateDto } from './dto/letta-request.dto';
+import {
+  newId,
+  type ApprovalDecision,
+  type ApprovalRequestMessage,
+  type ContentPart,
+  type LettaMessage,
+  type MessageContent,
+  type ToolReturn,
+} from '@lrs/contracts';
+import { ApprovalCreateDto, ApprovalDecisionDto, ToolReturnCreateDto, ToolReturnDto, type MessageCreateDto, type MessageItem } from './dto/letta-request.dto';
 
 /** Problems with the messages/input pair that field validation cannot see (Letta's model validator). */
 export function inputProblem(body: { messages?: unknown[] | null; input?: unknown }): string | null {
@@ -24,12 +32,33 @@ function plainText(content: MessageContent): string {
 
 /** The request's messages as the Letta messages stored for the run, with ids, otids and dates. */
 export function renderInputMessages(
-  body: { messages?: MessageCreateDto[] | null; input?: MessageContent | null },
-  context: { runId: string; now: Date },
+  body: { messages?: MessageItem[] | null; input?: MessageContent | null },
+  context: { runId: string; now: Date; pending?: ApprovalRequestMessage | null },
 ): LettaMessage[] {
-  const requested: MessageCreateDto[] = body.messages ?? [{ role: 'user', content: body.input as MessageContent }];
+  const requested: MessageItem[] = body.messages ?? [{ role: 'user', content: body.input as MessageContent }];
   const date = new Date(Math.floor(context.now.getTime() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
-  return requested.map((message): LettaMessage => {
+  return requested.map((item): LettaMessage => {
+    if (item instanceof ApprovalCreateDto || item instanceof ToolReturnCreateDto) {
+      const approvals = approvalEntries(item, context.pending ?? null);
+      const first = approvals[0];
+      return {
+        id: newId('message'),
+        date,
+        name: null,
+        otid: item.otid ?? randomUUID(),
+        sender_id: null,
+        step_id: null,
+        is_err: null,
+        seq_id: null,
+        run_id: context.runId,
+        message_type: 'approval_response_message',
+        approvals,
+        approve: first?.type === 'approval' ? first.approve : null,
+        approval_request_id: first?.tool_call_id ?? null,
+        reason: first?.type === 'approval' ? first.reason : null,
+      };
+    }
+    const message = item as MessageCreateDto;
     const common = {
       id: newId('message'),
       date,
@@ -60,4 +89,33 @@ function normalizeParts(content: MessageContent): MessageContent {
     const raw = part as Partial<ContentPart> & { text?: string; source?: unknown };
     return (raw.type ? raw : raw.text !== undefined ? { type: 'text', text: raw.text } : { type: 'image', source: raw.source }) as ContentPart;
   });
+}
+
+/**
+ * Approvals in their stored form. The deprecated `{approve, approval_request_id}` form names one
+ * call; Letta also accepts the approval request's message id there when one call is pending.
+ */
+export function approvalEntries(item: ApprovalCreateDto | ToolReturnCreateDto, pending: ApprovalRequestMessage | null): (ApprovalDecision | ToolReturn)[] {
+  if (item instanceof ToolReturnCreateDto) return item.tool_returns.map(toToolReturn);
+  if (item.approvals) {
+    return item.approvals.map((entry): ApprovalDecision | ToolReturn =>
+      entry instanceof ApprovalDecisionDto
+        ? { type: 'approval', tool_call_id: entry.tool_call_id, approve: entry.approve, reason: entry.reason ?? null }
+        : toToolReturn(entry),
+    );
+  }
+  const requestId = item.approval_request_id as string;
+  const callId = pending && pending.id === requestId && pending.tool_calls.length === 1 ? pending.tool_calls[0].tool_call_id : requestId;
+  return [{ type: 'approval', tool_call_id: callId, approve: Boolean(item.approve), reason: item.reason ?? null }];
+}
+
+function toToolReturn(entry: ToolReturnDto): ToolReturn {
+  return {
+    type: 'tool',
+    tool_call_id: entry.tool_call_id,
+    tool_return: plainText(entry.tool_return),
+    status: entry.status,
+    stdout: entry.stdout ?? null,
+    stderr: entry.stderr ?? null,
+  };
 }

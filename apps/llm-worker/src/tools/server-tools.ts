@@ -1,19 +1,94 @@
 import { Injectable } from '@nestjs/common';
-import type { ToolCall } from '@lrs/contracts';
+import { baseTool, type ToolCall } from '@lrs/contracts';
+import { memoryInsert, memoryReplace, type EditableBlock, type EditResult } from '@lrs/domain-run';
+import { AgentStore } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
 
+/** What a step's tools act on: the agent's blocks as of this step, and the edits made so far. */
+export class ToolContext {
+  readonly edits = new Map<string, string>();
+
+  constructor(
+    readonly agentId: string,
+    private readonly blocks: Map<string, EditableBlock>,
+    /** Tools this agent may run on the server (its attached base tools). */
+    readonly serverToolNames: ReadonlySet<string>,
+  ) {}
+
+  block(label: string): EditableBlock | undefined {
+    const block = this.blocks.get(label);
+    const edited = this.edits.get(label);
+    return block && edited !== undefined ? { ...block, value: edited } : block;
+  }
+
+  memoryEdits(): { label: string; value: string }[] {
+    return [...this.edits].map(([label, value]) => ({ label, value }));
+  }
+}
+
+const MESSAGE_TYPES_BY_ROLE: Record<string, string> = { user: 'user_message', assistant: 'assistant_message', tool: 'tool_return_message' };
+
 /**
- * Runs the tools the server owns. A tool the agent does not have, or arguments that are not a
- * JSON object, become an error result the model sees on its next step: a bad tool call is part
- * of the conversation, never a crashed run.
+ * Runs the tools the server owns. Memory edits are collected in the step's context and become
+ * part of its StepCompleted event, so an edit takes effect exactly when the step is recorded,
+ * and re-running a step after a crash cannot apply it twice. A tool the agent does not have, or
+ * bad arguments, become an error result the model sees on its next step, never a crashed run.
  */
 @Injectable()
 export class ServerTools {
-  async execute(call: ToolCall): Promise<ToolOutcome> {
+  constructor(private readonly agents: AgentStore) {}
+
+  async execute(call: ToolCall, context: ToolContext): Promise<ToolOutcome> {
     const args = parseArguments(call.arguments);
-    if (args === null) return { call, status: 'error', output: `Error: arguments for ${call.name} are not a JSON object: ${call.arguments}` };
-    return { call, status: 'error', output: `Error: tool '${call.name}' is not available to this agent` };
+    if (args === null) return failure(call, `Error: arguments for ${call.name} are not a JSON object: ${call.arguments}`);
+    if (!context.serverToolNames.has(call.name) || !baseTool(call.name)) {
+      return failure(call, `Error: tool '${call.name}' is not available to this agent`);
+    }
+    switch (call.name) {
+      case 'memory_insert': {
+        const label = String(args.label ?? '');
+        const insertLine = args.insert_line === undefined ? -1 : Number(args.insert_line);
+        return this.recordEdit(call, context, label, memoryInsert(context.block(label), label, String(args.new_str ?? args.new_string ?? ''), insertLine));
+      }
+      case 'memory_replace': {
+        const label = String(args.label ?? '');
+        const oldStr = String(args.old_str ?? args.old_string ?? '');
+        const newStr = String(args.new_str ?? args.new_string ?? '');
+        return this.recordEdit(call, context, label, memoryReplace(context.block(label), label, oldStr, newStr));
+      }
+      default:
+        return this.conversationSearch(call, context, args);
+    }
   }
+
+  private recordEdit(call: ToolCall, context: ToolContext, label: string, result: EditResult): ToolOutcome {
+    if (!result.ok) return failure(call, result.error);
+    context.edits.set(label, result.value);
+    return { call, status: 'success', output: result.message };
+  }
+
+  private async conversationSearch(call: ToolCall, context: ToolContext, args: Record<string, unknown>): Promise<ToolOutcome> {
+    if (typeof args.query !== 'string') return failure(call, 'Error: conversation_search needs a string query');
+    const roles = Array.isArray(args.roles) ? args.roles.map(String) : Object.keys(MESSAGE_TYPES_BY_ROLE);
+    const limit = Math.min(50, Math.max(1, Number.isInteger(args.limit) ? (args.limit as number) : 5));
+    const found = await this.agents.searchMessages(context.agentId, {
+      query: args.query,
+      messageTypes: roles.map((role) => MESSAGE_TYPES_BY_ROLE[role]).filter(Boolean),
+      limit,
+      startDate: typeof args.start_date === 'string' ? args.start_date : null,
+      endDate: typeof args.end_date === 'string' ? args.end_date : null,
+    });
+    const results = found.map((message) => ({
+      role: message.message_type.replace('_message', '').replace('tool_return', 'tool'),
+      date: message.date,
+      content: 'content' in message ? message.content : 'tool_return' in message ? message.tool_return : null,
+    }));
+    return { call, status: 'success', output: JSON.stringify(results) };
+  }
+}
+
+function failure(call: ToolCall, output: string): ToolOutcome {
+  return { call, status: 'error', output };
 }
 
 export function parseArguments(text: string): Record<string, unknown> | null {

@@ -2,3 +2,4 @@ export * from './run-status';
 export * from './run-decider';
 export * from './lane';
 export * from './system-prompt';
+export * from './memory-edits';

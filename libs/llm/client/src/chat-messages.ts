@@ -34,6 +34,7 @@ export function toChatMessages(systemPrompt: string, history: LettaMessage[]): C
         messages.push({ role: 'assistant', content: textOf(message.content) });
         break;
       case 'tool_call_message':
+      case 'approval_request_message':
         messages.push({
           role: 'assistant',
           content: null,
@@ -50,7 +51,9 @@ export function toChatMessages(systemPrompt: string, history: LettaMessage[]): C
         }
         break;
       case 'reasoning_message':
-        // Reasoning is the model's own scratchpad; providers do not accept it back as input.
+      case 'approval_response_message':
+        // Reasoning is the model's own scratchpad, and an approval reaches the model as the tool
+        // results that follow it; neither is sent as a message of its own.
         break;
     }
   }

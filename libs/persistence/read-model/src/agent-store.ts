@@ -1,5 +1,5 @@
-import type { DataSource, Repository } from 'typeorm';
-import { newId, type LettaMessage } from '@lrs/contracts';
+import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { baseTool, newId, type ApprovalRequestMessage, type LettaMessage, type ToolDefinition } from '@lrs/contracts';
 import { TERMINAL_STATUSES } from '@lrs/domain-run';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
@@ -183,6 +183,42 @@ export class AgentStore {
     return rows.map((row) => row.body);
   }
 
+  /**
+   * The agent's pending approval: tool calls its last executed run paused on, when no message
+   * has answered them since. Runs still queued are not part of the history yet.
+   */
+  async pendingApproval(agentId: string): Promise<ApprovalRequestMessage | null> {
+    const rows: { body: LettaMessage }[] = await this.dataSource.query(
+      `SELECT body FROM messages WHERE agent_id = $1 ORDER BY sequence_id DESC LIMIT 1`,
+      [agentId],
+    );
+    const last = rows[0]?.body;
+    return last?.message_type === 'approval_request_message' ? last : null;
+  }
+
+  /** Text search over the agent's whole history (conversation_search), newest first. */
+  async searchMessages(
+    agentId: string,
+    search: { query: string; messageTypes: string[]; limit: number; startDate: string | null; endDate: string | null },
+  ): Promise<LettaMessage[]> {
+    const rows: { body: LettaMessage }[] = await this.dataSource.query(
+      `SELECT body FROM messages
+       WHERE agent_id = $1 AND message_type = ANY ($2)
+         AND coalesce(body->>'content', body->>'tool_return', '') ILIKE '%' || $3 || '%'
+         AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at <= $5)
+       ORDER BY sequence_id DESC LIMIT $6`,
+      [agentId, search.messageTypes, escapeLike(search.query), search.startDate, search.endDate, search.limit],
+    );
+    return rows.map((row) => row.body);
+  }
+
+  /** Applies a step's memory edits to the agent's blocks (from the projector, inside its transaction). */
+  static async applyMemoryEdits(manager: EntityManager, agentId: string, edits: { label: string; value: string }[]): Promise<void> {
+    for (const edit of edits) {
+      await manager.query(`UPDATE blocks SET value = $3, updated_at = now() WHERE agent_id = $1 AND label = $2`, [agentId, edit.label, edit.value]);
+    }
+  }
+
   /** Another run of the agent that the read model still shows as running (its finish not yet projected). */
   async otherRunStillRunning(agentId: string, runId: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
@@ -191,6 +227,10 @@ export class AgentStore {
     );
     return rows.length > 0;
   }
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export function toBlockView(block: BlockEntity) {
@@ -216,6 +256,22 @@ export function toBlockView(block: BlockEntity) {
   };
 }
 
+function toToolView(tool: ToolDefinition) {
+  return {
+    id: tool.id,
+    name: tool.name,
+    description: tool.description,
+    tool_type: tool.name === 'conversation_search' ? 'letta_core' : 'letta_memory_core',
+    source_type: 'python',
+    json_schema: { name: tool.name, description: tool.description, parameters: tool.parameters },
+    args_json_schema: null,
+    return_char_limit: 50_000,
+    tags: ['letta_core'],
+    default_requires_approval: null,
+    metadata_: {},
+  };
+}
+
 /** Letta's AgentState. Relationships (blocks, tags) are always included: clients never mistake them for lost data. */
 export function toAgentView(agent: AgentEntity) {
   const blocks = [...(agent.blocks ?? [])].sort((a, b) => a.position - b.position).map(toBlockView);
@@ -235,7 +291,7 @@ export function toAgentView(agent: AgentEntity) {
     message_ids: [],
     memory: { agent_type: agent.agentType, blocks, file_blocks: [], prompt_template: null },
     blocks,
-    tools: [],
+    tools: agent.toolNames.map((name) => baseTool(name)).filter((tool) => tool !== undefined).map(toToolView),
     sources: [],
     tags: agent.tags,
     identity_ids: [],

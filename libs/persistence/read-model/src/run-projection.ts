@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AnyRunEvent, LettaMessage, RunEvent } from '@lrs/contracts';
 import { TERMINAL_STATUSES } from '@lrs/domain-run';
+import { AgentStore } from './agent-store';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
 
@@ -68,6 +69,7 @@ export class RunProjection {
           ],
         );
         await this.insertMessages(manager, event, data.messages);
+        if (data.memoryEdits?.length) await AgentStore.applyMemoryEdits(manager, event.agentId, data.memoryEdits);
         if (data.stepIndex === 1 && data.firstTokenAtMs !== null) {
           await manager.query(
             `UPDATE runs SET ttft_ns = GREATEST(0, round(($2 - extract(epoch from started_at) * 1000) * 1000000))::bigint

@@ -46,6 +46,7 @@ function row(overrides: Partial<RunRow> = {}): RunRow {
     ttft_ns: '123456789',
     total_duration_ns: '2500000000',
     override_model: null,
+    client_tools: null,
     max_steps: 10,
     version: 7,
     ...overrides,

@@ -26,6 +26,7 @@ export interface RunRow {
   ttft_ns: string | null;
   total_duration_ns: string | null;
   override_model: string | null;
+  client_tools: unknown[] | null;
   max_steps: number;
   version: number;
 }
@@ -79,6 +80,7 @@ export function runViewFromCreated(event: RunEvent<'RunCreated'>): RunView {
     ttft_ns: null,
     total_duration_ns: null,
     override_model: data.overrideModel,
+    client_tools: data.clientTools,
     max_steps: data.maxSteps,
     version: event.seq,
   });

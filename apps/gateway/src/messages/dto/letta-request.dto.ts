@@ -20,7 +20,7 @@ import { MODEL_HANDLE_PATTERN } from '../../agents/dto/create-agent.dto';
 import { IsMessageContent } from './content.validator';
 
 export class MessageCreateDto {
-  @IsOptional() @IsIn(['message'], { message: 'type must be "message" (approvals are not supported yet)' }) type?: 'message';
+  @IsOptional() @IsIn(['message']) type?: 'message';
   @IsIn(['user', 'system', 'assistant']) role: 'user' | 'system' | 'assistant';
   @IsMessageContent() content: MessageContent;
   @IsOptional() @IsString() name?: string | null;
@@ -30,6 +30,42 @@ export class MessageCreateDto {
   @IsOptional() @IsString() batch_item_id?: string | null;
 }
 
+export class ToolReturnDto {
+  @IsOptional() @IsIn(['tool']) type?: 'tool';
+  @IsString() @IsNotEmpty() tool_call_id: string;
+  @IsMessageContent() tool_return: MessageContent;
+  @IsIn(['success', 'error']) status: 'success' | 'error';
+  @IsOptional() @IsArray() @IsString({ each: true }) stdout?: string[] | null;
+  @IsOptional() @IsArray() @IsString({ each: true }) stderr?: string[] | null;
+}
+
+export class ApprovalDecisionDto {
+  @IsIn(['approval']) type: 'approval';
+  @IsString() @IsNotEmpty() tool_call_id: string;
+  @IsBoolean() approve: boolean;
+  @IsOptional() @IsString() reason?: string | null;
+}
+
+/** `{"type": "approval", "approvals": [...]}`, or Letta's deprecated single-call form. */
+export class ApprovalCreateDto {
+  @IsOptional() @IsIn(['approval']) type?: 'approval';
+  @IsOptional() @IsArray() approvals?: (ApprovalDecisionDto | ToolReturnDto)[] | null;
+  @IsOptional() @IsBoolean() approve?: boolean | null;
+  @IsOptional() @IsString() approval_request_id?: string | null;
+  @IsOptional() @IsString() reason?: string | null;
+  @IsOptional() @IsString() otid?: string | null;
+  @IsOptional() @IsString() group_id?: string | null;
+}
+
+/** `{"type": "tool_return", "tool_returns": [...]}`: sugar for an approval made of tool results. */
+export class ToolReturnCreateDto {
+  @IsIn(['tool_return']) type: 'tool_return';
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ToolReturnDto) tool_returns: ToolReturnDto[];
+  @IsOptional() @IsString() otid?: string | null;
+}
+
+export type MessageItem = MessageCreateDto | ApprovalCreateDto | ToolReturnCreateDto;
+
 export class ClientToolDto {
   @IsString() @IsNotEmpty() @Matches(/^[a-zA-Z0-9_-]{1,64}$/, { message: 'name must be 1-64 letters, digits, _ or -' }) name: string;
   @IsOptional() @IsString() description?: string | null;
@@ -38,7 +74,8 @@ export class ClientToolDto {
 
 /** Letta's LettaRequest: the body of every send-message route. */
 export class LettaRequestDto {
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => MessageCreateDto) messages?: MessageCreateDto[] | null;
+  /** Items are validated by their `type` (message, approval, tool_return) in `parseMessageItems`. */
+  @IsOptional() @IsArray() messages?: unknown[] | null;
   @IsOptional() @IsMessageContent() input?: MessageContent | null;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) max_steps?: number;
   @IsOptional() @IsBoolean() use_assistant_message?: boolean;

@@ -6,6 +6,8 @@ import { AgentStore, RunProjection, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import type { LettaAsyncRequestDto } from '../dto/letta-request.dto';
 import { inputProblem, renderInputMessages } from '../input-messages';
+import { parseMessageItems } from '../message-items';
+import { checkApprovalRules } from '../approval-rules';
 
 export const DEFAULT_MAX_STEPS = 50;
 
@@ -29,8 +31,12 @@ export class SendMessageAsyncUseCase {
   async execute(agentId: string, body: LettaAsyncRequestDto): Promise<RunView> {
     const problem = inputProblem(body);
     if (problem) throw new UnprocessableEntityException({ detail: problem });
+    const { items, problems } = body.messages ? parseMessageItems(body.messages) : { items: null, problems: [] };
+    if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
     const organizationId = this.settings.organizationId;
     if (!(await this.agents.exists(organizationId, agentId))) throw new NotFoundException({ detail: 'Agent not found' });
+    const pending = await this.agents.pendingApproval(agentId);
+    checkApprovalRules(items, pending);
 
     const runId = newId('run');
     const now = new Date();
@@ -53,7 +59,7 @@ export class SendMessageAsyncUseCase {
           assistant_message_tool_kwarg: body.assistant_message_tool_kwarg ?? 'message',
           include_return_message_types: body.include_return_message_types ?? null,
         },
-        input: renderInputMessages(body, { runId, now }),
+        input: renderInputMessages({ messages: items, input: body.input }, { runId, now, pending }),
       },
       now.toISOString(),
     );

@@ -1,5 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { CONSUMERS, type AnyRunEvent, type RunEvent, type RunEventDraft } from '@lrs/contracts';
+import {
+  CONSUMERS,
+  type AnyRunEvent,
+  type ApprovalRequestMessage,
+  type ApprovalResponseMessage,
+  type ClientTool,
+  type LettaMessage,
+  type RunEvent,
+  type RunEventDraft,
+} from '@lrs/contracts';
 import { compileSystemPrompt } from '@lrs/domain-run';
 import {
   CONSUMER_POLICIES,
@@ -13,8 +22,10 @@ import { ModelCallError, ModelClient, epochMs, modelNameFromHandle, toChatMessag
 import { AgentStore, RunQueries } from '@lrs/read-model';
 import { WORKER_SETTINGS, type WorkerSettings } from '../../config/env';
 import { ReadModelWaiter } from '../../read-model-waiter';
-import { stepMessages } from '../../step-messages';
-import { ServerTools } from '../../tools/server-tools';
+import { stepMessages, toolReturnMessages, type ToolOutcome } from '../../step-messages';
+import { ServerTools, ToolContext } from '../../tools/server-tools';
+import { approvalRequired, toolSchemas } from '../../tools/tool-schemas';
+import { approvalResponseOf, denialText, pendingApprovalRequest, resolveApprovals } from '../../approvals';
 
 /**
  * Executes one step of a run: builds the prompt from the read model, calls the model (retrying
@@ -74,26 +85,78 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       await this.appendBehind(event, context, this.failure(event, 'error', 'internal_error', `${missing} no longer exists`, 1));
       return;
     }
-    const handle = run.override_model ?? agent.model ?? 'openai/gpt-4o-mini';
     const history = await this.agents.conversationHistory(agent.id, run.id);
+    const tools = new ToolContext(
+      agent.id,
+      new Map(agent.blocks.map((b) => [b.label, { label: b.label, value: b.value, limit: b.charLimit, readOnly: b.readOnly }])),
+      new Set(agent.toolNames),
+    );
+    const messageContext = { runId: event.runId, stepId: event.data.stepId, now: new Date() };
+
+    // A run that answers a pending approval starts by turning the decisions into tool results.
+    let resumed: LettaMessage[] = [];
+    if (event.data.stepIndex === 1) {
+      const pending = pendingApprovalRequest(history.filter((m) => m.run_id !== run.id));
+      const response = approvalResponseOf(history, run.id);
+      if (pending && !response) {
+        const detail = `the agent is waiting for approval of ${pending.tool_calls.map((c) => c.tool_call_id).join(', ')}; send an approval first`;
+        await this.appendBehind(event, context, this.failure(event, 'error', 'pending_approval', detail, 1));
+        return;
+      }
+      if (pending && response) resumed = toolReturnMessages(messageContext, await this.resolve(pending, response, tools));
+    }
+
+    const handle = run.override_model ?? agent.model ?? 'openai/gpt-4o-mini';
+    const clientTools = (run.client_tools ?? []) as ClientTool[];
     const systemPrompt = compileSystemPrompt(
       agent.system,
-      agent.blocks.map((b) => ({ label: b.label, value: b.value, limit: b.charLimit, description: b.description, readOnly: b.readOnly })),
+      agent.blocks.map((b) => ({ label: b.label, value: tools.block(b.label)?.value ?? b.value, limit: b.charLimit, description: b.description, readOnly: b.readOnly })),
       { agentId: agent.id, previousMessageCount: history.length },
     );
-    const outcome = await this.callModelWithRetries(modelNameFromHandle(handle), toChatMessages(systemPrompt, history), context);
-    if (outcome instanceof ModelCallError) {
-      await this.appendBehind(event, context, this.failure(event, 'llm_api_error', outcome.errorType, outcome.message, this.settings.modelMaxAttempts));
+    const reply = await this.callModelWithRetries(
+      modelNameFromHandle(handle),
+      toChatMessages(systemPrompt, [...history, ...resumed]),
+      toolSchemas(agent.toolNames, clientTools),
+      context,
+    );
+    if (reply instanceof ModelCallError) {
+      await this.appendBehind(event, context, this.failure(event, 'llm_api_error', reply.errorType, reply.message, this.settings.modelMaxAttempts));
       return;
     }
-    await this.appendBehind(event, context, await this.completion(event, handle, outcome));
+
+    const calls = reply.toolCalls.map((call, index) => ({
+      name: call.name,
+      arguments: call.arguments,
+      tool_call_id: call.id || `call_${event.data.stepId.slice(5, 13)}_${index}`,
+    }));
+    const needsApproval = approvalRequired(agent.toolRules, clientTools);
+    const pendingCalls = calls.filter((call) => needsApproval(call.name));
+    const outcomes = [];
+    for (const call of calls.filter((c) => !needsApproval(c.name))) outcomes.push(await this.tools.execute(call, tools));
+    const messages = [...resumed, ...stepMessages(messageContext, reply.text, outcomes, pendingCalls)];
+    await this.appendBehind(event, context, this.completion(event, handle, reply, messages, tools, { calls: calls.length, pending: pendingCalls.length }));
   }
 
-  private async callModelWithRetries(model: string, messages: ReturnType<typeof toChatMessages>, context: HandlerContext): Promise<ModelReply | ModelCallError> {
+  private async resolve(pending: ApprovalRequestMessage, response: ApprovalResponseMessage, tools: ToolContext): Promise<ToolOutcome[]> {
+    const outcomes: ToolOutcome[] = [];
+    for (const resolution of resolveApprovals(pending, response)) {
+      if (resolution.kind === 'returned') outcomes.push({ call: resolution.call, status: resolution.status, output: resolution.output });
+      else if (resolution.kind === 'denied') outcomes.push({ call: resolution.call, status: 'error', output: denialText(resolution.reason) });
+      else outcomes.push(await this.tools.execute(resolution.call, tools));
+    }
+    return outcomes;
+  }
+
+  private async callModelWithRetries(
+    model: string,
+    messages: ReturnType<typeof toChatMessages>,
+    toolList: ReturnType<typeof toolSchemas>,
+    context: HandlerContext,
+  ): Promise<ModelReply | ModelCallError> {
     let lastError: ModelCallError | null = null;
     for (let attempt = 1; attempt <= this.settings.modelMaxAttempts; attempt++) {
       try {
-        return await this.model.complete({ model, messages, onDelta: () => undefined });
+        return await this.model.complete({ model, messages, tools: toolList });
       } catch (error) {
         lastError = error as ModelCallError;
         if (!lastError.retryable || attempt === this.settings.modelMaxAttempts) break;
@@ -105,18 +168,23 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     return lastError as ModelCallError;
   }
 
-  private async completion(event: RunEvent<'StepRequested'>, handle: string, reply: ModelReply): Promise<RunEventDraft> {
+  private completion(
+    event: RunEvent<'StepRequested'>,
+    handle: string,
+    reply: ModelReply,
+    messages: LettaMessage[],
+    tools: ToolContext,
+    counts: { calls: number; pending: number },
+  ): RunEventDraft {
     const { stepId, stepIndex, maxSteps } = event.data;
-    const calls = reply.toolCalls.map((call, index) => ({
-      name: call.name,
-      arguments: call.arguments,
-      tool_call_id: call.id || `call_${stepId.slice(5, 13)}_${index}`,
-    }));
-    const outcomes = [];
-    for (const call of calls) outcomes.push(await this.tools.execute(call));
-    const now = new Date();
-    const messages = stepMessages({ runId: event.runId, stepId, now }, reply.text, outcomes);
-    const emptyReply = reply.text.length === 0 && calls.length === 0;
+    const emptyReply = reply.text.length === 0 && counts.calls === 0;
+    const stopReason = counts.pending > 0
+      ? 'requires_approval'
+      : emptyReply
+        ? 'invalid_llm_response'
+        : reply.finishReason === 'length' && counts.calls === 0
+          ? 'max_tokens_exceeded'
+          : null;
     return {
       type: 'StepCompleted',
       data: {
@@ -127,12 +195,14 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
         modelHandle: handle,
         messages,
         usage: reply.usage,
-        // letta_v1_agent: any tool call (successful or not) asks for another step; plain text ends the turn.
-        continueLoop: calls.length > 0,
-        stopReason: emptyReply ? 'invalid_llm_response' : reply.finishReason === 'length' && calls.length === 0 ? 'max_tokens_exceeded' : null,
+        memoryEdits: tools.memoryEdits(),
+        // letta_v1_agent: any tool call (successful or not) asks for another step, unless the
+        // step paused on calls the client or a human must answer; plain text ends the turn.
+        continueLoop: counts.calls > 0 && counts.pending === 0,
+        stopReason,
         firstTokenAtMs: reply.firstTokenAtMs,
         llmRequestStartedAtMs: reply.requestStartedAtMs,
-        completedAt: now.toISOString(),
+        completedAt: new Date().toISOString(),
       },
     };
   }
