@@ -161,6 +161,30 @@ describe('agent loop with tools, client tools and approvals', () => {
     expect(await blockValue(agentId, 'human')).toBe('Name: Bo\nPlays chess');
   });
 
+  it('denies a pending approval when its timeout passes, and the agent goes on', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const paused = await sendAsync(stack.baseUrl, agentId, {
+      input: `deploy? ${directives('deploy', { env: 'prod' })}`,
+      client_tools: [{ name: 'deploy' }],
+      approval_timeout_seconds: 1,
+    });
+    expect(await pollRun(stack.baseUrl, paused)).toMatchObject({ stop_reason: 'requires_approval' });
+    let continuation: { id: string; metadata: { timed_out_run_id?: string } } | undefined;
+    const deadline = Date.now() + 15_000;
+    while (!continuation && Date.now() < deadline) {
+      const runs = await getJson<{ id: string; metadata: { timed_out_run_id?: string } }[]>(stack.baseUrl, `/v1/runs?agent_id=${agentId}`);
+      continuation = runs.find((run) => run.metadata.timed_out_run_id === paused);
+      if (!continuation) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(continuation).toBeDefined();
+    expect(await pollRun(stack.baseUrl, continuation!.id)).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
+    const messages = await runMessages(continuation!.id);
+    expect(messages.map((m) => m.message_type)).toEqual(['approval_response_message', 'tool_return_message', 'assistant_message']);
+    expect(messages[1]).toMatchObject({ status: 'error', tool_return: expect.stringContaining('timed out after 1 seconds') });
+    // No longer paused: a regular message is accepted again.
+    expect((await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages/async`, { input: 'still there?' })).status).toBe(200);
+  });
+
   it('a worker killed mid-step neither loses nor repeats the step\'s memory edit', async () => {
     const agentId = await createAgent(stack.baseUrl, { memory_blocks: [{ label: 'human', value: '' }] });
     const marker = `crash-tool-${Date.now()}`;

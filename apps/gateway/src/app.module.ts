@@ -9,6 +9,11 @@ import { AgentsController } from './agents/agents.controller';
 import { RunsController } from './runs/runs.controller';
 import { SendMessageAsyncController } from './messages/send-message-async/send-message-async.controller';
 import { SendMessageAsyncUseCase } from './messages/send-message-async/send-message-async.use-case';
+import { SendMessageController } from './messages/send-message/send-message.controller';
+import { SendMessageUseCase } from './messages/send-message/send-message.use-case';
+import { CancelRunsController } from './messages/cancel-runs/cancel-runs.controller';
+import { CancelRunsUseCase } from './messages/cancel-runs/cancel-runs.use-case';
+import { RunCreator } from './messages/run-creator';
 
 const settings = readGatewaySettings();
 
@@ -17,11 +22,14 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, AgentsController, RunsController, SendMessageAsyncController],
+  controllers: [HealthController, AgentsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },
+    RunCreator,
     SendMessageAsyncUseCase,
+    SendMessageUseCase,
+    CancelRunsUseCase,
   ],
 })
 export class AppModule {}

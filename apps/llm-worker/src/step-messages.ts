@@ -8,7 +8,7 @@ import {
   type ToolCallMessage,
   type ToolReturnMessage,
 } from '@lrs/contracts';
-import { isoUtc } from '@lrs/read-model';
+import { messageDate } from '@lrs/read-model';
 
 export interface StepMessageContext {
   runId: string;
@@ -20,11 +20,6 @@ export interface ToolOutcome {
   call: ToolCall;
   status: 'success' | 'error';
   output: string;
-}
-
-/** Letta message dates carry whole seconds. */
-export function messageDate(date: Date): string {
-  return (isoUtc(new Date(Math.floor(date.getTime() / 1000) * 1000)) as string).replace('.000+', '+');
 }
 
 function base(context: StepMessageContext) {

@@ -22,6 +22,10 @@ export interface RunCreatedData {
   requestConfig: RunRequestConfig;
   /** The request's messages, already rendered as Letta messages with ids and otids. */
   input: LettaMessage[];
+  /** When the run pauses for approval, deny the pending calls after this long and continue. */
+  approvalTimeoutSeconds?: number | null;
+  /** The run only records its approval decisions (a cancelled paused run); no model call. */
+  resolveApprovalsOnly?: boolean;
 }
 
 export interface RunStartedData {
@@ -51,6 +55,8 @@ export interface StepCompletedData {
   continueLoop: boolean;
   /** Set when the step itself ends the turn for a reason other than end_turn (e.g. max_tokens_exceeded). */
   stopReason: StopReason | null;
+  /** Set when the step paused for approval and the request asked for an approval timeout. */
+  approvalTimeoutSeconds?: number | null;
   /** Wall-clock epoch milliseconds (fractional) of the first streamed token, for ttft_ns. */
   firstTokenAtMs: number | null;
   llmRequestStartedAtMs: number;
@@ -73,6 +79,8 @@ export interface RunFinishedData {
   stopReason: StopReason;
   completedAt: string;
   error: string | null;
+  /** A pause for approval that denies itself after `seconds` unless answered first. */
+  approvalTimeout?: { seconds: number; toolCallIds: string[] } | null;
 }
 
 export interface CallbackAttemptedData {

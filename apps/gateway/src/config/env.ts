@@ -14,6 +14,8 @@ export function readGatewaySettings(env = new Env()) {
     organizationId: env.string('ORGANIZATION_ID', DEFAULT_ORGANIZATION_ID),
     bodyLimit: env.string('REQUEST_BODY_LIMIT', '10mb'),
     dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),
+    /** How long POST /v1/agents/{id}/messages waits for its run before answering 504 (the run goes on). */
+    syncRunTimeoutMs: env.int('SYNC_RUN_TIMEOUT_MS', 600_000, { min: 1_000 }),
   };
 }
 export type GatewaySettings = ReturnType<typeof readGatewaySettings>;

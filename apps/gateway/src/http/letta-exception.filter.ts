@@ -17,7 +17,10 @@ export class LettaExceptionFilter implements ExceptionFilter {
       const body = exception.getResponse();
       // The official client retries 409s with the same body; a conflict here does not go away by itself.
       if (status === HttpStatus.CONFLICT) response.setHeader('x-should-retry', 'false');
-      response.status(status).json(typeof body === 'object' && body !== null && 'detail' in body ? body : { detail: describe(body) });
+      // Letta bodies ({detail} or, for model failures, {error}) pass through; anything else is wrapped.
+      const lettaShaped =
+        typeof body === 'object' && body !== null && ('detail' in body || typeof (body as { error?: unknown }).error === 'object');
+      response.status(status).json(lettaShaped ? body : { detail: describe(body) });
       return;
     }
     if (exception instanceof UnknownCursor) {

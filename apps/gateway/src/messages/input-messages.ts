@@ -8,6 +8,7 @@ import {
   type MessageContent,
   type ToolReturn,
 } from '@lrs/contracts';
+import { messageDate } from '@lrs/read-model';
 import { ApprovalCreateDto, ApprovalDecisionDto, ToolReturnCreateDto, ToolReturnDto, type MessageCreateDto, type MessageItem } from './dto/letta-request.dto';
 
 /** Problems with the messages/input pair that field validation cannot see (Letta's model validator). */
@@ -36,7 +37,7 @@ export function renderInputMessages(
   context: { runId: string; now: Date; pending?: ApprovalRequestMessage | null },
 ): LettaMessage[] {
   const requested: MessageItem[] = body.messages ?? [{ role: 'user', content: body.input as MessageContent }];
-  const date = new Date(Math.floor(context.now.getTime() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
+  const date = messageDate(context.now);
   return requested.map((item): LettaMessage => {
     if (item instanceof ApprovalCreateDto || item instanceof ToolReturnCreateDto) {
       const approvals = approvalEntries(item, context.pending ?? null);

@@ -6,7 +6,7 @@ const ids = (entries: LaneEntry[]) => entries.map((e) => e.runId);
 describe('enqueue', () => {
   it('adds a run to an empty lane as waiting, not active', () => {
     const lane = enqueue(EMPTY_LANE, entry('a', 10));
-    expect(lane).toEqual({ active: null, waiting: [entry('a', 10)] });
+    expect(lane).toEqual({ active: null, waiting: [entry('a', 10)], latestRunId: 'a' });
     expect(EMPTY_LANE).toEqual({ active: null, waiting: [] });
   });
 

@@ -12,6 +12,8 @@ export interface LaneEntry {
 export interface LaneState {
   active: LaneEntry | null;
   waiting: LaneEntry[];
+  /** The run queued most recently: tells whether anything was sent after a paused run. */
+  latestRunId?: string;
 }
 
 export const EMPTY_LANE: LaneState = { active: null, waiting: [] };
@@ -19,7 +21,7 @@ export const EMPTY_LANE: LaneState = { active: null, waiting: [] };
 export function enqueue(lane: LaneState, entry: LaneEntry): LaneState {
   if (lane.active?.runId === entry.runId || lane.waiting.some((w) => w.runId === entry.runId)) return lane;
   const waiting = [...lane.waiting, entry].sort((a, b) => a.createdSeq - b.createdSeq);
-  return { active: lane.active, waiting };
+  return { ...lane, waiting, latestRunId: entry.runId };
 }
 
 /** Drop a run from the lane wherever it is (finished while active, or cancelled while waiting). */
@@ -27,12 +29,12 @@ export function release(lane: LaneState, runId: string): LaneState {
   const active = lane.active?.runId === runId ? null : lane.active;
   const waiting = lane.waiting.filter((w) => w.runId !== runId);
   if (active === lane.active && waiting.length === lane.waiting.length) return lane;
-  return { active, waiting };
+  return { ...lane, active, waiting };
 }
 
 /** Grant the lane to the oldest waiting run when nothing is active. */
 export function promote(lane: LaneState): LaneState {
   if (lane.active || lane.waiting.length === 0) return lane;
   const [next, ...rest] = lane.waiting;
-  return { active: next, waiting: rest };
+  return { ...lane, active: next, waiting: rest };
 }

@@ -1,4 +1,4 @@
-import type { AnyRunEvent, RunEventDraft, StopReason } from '@lrs/contracts';
+import type { AnyRunEvent, RunEventDraft, RunFinishedData, StepCompletedData, StopReason } from '@lrs/contracts';
 import { statusForStopReason } from './run-status';
 
 /**
@@ -23,7 +23,7 @@ export function startRun(created: AnyRunEvent, ctx: DecisionContext): RunEventDr
   return [{ type: 'RunStarted', data: { startedAt: ctx.now, maxSteps } }, stepRequest(1, maxSteps, ctx)];
 }
 
-export function finishRun(stopReason: StopReason, now: string, error: string | null = null): RunEventDraft {
+export function finishRun(stopReason: StopReason, now: string, error: string | null = null): { type: 'RunFinished'; data: RunFinishedData } {
   return { type: 'RunFinished', data: { status: statusForStopReason(stopReason), stopReason, completedAt: now, error } };
 }
 
@@ -35,7 +35,11 @@ export function nextAfter(latest: AnyRunEvent, ctx: DecisionContext): RunEventDr
       return [stepRequest(1, latest.data.maxSteps, ctx)];
     case 'StepCompleted': {
       const { stepIndex, maxSteps, continueLoop, stopReason } = latest.data;
-      if (!continueLoop) return [finishRun(stopReason ?? 'end_turn', ctx.now)];
+      if (!continueLoop) {
+        const finished = finishRun(stopReason ?? 'end_turn', ctx.now);
+        const timeout = approvalTimeoutOf(latest.data);
+        return [timeout ? { type: 'RunFinished', data: { ...finished.data, approvalTimeout: timeout } } : finished];
+      }
       if (stepIndex >= maxSteps) return [finishRun('max_steps', ctx.now)];
       return [stepRequest(stepIndex + 1, maxSteps, ctx)];
     }
@@ -45,6 +49,13 @@ export function nextAfter(latest: AnyRunEvent, ctx: DecisionContext): RunEventDr
       // RunCreated waits for its lane; StepRequested is the worker's turn; terminal events end the run.
       return [];
   }
+}
+
+function approvalTimeoutOf(step: StepCompletedData): RunFinishedData['approvalTimeout'] {
+  if (step.stopReason !== 'requires_approval' || !step.approvalTimeoutSeconds) return null;
+  const request = step.messages.find((message) => message.message_type === 'approval_request_message');
+  if (!request || request.message_type !== 'approval_request_message') return null;
+  return { seconds: step.approvalTimeoutSeconds, toolCallIds: request.tool_calls.map((call) => call.tool_call_id) };
 }
 
 function stepRequest(stepIndex: number, maxSteps: number, ctx: DecisionContext): RunEventDraft {

@@ -4,6 +4,7 @@ import { connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
+import { RunEventWatcher } from './run-event-watcher';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
 
 export const JETSTREAM_CONTEXT = Symbol('JETSTREAM_CONTEXT');
@@ -65,9 +66,14 @@ export class JetStreamModule {
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => LaneStore.open(context.js),
         },
+        {
+          provide: RunEventWatcher,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new RunEventWatcher(context.nc),
+        },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, RunEventWatcher, JetStreamLifecycle],
     };
   }
 }

@@ -185,15 +185,19 @@ export class AgentStore {
 
   /**
    * The agent's pending approval: tool calls its last executed run paused on, when no message
-   * has answered them since. Runs still queued are not part of the history yet.
+   * has answered them since and no queued run is about to (a queued approval counts as answered).
    */
   async pendingApproval(agentId: string): Promise<ApprovalRequestMessage | null> {
-    const rows: { body: LettaMessage }[] = await this.dataSource.query(
-      `SELECT body FROM messages WHERE agent_id = $1 ORDER BY sequence_id DESC LIMIT 1`,
+    const rows: { body: LettaMessage; answer_queued: boolean }[] = await this.dataSource.query(
+      `SELECT body, EXISTS (
+         SELECT 1 FROM runs WHERE agent_id = $1 AND status IN ('created', 'running')
+           AND input -> 0 ->> 'message_type' = 'approval_response_message'
+       ) AS answer_queued
+       FROM messages WHERE agent_id = $1 ORDER BY sequence_id DESC LIMIT 1`,
       [agentId],
     );
-    const last = rows[0]?.body;
-    return last?.message_type === 'approval_request_message' ? last : null;
+    const last = rows[0];
+    return last && !last.answer_queued && last.body.message_type === 'approval_request_message' ? last.body : null;
   }
 
   /** Text search over the agent's whole history (conversation_search), newest first. */

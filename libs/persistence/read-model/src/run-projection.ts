@@ -108,8 +108,9 @@ export class RunProjection {
     const { data } = event;
     const inserted: unknown[] = await manager.query(
       `INSERT INTO runs (id, organization_id, agent_id, conversation_id, lane_id, status, background, metadata, request_config,
-         callback_url, created_at, max_steps, override_model, client_tools, input, version, last_stream_seq)
-       VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         callback_url, created_at, max_steps, override_model, client_tools, input, version, last_stream_seq,
+         resolve_approvals_only, approval_timeout_seconds)
+       VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       [
         event.runId,
@@ -128,6 +129,8 @@ export class RunProjection {
         JSON.stringify(data.input),
         event.seq,
         streamSeq,
+        data.resolveApprovalsOnly ?? false,
+        data.approvalTimeoutSeconds ?? null,
       ],
     );
     return inserted.length > 0 ? 'applied' : 'duplicate';

@@ -47,6 +47,8 @@ function row(overrides: Partial<RunRow> = {}): RunRow {
     total_duration_ns: '2500000000',
     override_model: null,
     client_tools: null,
+    resolve_approvals_only: false,
+    approval_timeout_seconds: null,
     max_steps: 10,
     version: 7,
     ...overrides,

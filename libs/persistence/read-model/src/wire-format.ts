@@ -7,6 +7,11 @@ export function isoUtc(value: Date | string | null): string | null {
   return date.toISOString().replace('Z', '+00:00');
 }
 
+/** Letta message dates carry whole seconds. */
+export function messageDate(date: Date): string {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
+}
+
 export interface RunRow {
   id: string;
   organization_id: string;
@@ -27,6 +32,8 @@ export interface RunRow {
   total_duration_ns: string | null;
   override_model: string | null;
   client_tools: unknown[] | null;
+  resolve_approvals_only: boolean;
+  approval_timeout_seconds: number | null;
   max_steps: number;
   version: number;
 }
@@ -81,6 +88,8 @@ export function runViewFromCreated(event: RunEvent<'RunCreated'>): RunView {
     total_duration_ns: null,
     override_model: data.overrideModel,
     client_tools: data.clientTools,
+    resolve_approvals_only: data.resolveApprovalsOnly ?? false,
+    approval_timeout_seconds: data.approvalTimeoutSeconds ?? null,
     max_steps: data.maxSteps,
     version: event.seq,
   });

@@ -89,6 +89,8 @@ export class LettaRequestDto {
   @IsOptional() @IsBoolean() include_compaction_messages?: boolean;
   @IsOptional() @IsBoolean() return_logprobs?: boolean;
   @IsOptional() @IsBoolean() return_token_ids?: boolean;
+  /** Not in Letta: deny a pending approval automatically after this many seconds and go on. */
+  @IsOptional() @IsInt() @Min(1) @Max(7 * 24 * 3600) approval_timeout_seconds?: number | null;
 }
 
 export class LettaAsyncRequestDto extends LettaRequestDto {
@@ -96,4 +98,12 @@ export class LettaAsyncRequestDto extends LettaRequestDto {
   @ValidateIf((_, value) => value !== null)
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'callback_url must be an absolute http(s) URL' })
   callback_url?: string | null;
+}
+
+/** LettaStreamingRequest: the body of POST /v1/agents/{id}/messages. */
+export class LettaStreamingRequestDto extends LettaRequestDto {
+  @IsOptional() @IsBoolean() streaming?: boolean;
+  @IsOptional() @IsBoolean() stream_tokens?: boolean;
+  @IsOptional() @IsBoolean() include_pings?: boolean;
+  @IsOptional() @IsBoolean() background?: boolean;
 }

@@ -16,6 +16,7 @@ import {
   JetStreamLifecycle,
   RetryLater,
   RunEventStore,
+  RunEventWatcher,
   type HandlerContext,
 } from '@lrs/jetstream';
 import { ModelCallError, ModelClient, epochMs, modelNameFromHandle, toChatMessages, type ModelReply } from '@lrs/llm-client';
@@ -45,6 +46,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     private readonly runs: RunQueries,
     private readonly waiter: ReadModelWaiter,
     private readonly tools: ServerTools,
+    private readonly watcher: RunEventWatcher,
     @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
   ) {
     this.model = new ModelClient({ baseURL: settings.openaiBaseUrl, apiKey: settings.openaiApiKey, timeoutMs: settings.modelTimeoutMs });
@@ -104,6 +106,10 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
         return;
       }
       if (pending && response) resumed = toolReturnMessages(messageContext, await this.resolve(pending, response, tools));
+      if (run.resolve_approvals_only) {
+        await this.appendBehind(event, context, this.approvalsOnly(event, resumed, tools));
+        return;
+      }
     }
 
     const handle = run.override_model ?? agent.model ?? 'openai/gpt-4o-mini';
@@ -113,12 +119,29 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       agent.blocks.map((b) => ({ label: b.label, value: tools.block(b.label)?.value ?? b.value, limit: b.charLimit, description: b.description, readOnly: b.readOnly })),
       { agentId: agent.id, previousMessageCount: history.length },
     );
-    const reply = await this.callModelWithRetries(
-      modelNameFromHandle(handle),
-      toChatMessages(systemPrompt, [...history, ...resumed]),
-      toolSchemas(agent.toolNames, clientTools),
-      context,
-    );
+    // A cancel appends RunFinished while the model is still answering: stop the request then.
+    const abort = new AbortController();
+    const stopWatching = this.watcher.watch(event.runId, (next) => {
+      if (next.type === 'RunFinished') abort.abort();
+    });
+    let reply: ModelReply | ModelCallError;
+    try {
+      const latest = await this.events.latest(event.runId);
+      if (latest && latest.event.type === 'RunFinished') return;
+      reply = await this.callModelWithRetries(
+        modelNameFromHandle(handle),
+        toChatMessages(systemPrompt, [...history, ...resumed]),
+        toolSchemas(agent.toolNames, clientTools),
+        context,
+        abort.signal,
+      );
+    } finally {
+      stopWatching();
+    }
+    if (abort.signal.aborted) {
+      this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run cancelled, model call aborted`);
+      return;
+    }
     if (reply instanceof ModelCallError) {
       await this.appendBehind(event, context, this.failure(event, 'llm_api_error', reply.errorType, reply.message, this.settings.modelMaxAttempts));
       return;
@@ -134,7 +157,8 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const outcomes = [];
     for (const call of calls.filter((c) => !needsApproval(c.name))) outcomes.push(await this.tools.execute(call, tools));
     const messages = [...resumed, ...stepMessages(messageContext, reply.text, outcomes, pendingCalls)];
-    await this.appendBehind(event, context, this.completion(event, handle, reply, messages, tools, { calls: calls.length, pending: pendingCalls.length }));
+    const counts = { calls: calls.length, pending: pendingCalls.length };
+    await this.appendBehind(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approval_timeout_seconds));
   }
 
   private async resolve(pending: ApprovalRequestMessage, response: ApprovalResponseMessage, tools: ToolContext): Promise<ToolOutcome[]> {
@@ -152,14 +176,15 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     messages: ReturnType<typeof toChatMessages>,
     toolList: ReturnType<typeof toolSchemas>,
     context: HandlerContext,
+    signal: AbortSignal,
   ): Promise<ModelReply | ModelCallError> {
     let lastError: ModelCallError | null = null;
     for (let attempt = 1; attempt <= this.settings.modelMaxAttempts; attempt++) {
       try {
-        return await this.model.complete({ model, messages, tools: toolList });
+        return await this.model.complete({ model, messages, tools: toolList, signal });
       } catch (error) {
         lastError = error as ModelCallError;
-        if (!lastError.retryable || attempt === this.settings.modelMaxAttempts) break;
+        if (!lastError.retryable || signal.aborted || attempt === this.settings.modelMaxAttempts) break;
         this.logger.warn(`model call failed (attempt ${attempt}): ${lastError.message}`);
         context.working();
         await sleep(this.settings.modelRetryBaseMs * 2 ** (attempt - 1));
@@ -175,6 +200,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     messages: LettaMessage[],
     tools: ToolContext,
     counts: { calls: number; pending: number },
+    approvalTimeoutSeconds: number | null,
   ): RunEventDraft {
     const { stepId, stepIndex, maxSteps } = event.data;
     const emptyReply = reply.text.length === 0 && counts.calls === 0;
@@ -200,8 +226,32 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
         // step paused on calls the client or a human must answer; plain text ends the turn.
         continueLoop: counts.calls > 0 && counts.pending === 0,
         stopReason,
+        approvalTimeoutSeconds: counts.pending > 0 ? approvalTimeoutSeconds : null,
         firstTokenAtMs: reply.firstTokenAtMs,
         llmRequestStartedAtMs: reply.requestStartedAtMs,
+        completedAt: new Date().toISOString(),
+      },
+    };
+  }
+
+  /** A run that only answers a pending approval (a cancelled pause): record the results, no model call. */
+  private approvalsOnly(event: RunEvent<'StepRequested'>, resumed: LettaMessage[], tools: ToolContext): RunEventDraft {
+    const { stepId, stepIndex, maxSteps } = event.data;
+    return {
+      type: 'StepCompleted',
+      data: {
+        stepId,
+        stepIndex,
+        maxSteps,
+        model: 'none',
+        modelHandle: 'none',
+        messages: resumed,
+        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+        memoryEdits: tools.memoryEdits(),
+        continueLoop: false,
+        stopReason: 'cancelled',
+        firstTokenAtMs: null,
+        llmRequestStartedAtMs: Date.now(),
         completedAt: new Date().toISOString(),
       },
     };

@@ -1,16 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { CONSUMERS, newId, type AnyRunEvent, type RunEventDraft } from '@lrs/contracts';
+import { CONSUMERS, newId, type AnyRunEvent, type RunEvent, type RunEventDraft } from '@lrs/contracts';
 import { enqueue, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext } from '@lrs/domain-run';
 import {
   CONSUMER_POLICIES,
   ConcurrencyConflict,
   JetStreamLifecycle,
   LaneStore,
+  RetryLater,
   RunEventStore,
   type HandlerContext,
   type StoredRunEvent,
 } from '@lrs/jetstream';
 import { ORCHESTRATOR_SETTINGS, type OrchestratorSettings } from '../../config/env';
+import { approvalTimeoutRun } from './approval-timeout';
 
 const MAX_PUMP_ROUNDS = 64;
 
@@ -51,6 +53,7 @@ export class RunEventsHandler implements OnApplicationBootstrap {
         return;
       case 'RunFinished':
         await this.pump(event.laneId);
+        if (event.data.approvalTimeout) await this.expireApproval(event);
         return;
       default: {
         const appended = await this.appendUnlessStale(stored, nextAfter(event, this.decisionContext()));
@@ -80,6 +83,30 @@ export class RunEventsHandler implements OnApplicationBootstrap {
       await this.lanes.update(laneId, promote);
     }
     this.logger.warn(`lane ${laneId} did not settle after ${MAX_PUMP_ROUNDS} rounds; the next event on it resumes the work`);
+  }
+
+  /**
+   * A pause with an approval timeout: the message is held back until the timeout (the nak delay
+   * is the timer, durable across restarts); then, unless another run was queued on the lane
+   * meanwhile (the answer), a run that denies the pending calls and continues is started.
+   */
+  private async expireApproval(event: RunEvent<'RunFinished'>): Promise<void> {
+    const dueAt = Date.parse(event.data.completedAt) + event.data.approvalTimeout!.seconds * 1000;
+    const remaining = dueAt - Date.now();
+    if (remaining > 0) throw new RetryLater(remaining, `approval for ${event.runId} is due in ${remaining} ms`);
+    const lane = await this.lanes.read(event.laneId);
+    if (lane.latestRunId && lane.latestRunId !== event.runId) return;
+    const continuation = approvalTimeoutRun(event, new Date());
+    let createdSeq: number;
+    try {
+      createdSeq = await this.events.create(continuation);
+    } catch (error) {
+      if (error instanceof ConcurrencyConflict) return;
+      throw error;
+    }
+    this.logger.log(`approval for ${event.runId} timed out; ${continuation.runId} denies it and continues`);
+    await this.lanes.update(event.laneId, (current) => enqueue(current, { runId: continuation.runId, createdSeq }));
+    await this.pump(event.laneId);
   }
 
   private async appendUnlessStale(after: StoredRunEvent, drafts: RunEventDraft[]): Promise<StoredRunEvent[]> {

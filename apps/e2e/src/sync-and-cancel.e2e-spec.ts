@@ -1,0 +1,117 @@
+import { ConflictError, InternalServerError } from '@letta-ai/letta-client';
+import { CallbackReceiver, TestStack } from '@lrs/testing';
+import { createAgent, getJson, lettaClient, pollRun, postJson, sendAsync, waitUntil } from './helpers';
+
+describe('synchronous messages and cancellation', () => {
+  let stack: TestStack;
+  let receiver: CallbackReceiver;
+
+  beforeAll(async () => {
+    [stack, receiver] = await Promise.all([TestStack.start({ env: { MODEL_MAX_ATTEMPTS: '2' } }), CallbackReceiver.start()]);
+  });
+  afterAll(async () => {
+    await Promise.all([stack?.stop(), receiver?.stop()]);
+  });
+
+  it('answers POST /v1/agents/{id}/messages with the agent\'s messages, stop reason and usage (official client)', async () => {
+    const client = lettaClient(stack);
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
+    const response = await client.agents.messages.create(agent.id, { messages: [{ role: 'user', content: 'hi there' }] });
+    expect(response.messages.map((m) => m.message_type)).toEqual(['assistant_message']);
+    expect(response.messages[0]).toMatchObject({ content: 'Echo: hi there' });
+    expect(response.stop_reason).toEqual({ message_type: 'stop_reason', stop_reason: 'end_turn' });
+    expect(response.usage).toMatchObject({ message_type: 'usage_statistics', step_count: 1 });
+    expect(response.usage.total_tokens).toBeGreaterThan(0);
+    const runs = await getJson<{ status: string; metadata: { run_type: string }; background: boolean }[]>(stack.baseUrl, `/v1/runs?agent_id=${agent.id}`);
+    expect(runs[0]).toMatchObject({ status: 'completed', background: false, metadata: { run_type: 'send_message' } });
+  });
+
+  it('does a client-tool round trip on the sync route through the official client', async () => {
+    const client = lettaClient(stack);
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
+    const clientTools = [{ name: 'get_time', parameters: { type: 'object', properties: {} } }];
+    const paused = await client.agents.messages.create(agent.id, {
+      input: 'time? [fake:toolsteps=1][fake:tool=get_time]',
+      client_tools: clientTools,
+    });
+    expect(paused.stop_reason.stop_reason).toBe('requires_approval');
+    const request = paused.messages.at(-1) as { message_type: string; tool_call: { tool_call_id: string } };
+    expect(request.message_type).toBe('approval_request_message');
+
+    await expect(client.agents.messages.create(agent.id, { input: 'ignore that' })).rejects.toBeInstanceOf(ConflictError);
+
+    const resumed = await client.agents.messages.create(agent.id, {
+      messages: [{ type: 'approval', approvals: [{ type: 'tool', tool_call_id: request.tool_call.tool_call_id, tool_return: '12:00', status: 'success' }] }],
+      client_tools: clientTools,
+    });
+    expect(resumed.messages.map((m) => m.message_type)).toEqual(['tool_return_message', 'assistant_message']);
+    expect(resumed.stop_reason.stop_reason).toBe('end_turn');
+  });
+
+  it('turns a model failure into an error status with a JSON body', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const response = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages`, { input: 'fail [fake:status=503]' });
+    expect(response.status).toBe(500);
+    expect(response.body.error).toMatchObject({ type: 'llm_error' });
+    await expect(lettaClient(stack).agents.messages.create(agentId, { input: 'fail again [fake:status=503]' })).rejects.toBeInstanceOf(InternalServerError);
+  });
+
+  it('cancels a run during a slow model call promptly, keeps finished steps, frees the agent and calls back', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const marker = `slow-${Date.now()}`;
+    const runId = await sendAsync(stack.baseUrl, agentId, {
+      input: `${marker} [fake:toolsteps=1][fake:tool=conversation_search][fake:args={"query":"x"}][fake:delay=400]`,
+      callback_url: receiver.url('/cancelled'),
+    });
+    const queued = await sendAsync(stack.baseUrl, agentId, { input: 'after the cancel' });
+    // Wait for the second (slow) model call: the first step has finished by then.
+    await waitUntil(() => stack.model.requests.filter((r) => JSON.stringify(r.body).includes(marker)).length === 2, 10_000);
+    const startedAt = Date.now();
+    const cancel = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages/cancel`, { run_ids: [runId] });
+    expect(cancel).toEqual({ status: 200, body: { [runId]: 'cancelled' } });
+    const run = await pollRun(stack.baseUrl, runId);
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    expect(run).toMatchObject({ status: 'cancelled', stop_reason: 'cancelled' });
+    expect(await getJson<{ status: string }[]>(stack.baseUrl, `/v1/runs/${runId}/steps`)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ status: 'success' })]),
+    );
+    expect((await getJson<{ total_tokens: number }>(stack.baseUrl, `/v1/runs/${runId}/usage`)).total_tokens).toBeGreaterThan(0);
+    expect(await pollRun(stack.baseUrl, queued)).toMatchObject({ status: 'completed' });
+    await receiver.waitFor(() => receiver.forPath('/cancelled').length === 1);
+    expect(receiver.forPath('/cancelled')[0].body).toMatchObject({ run_id: runId, status: 'cancelled' });
+
+    // Cancelling a finished run changes nothing; with nothing active the agent cancel is a 409.
+    expect((await postJson(stack.baseUrl, `/v1/runs/${queued}/cancel`, {})).body).toEqual({ [queued]: 'cancelled' });
+    expect(await getJson<{ status: string }>(stack.baseUrl, `/v1/runs/${queued}`)).toMatchObject({ status: 'completed' });
+    const nothing = await fetch(`${stack.baseUrl}/v1/agents/${agentId}/messages/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(nothing.status).toBe(409);
+    expect(nothing.headers.get('x-should-retry')).toBe('false');
+  });
+
+  it('cancels a queued run before it starts', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const first = await sendAsync(stack.baseUrl, agentId, { input: 'busy [fake:delay=600]' });
+    const second = await sendAsync(stack.baseUrl, agentId, { input: 'never runs' });
+    const cancelled = await postJson(stack.baseUrl, `/v1/runs/${second}/cancel`, {});
+    expect(cancelled.body).toEqual({ [second]: 'cancelled' });
+    expect(await pollRun(stack.baseUrl, second)).toMatchObject({ status: 'cancelled' });
+    expect(await pollRun(stack.baseUrl, first)).toMatchObject({ status: 'completed' });
+    expect(stack.model.requests.some((r) => JSON.stringify(r.body).includes('never runs'))).toBe(false);
+  });
+
+  it('cancelling a run paused for approval denies its calls and unblocks the agent', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const paused = await sendAsync(stack.baseUrl, agentId, {
+      input: 'pause [fake:toolsteps=1][fake:tool=ask_human]',
+      client_tools: [{ name: 'ask_human' }],
+    });
+    expect(await pollRun(stack.baseUrl, paused)).toMatchObject({ stop_reason: 'requires_approval' });
+    expect((await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages/async`, { input: 'blocked?' })).status).toBe(409);
+    const cancel = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages/cancel`, {});
+    expect(cancel.body).toEqual({ [paused]: 'cancelled' });
+    const next = await sendAsync(stack.baseUrl, agentId, { input: 'free again' });
+    expect(await pollRun(stack.baseUrl, next)).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
+    const history = stack.model.requests.map((r) => JSON.stringify(r.body)).find((body) => body.includes('free again'))!;
+    expect(history).toContain('Error: request to call tool denied. User reason: The user cancelled the request');
+  });
+});

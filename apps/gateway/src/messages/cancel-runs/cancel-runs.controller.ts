@@ -1,0 +1,26 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { IsArray, IsOptional, Matches } from 'class-validator';
+import { idPatternFor } from '@lrs/contracts';
+import { AgentIdPipe, RunIdPipe } from '../../http/letta-id.pipe';
+import { CancelRunsUseCase } from './cancel-runs.use-case';
+
+export class CancelRunsDto {
+  @IsOptional() @IsArray() @Matches(new RegExp(idPatternFor('run')), { each: true, message: "run_ids must match 'run-{uuid4}'" }) run_ids?: string[] | null;
+}
+
+@Controller('v1')
+export class CancelRunsController {
+  constructor(private readonly useCase: CancelRunsUseCase) {}
+
+  @Post('agents/:agent_id/messages/cancel')
+  @HttpCode(200)
+  cancelForAgent(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: CancelRunsDto) {
+    return this.useCase.cancelForAgent(agentId, body?.run_ids ?? undefined);
+  }
+
+  @Post('runs/:run_id/cancel')
+  @HttpCode(200)
+  async cancelRun(@Param('run_id', RunIdPipe) runId: string) {
+    return { [runId]: await this.useCase.cancelOne(runId) };
+  }
+}

@@ -1,0 +1,81 @@
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { finishRun, isTerminalEvent } from '@lrs/domain-run';
+import { ConcurrencyConflict, RunEventStore } from '@lrs/jetstream';
+import { AgentStore, RunQueries } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
+import { RunCreator } from '../run-creator';
+
+export type CancelOutcome = 'cancelled' | 'failed';
+
+const CANCEL_REASON = 'The user cancelled the request, so the tool call was denied.';
+const MAX_RACES = 10;
+
+/**
+ * Cancelling ends a run `cancelled` right away: RunFinished is appended behind whatever the run
+ * did last, so an in-flight step's result loses its append (the worker also aborts the model
+ * call when it sees the event), finished steps and their usage stay, the lane moves on and the
+ * callback fires. A run that already ended is left as it was. Cancelling a run paused for
+ * approval denies its pending calls, so the agent is not stuck waiting.
+ */
+@Injectable()
+export class CancelRunsUseCase {
+  constructor(
+    private readonly events: RunEventStore,
+    private readonly runs: RunQueries,
+    private readonly agents: AgentStore,
+    private readonly creator: RunCreator,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  /** POST /v1/agents/{id}/messages/cancel: the given runs, or every active run of the agent. */
+  async cancelForAgent(agentId: string, runIds: string[] | undefined): Promise<Record<string, CancelOutcome>> {
+    const organizationId = this.settings.organizationId;
+    if (!(await this.agents.exists(organizationId, agentId))) throw new NotFoundException({ detail: `Agent with ID ${agentId} not found` });
+    let targets = runIds ?? [];
+    if (!runIds?.length) {
+      const active = await this.runs.list(organizationId, { agentIds: [agentId], active: true, limit: 1000, order: 'asc' });
+      targets = active.map((run) => run.id);
+    }
+    const outcomes: Record<string, CancelOutcome> = {};
+    for (const runId of targets) outcomes[runId] = await this.cancelRun(runId, agentId);
+    if (!runIds?.length) {
+      const pending = await this.agents.pendingApproval(agentId);
+      if (pending?.run_id) outcomes[pending.run_id] = await this.denyPending(agentId);
+    }
+    if (Object.keys(outcomes).length === 0) throw new ConflictException({ detail: `CONFLICT: No active runs to cancel for agent ${agentId}` });
+    return outcomes;
+  }
+
+  /** POST /v1/runs/{id}/cancel. */
+  async cancelOne(runId: string): Promise<CancelOutcome> {
+    const run = await this.runs.get(this.settings.organizationId, runId);
+    if (!run) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
+    if (run.stop_reason === 'requires_approval') {
+      const pending = await this.agents.pendingApproval(run.agent_id);
+      if (pending?.run_id === runId) return this.denyPending(run.agent_id);
+    }
+    return this.cancelRun(runId, run.agent_id);
+  }
+
+  private async cancelRun(runId: string, agentId: string): Promise<CancelOutcome> {
+    for (let race = 0; race < MAX_RACES; race++) {
+      const latest = await this.events.latest(runId);
+      if (!latest || latest.event.agentId !== agentId) return 'failed';
+      if (isTerminalEvent(latest.event)) return 'cancelled';
+      try {
+        await this.events.appendAfter(latest, [finishRun('cancelled', new Date().toISOString())]);
+        return 'cancelled';
+      } catch (error) {
+        if (!(error instanceof ConcurrencyConflict)) throw error;
+      }
+    }
+    return 'failed';
+  }
+
+  private async denyPending(agentId: string): Promise<CancelOutcome> {
+    const pending = await this.agents.pendingApproval(agentId);
+    if (!pending) return 'cancelled';
+    await this.creator.commit(this.creator.prepareDenial(agentId, pending, CANCEL_REASON));
+    return 'cancelled';
+  }
+}

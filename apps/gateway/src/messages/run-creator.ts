@@ -1,0 +1,164 @@
+import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { buildRunEvent, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
+import { enqueue } from '@lrs/domain-run';
+import { LaneStore, RunEventStore } from '@lrs/jetstream';
+import { AgentStore, RunProjection, messageDate, runViewFromCreated } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+import type { LettaRequestDto } from './dto/letta-request.dto';
+import { checkApprovalRules } from './approval-rules';
+import { inputProblem, renderInputMessages } from './input-messages';
+import { parseMessageItems } from './message-items';
+
+export const DEFAULT_MAX_STEPS = 50;
+
+export interface RunOptions {
+  runType: 'send_message' | 'send_message_async';
+  background: boolean;
+  callbackUrl?: string | null;
+}
+
+/** A request turned into the run it will start, validated against the agent's current state. */
+export interface PreparedRun {
+  runId: string;
+  agentId: string;
+  input: LettaMessage[];
+  event: RunEvent<'RunCreated'>;
+}
+
+/**
+ * Creates runs for every send route. A run exists once RunCreated is acknowledged by JetStream;
+ * only then does the client get its answer. The gateway then queues the run on its lane (so a
+ * message sent after this answer always runs after this run) and applies RunCreated to the read
+ * model itself, so an immediate GET finds the run; the orchestrator and projector repeat both
+ * idempotently, which covers a gateway that dies in between.
+ */
+@Injectable()
+export class RunCreator {
+  private readonly logger = new Logger(RunCreator.name);
+
+  constructor(
+    private readonly agents: AgentStore,
+    private readonly events: RunEventStore,
+    private readonly lanes: LaneStore,
+    private readonly projection: RunProjection,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  /** Validates the request against the agent (404, 422, 400/409 approval rules) and builds its RunCreated. */
+  async prepare(agentId: string, body: LettaRequestDto, options: RunOptions): Promise<PreparedRun> {
+    const problem = inputProblem(body);
+    if (problem) throw new UnprocessableEntityException({ detail: problem });
+    const { items, problems } = body.messages ? parseMessageItems(body.messages) : { items: null, problems: [] };
+    if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
+    if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw new NotFoundException({ detail: 'Agent not found' });
+    const pending = await this.agents.pendingApproval(agentId);
+    checkApprovalRules(items, pending);
+
+    const runId = newId('run');
+    const now = new Date();
+    const input = renderInputMessages({ messages: items, input: body.input }, { runId, now, pending });
+    const event = this.runCreated(agentId, runId, now, input, {
+      maxSteps: body.max_steps ?? DEFAULT_MAX_STEPS,
+      callbackUrl: options.callbackUrl ?? null,
+      background: options.background,
+      runType: options.runType,
+      body,
+    });
+    return { runId, agentId, input, event };
+  }
+
+  /**
+   * A run that only answers the agent's pending approval with denials (cancelling a paused run):
+   * it records the denials without calling the model, so the agent is no longer stuck.
+   */
+  prepareDenial(agentId: string, pending: ApprovalRequestMessage, reason: string): PreparedRun {
+    const runId = newId('run');
+    const now = new Date();
+    const denial: LettaMessage = {
+      id: newId('message'),
+      date: messageDate(now),
+      name: null,
+      otid: null,
+      sender_id: null,
+      step_id: null,
+      is_err: null,
+      seq_id: null,
+      run_id: runId,
+      message_type: 'approval_response_message',
+      approvals: pending.tool_calls.map((call) => ({ type: 'approval' as const, tool_call_id: call.tool_call_id, approve: false, reason })),
+      approve: false,
+      approval_request_id: pending.tool_calls[0]?.tool_call_id ?? null,
+      reason,
+    };
+    const input = [denial];
+    const event = this.runCreated(agentId, runId, now, input, { maxSteps: 1, callbackUrl: null, background: true, runType: 'send_message_async' });
+    event.data.resolveApprovalsOnly = true;
+    return { runId, agentId, input, event };
+  }
+
+  /** Appends RunCreated (the moment the run exists), queues it and makes it readable. */
+  async commit(prepared: PreparedRun): Promise<RunView> {
+    const { event } = prepared;
+    let streamSeq: number;
+    try {
+      streamSeq = await this.events.create(event);
+    } catch (error) {
+      this.logger.error(`could not append RunCreated for ${event.runId}: ${String(error)}`);
+      // Nothing was stored, so the client's automatic retry of the same body is safe.
+      throw new ServiceUnavailableException({ detail: 'The event log is unavailable; the run was not created. Retry shortly.' });
+    }
+    await Promise.all([this.joinLane(event, streamSeq), this.projectRightAway(event, streamSeq)]);
+    return runViewFromCreated(event);
+  }
+
+  private runCreated(
+    agentId: string,
+    runId: string,
+    now: Date,
+    input: LettaMessage[],
+    options: { maxSteps: number; callbackUrl: string | null; background: boolean; runType: string; body?: LettaRequestDto },
+  ): RunEvent<'RunCreated'> {
+    const body = options.body;
+    return buildRunEvent(
+      { runId, seq: 1, organizationId: this.settings.organizationId, agentId, laneId: agentId },
+      'RunCreated',
+      {
+        conversationId: null,
+        background: options.background,
+        createdAt: now.toISOString(),
+        maxSteps: options.maxSteps,
+        callbackUrl: options.callbackUrl,
+        overrideModel: body?.override_model ?? null,
+        clientTools: body?.client_tools ?? null,
+        includeReturnMessageTypes: body?.include_return_message_types ?? null,
+        approvalTimeoutSeconds: body?.approval_timeout_seconds ?? null,
+        metadata: { run_type: options.runType, lettuce: false },
+        requestConfig: {
+          use_assistant_message: body?.use_assistant_message ?? true,
+          assistant_message_tool_name: body?.assistant_message_tool_name ?? 'send_message',
+          assistant_message_tool_kwarg: body?.assistant_message_tool_kwarg ?? 'message',
+          include_return_message_types: body?.include_return_message_types ?? null,
+        },
+        input,
+      },
+      now.toISOString(),
+    );
+  }
+
+  private async joinLane(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
+    try {
+      await this.lanes.update(event.laneId, (lane) => enqueue(lane, { runId: event.runId, createdSeq: streamSeq }));
+    } catch (error) {
+      this.logger.warn(`could not queue ${event.runId} on its lane, the orchestrator will: ${String(error)}`);
+    }
+  }
+
+  private async projectRightAway(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
+    try {
+      await this.projection.apply([{ event, streamSeq }]);
+    } catch (error) {
+      // The run is durable in the log; the projector will still record it.
+      this.logger.warn(`write-through projection of ${event.runId} failed, projector will apply it: ${String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { HttpException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
+import type { LettaMessage, LettaStopReason, LettaUsageStatistics } from '@lrs/contracts';
+import { pollUntil } from '@lrs/config';
+import { RunEventWatcher } from '@lrs/jetstream';
+import { RunQueries, toRunView } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
+import type { LettaStreamingRequestDto } from '../dto/letta-request.dto';
+import { RunCreator } from '../run-creator';
+
+export interface LettaResponse {
+  messages: LettaMessage[];
+  stop_reason: LettaStopReason;
+  usage: LettaUsageStatistics;
+  logprobs: null;
+  turns: null;
+}
+
+const ALL = 100_000;
+
+/** Letta's HTTP status for a model failure that ended a synchronous run (letta-api.md 14). */
+const STATUS_BY_MODEL_ERROR: Record<string, number> = {
+  llm_timeout: 504,
+  llm_rate_limit: 429,
+  llm_insufficient_credits: 402,
+  llm_authentication: 401,
+  llm_bad_request: 400,
+};
+
+/**
+ * POST /v1/agents/{agent_id}/messages without streaming: the same durable run as the async route,
+ * answered when it ends with the messages the agent produced, the stop reason and the usage.
+ * If the client goes away, the run still finishes.
+ */
+@Injectable()
+export class SendMessageUseCase {
+  constructor(
+    private readonly creator: RunCreator,
+    private readonly watcher: RunEventWatcher,
+    private readonly runs: RunQueries,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  async execute(agentId: string, body: LettaStreamingRequestDto): Promise<LettaResponse> {
+    if (body.streaming) {
+      throw new UnprocessableEntityException({ detail: 'streaming=true is not supported by this server yet; send without it, or use /messages/async.' });
+    }
+    if (body.stream_tokens || body.include_pings === false || body.background) {
+      throw new UnprocessableEntityException({ detail: 'Streaming options set without streaming enabled. Set streaming=true or remove stream_tokens, include_pings and background.' });
+    }
+    const prepared = await this.creator.prepare(agentId, body, { runType: 'send_message', background: false });
+    // Listen before the run exists, so its end cannot slip by unseen.
+    const finished = this.watcher.next(prepared.runId, (event) => event.type === 'RunFinished', this.settings.syncRunTimeoutMs);
+    let run;
+    try {
+      run = await this.creator.commit(prepared);
+    } catch (error) {
+      finished.cancel();
+      throw error;
+    }
+    const end = await finished.event;
+    const projected = end
+      ? await pollUntil(async () => {
+          const row = await this.runs.row(this.settings.organizationId, run.id);
+          return row && row.version >= end.seq ? row : null;
+        }, 5_000)
+      : null;
+    if (!projected) {
+      throw new HttpException({ detail: `Run ${run.id} is still in progress; follow it with GET /v1/runs/${run.id}.` }, 504);
+    }
+    const view = toRunView(projected);
+    if (view.status === 'failed' && view.stop_reason === 'llm_api_error') throw modelFailure(String(view.metadata.error ?? 'model error'));
+
+    // The run's messages minus the request's own input, filtered as the request asked.
+    const inputIds = new Set(prepared.input.map((message) => message.id));
+    const produced = (await this.runs.messages(view, { limit: ALL, order: 'asc' })).filter((message) => !inputIds.has(message.id));
+    return {
+      messages: produced,
+      stop_reason: { message_type: 'stop_reason', stop_reason: view.stop_reason ?? 'end_turn' },
+      usage: await this.runs.usageStatistics(view.id),
+      logprobs: null,
+      turns: null,
+    };
+  }
+}
+
+function modelFailure(error: string): HttpException {
+  const separator = error.indexOf(': ');
+  const type = separator > 0 ? error.slice(0, separator) : 'llm_error';
+  const message = separator > 0 ? error.slice(separator + 2) : error;
+  return new HttpException({ error: { type, message, detail: message } }, STATUS_BY_MODEL_ERROR[type] ?? 500);
+}
