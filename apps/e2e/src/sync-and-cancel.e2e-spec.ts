@@ -115,3 +115,42 @@ describe('synchronous messages and cancellation', () => {
     expect(history).toContain('Error: request to call tool denied. User reason: The user cancelled the request');
   });
 });
+
+describe('run deletion and agent history', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('DELETE /v1/runs/{id} removes the run, its steps and messages; 404 afterwards', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const kept = await sendAsync(stack.baseUrl, agentId, { input: 'keep me' });
+    const doomed = await sendAsync(stack.baseUrl, agentId, { input: 'delete me' });
+    await pollRun(stack.baseUrl, kept);
+    await pollRun(stack.baseUrl, doomed);
+    const response = await fetch(`${stack.baseUrl}/v1/runs/${doomed}`, { method: 'DELETE' });
+    expect(response.status).toBe(200);
+    expect((await fetch(`${stack.baseUrl}/v1/runs/${doomed}`)).status).toBe(404);
+    expect((await fetch(`${stack.baseUrl}/v1/runs/${doomed}/messages`)).status).toBe(404);
+    expect((await getJson<{ id: string }[]>(stack.baseUrl, `/v1/runs?agent_id=${agentId}`)).map((r) => r.id)).toEqual([kept]);
+    const history = await getJson<{ content: string; run_id: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/messages?order=asc`);
+    expect(history.map((m) => m.run_id)).toEqual([kept, kept]);
+    expect((await fetch(`${stack.baseUrl}/v1/runs/${doomed}`, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('pages the agent history with the official client, newest first, across runs', async () => {
+    const client = lettaClient(stack);
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
+    for (const text of ['one', 'two', 'three']) await pollRun(stack.baseUrl, await sendAsync(stack.baseUrl, agent.id, { input: text }));
+    const seen: string[] = [];
+    for await (const message of client.agents.messages.list(agent.id, { limit: 2 })) seen.push(String((message as { content?: unknown }).content));
+    expect(seen).toEqual(['Echo: three', 'three', 'Echo: two', 'two', 'Echo: one', 'one']);
+    const onlyUser = await getJson<{ message_type: string }[]>(stack.baseUrl, `/v1/agents/${agent.id}/messages?include_return_message_types=user_message&order=asc`);
+    expect(onlyUser.map((m) => m.message_type)).toEqual(['user_message', 'user_message', 'user_message']);
+    expect((await fetch(`${stack.baseUrl}/v1/agents/${agent.id}/messages?after=message-00000000-0000-4000-8000-000000000000`)).status).toBe(400);
+  });
+});

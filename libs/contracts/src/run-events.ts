@@ -92,6 +92,11 @@ export interface CallbackAttemptedData {
   final: boolean;
 }
 
+/** DELETE /v1/runs/{id}: the run leaves the read model; its events stay in the log. */
+export interface RunDeletedData {
+  deletedAt: string;
+}
+
 export interface RunEventDataMap {
   RunCreated: RunCreatedData;
   RunStarted: RunStartedData;
@@ -100,6 +105,7 @@ export interface RunEventDataMap {
   StepFailed: StepFailedData;
   RunFinished: RunFinishedData;
   CallbackAttempted: CallbackAttemptedData;
+  RunDeleted: RunDeletedData;
 }
 
 export type RunEventType = keyof RunEventDataMap;
@@ -111,6 +117,7 @@ export const RUN_EVENT_TYPES = [
   'StepFailed',
   'RunFinished',
   'CallbackAttempted',
+  'RunDeleted',
 ] as const satisfies readonly RunEventType[];
 
 export interface RunEvent<T extends RunEventType = RunEventType> {

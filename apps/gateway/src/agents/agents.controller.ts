@@ -4,6 +4,7 @@ import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { AgentIdPipe } from '../http/letta-id.pipe';
 import { CreateAgentDto, UpdateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQueryDto } from './dto/list-agents.query';
+import { ListAgentMessagesQueryDto } from './dto/list-agent-messages.query';
 import { llmConfigFor, memoryBlockProblems, newAgentFrom, unknownToolProblems } from './agent-config';
 import { RequiresApprovalDto } from './dto/requires-approval.dto';
 
@@ -56,6 +57,12 @@ export class AgentsController {
     });
     if (!agent) throw notFound(agentId);
     return toAgentView(agent);
+  }
+
+  @Get(':agent_id/messages')
+  async messages(@Param('agent_id', AgentIdPipe) agentId: string, @Query() query: ListAgentMessagesQueryDto) {
+    if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw notFound(agentId);
+    return this.agents.history(agentId, query.toPage({ limit: 100, order: 'desc' }), query.include_return_message_types);
   }
 
   /** Marks (or unmarks) a tool as needing a human's approval before each call. */

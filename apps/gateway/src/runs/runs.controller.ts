@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import type { RunView } from '@lrs/contracts';
 import { RunQueries } from '@lrs/read-model';
+import { CancelRunsUseCase } from '../messages/cancel-runs/cancel-runs.use-case';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { RunIdPipe } from '../http/letta-id.pipe';
 import { PageQueryDto } from '../http/page.query';
@@ -10,6 +11,7 @@ import { ListRunsQueryDto } from './dto/list-runs.query';
 export class RunsController {
   constructor(
     private readonly runs: RunQueries,
+    private readonly cancel: CancelRunsUseCase,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -49,6 +51,15 @@ export class RunsController {
   async usage(@Param('run_id', RunIdPipe) runId: string) {
     const { prompt_tokens, completion_tokens, total_tokens } = await this.runs.usage((await this.find(runId)).id);
     return { completion_tokens, prompt_tokens, total_tokens, prompt_tokens_details: null, completion_tokens_details: null };
+  }
+
+  /** Removes the run, its steps and messages from every read (its events stay in the log); an active run is cancelled first. */
+  @Delete(':run_id')
+  async remove(@Param('run_id', RunIdPipe) runId: string) {
+    const run = await this.find(runId);
+    if (run.status === 'created' || run.status === 'running') await this.cancel.cancelOne(runId);
+    await this.cancel.deleteRun(runId);
+    return null;
   }
 
   private async find(runId: string): Promise<RunView> {

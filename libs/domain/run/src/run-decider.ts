@@ -13,7 +13,7 @@ export interface DecisionContext {
 }
 
 export function isTerminalEvent(event: AnyRunEvent): boolean {
-  return event.type === 'RunFinished' || event.type === 'CallbackAttempted';
+  return event.type === 'RunFinished' || event.type === 'CallbackAttempted' || event.type === 'RunDeleted';
 }
 
 /** Events that start a run its lane has granted: RunStarted and the first step, appended as one chain. */

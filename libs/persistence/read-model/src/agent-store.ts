@@ -200,6 +200,34 @@ export class AgentStore {
     return last && !last.answer_queued && last.body.message_type === 'approval_request_message' ? last.body : null;
   }
 
+  /**
+   * GET /v1/agents/{id}/messages: every message the agent's runs produced or received, in
+   * execution order. Cursors name a message and move in the requested order (`after` = further
+   * along it), which is what the official client's auto-pagination sends.
+   */
+  async history(agentId: string, page: PageQuery, includeTypes: string[] | undefined): Promise<LettaMessage[]> {
+    const params: unknown[] = [agentId];
+    const where = ['agent_id = $1'];
+    for (const [cursor, forward] of [[page.after, true], [page.before, false]] as const) {
+      if (!cursor) continue;
+      const rows: { sequence_id: string }[] = await this.dataSource.query(`SELECT sequence_id FROM messages WHERE id = $1 AND agent_id = $2`, [cursor, agentId]);
+      if (rows.length === 0) throw new UnknownCursor(cursor);
+      const ascending = page.order === 'asc' ? forward : !forward;
+      params.push(rows[0].sequence_id);
+      where.push(`sequence_id ${ascending ? '>' : '<'} $${params.length}`);
+    }
+    if (includeTypes?.length) {
+      params.push(includeTypes);
+      where.push(`message_type = ANY ($${params.length})`);
+    }
+    params.push(page.limit);
+    const rows: { body: LettaMessage }[] = await this.dataSource.query(
+      `SELECT body FROM messages WHERE ${where.join(' AND ')} ORDER BY sequence_id ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((row) => row.body);
+  }
+
   /** Text search over the agent's whole history (conversation_search), newest first. */
   async searchMessages(
     agentId: string,

@@ -31,11 +31,19 @@ export class RunProjection {
   private async applyOne(manager: EntityManager, { event, streamSeq }: ProjectableEvent): Promise<ApplyOutcome> {
     if (event.type === 'RunCreated') return this.createRun(manager, event, streamSeq);
 
-    const rows: { version: number }[] = await manager.query(`SELECT version FROM runs WHERE id = $1 FOR UPDATE`, [event.runId]);
+    const rows: { version: number; deleted: boolean }[] = await manager.query(
+      `SELECT version, deleted_at IS NOT NULL AS deleted FROM runs WHERE id = $1 FOR UPDATE`,
+      [event.runId],
+    );
     if (rows.length === 0) return 'gap';
     const version = rows[0].version;
     if (event.seq <= version) return 'duplicate';
     if (event.seq > version + 1) return 'gap';
+    if (rows[0].deleted) {
+      // A deleted run keeps counting its events so none is mistaken for a gap, but shows nothing.
+      await manager.query(`UPDATE runs SET version = $2, last_stream_seq = $3 WHERE id = $1`, [event.runId, event.seq, streamSeq]);
+      return 'applied';
+    }
 
     switch (event.type) {
       case 'RunStarted':
@@ -87,6 +95,12 @@ export class RunProjection {
         break;
       case 'RunFinished':
         await this.finishRun(manager, event);
+        break;
+      case 'RunDeleted':
+        // The run, its steps, messages and callback attempts leave the read model; the row stays
+        // as a tombstone that keeps counting the run's events.
+        await manager.query(`UPDATE runs SET deleted_at = $2 WHERE id = $1`, [event.runId, event.data.deletedAt]);
+        for (const table of ['messages', 'steps', 'callback_attempts']) await manager.query(`DELETE FROM ${table} WHERE run_id = $1`, [event.runId]);
         break;
       case 'CallbackAttempted':
         await manager.query(

@@ -81,7 +81,7 @@ export class RunQueries {
   }
 
   async row(organizationId: string, runId: string): Promise<RunRow | null> {
-    const rows: RunRow[] = await this.dataSource.query(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 AND organization_id = $2`, [
+    const rows: RunRow[] = await this.dataSource.query(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL`, [
       runId,
       organizationId,
     ]);
@@ -90,7 +90,7 @@ export class RunQueries {
 
   /** Runs sorted by (created_at, id); cursors are relative to the requested order, as Letta's. */
   async list(organizationId: string, filter: RunListFilter): Promise<RunView[]> {
-    const where = ['organization_id = $1'];
+    const where = ['organization_id = $1', 'deleted_at IS NULL'];
     const params: unknown[] = [organizationId];
     const add = (clause: (placeholder: string) => string, value: unknown) => {
       params.push(value);

@@ -38,11 +38,12 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
 
   async handle(event: AnyRunEvent, _context: HandlerContext): Promise<void> {
     if (event.type !== 'RunFinished') return;
+    // The run's log says which attempt this is (and whether the run was deleted meanwhile).
+    const latest = await this.events.latest(event.runId);
+    if (!latest || latest.event.type === 'RunDeleted') return;
     const run = await this.projectedRun(event);
     if (!run.callback_url) return;
 
-    const latest = await this.events.latest(event.runId);
-    if (!latest) return;
     const previous = latest.event.type === 'CallbackAttempted' ? latest.event.data : null;
     if (previous?.final) return;
     const attempt = (previous?.attempt ?? 0) + 1;

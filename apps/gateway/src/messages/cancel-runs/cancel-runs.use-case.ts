@@ -1,7 +1,7 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { finishRun, isTerminalEvent } from '@lrs/domain-run';
 import { ConcurrencyConflict, RunEventStore } from '@lrs/jetstream';
-import { AgentStore, RunQueries } from '@lrs/read-model';
+import { AgentStore, RunProjection, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { RunCreator } from '../run-creator';
 
@@ -24,6 +24,7 @@ export class CancelRunsUseCase {
     private readonly runs: RunQueries,
     private readonly agents: AgentStore,
     private readonly creator: RunCreator,
+    private readonly projection: RunProjection,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -55,6 +56,22 @@ export class CancelRunsUseCase {
       if (pending?.run_id === runId) return this.denyPending(run.agent_id);
     }
     return this.cancelRun(runId, run.agent_id);
+  }
+
+  /** Appends RunDeleted and applies it right away, so the run is gone for the very next read. */
+  async deleteRun(runId: string): Promise<void> {
+    for (let race = 0; race < MAX_RACES; race++) {
+      const latest = await this.events.latest(runId);
+      if (!latest || latest.event.type === 'RunDeleted') return;
+      try {
+        const [deleted] = await this.events.appendAfter(latest, [{ type: 'RunDeleted', data: { deletedAt: new Date().toISOString() } }]);
+        await this.projection.apply([deleted]);
+        return;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyConflict)) throw error;
+      }
+    }
+    throw new ConflictException({ detail: `CONFLICT: run ${runId} kept changing; try the delete again` });
   }
 
   private async cancelRun(runId: string, agentId: string): Promise<CancelOutcome> {
