@@ -48,6 +48,28 @@ describe('synchronous messages and cancellation', () => {
     expect(resumed.stop_reason.stop_reason).toBe('end_turn');
   });
 
+  it('answers a retried POST (same message otids) with the run the first attempt created', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const body = { messages: [{ role: 'user', content: 'only once', otid: `otid-${Date.now()}` }] };
+    const [first, second] = await Promise.all([
+      postJson(stack.baseUrl, `/v1/agents/${agentId}/messages/async`, body),
+      postJson(stack.baseUrl, `/v1/agents/${agentId}/messages/async`, body),
+    ]);
+    expect(first.status).toBe(200);
+    expect(second.body.id).toBe(first.body.id);
+    await pollRun(stack.baseUrl, first.body.id as string);
+    const third = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages/async`, body);
+    expect(third.body).toMatchObject({ id: first.body.id, status: 'completed' });
+    expect(await getJson<unknown[]>(stack.baseUrl, `/v1/runs?agent_id=${agentId}`)).toHaveLength(1);
+
+    const syncBody = { messages: [{ role: 'user', content: 'sync once', otid: `otid-sync-${Date.now()}` }] };
+    const before = stack.model.requests.length;
+    const a = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages`, syncBody);
+    const b = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages`, syncBody);
+    expect(b).toEqual(a);
+    expect(stack.model.requests.length - before).toBe(1);
+  });
+
   it('turns a model failure into an error status with a JSON body', async () => {
     const agentId = await createAgent(stack.baseUrl);
     const response = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages`, { input: 'fail [fake:status=503]' });

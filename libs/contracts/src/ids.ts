@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /** Letta id prefixes used by this server. */
 export type IdPrefix = 'agent' | 'run' | 'message' | 'step' | 'block' | 'conv' | 'tool' | 'org' | 'user' | 'ping';
@@ -7,6 +7,16 @@ const UUID4 = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}-${randomUUID()}`;
+}
+
+/**
+ * A `<prefix>-<uuid4>` that is a pure function of `seed`: the same logical thing (a retried
+ * request, a timer firing twice) gets the same id, so creating it twice is caught as a duplicate.
+ */
+export function derivedId(prefix: IdPrefix, seed: string): string {
+  const hex = createHash('sha1').update(`${prefix}:${seed}`).digest('hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${prefix}-${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 export function isLettaId(prefix: IdPrefix, value: unknown): value is string {

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
-import { buildRunEvent, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
+import { buildRunEvent, derivedId, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
 import { enqueue } from '@lrs/domain-run';
-import { LaneStore, RunEventStore } from '@lrs/jetstream';
-import { AgentStore, RunProjection, messageDate, runViewFromCreated } from '@lrs/read-model';
+import { ConcurrencyConflict, LaneStore, RunEventStore } from '@lrs/jetstream';
+import { pollUntil } from '@lrs/config';
+import { AgentStore, RunProjection, RunQueries, messageDate, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
-import type { LettaRequestDto } from './dto/letta-request.dto';
+import type { LettaRequestDto, MessageItem } from './dto/letta-request.dto';
 import { checkApprovalRules } from './approval-rules';
 import { inputProblem, renderInputMessages } from './input-messages';
 import { parseMessageItems } from './message-items';
@@ -23,6 +24,8 @@ export interface PreparedRun {
   agentId: string;
   input: LettaMessage[];
   event: RunEvent<'RunCreated'>;
+  /** The run an earlier attempt of this same request (same message otids) already created. */
+  existing: RunView | null;
 }
 
 /**
@@ -41,6 +44,7 @@ export class RunCreator {
     private readonly events: RunEventStore,
     private readonly lanes: LaneStore,
     private readonly projection: RunProjection,
+    private readonly runs: RunQueries,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -51,10 +55,11 @@ export class RunCreator {
     const { items, problems } = body.messages ? parseMessageItems(body.messages) : { items: null, problems: [] };
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
     if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw new NotFoundException({ detail: 'Agent not found' });
-    const pending = await this.agents.pendingApproval(agentId);
-    checkApprovalRules(items, pending);
+    const runId = runIdFor(agentId, items);
+    const existing = await this.runs.get(this.settings.organizationId, runId);
+    const pending = existing ? null : await this.agents.pendingApproval(agentId);
+    if (!existing) checkApprovalRules(items, pending);
 
-    const runId = newId('run');
     const now = new Date();
     const input = renderInputMessages({ messages: items, input: body.input }, { runId, now, pending });
     const event = this.runCreated(agentId, runId, now, input, {
@@ -64,7 +69,7 @@ export class RunCreator {
       runType: options.runType,
       body,
     });
-    return { runId, agentId, input, event };
+    return { runId, agentId, input, event, existing };
   }
 
   /**
@@ -93,22 +98,31 @@ export class RunCreator {
     const input = [denial];
     const event = this.runCreated(agentId, runId, now, input, { maxSteps: 1, callbackUrl: null, background: true, runType: 'send_message_async' });
     event.data.resolveApprovalsOnly = true;
-    return { runId, agentId, input, event };
+    return { runId, agentId, input, event, existing: null };
   }
 
   /** Appends RunCreated (the moment the run exists), queues it and makes it readable. */
   async commit(prepared: PreparedRun): Promise<RunView> {
+    if (prepared.existing) return prepared.existing;
     const { event } = prepared;
     let streamSeq: number;
     try {
       streamSeq = await this.events.create(event);
     } catch (error) {
+      if (error instanceof ConcurrencyConflict) return this.createdByAnotherAttempt(event.runId);
       this.logger.error(`could not append RunCreated for ${event.runId}: ${String(error)}`);
       // Nothing was stored, so the client's automatic retry of the same body is safe.
       throw new ServiceUnavailableException({ detail: 'The event log is unavailable; the run was not created. Retry shortly.' });
     }
     await Promise.all([this.joinLane(event, streamSeq), this.projectRightAway(event, streamSeq)]);
     return runViewFromCreated(event);
+  }
+
+  /** A concurrent attempt of the same request created the run first: answer with that run. */
+  private async createdByAnotherAttempt(runId: string): Promise<RunView> {
+    const run = await pollUntil(() => this.runs.get(this.settings.organizationId, runId), 5_000);
+    if (!run) throw new ServiceUnavailableException({ detail: `Run ${runId} exists but is not readable yet; retry shortly.` });
+    return run;
   }
 
   private runCreated(
@@ -161,4 +175,16 @@ export class RunCreator {
       this.logger.warn(`write-through projection of ${event.runId} failed, projector will apply it: ${String(error)}`);
     }
   }
+}
+
+/**
+ * The official client retries POSTs (5xx, 409, 429, timeouts) with the same body. When every
+ * message carries a client `otid`, the run id is derived from the agent and those otids, so a
+ * retry finds the run its first attempt created instead of starting a second one (Letta also
+ * deduplicates by otid). Without otids every request is a new run.
+ */
+export function runIdFor(agentId: string, items: MessageItem[] | null): string {
+  const otids = (items ?? []).map((item) => item.otid ?? null);
+  if (otids.length === 0 || otids.some((otid) => !otid)) return newId('run');
+  return derivedId('run', `${agentId}:${otids.join('\u0000')}`);
 }

@@ -48,7 +48,7 @@ export class SendMessageUseCase {
       throw new UnprocessableEntityException({ detail: 'Streaming options set without streaming enabled. Set streaming=true or remove stream_tokens, include_pings and background.' });
     }
     const prepared = await this.creator.prepare(agentId, body, { runType: 'send_message', background: false });
-    // Listen before the run exists, so its end cannot slip by unseen.
+    // Listen before the run exists (or before looking at it again), so its end cannot slip by unseen.
     const finished = this.watcher.next(prepared.runId, (event) => event.type === 'RunFinished', this.settings.syncRunTimeoutMs);
     let run;
     try {
@@ -57,22 +57,25 @@ export class SendMessageUseCase {
       finished.cancel();
       throw error;
     }
-    const end = await finished.event;
-    const projected = end
-      ? await pollUntil(async () => {
-          const row = await this.runs.row(this.settings.organizationId, run.id);
-          return row && row.version >= end.seq ? row : null;
-        }, 5_000)
-      : null;
+    const alreadyOver = await this.runs.row(this.settings.organizationId, run.id);
+    if (alreadyOver?.completed_at) finished.cancel();
+    const end = alreadyOver?.completed_at ? null : await finished.event;
+    const projected = alreadyOver?.completed_at
+      ? alreadyOver
+      : end
+        ? await pollUntil(async () => {
+            const row = await this.runs.row(this.settings.organizationId, run.id);
+            return row && row.version >= end.seq ? row : null;
+          }, 5_000)
+        : null;
     if (!projected) {
       throw new HttpException({ detail: `Run ${run.id} is still in progress; follow it with GET /v1/runs/${run.id}.` }, 504);
     }
     const view = toRunView(projected);
     if (view.status === 'failed' && view.stop_reason === 'llm_api_error') throw modelFailure(String(view.metadata.error ?? 'model error'));
 
-    // The run's messages minus the request's own input, filtered as the request asked.
-    const inputIds = new Set(prepared.input.map((message) => message.id));
-    const produced = (await this.runs.messages(view, { limit: ALL, order: 'asc' })).filter((message) => !inputIds.has(message.id));
+    // What the agent produced: every message of a step (the request's own input belongs to none).
+    const produced = (await this.runs.messages(view, { limit: ALL, order: 'asc' })).filter((message) => message.step_id !== null);
     return {
       messages: produced,
       stop_reason: { message_type: 'stop_reason', stop_reason: view.stop_reason ?? 'end_turn' },

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { buildRunEvent, newId, type RunEvent } from '@lrs/contracts';
+import { buildRunEvent, derivedId, newId, type RunEvent } from '@lrs/contracts';
 
 /**
  * The run that continues an agent whose approval timed out: its input denies every pending call
@@ -8,7 +7,7 @@ import { buildRunEvent, newId, type RunEvent } from '@lrs/contracts';
  */
 export function approvalTimeoutRun(paused: RunEvent<'RunFinished'>, now: Date): RunEvent<'RunCreated'> {
   const timeout = paused.data.approvalTimeout!;
-  const runId = derivedRunId(paused.runId, 'approval-timeout');
+  const runId = derivedId('run', `approval-timeout:${paused.runId}`);
   const reason = `The approval request timed out after ${timeout.seconds} seconds, so the tool call was denied.`;
   const date = new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
   return buildRunEvent(
@@ -50,11 +49,4 @@ export function approvalTimeoutRun(paused: RunEvent<'RunFinished'>, now: Date): 
       ],
     },
   );
-}
-
-/** A `run-<uuid4>` that is a pure function of its seed. */
-export function derivedRunId(seed: string, purpose: string): string {
-  const hex = createHash('sha1').update(`${purpose}:${seed}`).digest('hex');
-  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  return `run-${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
