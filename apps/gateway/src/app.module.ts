@@ -14,6 +14,8 @@ import { SendMessageUseCase } from './messages/send-message/send-message.use-cas
 import { CancelRunsController } from './messages/cancel-runs/cancel-runs.controller';
 import { CancelRunsUseCase } from './messages/cancel-runs/cancel-runs.use-case';
 import { RunCreator } from './messages/run-creator';
+import { StreamsController } from './streams/streams.controller';
+import { RunStreamer } from './streams/run-streamer';
 
 const settings = readGatewaySettings();
 
@@ -22,11 +24,12 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, AgentsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController],
+  controllers: [HealthController, AgentsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },
     RunCreator,
+    RunStreamer,
     SendMessageAsyncUseCase,
     SendMessageUseCase,
     CancelRunsUseCase,

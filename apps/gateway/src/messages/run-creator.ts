@@ -13,7 +13,7 @@ import { parseMessageItems } from './message-items';
 export const DEFAULT_MAX_STEPS = 50;
 
 export interface RunOptions {
-  runType: 'send_message' | 'send_message_async';
+  runType: 'send_message' | 'send_message_async' | 'send_message_streaming';
   background: boolean;
   callbackUrl?: string | null;
 }

@@ -3,3 +3,4 @@ export * from './run-decider';
 export * from './lane';
 export * from './system-prompt';
 export * from './memory-edits';
+export * from './stream-chunks';

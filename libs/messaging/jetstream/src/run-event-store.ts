@@ -86,6 +86,20 @@ export class RunEventStore {
     return { event: decodeRunEvent(message.data), streamSeq: message.seq };
   }
 
+  /**
+   * Every event of the run, from the first, then the new ones as they are appended, through an
+   * ordered consumer on the run's subject (replay and follow in one; ephemeral, no ack). The
+   * caller stops it with `close()` once it has seen what it waited for.
+   */
+  async follow(runId: string): Promise<{ events: AsyncIterable<StoredRunEvent>; close: () => Promise<void> }> {
+    const consumer = await this.js.consumers.get(RUN_EVENTS_STREAM, { filter_subjects: runSubject(runId) });
+    const messages = await consumer.consume();
+    async function* events(): AsyncIterable<StoredRunEvent> {
+      for await (const message of messages) yield { event: decodeRunEvent(message.data), streamSeq: message.seq };
+    }
+    return { events: events(), close: async () => void (await messages.close()) };
+  }
+
   private async publish(event: AnyRunEvent, expectedLastSubjectSeq: number): Promise<number> {
     const hdrs = headers();
     hdrs.set(EVENT_TYPE_HEADER, event.type);

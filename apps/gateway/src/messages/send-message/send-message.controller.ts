@@ -1,17 +1,40 @@
-import { Body, Controller, Header, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { AgentIdPipe } from '../../http/letta-id.pipe';
 import { LettaStreamingRequestDto } from '../dto/letta-request.dto';
+import { RunCreator } from '../run-creator';
+import { RunStreamer } from '../../streams/run-streamer';
 import { SendMessageUseCase } from './send-message.use-case';
 
 @Controller('v1/agents/:agent_id/messages')
 export class SendMessageController {
-  constructor(private readonly useCase: SendMessageUseCase) {}
+  constructor(
+    private readonly useCase: SendMessageUseCase,
+    private readonly creator: RunCreator,
+    private readonly streamer: RunStreamer,
+  ) {}
 
+  /** Letta's send_message: a LettaResponse, or with `streaming: true` the run's SSE stream. */
   @Post()
-  @HttpCode(200)
-  // A retry would start a second run; the first one's outcome is available at GET /v1/runs.
-  @Header('x-should-retry', 'false')
-  send(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: LettaStreamingRequestDto) {
-    return this.useCase.execute(agentId, body);
+  async send(
+    @Param('agent_id', AgentIdPipe) agentId: string,
+    @Body() body: LettaStreamingRequestDto,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    if (body.streaming) {
+      const prepared = await this.creator.prepare(agentId, body, { runType: 'send_message', background: body.background ?? false });
+      const run = await this.creator.commit(prepared);
+      await this.streamer.stream(run.id, request, response, {
+        startingAfter: 0,
+        includePings: body.include_pings ?? true,
+        include: body.include_return_message_types ?? null,
+      });
+      return;
+    }
+    const result = await this.useCase.execute(agentId, body);
+    // A retry would start a second run unless the messages carry otids; the outcome is at GET /v1/runs.
+    response.status(200).setHeader('x-should-retry', 'false');
+    response.json(result);
   }
 }

@@ -41,9 +41,6 @@ export class SendMessageUseCase {
   ) {}
 
   async execute(agentId: string, body: LettaStreamingRequestDto): Promise<LettaResponse> {
-    if (body.streaming) {
-      throw new UnprocessableEntityException({ detail: 'streaming=true is not supported by this server yet; send without it, or use /messages/async.' });
-    }
     if (body.stream_tokens || body.include_pings === false || body.background) {
       throw new UnprocessableEntityException({ detail: 'Streaming options set without streaming enabled. Set streaming=true or remove stream_tokens, include_pings and background.' });
     }

@@ -1,0 +1,64 @@
+import { Body, Controller, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Min } from 'class-validator';
+import { RunQueries } from '@lrs/read-model';
+import { Inject } from '@nestjs/common';
+import { AgentIdPipe, RunIdPipe } from '../http/letta-id.pipe';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+import { LettaStreamingRequestDto } from '../messages/dto/letta-request.dto';
+import { RunCreator } from '../messages/run-creator';
+import { RunStreamer } from './run-streamer';
+
+export class RetrieveStreamDto {
+  @IsOptional() @IsInt() @Min(0) starting_after?: number;
+  @IsOptional() @IsBoolean() include_pings?: boolean;
+  @IsOptional() @IsNumber() poll_interval?: number;
+  @IsOptional() @IsInt() batch_size?: number;
+  @IsOptional() @IsString() run_id?: string;
+  @IsOptional() @IsString() otid?: string;
+  @IsOptional() @IsString() agent_id?: string;
+}
+
+@Controller('v1')
+export class StreamsController {
+  constructor(
+    private readonly creator: RunCreator,
+    private readonly streamer: RunStreamer,
+    private readonly runs: RunQueries,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  /** POST /v1/agents/{id}/messages/stream: start a run and stream it. */
+  @Post('agents/:agent_id/messages/stream')
+  async stream(
+    @Param('agent_id', AgentIdPipe) agentId: string,
+    @Body() body: LettaStreamingRequestDto,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const prepared = await this.creator.prepare(agentId, body, { runType: 'send_message_streaming', background: body.background ?? false });
+    const run = await this.creator.commit(prepared);
+    await this.streamer.stream(run.id, request, response, {
+      startingAfter: 0,
+      includePings: body.include_pings ?? true,
+      include: body.include_return_message_types ?? null,
+    });
+  }
+
+  /** POST /v1/runs/{id}/stream: replay a run's stream after `starting_after`, then follow it live. */
+  @Post('runs/:run_id/stream')
+  async resume(
+    @Param('run_id', RunIdPipe) runId: string,
+    @Body() body: RetrieveStreamDto,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const run = await this.runs.get(this.settings.organizationId, runId);
+    if (!run) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
+    await this.streamer.stream(runId, request, response, {
+      startingAfter: body?.starting_after ?? 0,
+      includePings: body?.include_pings ?? true,
+      include: run.request_config.include_return_message_types,
+    });
+  }
+}
