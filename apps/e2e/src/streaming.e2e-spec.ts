@@ -5,6 +5,8 @@ interface Chunk {
   message_type: string;
   seq_id?: number | null;
   run_id?: string;
+  id?: string;
+  otid?: string;
   content?: string;
   stop_reason?: string;
 }
@@ -62,10 +64,13 @@ describe('streaming', () => {
     // This stack pings every 200 ms; a keep-alive ping repeats the last seq_id and carries nothing else.
     const keepAlives = received.filter((c, index) => index > 0 && c.message_type === 'ping');
     expect(keepAlives.every((ping) => ping.seq_id === received[received.indexOf(ping) - 1].seq_id)).toBe(true);
-    const chunks = received.filter((c, index) => index === 0 || c.message_type !== 'ping');
+    // With stream_tokens the assistant text arrives as deltas; the last chunk of the message has its seq_id.
+    const withoutPings = received.filter((c, index) => index === 0 || c.message_type !== 'ping');
+    const text = withoutPings.filter((c) => c.message_type === 'assistant_message').map((c) => c.content).join('');
+    expect(text).toBe('Echo: stream please');
+    const chunks = withoutPings.filter((c) => c.seq_id !== null);
     expect(chunks.map((c) => c.message_type)).toEqual(['ping', 'assistant_message', 'stop_reason', 'usage_statistics']);
     expect(chunks[0].run_id).toMatch(/^run-/);
-    expect(chunks[1].content).toBe('Echo: stream please');
     expect(chunks.map((c) => c.seq_id)).toEqual([1, 2, 3, 4]);
     expect(await pollRun(stack.baseUrl, chunks[0].run_id!)).toMatchObject({ status: 'completed' });
 
@@ -73,6 +78,27 @@ describe('streaming', () => {
     const types: string[] = [];
     for await (const chunk of viaCreate as AsyncIterable<Chunk>) types.push(chunk.message_type);
     expect(types.filter((type, index) => index === 0 || type !== 'ping')).toEqual(['ping', 'assistant_message', 'stop_reason', 'usage_statistics']);
+  });
+
+  it('forwards token deltas with stream_tokens: chunks of one message share its id and add up to the stored text', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const response = await fetch(`${stack.baseUrl}/v1/agents/${agentId}/messages/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'tokens [fake:reply=one two three four five]', stream_tokens: true, include_pings: false }),
+    });
+    const { chunks, done } = await readSse(response);
+    expect(done).toBe(true);
+    const assistant = chunks.filter((c) => c.message_type === 'assistant_message') as (Chunk & { id: string; otid: string })[];
+    expect(assistant.length).toBeGreaterThan(2);
+    expect(new Set(assistant.map((c) => c.id)).size).toBe(1);
+    expect(new Set(assistant.map((c) => c.otid)).size).toBe(1);
+    expect(assistant.map((c) => c.content).join('')).toBe('one two three four five');
+    // Deltas are a live preview; the stored message's chunk keeps its place in the seq_id order.
+    expect(assistant.at(-1)!.seq_id).toBe(2);
+    await pollRun(stack.baseUrl, assistant[0].run_id!);
+    const stored = await fetch(`${stack.baseUrl}/v1/runs/${assistant[0].run_id}/messages`).then((r) => r.json() as Promise<{ id: string; content: string }[]>);
+    expect(stored[1]).toMatchObject({ id: assistant[0].id, content: 'one two three four five' });
   });
 
   it('resumes a run after a dropped connection: the assembled stream is whole, seq_ids without gaps or repeats', async () => {

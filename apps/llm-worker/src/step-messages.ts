@@ -14,6 +14,8 @@ export interface StepMessageContext {
   runId: string;
   stepId: string;
   now: Date;
+  /** Id and otid the assistant message was streamed under, so its token deltas and the stored message match. */
+  assistant?: { id: string; otid: string };
 }
 
 export interface ToolOutcome {
@@ -43,7 +45,7 @@ function base(context: StepMessageContext) {
 export function stepMessages(context: StepMessageContext, text: string, outcomes: ToolOutcome[], pending: ToolCall[] = []): LettaMessage[] {
   const messages: LettaMessage[] = [];
   if (text.length > 0) {
-    const assistant: AssistantMessage = { ...base(context), message_type: 'assistant_message', content: text };
+    const assistant: AssistantMessage = { ...base(context), ...context.assistant, message_type: 'assistant_message', content: text };
     messages.push(assistant);
   }
   if (outcomes.length > 0) {

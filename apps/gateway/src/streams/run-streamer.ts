@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { derivedId, type MessageType } from '@lrs/contracts';
 import { RunStreamProjector, type StreamChunk } from '@lrs/domain-run';
-import { RunEventStore } from '@lrs/jetstream';
+import { RunEventStore, TokenDeltaBus, type TokenDelta } from '@lrs/jetstream';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 
 export interface StreamOptions {
@@ -10,6 +10,8 @@ export interface StreamOptions {
   startingAfter: number;
   includePings: boolean;
   include: MessageType[] | null;
+  /** Forward the model's token deltas as they arrive (assistant text). */
+  streamTokens?: boolean;
 }
 
 /**
@@ -25,8 +27,13 @@ export class RunStreamer {
 
   constructor(
     private readonly events: RunEventStore,
+    private readonly deltas: TokenDeltaBus,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
+
+  private includes(options: StreamOptions, type: MessageType): boolean {
+    return !options.include?.length || options.include.includes(type);
+  }
 
   async stream(runId: string, request: Request, response: Response, options: StreamOptions): Promise<void> {
     response.writeHead(200, {
@@ -37,12 +44,15 @@ export class RunStreamer {
     });
     response.flushHeaders();
     const projector = new RunStreamProjector(runId, options.include, derivedId('ping', runId));
-    const follow = await this.events.follow(runId);
     let open = true;
+    const tokens = options.streamTokens && this.includes(options, 'assistant_message') ? new TokenForwarder(runId) : null;
+    const unsubscribe = tokens ? this.deltas.subscribe(runId, (delta) => open && response.write(tokens.delta(delta))) : () => undefined;
+    const follow = await this.events.follow(runId);
     const stop = () => {
       if (!open) return;
       open = false;
       clearInterval(keepAlive);
+      unsubscribe();
       void follow.close();
     };
     request.on('close', stop);
@@ -51,7 +61,12 @@ export class RunStreamer {
     }, this.settings.streamPingIntervalMs);
     try {
       for await (const { event } of follow.events) {
-        for (const chunk of projector.chunksFor(event)) if (open) response.write(frame(chunk, options));
+        for (const chunk of projector.chunksFor(event)) {
+          if (!open) break;
+          const text = tokens ? tokens.complete(chunk) : null;
+          response.write(text ?? frame(chunk, options));
+        }
+        if (event.type === 'RunCreated' && tokens && open) response.write(tokens.open());
         if (projector.done || !open) break;
       }
     } catch (error) {
@@ -60,6 +75,57 @@ export class RunStreamer {
       stop();
       response.end();
     }
+  }
+}
+
+/**
+ * Token streaming: deltas are forwarded as assistant_message chunks sharing the message's id and
+ * otid (no seq_id: they are a live preview). When the step's stored message arrives it is sent
+ * only as what the deltas missed, carrying the message's seq_id, so concatenating the chunks of
+ * one id always gives the stored text and a resume point is never skipped.
+ */
+class TokenForwarder {
+  private readonly forwarded = new Map<string, string>();
+  private pending: string[] = [];
+  private ready = false;
+
+  constructor(private readonly runId: string) {}
+
+  /** The stream's first chunk (the ping) has been written: deltas flow from now on; returns those held back. */
+  open(): string {
+    this.ready = true;
+    const held = this.pending.join('');
+    this.pending = [];
+    return held;
+  }
+
+  delta(delta: TokenDelta): string {
+    this.forwarded.set(delta.messageId, (this.forwarded.get(delta.messageId) ?? '') + delta.text);
+    const text = `data: ${JSON.stringify({
+      id: delta.messageId,
+      date: new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00'),
+      name: null,
+      message_type: 'assistant_message',
+      otid: delta.otid,
+      sender_id: null,
+      step_id: delta.stepId,
+      is_err: null,
+      seq_id: null,
+      run_id: this.runId,
+      content: delta.text,
+    })}\n\n`;
+    if (this.ready) return text;
+    this.pending.push(text);
+    return '';
+  }
+
+  /** The frame for a stored chunk whose text was already streamed, or null to send it as usual. */
+  complete(chunk: StreamChunk): string | null {
+    if (chunk.kind !== 'data' || chunk.payload.message_type !== 'assistant_message') return null;
+    const message = chunk.payload;
+    const streamed = this.forwarded.get(message.id);
+    if (streamed === undefined || typeof message.content !== 'string' || !message.content.startsWith(streamed)) return null;
+    return `data: ${JSON.stringify({ ...message, content: message.content.slice(streamed.length) })}\n\n`;
   }
 }
 

@@ -42,6 +42,7 @@ export class StreamsController {
       startingAfter: 0,
       includePings: body.include_pings ?? true,
       include: body.include_return_message_types ?? null,
+      streamTokens: body.stream_tokens ?? false,
     });
   }
 

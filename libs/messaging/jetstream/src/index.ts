@@ -5,3 +5,4 @@ export * from './lane-store';
 export * from './run-event-watcher';
 export * from './consumer-runner';
 export * from './jetstream.module';
+export * from './token-delta-bus';

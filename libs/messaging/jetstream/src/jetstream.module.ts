@@ -5,6 +5,7 @@ import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
 import { RunEventWatcher } from './run-event-watcher';
+import { TokenDeltaBus } from './token-delta-bus';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
 
 export const JETSTREAM_CONTEXT = Symbol('JETSTREAM_CONTEXT');
@@ -71,9 +72,14 @@ export class JetStreamModule {
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new RunEventWatcher(context.nc),
         },
+        {
+          provide: TokenDeltaBus,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new TokenDeltaBus(context.nc),
+        },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, RunEventWatcher, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, RunEventWatcher, TokenDeltaBus, JetStreamLifecycle],
     };
   }
 }

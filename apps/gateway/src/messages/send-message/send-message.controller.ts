@@ -29,6 +29,7 @@ export class SendMessageController {
         startingAfter: 0,
         includePings: body.include_pings ?? true,
         include: body.include_return_message_types ?? null,
+        streamTokens: body.stream_tokens ?? false,
       });
       return;
     }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import {
   CONSUMERS,
+  newId,
   type AnyRunEvent,
   type ApprovalRequestMessage,
   type ApprovalResponseMessage,
@@ -17,6 +19,7 @@ import {
   RetryLater,
   RunEventStore,
   RunEventWatcher,
+  TokenDeltaBus,
   type HandlerContext,
 } from '@lrs/jetstream';
 import { ModelCallError, ModelClient, epochMs, modelNameFromHandle, toChatMessages, type ModelReply } from '@lrs/llm-client';
@@ -47,6 +50,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     private readonly waiter: ReadModelWaiter,
     private readonly tools: ServerTools,
     private readonly watcher: RunEventWatcher,
+    private readonly deltas: TokenDeltaBus,
     @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
   ) {
     this.model = new ModelClient({ baseURL: settings.openaiBaseUrl, apiKey: settings.openaiApiKey, timeoutMs: settings.modelTimeoutMs });
@@ -93,7 +97,8 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       new Map(agent.blocks.map((b) => [b.label, { label: b.label, value: b.value, limit: b.charLimit, readOnly: b.readOnly }])),
       new Set(agent.toolNames),
     );
-    const messageContext = { runId: event.runId, stepId: event.data.stepId, now: new Date() };
+    const assistant = { id: newId('message'), otid: randomUUID() };
+    const messageContext = { runId: event.runId, stepId: event.data.stepId, now: new Date(), assistant };
 
     // A run that answers a pending approval starts by turning the decisions into tool results.
     let resumed: LettaMessage[] = [];
@@ -134,6 +139,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
         toolSchemas(agent.toolNames, clientTools),
         context,
         abort.signal,
+        (text) => this.deltas.publish(event.runId, { stepId: event.data.stepId, messageId: assistant.id, otid: assistant.otid, text }),
       );
     } finally {
       stopWatching();
@@ -177,11 +183,12 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     toolList: ReturnType<typeof toolSchemas>,
     context: HandlerContext,
     signal: AbortSignal,
+    onText: (text: string) => void,
   ): Promise<ModelReply | ModelCallError> {
     let lastError: ModelCallError | null = null;
     for (let attempt = 1; attempt <= this.settings.modelMaxAttempts; attempt++) {
       try {
-        return await this.model.complete({ model, messages, tools: toolList, signal });
+        return await this.model.complete({ model, messages, tools: toolList, signal, onDelta: (delta) => delta.text && onText(delta.text) });
       } catch (error) {
         lastError = error as ModelCallError;
         if (!lastError.retryable || signal.aborted || attempt === this.settings.modelMaxAttempts) break;
