@@ -15,6 +15,7 @@ import { CancelRunsController } from './messages/cancel-runs/cancel-runs.control
 import { CancelRunsUseCase } from './messages/cancel-runs/cancel-runs.use-case';
 import { RunCreator } from './messages/run-creator';
 import { StreamsController } from './streams/streams.controller';
+import { ConversationsController } from './conversations/conversations.controller';
 import { RunStreamer } from './streams/run-streamer';
 
 const settings = readGatewaySettings();
@@ -24,7 +25,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, AgentsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController],
+  controllers: [HealthController, AgentsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },

@@ -16,11 +16,11 @@ export class ReadModelWaiter {
     private readonly agents: AgentStore,
   ) {}
 
-  async untilRunReady(runId: string, agentId: string, minVersion: number, maxWaitMs: number): Promise<void> {
+  async untilRunReady(runId: string, minVersion: number, maxWaitMs: number): Promise<void> {
     const ready = await pollUntil(async () => {
       const version = await this.runs.currentVersion(runId);
       if (version === null || version < minVersion) return null;
-      return (await this.agents.otherRunStillRunning(agentId, runId)) ? null : true;
+      return (await this.agents.otherRunStillRunning(runId)) ? null : true;
     }, maxWaitMs);
     if (!ready) throw new RetryLater(250, `read model has not caught up with run ${runId} (needs v${minVersion})`);
   }

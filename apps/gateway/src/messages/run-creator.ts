@@ -13,9 +13,11 @@ import { parseMessageItems } from './message-items';
 export const DEFAULT_MAX_STEPS = 50;
 
 export interface RunOptions {
-  runType: 'send_message' | 'send_message_async' | 'send_message_streaming';
+  runType: 'send_message' | 'send_message_async' | 'send_message_streaming' | 'send_conversation_message';
   background: boolean;
   callbackUrl?: string | null;
+  /** The conversation the run belongs to (its own lane and history); null for the agent's default thread. */
+  conversationId?: string | null;
 }
 
 /** A request turned into the run it will start, validated against the agent's current state. */
@@ -55,9 +57,10 @@ export class RunCreator {
     const { items, problems } = body.messages ? parseMessageItems(body.messages) : { items: null, problems: [] };
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
     if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw new NotFoundException({ detail: 'Agent not found' });
-    const runId = runIdFor(agentId, items);
+    const conversationId = options.conversationId ?? null;
+    const runId = runIdFor(conversationId ?? agentId, items);
     const existing = await this.runs.get(this.settings.organizationId, runId);
-    const pending = existing ? null : await this.agents.pendingApproval(agentId);
+    const pending = existing ? null : await this.agents.pendingApproval(agentId, conversationId);
     if (!existing) checkApprovalRules(items, pending);
 
     const now = new Date();
@@ -67,6 +70,7 @@ export class RunCreator {
       callbackUrl: options.callbackUrl ?? null,
       background: options.background,
       runType: options.runType,
+      conversationId,
       body,
     });
     return { runId, agentId, input, event, existing };
@@ -76,7 +80,7 @@ export class RunCreator {
    * A run that only answers the agent's pending approval with denials (cancelling a paused run):
    * it records the denials without calling the model, so the agent is no longer stuck.
    */
-  prepareDenial(agentId: string, pending: ApprovalRequestMessage, reason: string): PreparedRun {
+  prepareDenial(agentId: string, pending: ApprovalRequestMessage, reason: string, conversationId: string | null = null): PreparedRun {
     const runId = newId('run');
     const now = new Date();
     const denial: LettaMessage = {
@@ -96,7 +100,7 @@ export class RunCreator {
       reason,
     };
     const input = [denial];
-    const event = this.runCreated(agentId, runId, now, input, { maxSteps: 1, callbackUrl: null, background: true, runType: 'send_message_async' });
+    const event = this.runCreated(agentId, runId, now, input, { maxSteps: 1, callbackUrl: null, background: true, runType: 'send_message_async', conversationId });
     event.data.resolveApprovalsOnly = true;
     return { runId, agentId, input, event, existing: null };
   }
@@ -130,14 +134,15 @@ export class RunCreator {
     runId: string,
     now: Date,
     input: LettaMessage[],
-    options: { maxSteps: number; callbackUrl: string | null; background: boolean; runType: string; body?: LettaRequestDto },
+    options: { maxSteps: number; callbackUrl: string | null; background: boolean; runType: string; conversationId?: string | null; body?: LettaRequestDto },
   ): RunEvent<'RunCreated'> {
     const body = options.body;
+    const conversationId = options.conversationId ?? null;
     return buildRunEvent(
-      { runId, seq: 1, organizationId: this.settings.organizationId, agentId, laneId: agentId },
+      { runId, seq: 1, organizationId: this.settings.organizationId, agentId, laneId: conversationId ?? agentId },
       'RunCreated',
       {
-        conversationId: null,
+        conversationId,
         background: options.background,
         createdAt: now.toISOString(),
         maxSteps: options.maxSteps,
@@ -183,8 +188,8 @@ export class RunCreator {
  * retry finds the run its first attempt created instead of starting a second one (Letta also
  * deduplicates by otid). Without otids every request is a new run.
  */
-export function runIdFor(agentId: string, items: MessageItem[] | null): string {
+export function runIdFor(threadId: string, items: MessageItem[] | null): string {
   const otids = (items ?? []).map((item) => item.otid ?? null);
   if (otids.length === 0 || otids.some((otid) => !otid)) return newId('run');
-  return derivedId('run', `${agentId}:${otids.join('\u0000')}`);
+  return derivedId('run', `${threadId}:${otids.join('\u0000')}`);
 }

@@ -3,7 +3,11 @@ import type { Request, Response } from 'express';
 import { derivedId, type MessageType } from '@lrs/contracts';
 import { RunStreamProjector, type StreamChunk } from '@lrs/domain-run';
 import { RunEventStore, TokenDeltaBus, type TokenDelta } from '@lrs/jetstream';
+import { RunQueries } from '@lrs/read-model';
+import { pollUntil } from '@lrs/config';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+
+const PROJECTION_WAIT_MS = 2_000;
 
 export interface StreamOptions {
   /** Resume after this seq_id (0 = from the start). */
@@ -28,8 +32,13 @@ export class RunStreamer {
   constructor(
     private readonly events: RunEventStore,
     private readonly deltas: TokenDeltaBus,
+    private readonly runs: RunQueries,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
+
+  private async projected(runId: string, version: number): Promise<void> {
+    await pollUntil(async () => ((await this.runs.currentVersion(runId)) ?? 0) >= version || null, PROJECTION_WAIT_MS);
+  }
 
   private includes(options: StreamOptions, type: MessageType): boolean {
     return !options.include?.length || options.include.includes(type);
@@ -63,6 +72,8 @@ export class RunStreamer {
       for await (const { event } of follow.events) {
         for (const chunk of projector.chunksFor(event)) {
           if (!open) break;
+          // Read your writes: once a client has [DONE], GETs show the finished run.
+          if (chunk.kind === 'done') await this.projected(runId, event.seq);
           const text = tokens ? tokens.complete(chunk) : null;
           response.write(text ?? frame(chunk, options));
         }

@@ -168,14 +168,16 @@ export class AgentStore {
   }
 
   /**
-   * What the model sees for a run: the agent's messages from finished runs plus this run's own,
-   * in execution order. Runs still queued behind this one are not part of its context.
+   * What the model sees for a run: its thread's messages (the agent's default thread, or the
+   * run's conversation) from finished runs plus this run's own, in execution order. Runs still
+   * queued behind this one are not part of its context.
    */
   async conversationHistory(agentId: string, runId: string, limit = 500): Promise<LettaMessage[]> {
     const rows: { body: LettaMessage }[] = await this.dataSource.query(
       `SELECT body FROM (
          SELECT m.body, m.sequence_id FROM messages m JOIN runs r ON r.id = m.run_id
          WHERE m.agent_id = $1 AND (m.run_id = $2 OR r.status = ANY ($3))
+           AND r.conversation_id IS NOT DISTINCT FROM (SELECT conversation_id FROM runs WHERE id = $2)
          ORDER BY m.sequence_id DESC LIMIT $4
        ) recent ORDER BY sequence_id ASC`,
       [agentId, runId, TERMINAL_STATUSES, limit],
@@ -187,14 +189,15 @@ export class AgentStore {
    * The agent's pending approval: tool calls its last executed run paused on, when no message
    * has answered them since and no queued run is about to (a queued approval counts as answered).
    */
-  async pendingApproval(agentId: string): Promise<ApprovalRequestMessage | null> {
+  async pendingApproval(agentId: string, conversationId: string | null = null): Promise<ApprovalRequestMessage | null> {
     const rows: { body: LettaMessage; answer_queued: boolean }[] = await this.dataSource.query(
-      `SELECT body, EXISTS (
-         SELECT 1 FROM runs WHERE agent_id = $1 AND status IN ('created', 'running')
+      `SELECT m.body, EXISTS (
+         SELECT 1 FROM runs WHERE agent_id = $1 AND conversation_id IS NOT DISTINCT FROM $2 AND status IN ('created', 'running')
            AND input -> 0 ->> 'message_type' = 'approval_response_message'
        ) AS answer_queued
-       FROM messages WHERE agent_id = $1 ORDER BY sequence_id DESC LIMIT 1`,
-      [agentId],
+       FROM messages m JOIN runs r ON r.id = m.run_id
+       WHERE m.agent_id = $1 AND r.conversation_id IS NOT DISTINCT FROM $2 ORDER BY m.sequence_id DESC LIMIT 1`,
+      [agentId, conversationId],
     );
     const last = rows[0];
     return last && !last.answer_queued && last.body.message_type === 'approval_request_message' ? last.body : null;
@@ -205,9 +208,13 @@ export class AgentStore {
    * execution order. Cursors name a message and move in the requested order (`after` = further
    * along it), which is what the official client's auto-pagination sends.
    */
-  async history(agentId: string, page: PageQuery, includeTypes: string[] | undefined): Promise<LettaMessage[]> {
+  async history(agentId: string, page: PageQuery, includeTypes: string[] | undefined, thread?: { conversationId: string | null }): Promise<LettaMessage[]> {
     const params: unknown[] = [agentId];
     const where = ['agent_id = $1'];
+    if (thread) {
+      params.push(thread.conversationId);
+      where.push(`run_id IN (SELECT id FROM runs WHERE agent_id = $1 AND conversation_id IS NOT DISTINCT FROM $${params.length})`);
+    }
     for (const [cursor, forward] of [[page.after, true], [page.before, false]] as const) {
       if (!cursor) continue;
       const rows: { sequence_id: string }[] = await this.dataSource.query(`SELECT sequence_id FROM messages WHERE id = $1 AND agent_id = $2`, [cursor, agentId]);
@@ -251,11 +258,11 @@ export class AgentStore {
     }
   }
 
-  /** Another run of the agent that the read model still shows as running (its finish not yet projected). */
-  async otherRunStillRunning(agentId: string, runId: string): Promise<boolean> {
+  /** Another run of the same lane that the read model still shows as running (its finish not yet projected). */
+  async otherRunStillRunning(runId: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM runs WHERE agent_id = $1 AND id <> $2 AND status = 'running' LIMIT 1`,
-      [agentId, runId],
+      `SELECT 1 FROM runs WHERE lane_id = (SELECT lane_id FROM runs WHERE id = $1) AND id <> $1 AND status = 'running' LIMIT 1`,
+      [runId],
     );
     return rows.length > 0;
   }

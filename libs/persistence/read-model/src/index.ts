@@ -4,6 +4,7 @@ export * from './entities/block.entity';
 export * from './run-projection';
 export * from './run-queries';
 export * from './agent-store';
+export * from './conversation-store';
 export * from './pagination';
 export * from './wire-format';
 export * from './read-model.module';

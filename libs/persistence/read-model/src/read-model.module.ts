@@ -4,6 +4,7 @@ import { createReadModelDataSource, type ReadModelConnectionOptions } from './da
 import { RunProjection } from './run-projection';
 import { RunQueries } from './run-queries';
 import { AgentStore } from './agent-store';
+import { ConversationStore } from './conversation-store';
 
 @Injectable()
 class ReadModelLifecycle implements OnApplicationShutdown {
@@ -25,9 +26,10 @@ export class ReadModelModule {
         { provide: RunProjection, inject: [DataSource], useFactory: (ds: DataSource) => new RunProjection(ds) },
         { provide: RunQueries, inject: [DataSource], useFactory: (ds: DataSource) => new RunQueries(ds) },
         { provide: AgentStore, inject: [DataSource], useFactory: (ds: DataSource) => new AgentStore(ds) },
+        { provide: ConversationStore, inject: [DataSource], useFactory: (ds: DataSource) => new ConversationStore(ds) },
         ReadModelLifecycle,
       ],
-      exports: [DataSource, RunProjection, RunQueries, AgentStore],
+      exports: [DataSource, RunProjection, RunQueries, AgentStore, ConversationStore],
     };
   }
 }

@@ -11,6 +11,8 @@ export interface RunListFilter extends PageQuery {
   stopReason?: StopReason;
   background?: boolean;
   conversationId?: string;
+  /** Only runs of the agent's default thread (no conversation). */
+  defaultThreadOnly?: boolean;
 }
 
 export interface StepView {
@@ -102,6 +104,7 @@ export class RunQueries {
     if (filter.stopReason) add((p) => `stop_reason = ${p}`, filter.stopReason);
     if (filter.background !== undefined) add((p) => `background = ${p}`, filter.background);
     if (filter.conversationId) add((p) => `conversation_id = ${p}`, filter.conversationId);
+    if (filter.defaultThreadOnly) where.push('conversation_id IS NULL');
     for (const [cursor, forward] of [[filter.after, true], [filter.before, false]] as const) {
       if (!cursor) continue;
       const key = await this.cursorKey(`SELECT created_at, id FROM runs WHERE id = $1 AND organization_id = $2`, cursor, organizationId);

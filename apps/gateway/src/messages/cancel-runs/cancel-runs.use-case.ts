@@ -47,13 +47,32 @@ export class CancelRunsUseCase {
     return outcomes;
   }
 
+  /** POST /v1/conversations/{id}/cancel: the conversation's active runs, or its pending approval. */
+  async cancelForConversation(agentId: string, conversationId: string | null): Promise<Record<string, CancelOutcome>> {
+    const active = await this.runs.list(this.settings.organizationId, {
+      agentIds: [agentId],
+      active: true,
+      limit: 1000,
+      order: 'asc',
+      ...(conversationId ? { conversationId } : { defaultThreadOnly: true }),
+    });
+    const outcomes: Record<string, CancelOutcome> = {};
+    for (const run of active) outcomes[run.id] = await this.cancelRun(run.id, agentId);
+    const pending = await this.agents.pendingApproval(agentId, conversationId);
+    if (pending?.run_id && !outcomes[pending.run_id]) outcomes[pending.run_id] = await this.denyPending(agentId, conversationId);
+    if (Object.keys(outcomes).length === 0) {
+      throw new ConflictException({ detail: `CONFLICT: No active runs to cancel for conversation ${conversationId ?? 'default'}` });
+    }
+    return outcomes;
+  }
+
   /** POST /v1/runs/{id}/cancel. */
   async cancelOne(runId: string): Promise<CancelOutcome> {
     const run = await this.runs.get(this.settings.organizationId, runId);
     if (!run) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
     if (run.stop_reason === 'requires_approval') {
-      const pending = await this.agents.pendingApproval(run.agent_id);
-      if (pending?.run_id === runId) return this.denyPending(run.agent_id);
+      const pending = await this.agents.pendingApproval(run.agent_id, run.conversation_id);
+      if (pending?.run_id === runId) return this.denyPending(run.agent_id, run.conversation_id);
     }
     return this.cancelRun(runId, run.agent_id);
   }
@@ -89,10 +108,10 @@ export class CancelRunsUseCase {
     return 'failed';
   }
 
-  private async denyPending(agentId: string): Promise<CancelOutcome> {
-    const pending = await this.agents.pendingApproval(agentId);
+  private async denyPending(agentId: string, conversationId: string | null = null): Promise<CancelOutcome> {
+    const pending = await this.agents.pendingApproval(agentId, conversationId);
     if (!pending) return 'cancelled';
-    await this.creator.commit(this.creator.prepareDenial(agentId, pending, CANCEL_REASON));
+    await this.creator.commit(this.creator.prepareDenial(agentId, pending, CANCEL_REASON, conversationId));
     return 'cancelled';
   }
 }

@@ -81,7 +81,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   }
 
   private async runStep(event: RunEvent<'StepRequested'>, context: HandlerContext): Promise<void> {
-    await this.waiter.untilRunReady(event.runId, event.agentId, event.seq - 1, this.settings.projectionWaitMs);
+    await this.waiter.untilRunReady(event.runId, event.seq - 1, this.settings.projectionWaitMs);
     const [agent, run] = await Promise.all([
       this.agents.get(event.organizationId, event.agentId),
       this.runs.row(event.organizationId, event.runId),

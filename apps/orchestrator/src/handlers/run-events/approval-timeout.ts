@@ -14,7 +14,8 @@ export function approvalTimeoutRun(paused: RunEvent<'RunFinished'>, now: Date): 
     { runId, seq: 1, organizationId: paused.organizationId, agentId: paused.agentId, laneId: paused.laneId },
     'RunCreated',
     {
-      conversationId: null,
+      // A lane is the run's conversation when it has one, else its agent.
+      conversationId: paused.laneId === paused.agentId ? null : paused.laneId,
       background: true,
       createdAt: now.toISOString(),
       maxSteps: 50,

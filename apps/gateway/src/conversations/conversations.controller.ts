@@ -1,0 +1,177 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AgentStore, ConversationStore, RunQueries } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+import { RunCreator } from '../messages/run-creator';
+import { SendMessageUseCase } from '../messages/send-message/send-message.use-case';
+import { CancelRunsUseCase } from '../messages/cancel-runs/cancel-runs.use-case';
+import { RunStreamer } from '../streams/run-streamer';
+import { ConversationIdPipe } from './conversation-id.pipe';
+import {
+  AgentIdQueryDto,
+  ConversationMessageDto,
+  ConversationMessagesQueryDto,
+  ConversationStreamDto,
+  CreateConversationDto,
+  ListConversationsQueryDto,
+  UpdateConversationDto,
+} from './conversations.dto';
+
+/**
+ * Conversations: independent threads of one agent. Each is a lane of its own (one run at a time
+ * within it, different conversations of an agent in parallel) with its own history; `default`
+ * with an agent_id names the agent's own thread.
+ */
+@Controller('v1/conversations')
+export class ConversationsController {
+  constructor(
+    private readonly conversations: ConversationStore,
+    private readonly agents: AgentStore,
+    private readonly runs: RunQueries,
+    private readonly creator: RunCreator,
+    private readonly sync: SendMessageUseCase,
+    private readonly cancel: CancelRunsUseCase,
+    private readonly streamer: RunStreamer,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  async create(@Query() query: AgentIdQueryDto, @Body() body: CreateConversationDto) {
+    if (!query.agent_id) throw new UnprocessableEntityException({ detail: 'agent_id: query parameter is required' });
+    if (!(await this.agents.exists(this.settings.organizationId, query.agent_id))) {
+      throw new NotFoundException({ detail: `Agent with ID ${query.agent_id} not found` });
+    }
+    return this.conversations.create(this.settings.organizationId, query.agent_id, {
+      summary: body.summary,
+      model: body.model,
+      isolatedBlockLabels: body.isolated_block_labels,
+    });
+  }
+
+  @Get()
+  list(@Query() query: ListConversationsQueryDto) {
+    return this.conversations.list(this.settings.organizationId, query.agent_id, query.toPage({ limit: 50, order: 'desc' }));
+  }
+
+  @Get(':conversation_id')
+  async get(@Param('conversation_id', ConversationIdPipe) id: string) {
+    return this.find(id);
+  }
+
+  @Patch(':conversation_id')
+  async update(@Param('conversation_id', ConversationIdPipe) id: string, @Body() body: UpdateConversationDto) {
+    await this.find(id);
+    return this.conversations.update(this.settings.organizationId, id, { summary: body.summary });
+  }
+
+  @Delete(':conversation_id')
+  async remove(@Param('conversation_id', ConversationIdPipe) id: string) {
+    await this.find(id);
+    await this.conversations.delete(this.settings.organizationId, id);
+    return null;
+  }
+
+  /** Sends a message into the conversation; streams unless `streaming` is false. */
+  @Post(':conversation_id/messages')
+  async send(
+    @Param('conversation_id', ConversationIdPipe) id: string,
+    @Body() body: ConversationMessageDto,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const { agentId, conversationId } = await this.thread(id, body.agent_id);
+    if (body.streaming === false) {
+      response.status(200).setHeader('x-should-retry', 'false');
+      response.json(await this.sync.execute(agentId, body, conversationId));
+      return;
+    }
+    const prepared = await this.creator.prepare(agentId, body, {
+      runType: 'send_conversation_message',
+      background: body.background ?? false,
+      conversationId,
+    });
+    const run = await this.creator.commit(prepared);
+    await this.streamer.stream(run.id, request, response, {
+      startingAfter: 0,
+      includePings: body.include_pings ?? true,
+      include: body.include_return_message_types ?? null,
+      streamTokens: body.stream_tokens ?? false,
+    });
+  }
+
+  @Get(':conversation_id/messages')
+  async history(@Param('conversation_id', ConversationIdPipe) id: string, @Query() query: ConversationMessagesQueryDto) {
+    const { agentId, conversationId } = await this.thread(id, query.agent_id);
+    return this.agents.history(agentId, query.toPage({ limit: 100, order: 'desc' }), query.include_return_message_types, { conversationId });
+  }
+
+  /** Resumes a run's stream: the given run, else the conversation's newest active one. */
+  @Post(':conversation_id/stream')
+  async stream(
+    @Param('conversation_id', ConversationIdPipe) id: string,
+    @Body() body: ConversationStreamDto,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const { agentId, conversationId } = await this.thread(id, body.agent_id);
+    const run = body.run_id
+      ? await this.runs.get(this.settings.organizationId, body.run_id)
+      : (
+          await this.runs.list(this.settings.organizationId, {
+            agentIds: [agentId],
+            active: true,
+            limit: 1,
+            order: 'desc',
+            ...(conversationId ? { conversationId } : { defaultThreadOnly: true }),
+          })
+        )[0];
+    if (body.run_id && (!run || run.conversation_id !== conversationId)) {
+      throw new NotFoundException({ detail: `Run with ID ${body.run_id} not found in this conversation` });
+    }
+    if (!run) throw new BadRequestException({ detail: 'No active runs found for this conversation.' });
+    await this.streamer.stream(run.id, request, response, {
+      startingAfter: body.starting_after ?? 0,
+      includePings: body.include_pings ?? true,
+      include: run.request_config.include_return_message_types,
+    });
+  }
+
+  @Post(':conversation_id/cancel')
+  @HttpCode(200)
+  async cancelRuns(@Param('conversation_id', ConversationIdPipe) id: string, @Query() query: AgentIdQueryDto) {
+    const { agentId, conversationId } = await this.thread(id, query.agent_id);
+    return this.cancel.cancelForConversation(agentId, conversationId);
+  }
+
+  private async find(id: string) {
+    if (id === 'default') throw new BadRequestException({ detail: "The 'default' conversation is the agent's own thread; it has no record of its own." });
+    const conversation = await this.conversations.get(this.settings.organizationId, id);
+    if (!conversation) throw new NotFoundException({ detail: `Conversation with ID ${id} not found` });
+    return conversation;
+  }
+
+  /** The agent and conversation a path id names (`default` needs the agent_id). */
+  private async thread(id: string, agentId: string | undefined): Promise<{ agentId: string; conversationId: string | null }> {
+    if (id !== 'default') return { agentId: (await this.find(id)).agent_id, conversationId: id };
+    if (!agentId) throw new UnprocessableEntityException({ detail: "agent_id is required with the 'default' conversation" });
+    if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw new NotFoundException({ detail: `Agent with ID ${agentId} not found` });
+    return { agentId, conversationId: null };
+  }
+}

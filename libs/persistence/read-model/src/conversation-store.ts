@@ -1,0 +1,93 @@
+import type { DataSource } from 'typeorm';
+import { newId } from '@lrs/contracts';
+import { UnknownCursor, type PageQuery } from './pagination';
+import { isoUtc } from './wire-format';
+
+interface ConversationRow {
+  id: string;
+  organization_id: string;
+  agent_id: string;
+  summary: string | null;
+  model: string | null;
+  isolated_block_labels: string[];
+  created_at: Date;
+  updated_at: Date;
+  last_message_at: Date | null;
+}
+
+/** Letta's Conversation object. */
+export function toConversationView(row: ConversationRow) {
+  return {
+    id: row.id,
+    agent_id: row.agent_id,
+    summary: row.summary,
+    in_context_message_ids: [],
+    isolated_block_ids: [],
+    model: row.model,
+    model_settings: null,
+    last_message_at: isoUtc(row.last_message_at),
+    created_at: isoUtc(row.created_at),
+    updated_at: isoUtc(row.updated_at),
+    created_by_id: null,
+    last_updated_by_id: null,
+  };
+}
+export type ConversationView = ReturnType<typeof toConversationView>;
+
+const SELECT = `SELECT c.*, (SELECT max(m.created_at) FROM messages m JOIN runs r ON r.id = m.run_id WHERE r.conversation_id = c.id) AS last_message_at
+  FROM conversations c`;
+
+/** Conversations are configuration like agents: written directly, read back at once. */
+export class ConversationStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async create(organizationId: string, agentId: string, input: { summary?: string | null; model?: string | null; isolatedBlockLabels?: string[] }): Promise<ConversationView> {
+    const id = newId('conv');
+    await this.dataSource.query(
+      `INSERT INTO conversations (id, organization_id, agent_id, summary, model, isolated_block_labels) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [id, organizationId, agentId, input.summary ?? null, input.model ?? null, input.isolatedBlockLabels ?? []],
+    );
+    return (await this.get(organizationId, id))!;
+  }
+
+  async get(organizationId: string, id: string): Promise<ConversationView | null> {
+    const rows: ConversationRow[] = await this.dataSource.query(`${SELECT} WHERE c.id = $1 AND c.organization_id = $2`, [id, organizationId]);
+    return rows[0] ? toConversationView(rows[0]) : null;
+  }
+
+  async list(organizationId: string, agentId: string | undefined, page: PageQuery): Promise<ConversationView[]> {
+    const params: unknown[] = [organizationId];
+    const where = ['c.organization_id = $1'];
+    if (agentId) {
+      params.push(agentId);
+      where.push(`c.agent_id = $${params.length}`);
+    }
+    for (const [cursor, forward] of [[page.after, true], [page.before, false]] as const) {
+      if (!cursor) continue;
+      const key: { created_at: Date }[] = await this.dataSource.query(`SELECT created_at FROM conversations WHERE id = $1 AND organization_id = $2`, [cursor, organizationId]);
+      if (key.length === 0) throw new UnknownCursor(cursor);
+      const ascending = page.order === 'asc' ? forward : !forward;
+      params.push(key[0].created_at, cursor);
+      where.push(`(c.created_at, c.id) ${ascending ? '>' : '<'} ($${params.length - 1}, $${params.length})`);
+    }
+    const direction = page.order === 'asc' ? 'ASC' : 'DESC';
+    params.push(page.limit);
+    const rows: ConversationRow[] = await this.dataSource.query(
+      `${SELECT} WHERE ${where.join(' AND ')} ORDER BY c.created_at ${direction}, c.id ${direction} LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toConversationView);
+  }
+
+  async update(organizationId: string, id: string, changes: { summary?: string | null }): Promise<ConversationView | null> {
+    if (changes.summary !== undefined) {
+      await this.dataSource.query(`UPDATE conversations SET summary = $3, updated_at = now() WHERE id = $1 AND organization_id = $2`, [id, organizationId, changes.summary]);
+    }
+    return this.get(organizationId, id);
+  }
+
+  async delete(organizationId: string, id: string): Promise<boolean> {
+    const deleted: unknown[] = await this.dataSource.query(`DELETE FROM conversations WHERE id = $1 AND organization_id = $2 RETURNING id`, [id, organizationId]);
+    return deleted.length > 0;
+  }
+}
