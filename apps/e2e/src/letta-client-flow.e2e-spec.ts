@@ -97,3 +97,37 @@ describe('official @letta-ai/letta-client against the full stack', () => {
     await expect(client.agents.retrieve('not-an-agent-id')).rejects.toBeInstanceOf(UnprocessableEntityError);
   });
 });
+
+describe('OpenAPI document', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ services: ['gateway'] });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('describes every route with Letta operation ids and resolvable request and response schemas', async () => {
+    const document = (await fetch(`${stack.baseUrl}/openapi.json`).then((r) => r.json())) as {
+      paths: Record<string, Record<string, { operationId: string; requestBody?: { content: Record<string, { schema: { $ref?: string } }> }; responses: Record<string, { content?: Record<string, { schema: { $ref?: string; items?: { $ref?: string } } }> }> }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods));
+    const ids = operations.map((operation) => operation.operationId);
+    expect(ids).toEqual(
+      expect.arrayContaining(['create_agent_message_async', 'send_message', 'create_agent_message_stream', 'retrieve_run', 'list_runs', 'retrieve_stream', 'cancel_agent_run', 'delete_run', 'list_messages', 'create_conversation', 'send_conversation_message']),
+    );
+    expect(new Set(ids).size).toBe(ids.length);
+    const resolve = (ref: string | undefined) => (ref ? document.components.schemas[ref.split('/').at(-1)!] : undefined);
+    for (const operation of operations) {
+      const body = operation.requestBody?.content['application/json']?.schema;
+      if (body?.$ref) expect({ op: operation.operationId, properties: Object.keys(resolve(body.$ref)?.properties ?? {}).length > 0 }).toEqual({ op: operation.operationId, properties: true });
+      const ok = Object.values(operation.responses['200']?.content ?? {})[0]?.schema;
+      expect({ op: operation.operationId, described: Boolean(resolve(ok?.$ref ?? ok?.items?.$ref)) }).toEqual({ op: operation.operationId, described: true });
+    }
+    const asyncBody = resolve(document.paths['/v1/agents/{agent_id}/messages/async'].post.requestBody?.content['application/json'].schema.$ref);
+    expect(Object.keys(asyncBody?.properties ?? {})).toEqual(expect.arrayContaining(['messages', 'input', 'max_steps', 'callback_url', 'client_tools']));
+    expect((await fetch(`${stack.baseUrl}/docs`)).status).toBe(200);
+  });
+});

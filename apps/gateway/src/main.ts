@@ -6,6 +6,7 @@ import { nestLogLevels } from '@lrs/config';
 import { AppModule } from './app.module';
 import { readGatewaySettings } from './config/env';
 import { lettaValidationPipe } from './http/validation';
+import { serveOpenApi } from './http/openapi';
 
 /** Body-parser failures happen before Nest's pipeline; answer them in Letta's error shape too. */
 function malformedBodyHandler(error: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void {
@@ -32,6 +33,7 @@ async function bootstrap(): Promise<void> {
   app.set('etag', false);
   app.set('x-powered-by', false);
   app.enableShutdownHooks();
+  serveOpenApi(app);
   await app.listen(settings.port, settings.host);
   console.log(`gateway listening on http://${settings.host}:${settings.port}`);
 }

@@ -1,3 +1,4 @@
+import { LettaOperation } from '../http/api-docs';
 import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post, Query, UnprocessableEntityException } from '@nestjs/common';
 import { AgentStore, toAgentView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
@@ -15,6 +16,7 @@ export class AgentsController {
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
+  @LettaOperation('create_agent', 'Create an agent', 'AgentState')
   @Post()
   @HttpCode(200)
   async create(@Body() body: CreateAgentDto) {
@@ -25,6 +27,7 @@ export class AgentsController {
     return toAgentView(created);
   }
 
+  @LettaOperation('list_agents', 'List agents', { arrayOf: 'AgentState' })
   @Get()
   async list(@Query() query: ListAgentsQueryDto) {
     const agents = await this.agents.list(this.settings.organizationId, {
@@ -36,6 +39,7 @@ export class AgentsController {
     return agents.map(toAgentView);
   }
 
+  @LettaOperation('retrieve_agent', 'Retrieve an agent', 'AgentState')
   @Get(':agent_id')
   async get(@Param('agent_id', AgentIdPipe) agentId: string) {
     const agent = await this.agents.get(this.settings.organizationId, agentId);
@@ -43,6 +47,7 @@ export class AgentsController {
     return toAgentView(agent);
   }
 
+  @LettaOperation('modify_agent', 'Update an agent', 'AgentState')
   @Patch(':agent_id')
   async update(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: UpdateAgentDto) {
     const agent = await this.agents.update(this.settings.organizationId, agentId, {
@@ -59,6 +64,7 @@ export class AgentsController {
     return toAgentView(agent);
   }
 
+  @LettaOperation('list_messages', "List an agent's messages", { arrayOf: 'LettaMessage' })
   @Get(':agent_id/messages')
   async messages(@Param('agent_id', AgentIdPipe) agentId: string, @Query() query: ListAgentMessagesQueryDto) {
     if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw notFound(agentId);
@@ -66,6 +72,7 @@ export class AgentsController {
   }
 
   /** Marks (or unmarks) a tool as needing a human's approval before each call. */
+  @LettaOperation('modify_approval_for_tool', 'Require (or stop requiring) approval before a tool runs', 'AgentState')
   @Patch(':agent_id/tools/approval/:tool_name')
   async setRequiresApproval(
     @Param('agent_id', AgentIdPipe) agentId: string,
@@ -81,6 +88,7 @@ export class AgentsController {
     return toAgentView((await this.agents.update(this.settings.organizationId, agentId, { toolRules }))!);
   }
 
+  @LettaOperation('delete_agent', 'Delete an agent', 'Deleted')
   @Delete(':agent_id')
   async remove(@Param('agent_id', AgentIdPipe) agentId: string) {
     if (!(await this.agents.delete(this.settings.organizationId, agentId))) throw notFound(agentId);

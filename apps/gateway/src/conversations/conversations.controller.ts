@@ -1,3 +1,4 @@
+import { LettaOperation } from '../http/api-docs';
 import {
   BadRequestException,
   Body,
@@ -51,6 +52,7 @@ export class ConversationsController {
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
+  @LettaOperation('create_conversation', 'Create a conversation', 'Conversation')
   @Post()
   @HttpCode(200)
   async create(@Query() query: AgentIdQueryDto, @Body() body: CreateConversationDto) {
@@ -65,22 +67,26 @@ export class ConversationsController {
     });
   }
 
+  @LettaOperation('list_conversations', 'List conversations', { arrayOf: 'Conversation' })
   @Get()
   list(@Query() query: ListConversationsQueryDto) {
     return this.conversations.list(this.settings.organizationId, query.agent_id, query.toPage({ limit: 50, order: 'desc' }));
   }
 
+  @LettaOperation('retrieve_conversation', 'Retrieve a conversation', 'Conversation')
   @Get(':conversation_id')
   async get(@Param('conversation_id', ConversationIdPipe) id: string) {
     return this.find(id);
   }
 
+  @LettaOperation('update_conversation', 'Update a conversation', 'Conversation')
   @Patch(':conversation_id')
   async update(@Param('conversation_id', ConversationIdPipe) id: string, @Body() body: UpdateConversationDto) {
     await this.find(id);
     return this.conversations.update(this.settings.organizationId, id, { summary: body.summary });
   }
 
+  @LettaOperation('delete_conversation', 'Delete a conversation', 'Deleted')
   @Delete(':conversation_id')
   async remove(@Param('conversation_id', ConversationIdPipe) id: string) {
     await this.find(id);
@@ -89,6 +95,7 @@ export class ConversationsController {
   }
 
   /** Sends a message into the conversation; streams unless `streaming` is false. */
+  @LettaOperation('send_conversation_message', 'Send a message into a conversation (streams by default)', 'stream')
   @Post(':conversation_id/messages')
   async send(
     @Param('conversation_id', ConversationIdPipe) id: string,
@@ -116,6 +123,7 @@ export class ConversationsController {
     });
   }
 
+  @LettaOperation('list_conversation_messages', "List a conversation's messages", { arrayOf: 'LettaMessage' })
   @Get(':conversation_id/messages')
   async history(@Param('conversation_id', ConversationIdPipe) id: string, @Query() query: ConversationMessagesQueryDto) {
     const { agentId, conversationId } = await this.thread(id, query.agent_id);
@@ -123,6 +131,7 @@ export class ConversationsController {
   }
 
   /** Resumes a run's stream: the given run, else the conversation's newest active one. */
+  @LettaOperation('retrieve_conversation_stream', "Resume a conversation run's stream", 'stream')
   @Post(':conversation_id/stream')
   async stream(
     @Param('conversation_id', ConversationIdPipe) id: string,
@@ -153,6 +162,7 @@ export class ConversationsController {
     });
   }
 
+  @LettaOperation('cancel_conversation', "Cancel a conversation's active runs", 'CancelResult')
   @Post(':conversation_id/cancel')
   @HttpCode(200)
   async cancelRuns(@Param('conversation_id', ConversationIdPipe) id: string, @Query() query: AgentIdQueryDto) {

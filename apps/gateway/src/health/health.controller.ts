@@ -1,3 +1,4 @@
+import { LettaOperation } from '../http/api-docs';
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { SERVER_VERSION } from '@lrs/contracts';
@@ -7,6 +8,7 @@ export class HealthController {
   constructor(private readonly dataSource: DataSource) {}
 
   /** 200 once the gateway can serve: its read model answers. */
+  @LettaOperation('check_health', 'Health check', 'Health')
   @Get()
   async check() {
     try {

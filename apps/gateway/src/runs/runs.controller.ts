@@ -1,3 +1,4 @@
+import { LettaOperation } from '../http/api-docs';
 import { Controller, Delete, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import type { RunView } from '@lrs/contracts';
 import { RunQueries } from '@lrs/read-model';
@@ -15,6 +16,7 @@ export class RunsController {
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
+  @LettaOperation('list_runs', 'List runs', { arrayOf: 'Run' })
   @Get()
   list(@Query() query: ListRunsQueryDto) {
     const page = query.toPage({ limit: 100, order: 'desc' });
@@ -31,22 +33,26 @@ export class RunsController {
     });
   }
 
+  @LettaOperation('retrieve_run', 'Retrieve a run', 'Run')
   @Get(':run_id')
   get(@Param('run_id', RunIdPipe) runId: string) {
     return this.find(runId);
   }
 
+  @LettaOperation('list_run_messages', "List a run's messages", { arrayOf: 'LettaMessage' })
   @Get(':run_id/messages')
   async messages(@Param('run_id', RunIdPipe) runId: string, @Query() query: PageQueryDto) {
     return this.runs.messages(await this.find(runId), query.toPage({ limit: 100, order: 'asc' }));
   }
 
+  @LettaOperation('list_run_steps', "List a run's steps", { arrayOf: 'Step' })
   @Get(':run_id/steps')
   async steps(@Param('run_id', RunIdPipe) runId: string, @Query() query: PageQueryDto) {
     return this.runs.steps(await this.find(runId), query.toPage({ limit: 100, order: 'desc' }));
   }
 
   /** OpenAI's usage shape, summed over the run's steps (Letta drops step_count and cache fields here). */
+  @LettaOperation('retrieve_run_usage', 'Token usage of a run', 'Usage')
   @Get(':run_id/usage')
   async usage(@Param('run_id', RunIdPipe) runId: string) {
     const { prompt_tokens, completion_tokens, total_tokens } = await this.runs.usage((await this.find(runId)).id);
@@ -54,6 +60,7 @@ export class RunsController {
   }
 
   /** Removes the run, its steps and messages from every read (its events stay in the log); an active run is cancelled first. */
+  @LettaOperation('delete_run', 'Delete a run', 'Deleted')
   @Delete(':run_id')
   async remove(@Param('run_id', RunIdPipe) runId: string) {
     const run = await this.find(runId);

@@ -1,3 +1,4 @@
+import { LettaOperation } from '../http/api-docs';
 import { Body, Controller, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Min } from 'class-validator';
@@ -29,6 +30,7 @@ export class StreamsController {
   ) {}
 
   /** POST /v1/agents/{id}/messages/stream: start a run and stream it. */
+  @LettaOperation('create_agent_message_stream', 'Send a message and stream the run', 'stream')
   @Post('agents/:agent_id/messages/stream')
   async stream(
     @Param('agent_id', AgentIdPipe) agentId: string,
@@ -47,6 +49,7 @@ export class StreamsController {
   }
 
   /** POST /v1/runs/{id}/stream: replay a run's stream after `starting_after`, then follow it live. */
+  @LettaOperation('retrieve_stream', "Resume a run's stream after a seq_id", 'stream')
   @Post('runs/:run_id/stream')
   async resume(
     @Param('run_id', RunIdPipe) runId: string,

@@ -1,3 +1,4 @@
+import { LettaOperation } from '../../http/api-docs';
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { IsArray, IsOptional, Matches } from 'class-validator';
 import { idPatternFor } from '@lrs/contracts';
@@ -12,12 +13,14 @@ export class CancelRunsDto {
 export class CancelRunsController {
   constructor(private readonly useCase: CancelRunsUseCase) {}
 
+  @LettaOperation('cancel_agent_run', "Cancel an agent's active runs", 'CancelResult')
   @Post('agents/:agent_id/messages/cancel')
   @HttpCode(200)
   cancelForAgent(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: CancelRunsDto) {
     return this.useCase.cancelForAgent(agentId, body?.run_ids ?? undefined);
   }
 
+  @LettaOperation('cancel_run', 'Cancel a run', 'CancelResult')
   @Post('runs/:run_id/cancel')
   @HttpCode(200)
   async cancelRun(@Param('run_id', RunIdPipe) runId: string) {

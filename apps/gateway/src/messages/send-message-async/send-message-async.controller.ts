@@ -1,3 +1,4 @@
+import { LettaOperation } from '../../http/api-docs';
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { AgentIdPipe } from '../../http/letta-id.pipe';
 import { LettaAsyncRequestDto } from '../dto/letta-request.dto';
@@ -7,6 +8,7 @@ import { SendMessageAsyncUseCase } from './send-message-async.use-case';
 export class SendMessageAsyncController {
   constructor(private readonly useCase: SendMessageAsyncUseCase) {}
 
+  @LettaOperation('create_agent_message_async', 'Send a message and get the Run back at once', 'Run')
   @Post('async')
   @HttpCode(200)
   createAsync(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: LettaAsyncRequestDto) {

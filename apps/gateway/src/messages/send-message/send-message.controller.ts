@@ -1,3 +1,4 @@
+import { LettaOperation } from '../../http/api-docs';
 import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AgentIdPipe } from '../../http/letta-id.pipe';
@@ -15,6 +16,7 @@ export class SendMessageController {
   ) {}
 
   /** Letta's send_message: a LettaResponse, or with `streaming: true` the run's SSE stream. */
+  @LettaOperation('send_message', "Send a message and wait for the agent's response (or stream it with streaming=true)", 'LettaResponse')
   @Post()
   async send(
     @Param('agent_id', AgentIdPipe) agentId: string,

@@ -1,0 +1,112 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { MESSAGE_TYPES, RUN_STATUSES, SERVER_VERSION, STOP_REASONS } from '@lrs/contracts';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (schema: Record<string, unknown>) => ({ ...schema, nullable: true });
+const str = { type: 'string' };
+const int = { type: 'integer' };
+const messageBase = {
+  id: str,
+  date: { type: 'string', format: 'date-time' },
+  name: nullable(str),
+  otid: nullable(str),
+  sender_id: nullable(str),
+  step_id: nullable(str),
+  is_err: nullable({ type: 'boolean' }),
+  seq_id: nullable(int),
+  run_id: nullable(str),
+  message_type: { type: 'string', enum: [...MESSAGE_TYPES] },
+};
+const toolCall = { type: 'object', properties: { name: str, arguments: str, tool_call_id: str } };
+
+/** Response shapes (the request shapes come from the DTOs' validation rules). */
+const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
+  Error: { type: 'object', properties: { detail: { oneOf: [str, { type: 'object' }] } }, required: ['detail'] },
+  Run: {
+    type: 'object',
+    properties: {
+      id: str,
+      status: { type: 'string', enum: [...RUN_STATUSES] },
+      created_at: { type: 'string', format: 'date-time' },
+      completed_at: nullable({ type: 'string', format: 'date-time' }),
+      agent_id: str,
+      conversation_id: nullable(str),
+      base_template_id: nullable(str),
+      background: { type: 'boolean' },
+      metadata: { type: 'object', additionalProperties: true },
+      request_config: { type: 'object', additionalProperties: true },
+      stop_reason: nullable({ type: 'string', enum: [...STOP_REASONS] }),
+      callback_url: nullable(str),
+      callback_sent_at: nullable({ type: 'string', format: 'date-time' }),
+      callback_status_code: nullable(int),
+      callback_error: nullable(str),
+      ttft_ns: nullable(int),
+      total_duration_ns: nullable(int),
+    },
+  },
+  LettaMessage: {
+    type: 'object',
+    description: 'Discriminated by message_type; fields beyond the common ones depend on it.',
+    properties: {
+      ...messageBase,
+      content: { oneOf: [str, { type: 'array', items: { type: 'object' } }] },
+      reasoning: str,
+      tool_call: toolCall,
+      tool_calls: { type: 'array', items: toolCall },
+      tool_return: str,
+      status: { type: 'string', enum: ['success', 'error'] },
+      tool_returns: { type: 'array', items: { type: 'object' } },
+      approvals: { type: 'array', items: { type: 'object' } },
+    },
+    required: ['id', 'date', 'message_type'],
+  },
+  UsageStatistics: {
+    type: 'object',
+    properties: {
+      message_type: { type: 'string', enum: ['usage_statistics'] },
+      completion_tokens: int,
+      prompt_tokens: int,
+      total_tokens: int,
+      step_count: int,
+      context_tokens: nullable(int),
+    },
+  },
+  LettaResponse: {
+    type: 'object',
+    properties: {
+      messages: { type: 'array', items: ref('LettaMessage') },
+      stop_reason: { type: 'object', properties: { message_type: { type: 'string', enum: ['stop_reason'] }, stop_reason: { type: 'string', enum: [...STOP_REASONS] } } },
+      usage: ref('UsageStatistics'),
+    },
+  },
+  Step: { type: 'object', additionalProperties: true, properties: { id: str, run_id: str, agent_id: str, status: str, model: nullable(str), prompt_tokens: nullable(int), completion_tokens: nullable(int), total_tokens: nullable(int) } },
+  Usage: { type: 'object', properties: { completion_tokens: int, prompt_tokens: int, total_tokens: int } },
+  AgentState: { type: 'object', additionalProperties: true, properties: { id: str, name: str, system: str, agent_type: str, model: str, llm_config: { type: 'object' }, blocks: { type: 'array', items: { type: 'object' } }, tools: { type: 'array', items: { type: 'object' } }, tags: { type: 'array', items: str }, created_at: str, updated_at: str } },
+  Conversation: { type: 'object', properties: { id: str, agent_id: str, summary: nullable(str), model: nullable(str), created_at: str, updated_at: str, last_message_at: nullable(str) } },
+  Health: { type: 'object', properties: { version: str, status: { type: 'string', enum: ['ok'] } } },
+  Deleted: { type: 'object', nullable: true, description: 'null, or a confirmation message' },
+  CancelResult: { type: 'object', additionalProperties: { type: 'string', enum: ['cancelled', 'failed'] }, description: 'run id -> outcome' },
+  SseStream: { type: 'string', description: 'text/event-stream: un-named `data:` events (ping, LettaMessage chunks, stop_reason, usage_statistics), `event: error` on failures, then `data: [DONE]`.' },
+};
+
+/** The OpenAPI document generated from the controllers, with request schemas from the DTOs' validation rules. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Letta-compatible agent run server')
+    .setDescription("Letta's agents, messages, runs and conversations API, served by event-sourced services on NATS JetStream.")
+    .setVersion(SERVER_VERSION)
+    .addBearerAuth()
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  const requestSchemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' });
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...(requestSchemas as object), ...RESPONSE_SCHEMAS } };
+  return document;
+}
+
+/** GET /openapi.json and Swagger UI at /docs. */
+export function serveOpenApi(app: INestApplication): void {
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+}
