@@ -43,6 +43,12 @@ export interface FakeModelServer {
   close(): Promise<void>;
   /** Called for every chat-completions request as soon as it is recorded. */
   onRequest?: (request: RecordedRequest) => void;
+  /**
+   * Called once the response to a recorded chat-completions request (any status) has been fully
+   * handed to the socket, with the same object `onRequest` got and the time on the clock of
+   * `receivedAtMs`. Not called when the client went away before the response was complete.
+   */
+  onResponseComplete?: (request: RecordedRequest, completedAtMs: number) => void;
 }
 
 const CHAT_COMPLETIONS_PATHS = new Set(['/v1/chat/completions', '/chat/completions']);
@@ -69,6 +75,7 @@ class FakeModel implements FakeModelServer {
   readonly requests: RecordedRequest[] = [];
   recordRequests = true;
   onRequest?: (request: RecordedRequest) => void;
+  onResponseComplete?: (request: RecordedRequest, completedAtMs: number) => void;
 
   private readonly latencyMs: number;
   private readonly tokenDelayMs: number;
@@ -150,7 +157,10 @@ class FakeModel implements FakeModelServer {
       }
       return;
     }
-    this.record({ receivedAtMs, path, headers: req.headers, body });
+    const recorded: RecordedRequest = { receivedAtMs, path, headers: req.headers, body };
+    this.record(recorded);
+    // 'finish' means the last byte went to the socket; an aborted response only emits 'close'.
+    res.once('finish', () => this.onResponseComplete?.(recorded, performance.timeOrigin + performance.now()));
 
     const read = readChatCompletionRequest(body);
     if (!read.ok) {

@@ -288,6 +288,49 @@ describe('fake model server timing', () => {
     }
   });
 
+  it('reports each fully written response once, with the recorded request, and not aborted ones', async () => {
+    const server = await startFakeModelServer({ tokenDelayMs: 30 });
+    server.recordRequests = false;
+    const client = clientFor(server);
+    const seen: RecordedRequest[] = [];
+    const completions: { request: RecordedRequest; completedAtMs: number }[] = [];
+    server.onRequest = (recorded) => seen.push(recorded);
+    server.onResponseComplete = (request, completedAtMs) => completions.push({ request, completedAtMs });
+    try {
+      // One role frame and four token frames: four waits of 30 ms before the response ends.
+      const stream = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: '[fake:reply=a b c d]' }],
+        stream: true,
+      });
+      for await (const _chunk of stream) {
+        // drain
+      }
+      const failure = await client.chat.completions
+        .create({ model: MODEL, messages: [{ role: 'user', content: '[fake:status=429]' }] })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(RateLimitError);
+
+      const aborted = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: '[fake:reply=one two three four five six]' }],
+        stream: true,
+      });
+      for await (const _chunk of aborted) break; // breaking aborts the HTTP request mid-stream
+      await sleep(300);
+
+      expect(seen).toHaveLength(3);
+      expect(completions).toHaveLength(2);
+      expect(completions[0].request).toBe(seen[0]);
+      expect(completions[1].request).toBe(seen[1]);
+      expect(completions[0].completedAtMs - seen[0].receivedAtMs).toBeGreaterThanOrEqual(110);
+      expect(completions[1].completedAtMs).toBeGreaterThanOrEqual(seen[1].receivedAtMs);
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('paces streamed chunks by tokenDelayMs and survives a client that stops reading', async () => {
     const server = await startFakeModelServer({ tokenDelayMs: 40 });
     const client = clientFor(server);
