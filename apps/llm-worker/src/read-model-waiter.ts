@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { pollUntil } from '@lrs/config';
 import { RetryLater } from '@lrs/jetstream';
-import { AgentStore, RunQueries } from '@lrs/read-model';
+import { RunQueries } from '@lrs/read-model';
 
 /**
  * The prompt is built from the read model, which trails the event log by a few milliseconds.
@@ -11,17 +11,10 @@ import { AgentStore, RunQueries } from '@lrs/read-model';
  */
 @Injectable()
 export class ReadModelWaiter {
-  constructor(
-    private readonly runs: RunQueries,
-    private readonly agents: AgentStore,
-  ) {}
+  constructor(private readonly runs: RunQueries) {}
 
   async untilRunReady(runId: string, minVersion: number, maxWaitMs: number): Promise<void> {
-    const ready = await pollUntil(async () => {
-      const version = await this.runs.currentVersion(runId);
-      if (version === null || version < minVersion) return null;
-      return (await this.agents.otherRunStillRunning(runId)) ? null : true;
-    }, maxWaitMs);
+    const ready = await pollUntil(async () => ((await this.runs.readyForStep(runId, minVersion)) ? true : null), maxWaitMs);
     if (!ready) throw new RetryLater(250, `read model has not caught up with run ${runId} (needs v${minVersion})`);
   }
 }

@@ -258,14 +258,6 @@ export class AgentStore {
     }
   }
 
-  /** Another run of the same lane that the read model still shows as running (its finish not yet projected). */
-  async otherRunStillRunning(runId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM runs WHERE lane_id = (SELECT lane_id FROM runs WHERE id = $1) AND id <> $1 AND status = 'running' LIMIT 1`,
-      [runId],
-    );
-    return rows.length > 0;
-  }
 }
 
 function escapeLike(text: string): string {

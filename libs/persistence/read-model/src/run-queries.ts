@@ -193,7 +193,22 @@ export class RunQueries {
     };
   }
 
-  /** Resolves once the projection has applied the run up to `version` (read-your-writes for workers). */
+  /**
+   * Whether the read model is ready for a step of this run: the run is projected up to
+   * `minVersion` and no other run of its lane still shows as running. One round trip.
+   */
+  async readyForStep(runId: string, minVersion: number): Promise<boolean> {
+    const rows: { ready: boolean }[] = await this.dataSource.query(
+      `SELECT r.version >= $2 AND NOT EXISTS (
+         SELECT 1 FROM runs o WHERE o.lane_id = r.lane_id AND o.id <> r.id AND o.status = 'running'
+       ) AS ready
+       FROM runs r WHERE r.id = $1`,
+      [runId, minVersion],
+    );
+    return rows[0]?.ready ?? false;
+  }
+
+  /** The last applied per-run sequence of a run (read-your-writes after an append). */
   async currentVersion(runId: string): Promise<number | null> {
     const rows: { version: number }[] = await this.dataSource.query(`SELECT version FROM runs WHERE id = $1`, [runId]);
     return rows[0]?.version ?? null;
