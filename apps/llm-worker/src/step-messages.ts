@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  messageDate,
   newId,
   type ApprovalRequestMessage,
   type AssistantMessage,
@@ -8,7 +9,6 @@ import {
   type ToolCallMessage,
   type ToolReturnMessage,
 } from '@lrs/contracts';
-import { messageDate } from '@lrs/read-model';
 
 export interface StepMessageContext {
   runId: string;

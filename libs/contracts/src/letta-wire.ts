@@ -218,3 +218,8 @@ export interface RunCallbackPayload {
     };
   };
 }
+
+/** Letta message dates carry whole seconds, in UTC with an offset. */
+export function messageDate(date: Date): string {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
+}

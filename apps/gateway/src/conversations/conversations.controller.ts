@@ -19,7 +19,6 @@ import {
 import type { Request, Response } from 'express';
 import { AgentStore, ConversationStore, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
-import { RunCreator } from '../messages/run-creator';
 import { SendMessageUseCase } from '../messages/send-message/send-message.use-case';
 import { CancelRunsUseCase } from '../messages/cancel-runs/cancel-runs.use-case';
 import { RunStreamer } from '../streams/run-streamer';
@@ -45,7 +44,6 @@ export class ConversationsController {
     private readonly conversations: ConversationStore,
     private readonly agents: AgentStore,
     private readonly runs: RunQueries,
-    private readonly creator: RunCreator,
     private readonly sync: SendMessageUseCase,
     private readonly cancel: CancelRunsUseCase,
     private readonly streamer: RunStreamer,
@@ -109,18 +107,13 @@ export class ConversationsController {
       response.json(await this.sync.execute(agentId, body, conversationId));
       return;
     }
-    const prepared = await this.creator.prepare(agentId, body, {
-      runType: 'send_conversation_message',
-      background: body.background ?? false,
-      conversationId,
-    });
-    const run = await this.creator.commit(prepared);
-    await this.streamer.stream(run.id, request, response, {
-      startingAfter: 0,
-      includePings: body.include_pings ?? true,
-      include: body.include_return_message_types ?? null,
-      streamTokens: body.stream_tokens ?? false,
-    });
+    await this.streamer.startAndStream(
+      agentId,
+      body,
+      { runType: 'send_conversation_message', background: body.background ?? false, conversationId },
+      request,
+      response,
+    );
   }
 
   @LettaOperation('list_conversation_messages', "List a conversation's messages", { arrayOf: 'LettaMessage' })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  messageDate,
   newId,
   type ApprovalDecision,
   type ApprovalRequestMessage,
@@ -8,7 +9,6 @@ import {
   type MessageContent,
   type ToolReturn,
 } from '@lrs/contracts';
-import { messageDate } from '@lrs/read-model';
 import { ApprovalCreateDto, ApprovalDecisionDto, ToolReturnCreateDto, ToolReturnDto, type MessageCreateDto, type MessageItem } from './dto/letta-request.dto';
 
 /** Problems with the messages/input pair that field validation cannot see (Letta's model validator). */

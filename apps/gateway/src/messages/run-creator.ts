@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, derivedId, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
-import { enqueue } from '@lrs/domain-run';
+import { denyAll, enqueue } from '@lrs/domain-run';
 import { ConcurrencyConflict, LaneStore, RunEventStore } from '@lrs/jetstream';
 import { pollUntil } from '@lrs/config';
-import { AgentStore, RunProjection, RunQueries, messageDate, runViewFromCreated } from '@lrs/read-model';
+import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import type { LettaRequestDto, MessageItem } from './dto/letta-request.dto';
 import { checkApprovalRules } from './approval-rules';
@@ -83,22 +83,7 @@ export class RunCreator {
   prepareDenial(agentId: string, pending: ApprovalRequestMessage, reason: string, conversationId: string | null = null): PreparedRun {
     const runId = newId('run');
     const now = new Date();
-    const denial: LettaMessage = {
-      id: newId('message'),
-      date: messageDate(now),
-      name: null,
-      otid: null,
-      sender_id: null,
-      step_id: null,
-      is_err: null,
-      seq_id: null,
-      run_id: runId,
-      message_type: 'approval_response_message',
-      approvals: pending.tool_calls.map((call) => ({ type: 'approval' as const, tool_call_id: call.tool_call_id, approve: false, reason })),
-      approve: false,
-      approval_request_id: pending.tool_calls[0]?.tool_call_id ?? null,
-      reason,
-    };
+    const denial = denyAll(runId, pending.tool_calls.map((call) => call.tool_call_id), reason, now);
     const input = [denial];
     const event = this.runCreated(agentId, runId, now, input, { maxSteps: 1, callbackUrl: null, background: true, runType: 'send_message_async', conversationId });
     event.data.resolveApprovalsOnly = true;

@@ -6,6 +6,8 @@ import { RunEventStore, TokenDeltaBus, type TokenDelta } from '@lrs/jetstream';
 import { RunQueries } from '@lrs/read-model';
 import { pollUntil } from '@lrs/config';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+import { RunCreator, type RunOptions } from '../messages/run-creator';
+import type { LettaStreamingRequestDto } from '../messages/dto/letta-request.dto';
 
 const PROJECTION_WAIT_MS = 2_000;
 
@@ -33,6 +35,7 @@ export class RunStreamer {
     private readonly events: RunEventStore,
     private readonly deltas: TokenDeltaBus,
     private readonly runs: RunQueries,
+    private readonly creator: RunCreator,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -42,6 +45,17 @@ export class RunStreamer {
 
   private includes(options: StreamOptions, type: MessageType): boolean {
     return !options.include?.length || options.include.includes(type);
+  }
+
+  /** Starts a run for a send request and streams it to the client (the stream and streaming:true routes). */
+  async startAndStream(agentId: string, body: LettaStreamingRequestDto, run: RunOptions, request: Request, response: Response): Promise<void> {
+    const created = await this.creator.commit(await this.creator.prepare(agentId, body, run));
+    await this.stream(created.id, request, response, {
+      startingAfter: 0,
+      includePings: body.include_pings ?? true,
+      include: body.include_return_message_types ?? null,
+      streamTokens: body.stream_tokens ?? false,
+    });
   }
 
   async stream(runId: string, request: Request, response: Response, options: StreamOptions): Promise<void> {

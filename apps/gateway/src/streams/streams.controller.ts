@@ -7,7 +7,6 @@ import { Inject } from '@nestjs/common';
 import { AgentIdPipe, RunIdPipe } from '../http/letta-id.pipe';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { LettaStreamingRequestDto } from '../messages/dto/letta-request.dto';
-import { RunCreator } from '../messages/run-creator';
 import { RunStreamer } from './run-streamer';
 
 export class RetrieveStreamDto {
@@ -23,7 +22,6 @@ export class RetrieveStreamDto {
 @Controller('v1')
 export class StreamsController {
   constructor(
-    private readonly creator: RunCreator,
     private readonly streamer: RunStreamer,
     private readonly runs: RunQueries,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
@@ -38,14 +36,7 @@ export class StreamsController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const prepared = await this.creator.prepare(agentId, body, { runType: 'send_message_streaming', background: body.background ?? false });
-    const run = await this.creator.commit(prepared);
-    await this.streamer.stream(run.id, request, response, {
-      startingAfter: 0,
-      includePings: body.include_pings ?? true,
-      include: body.include_return_message_types ?? null,
-      streamTokens: body.stream_tokens ?? false,
-    });
+    await this.streamer.startAndStream(agentId, body, { runType: 'send_message_streaming', background: body.background ?? false }, request, response);
   }
 
   /** POST /v1/runs/{id}/stream: replay a run's stream after `starting_after`, then follow it live. */

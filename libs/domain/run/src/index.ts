@@ -4,3 +4,4 @@ export * from './lane';
 export * from './system-prompt';
 export * from './memory-edits';
 export * from './stream-chunks';
+export * from './approval-denial';

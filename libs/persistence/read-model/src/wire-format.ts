@@ -7,11 +7,6 @@ export function isoUtc(value: Date | string | null): string | null {
   return date.toISOString().replace('Z', '+00:00');
 }
 
-/** Letta message dates carry whole seconds. */
-export function messageDate(date: Date): string {
-  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
-}
-
 export interface RunRow {
   id: string;
   organization_id: string;

@@ -3,7 +3,6 @@ import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AgentIdPipe } from '../../http/letta-id.pipe';
 import { LettaStreamingRequestDto } from '../dto/letta-request.dto';
-import { RunCreator } from '../run-creator';
 import { RunStreamer } from '../../streams/run-streamer';
 import { SendMessageUseCase } from './send-message.use-case';
 
@@ -11,7 +10,6 @@ import { SendMessageUseCase } from './send-message.use-case';
 export class SendMessageController {
   constructor(
     private readonly useCase: SendMessageUseCase,
-    private readonly creator: RunCreator,
     private readonly streamer: RunStreamer,
   ) {}
 
@@ -25,14 +23,7 @@ export class SendMessageController {
     @Res() response: Response,
   ): Promise<void> {
     if (body.streaming) {
-      const prepared = await this.creator.prepare(agentId, body, { runType: 'send_message', background: body.background ?? false });
-      const run = await this.creator.commit(prepared);
-      await this.streamer.stream(run.id, request, response, {
-        startingAfter: 0,
-        includePings: body.include_pings ?? true,
-        include: body.include_return_message_types ?? null,
-        streamTokens: body.stream_tokens ?? false,
-      });
+      await this.streamer.startAndStream(agentId, body, { runType: 'send_message', background: body.background ?? false }, request, response);
       return;
     }
     const result = await this.useCase.execute(agentId, body);

@@ -10,6 +10,7 @@ import {
   type LettaMessage,
   type RunEvent,
   type RunEventDraft,
+  type StepCompletedData,
 } from '@lrs/contracts';
 import { compileSystemPrompt } from '@lrs/domain-run';
 import {
@@ -209,7 +210,6 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     counts: { calls: number; pending: number },
     approvalTimeoutSeconds: number | null,
   ): RunEventDraft {
-    const { stepId, stepIndex, maxSteps } = event.data;
     const emptyReply = reply.text.length === 0 && counts.calls === 0;
     const stopReason = counts.pending > 0
       ? 'requires_approval'
@@ -218,50 +218,33 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
         : reply.finishReason === 'length' && counts.calls === 0
           ? 'max_tokens_exceeded'
           : null;
-    return {
-      type: 'StepCompleted',
-      data: {
-        stepId,
-        stepIndex,
-        maxSteps,
-        model: modelNameFromHandle(handle),
-        modelHandle: handle,
-        messages,
-        usage: reply.usage,
-        memoryEdits: tools.memoryEdits(),
-        // letta_v1_agent: any tool call (successful or not) asks for another step, unless the
-        // step paused on calls the client or a human must answer; plain text ends the turn.
-        continueLoop: counts.calls > 0 && counts.pending === 0,
-        stopReason,
-        approvalTimeoutSeconds: counts.pending > 0 ? approvalTimeoutSeconds : null,
-        firstTokenAtMs: reply.firstTokenAtMs,
-        llmRequestStartedAtMs: reply.requestStartedAtMs,
-        completedAt: new Date().toISOString(),
-      },
-    };
+    return stepCompleted(event, tools, {
+      model: modelNameFromHandle(handle),
+      modelHandle: handle,
+      messages,
+      usage: reply.usage,
+      // letta_v1_agent: any tool call (successful or not) asks for another step, unless the
+      // step paused on calls the client or a human must answer; plain text ends the turn.
+      continueLoop: counts.calls > 0 && counts.pending === 0,
+      stopReason,
+      approvalTimeoutSeconds: counts.pending > 0 ? approvalTimeoutSeconds : null,
+      firstTokenAtMs: reply.firstTokenAtMs,
+      llmRequestStartedAtMs: reply.requestStartedAtMs,
+    });
   }
 
   /** A run that only answers a pending approval (a cancelled pause): record the results, no model call. */
   private approvalsOnly(event: RunEvent<'StepRequested'>, resumed: LettaMessage[], tools: ToolContext): RunEventDraft {
-    const { stepId, stepIndex, maxSteps } = event.data;
-    return {
-      type: 'StepCompleted',
-      data: {
-        stepId,
-        stepIndex,
-        maxSteps,
-        model: 'none',
-        modelHandle: 'none',
-        messages: resumed,
-        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-        memoryEdits: tools.memoryEdits(),
-        continueLoop: false,
-        stopReason: 'cancelled',
-        firstTokenAtMs: null,
-        llmRequestStartedAtMs: Date.now(),
-        completedAt: new Date().toISOString(),
-      },
-    };
+    return stepCompleted(event, tools, {
+      model: 'none',
+      modelHandle: 'none',
+      messages: resumed,
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      continueLoop: false,
+      stopReason: 'cancelled',
+      firstTokenAtMs: null,
+      llmRequestStartedAtMs: Date.now(),
+    });
   }
 
   private failure(event: RunEvent<'StepRequested'>, stopReason: 'llm_api_error' | 'error', errorType: string, message: string, attempts: number): RunEventDraft {
@@ -279,6 +262,17 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run moved on, result dropped`);
     }
   }
+}
+
+type StepOutcome = Omit<StepCompletedData, 'stepId' | 'stepIndex' | 'maxSteps' | 'memoryEdits' | 'completedAt'>;
+
+/** The StepCompleted answering a StepRequested, with the memory edits its tools made. */
+function stepCompleted(event: RunEvent<'StepRequested'>, tools: ToolContext, outcome: StepOutcome): RunEventDraft {
+  const { stepId, stepIndex, maxSteps } = event.data;
+  return {
+    type: 'StepCompleted',
+    data: { stepId, stepIndex, maxSteps, ...outcome, memoryEdits: tools.memoryEdits(), completedAt: new Date().toISOString() },
+  };
 }
 
 function sleep(ms: number): Promise<void> {

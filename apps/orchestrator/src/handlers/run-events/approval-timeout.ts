@@ -1,4 +1,5 @@
-import { buildRunEvent, derivedId, newId, type RunEvent } from '@lrs/contracts';
+import { buildRunEvent, derivedId, type RunEvent } from '@lrs/contracts';
+import { denyAll } from '@lrs/domain-run';
 
 /**
  * The run that continues an agent whose approval timed out: its input denies every pending call
@@ -9,7 +10,6 @@ export function approvalTimeoutRun(paused: RunEvent<'RunFinished'>, now: Date): 
   const timeout = paused.data.approvalTimeout!;
   const runId = derivedId('run', `approval-timeout:${paused.runId}`);
   const reason = `The approval request timed out after ${timeout.seconds} seconds, so the tool call was denied.`;
-  const date = new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
   return buildRunEvent(
     { runId, seq: 1, organizationId: paused.organizationId, agentId: paused.agentId, laneId: paused.laneId },
     'RunCreated',
@@ -30,24 +30,7 @@ export function approvalTimeoutRun(paused: RunEvent<'RunFinished'>, now: Date): 
         assistant_message_tool_kwarg: 'message',
         include_return_message_types: null,
       },
-      input: [
-        {
-          id: newId('message'),
-          date,
-          name: null,
-          otid: null,
-          sender_id: null,
-          step_id: null,
-          is_err: null,
-          seq_id: null,
-          run_id: runId,
-          message_type: 'approval_response_message',
-          approvals: timeout.toolCallIds.map((toolCallId) => ({ type: 'approval' as const, tool_call_id: toolCallId, approve: false, reason })),
-          approve: false,
-          approval_request_id: timeout.toolCallIds[0] ?? null,
-          reason,
-        },
-      ],
+      input: [denyAll(runId, timeout.toolCallIds, reason, now)],
     },
   );
 }

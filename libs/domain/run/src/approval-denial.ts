@@ -1,0 +1,24 @@
+import { messageDate, newId, type ApprovalResponseMessage } from '@lrs/contracts';
+
+/**
+ * The approval response that denies every pending call with one reason: what a cancelled pause
+ * and an approval timeout put in front of the agent, so it is no longer waiting.
+ */
+export function denyAll(runId: string, toolCallIds: string[], reason: string, now: Date): ApprovalResponseMessage {
+  return {
+    id: newId('message'),
+    date: messageDate(now),
+    name: null,
+    otid: null,
+    sender_id: null,
+    step_id: null,
+    is_err: null,
+    seq_id: null,
+    run_id: runId,
+    message_type: 'approval_response_message',
+    approvals: toolCallIds.map((toolCallId) => ({ type: 'approval', tool_call_id: toolCallId, approve: false, reason })),
+    approve: false,
+    approval_request_id: toolCallIds[0] ?? null,
+    reason,
+  };
+}
