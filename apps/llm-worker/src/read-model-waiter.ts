@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { pollUntil } from '@lrs/config';
 import { RetryLater } from '@lrs/jetstream';
-import { RunQueries } from '@lrs/read-model';
+import { ProjectionNotifier, RunQueries } from '@lrs/read-model';
 
 /**
  * The prompt is built from the read model, which trails the event log by a few milliseconds.
@@ -11,10 +10,13 @@ import { RunQueries } from '@lrs/read-model';
  */
 @Injectable()
 export class ReadModelWaiter {
-  constructor(private readonly runs: RunQueries) {}
+  constructor(
+    private readonly runs: RunQueries,
+    private readonly projection: ProjectionNotifier,
+  ) {}
 
   async untilRunReady(runId: string, minVersion: number, maxWaitMs: number): Promise<void> {
-    const ready = await pollUntil(async () => ((await this.runs.readyForStep(runId, minVersion)) ? true : null), maxWaitMs);
+    const ready = await this.projection.until(runId, minVersion, async () => ((await this.runs.readyForStep(runId, minVersion)) ? true : null), maxWaitMs);
     if (!ready) throw new RetryLater(250, `read model has not caught up with run ${runId} (needs v${minVersion})`);
   }
 }

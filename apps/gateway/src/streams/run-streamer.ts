@@ -3,8 +3,7 @@ import type { Request, Response } from 'express';
 import { derivedId, type MessageType } from '@lrs/contracts';
 import { RunStreamProjector, type StreamChunk } from '@lrs/domain-run';
 import { RunEventStore, TokenDeltaBus, type TokenDelta } from '@lrs/jetstream';
-import { RunQueries } from '@lrs/read-model';
-import { pollUntil } from '@lrs/config';
+import { ProjectionNotifier, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { RunCreator, type RunOptions } from '../messages/run-creator';
 import type { LettaStreamingRequestDto } from '../messages/dto/letta-request.dto';
@@ -35,12 +34,13 @@ export class RunStreamer {
     private readonly events: RunEventStore,
     private readonly deltas: TokenDeltaBus,
     private readonly runs: RunQueries,
+    private readonly projection: ProjectionNotifier,
     private readonly creator: RunCreator,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
   private async projected(runId: string, version: number): Promise<void> {
-    await pollUntil(async () => ((await this.runs.currentVersion(runId)) ?? 0) >= version || null, PROJECTION_WAIT_MS);
+    await this.projection.until(runId, version, async () => ((await this.runs.currentVersion(runId)) ?? 0) >= version || null, PROJECTION_WAIT_MS);
   }
 
   private includes(options: StreamOptions, type: MessageType): boolean {

@@ -8,3 +8,4 @@ export * from './conversation-store';
 export * from './pagination';
 export * from './wire-format';
 export * from './read-model.module';
+export * from './projection-notifier';

@@ -5,12 +5,17 @@ import { RunProjection } from './run-projection';
 import { RunQueries } from './run-queries';
 import { AgentStore } from './agent-store';
 import { ConversationStore } from './conversation-store';
+import { ProjectionNotifier } from './projection-notifier';
 
 @Injectable()
 class ReadModelLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly notifier: ProjectionNotifier,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await this.notifier.stop();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -26,10 +31,18 @@ export class ReadModelModule {
         { provide: RunProjection, inject: [DataSource], useFactory: (ds: DataSource) => new RunProjection(ds) },
         { provide: RunQueries, inject: [DataSource], useFactory: (ds: DataSource) => new RunQueries(ds) },
         { provide: AgentStore, inject: [DataSource], useFactory: (ds: DataSource) => new AgentStore(ds) },
+        {
+          provide: ProjectionNotifier,
+          useFactory: async () => {
+            const notifier = new ProjectionNotifier(options.url);
+            await notifier.start();
+            return notifier;
+          },
+        },
         { provide: ConversationStore, inject: [DataSource], useFactory: (ds: DataSource) => new ConversationStore(ds) },
         ReadModelLifecycle,
       ],
-      exports: [DataSource, RunProjection, RunQueries, AgentStore, ConversationStore],
+      exports: [DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ProjectionNotifier],
     };
   }
 }

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AnyRunEvent, LettaMessage, RunEvent } from '@lrs/contracts';
 import { TERMINAL_STATUSES } from '@lrs/domain-run';
 import { AgentStore } from './agent-store';
+import { PROJECTION_CHANNEL, projectionNotices } from './projection-notifier';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
 
@@ -23,7 +24,14 @@ export class RunProjection {
   async apply(batch: ProjectableEvent[]): Promise<ApplyOutcome[]> {
     return this.dataSource.transaction('READ COMMITTED', async (manager) => {
       const outcomes: ApplyOutcome[] = [];
-      for (const item of batch) outcomes.push(await this.applyOne(manager, item));
+      const reached = new Map<string, number>();
+      for (const item of batch) {
+        const outcome = await this.applyOne(manager, item);
+        outcomes.push(outcome);
+        if (outcome === 'applied') reached.set(item.event.runId, Math.max(reached.get(item.event.runId) ?? 0, item.event.seq));
+      }
+      // Delivered on commit only: waiters never hear of a version they cannot read yet.
+      for (const payload of projectionNotices(reached)) await manager.query(`SELECT pg_notify($1, $2)`, [PROJECTION_CHANNEL, payload]);
       return outcomes;
     });
   }

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { pollUntil } from '@lrs/config';
 import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
 import { CONSUMER_POLICIES, ConcurrencyConflict, JetStreamLifecycle, RetryLater, RunEventStore, type HandlerContext } from '@lrs/jetstream';
-import { RunQueries, type RunRow } from '@lrs/read-model';
+import { ProjectionNotifier, RunQueries, type RunRow } from '@lrs/read-model';
 import { classifyAttempt, deliverWebhook, retryDelayMs } from '@lrs/webhook-delivery';
 import { DISPATCHER_SETTINGS, type DispatcherSettings } from '../../config/env';
 import { buildCallbackPayload } from './callback-payload';
@@ -23,6 +22,7 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     private readonly jetStream: JetStreamLifecycle,
     private readonly events: RunEventStore,
     private readonly runs: RunQueries,
+    private readonly projection: ProjectionNotifier,
     @Inject(DISPATCHER_SETTINGS) private readonly settings: DispatcherSettings,
   ) {}
 
@@ -83,10 +83,15 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
 
   /** The run as projected up to its RunFinished, so the payload has every message and the final status. */
   private async projectedRun(event: RunEvent<'RunFinished'>): Promise<RunRow> {
-    const run = await pollUntil(async () => {
-      const row = await this.runs.row(event.organizationId, event.runId);
-      return row && row.version >= event.seq ? row : null;
-    }, this.settings.projectionWaitMs);
+    const run = await this.projection.until(
+      event.runId,
+      event.seq,
+      async () => {
+        const row = await this.runs.row(event.organizationId, event.runId);
+        return row && row.version >= event.seq ? row : null;
+      },
+      this.settings.projectionWaitMs,
+    );
     if (!run) throw new RetryLater(250, `read model has not caught up with ${event.runId}`);
     return run;
   }

@@ -1,8 +1,7 @@
 import { HttpException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
 import type { LettaMessage, LettaStopReason, LettaUsageStatistics } from '@lrs/contracts';
-import { pollUntil } from '@lrs/config';
 import { RunEventWatcher } from '@lrs/jetstream';
-import { RunQueries, toRunView } from '@lrs/read-model';
+import { ProjectionNotifier, RunQueries, toRunView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import type { LettaStreamingRequestDto } from '../dto/letta-request.dto';
 import { RunCreator } from '../run-creator';
@@ -37,6 +36,7 @@ export class SendMessageUseCase {
     private readonly creator: RunCreator,
     private readonly watcher: RunEventWatcher,
     private readonly runs: RunQueries,
+    private readonly projection: ProjectionNotifier,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -64,10 +64,15 @@ export class SendMessageUseCase {
     const projected = alreadyOver?.completed_at
       ? alreadyOver
       : end
-        ? await pollUntil(async () => {
-            const row = await this.runs.row(this.settings.organizationId, run.id);
-            return row && row.version >= end.seq ? row : null;
-          }, 5_000)
+        ? await this.projection.until(
+            run.id,
+            end.seq,
+            async () => {
+              const row = await this.runs.row(this.settings.organizationId, run.id);
+              return row && row.version >= end.seq ? row : null;
+            },
+            5_000,
+          )
         : null;
     if (!projected) {
       throw new HttpException({ detail: `Run ${run.id} is still in progress; follow it with GET /v1/runs/${run.id}.` }, 504);
