@@ -59,6 +59,24 @@ export class RunStreamer {
   }
 
   async stream(runId: string, request: Request, response: Response, options: StreamOptions): Promise<void> {
+    const projector = new RunStreamProjector(runId, options.include, derivedId('ping', runId));
+    let open = true;
+    const tokens = options.streamTokens && this.includes(options, 'assistant_message') ? new TokenForwarder(runId) : null;
+    const unsubscribe = tokens
+      ? this.deltas.subscribe(runId, (delta) => {
+          // Deltas are held back (empty text) until the stream has begun with its ping.
+          const text = tokens.delta(delta);
+          if (open && text) response.write(text);
+        })
+      : () => undefined;
+    let follow: Awaited<ReturnType<RunEventStore['follow']>>;
+    try {
+      follow = await this.events.follow(runId);
+    } catch (error) {
+      // Nothing was written yet: this becomes an ordinary HTTP error.
+      unsubscribe();
+      throw error;
+    }
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -66,11 +84,6 @@ export class RunStreamer {
       'x-accel-buffering': 'no',
     });
     response.flushHeaders();
-    const projector = new RunStreamProjector(runId, options.include, derivedId('ping', runId));
-    let open = true;
-    const tokens = options.streamTokens && this.includes(options, 'assistant_message') ? new TokenForwarder(runId) : null;
-    const unsubscribe = tokens ? this.deltas.subscribe(runId, (delta) => open && response.write(tokens.delta(delta))) : () => undefined;
-    const follow = await this.events.follow(runId);
     const stop = () => {
       if (!open) return;
       open = false;
