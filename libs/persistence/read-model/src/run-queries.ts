@@ -90,6 +90,12 @@ export class RunQueries {
     return rows[0] ?? null;
   }
 
+  /** The run's row once the projection has applied it up to `minVersion`, else null. */
+  async rowAtVersion(organizationId: string, runId: string, minVersion: number): Promise<RunRow | null> {
+    const row = await this.row(organizationId, runId);
+    return row && row.version >= minVersion ? row : null;
+  }
+
   /** Runs sorted by (created_at, id); cursors are relative to the requested order, as Letta's. */
   async list(organizationId: string, filter: RunListFilter): Promise<RunView[]> {
     const where = ['organization_id = $1', 'deleted_at IS NULL'];

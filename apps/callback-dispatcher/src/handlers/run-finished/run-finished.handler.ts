@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
 import { CONSUMER_POLICIES, ConcurrencyConflict, JetStreamLifecycle, RetryLater, RunEventStore, type HandlerContext } from '@lrs/jetstream';
-import { ProjectionNotifier, RunQueries, type RunRow } from '@lrs/read-model';
+import { ProjectionNotifier, RunQueries, toRunView, type RunRow } from '@lrs/read-model';
 import { classifyAttempt, deliverWebhook, retryDelayMs } from '@lrs/webhook-delivery';
 import { DISPATCHER_SETTINGS, type DispatcherSettings } from '../../config/env';
 import { buildCallbackPayload } from './callback-payload';
@@ -48,7 +48,7 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     if (previous?.final) return;
     const attempt = (previous?.attempt ?? 0) + 1;
 
-    const view = (await this.runs.get(run.organization_id, run.id))!;
+    const view = toRunView(run);
     const [messages, usage] = await Promise.all([
       this.runs.messages(view, { limit: ALL_MESSAGES, order: 'asc' }),
       this.runs.usageStatistics(run.id),
@@ -86,10 +86,7 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     const run = await this.projection.until(
       event.runId,
       event.seq,
-      async () => {
-        const row = await this.runs.row(event.organizationId, event.runId);
-        return row && row.version >= event.seq ? row : null;
-      },
+      () => this.runs.rowAtVersion(event.organizationId, event.runId, event.seq),
       this.settings.projectionWaitMs,
     );
     if (!run) throw new RetryLater(250, `read model has not caught up with ${event.runId}`);

@@ -58,22 +58,15 @@ export class SendMessageUseCase {
       finished.cancel();
       throw error;
     }
-    const alreadyOver = await this.runs.row(this.settings.organizationId, run.id);
-    if (alreadyOver?.completed_at) finished.cancel();
-    const end = alreadyOver?.completed_at ? null : await finished.event;
-    const projected = alreadyOver?.completed_at
-      ? alreadyOver
-      : end
-        ? await this.projection.until(
-            run.id,
-            end.seq,
-            async () => {
-              const row = await this.runs.row(this.settings.organizationId, run.id);
-              return row && row.version >= end.seq ? row : null;
-            },
-            5_000,
-          )
+    // A retried request may find its run already over; otherwise wait for its end, then its projection.
+    let projected = await this.runs.row(this.settings.organizationId, run.id);
+    if (projected?.completed_at) finished.cancel();
+    else {
+      const end = await finished.event;
+      projected = end
+        ? await this.projection.until(run.id, end.seq, () => this.runs.rowAtVersion(this.settings.organizationId, run.id, end.seq), 5_000)
         : null;
+    }
     if (!projected) {
       throw new HttpException({ detail: `Run ${run.id} is still in progress; follow it with GET /v1/runs/${run.id}.` }, 504);
     }
