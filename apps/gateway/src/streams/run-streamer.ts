@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { derivedId, type MessageType } from '@lrs/contracts';
+import { derivedId, messageEnvelope, type MessageType } from '@lrs/contracts';
 import { RunStreamProjector, type StreamChunk } from '@lrs/domain-run';
 import { RunEventStore, TokenDeltaBus, type TokenDelta } from '@lrs/jetstream';
 import { ProjectionNotifier, RunQueries } from '@lrs/read-model';
@@ -99,8 +99,12 @@ export class RunStreamer {
       for await (const { event } of follow.events) {
         for (const chunk of projector.chunksFor(event)) {
           if (!open) break;
-          // Read your writes: once a client has [DONE], GETs show the finished run.
-          if (chunk.kind === 'done') await this.projected(runId, event.seq);
+          if (chunk.kind === 'done') {
+            // Nothing may follow stop_reason and usage but [DONE], not even a keep-alive.
+            clearInterval(keepAlive);
+            // Read your writes: once a client has [DONE], GETs show the finished run.
+            await this.projected(runId, event.seq);
+          }
           const text = tokens ? tokens.complete(chunk) : null;
           response.write(text ?? frame(chunk, options));
         }
@@ -140,16 +144,14 @@ class TokenForwarder {
   delta(delta: TokenDelta): string {
     this.forwarded.set(delta.messageId, (this.forwarded.get(delta.messageId) ?? '') + delta.text);
     const text = `data: ${JSON.stringify({
-      id: delta.messageId,
-      date: new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00'),
-      name: null,
+      ...messageEnvelope({
+        id: delta.messageId,
+        date: new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00'),
+        otid: delta.otid,
+        stepId: delta.stepId,
+        runId: this.runId,
+      }),
       message_type: 'assistant_message',
-      otid: delta.otid,
-      sender_id: null,
-      step_id: delta.stepId,
-      is_err: null,
-      seq_id: null,
-      run_id: this.runId,
       content: delta.text,
     })}\n\n`;
     if (this.ready) return text;
