@@ -61,6 +61,11 @@ export const BASE_TOOLS: readonly ToolDefinition[] = [
 
 export const BASE_TOOL_NAMES: readonly string[] = BASE_TOOLS.map((tool) => tool.name);
 
+/** The named base tools in order; names this server does not provide are skipped. */
+export function baseToolsNamed(names: readonly string[]): ToolDefinition[] {
+  return names.map(baseTool).filter((tool): tool is ToolDefinition => tool !== undefined);
+}
+
 export function baseTool(name: string): ToolDefinition | undefined {
   return BASE_TOOLS.find((tool) => tool.name === name);
 }

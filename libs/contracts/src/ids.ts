@@ -30,3 +30,8 @@ export function idPatternFor(prefix: IdPrefix): string {
 /** Until authentication exists every row and event belongs to this organization (DESIGN invariant 6). */
 export const DEFAULT_ORGANIZATION_ID = 'org-00000000-0000-4000-8000-000000000000';
 export const DEFAULT_USER_ID = 'user-00000000-0000-4000-8000-000000000000';
+
+/** A thread's lane (one run at a time): the conversation's id, or the agent's own id for its default thread. */
+export function laneIdOf(agentId: string, conversationId: string | null | undefined): string {
+  return conversationId ?? agentId;
+}

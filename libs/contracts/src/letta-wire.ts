@@ -1,3 +1,4 @@
+import { newId } from './ids';
 /**
  * Letta's wire shapes (letta-api.md sections 4, 8, 9). These are what clients see; the
  * event payloads reuse them so a message is rendered once, by whoever produced it.
@@ -54,7 +55,7 @@ export interface ImageContentPart {
 export type ContentPart = TextContentPart | ImageContentPart;
 export type MessageContent = string | ContentPart[];
 
-interface LettaMessageBase {
+export interface LettaMessageBase {
   id: string;
   date: string;
   name: string | null;
@@ -216,6 +217,32 @@ export interface RunCallbackPayload {
       logprobs: null;
       turns: null;
     };
+  };
+}
+
+/**
+ * The fields every Letta message carries, for a new one: a fresh id unless given, and no sender,
+ * error flag or seq_id unless given.
+ */
+export function messageEnvelope(fields: {
+  runId: string | null;
+  date: string;
+  id?: string;
+  otid?: string | null;
+  stepId?: string | null;
+  name?: string | null;
+  senderId?: string | null;
+}): LettaMessageBase {
+  return {
+    id: fields.id ?? newId('message'),
+    date: fields.date,
+    name: fields.name ?? null,
+    otid: fields.otid ?? null,
+    sender_id: fields.senderId ?? null,
+    step_id: fields.stepId ?? null,
+    is_err: null,
+    seq_id: null,
+    run_id: fields.runId,
   };
 }
 

@@ -1,4 +1,4 @@
-import { messageDate, newId, type ApprovalResponseMessage } from '@lrs/contracts';
+import { messageDate, messageEnvelope, type ApprovalResponseMessage } from '@lrs/contracts';
 
 /**
  * The approval response that denies every pending call with one reason: what a cancelled pause
@@ -6,15 +6,7 @@ import { messageDate, newId, type ApprovalResponseMessage } from '@lrs/contracts
  */
 export function denyAll(runId: string, toolCallIds: string[], reason: string, now: Date): ApprovalResponseMessage {
   return {
-    id: newId('message'),
-    date: messageDate(now),
-    name: null,
-    otid: null,
-    sender_id: null,
-    step_id: null,
-    is_err: null,
-    seq_id: null,
-    run_id: runId,
+    ...messageEnvelope({ runId, date: messageDate(now) }),
     message_type: 'approval_response_message',
     approvals: toolCallIds.map((toolCallId) => ({ type: 'approval', tool_call_id: toolCallId, approve: false, reason })),
     approve: false,

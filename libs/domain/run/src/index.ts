@@ -5,3 +5,5 @@ export * from './system-prompt';
 export * from './memory-edits';
 export * from './stream-chunks';
 export * from './approval-denial';
+export * from './run-trace';
+export * from './compaction';

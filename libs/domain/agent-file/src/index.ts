@@ -1,0 +1,2 @@
+export * from './agent-file';
+export * from './file-messages';
