@@ -6,3 +6,4 @@ export * from './run-event-watcher';
 export * from './consumer-runner';
 export * from './jetstream.module';
 export * from './token-delta-bus';
+export * from './compaction-requests';

@@ -4,6 +4,7 @@ import { connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
+import { CompactionRequests } from './compaction-requests';
 import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
@@ -77,9 +78,14 @@ export class JetStreamModule {
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new TokenDeltaBus(context.nc),
         },
+        {
+          provide: CompactionRequests,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new CompactionRequests(context.nc),
+        },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, RunEventWatcher, TokenDeltaBus, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, JetStreamLifecycle],
     };
   }
 }

@@ -86,6 +86,23 @@ export class RunEventStore {
     return { event: decodeRunEvent(message.data), streamSeq: message.seq };
   }
 
+  /** Every event the run has so far, in order (empty for an unknown run). */
+  async history(runId: string): Promise<AnyRunEvent[]> {
+    const latest = await this.latest(runId);
+    if (!latest) return [];
+    const { events, close } = await this.follow(runId);
+    const seen: AnyRunEvent[] = [];
+    try {
+      for await (const stored of events) {
+        seen.push(stored.event);
+        if (stored.streamSeq >= latest.streamSeq) break;
+      }
+    } finally {
+      await close();
+    }
+    return seen;
+  }
+
   /**
    * Every event of the run, from the first, then the new ones as they are appended, through an
    * ordered consumer on the run's subject (replay and follow in one; ephemeral, no ack). The

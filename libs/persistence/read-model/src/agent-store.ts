@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager, Repository } from 'typeorm';
-import { baseTool, newId, type ApprovalRequestMessage, type LettaMessage, type ToolDefinition } from '@lrs/contracts';
-import { TERMINAL_STATUSES } from '@lrs/domain-run';
+import { baseToolsNamed, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type ToolDefinition } from '@lrs/contracts';
+import { compileSystemPrompt } from '@lrs/domain-run';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
 import { UnknownCursor, type PageQuery } from './pagination';
@@ -42,6 +42,16 @@ export interface AgentChanges {
   description?: string | null;
   metadata?: Record<string, unknown> | null;
   toolRules?: unknown[];
+  toolNames?: string[];
+}
+
+export interface BlockChanges {
+  label?: string;
+  value?: string;
+  limit?: number;
+  description?: string | null;
+  readOnly?: boolean;
+  metadata?: Record<string, unknown> | null;
 }
 
 export interface AgentListFilter extends PageQuery {
@@ -65,7 +75,8 @@ export class AgentStore {
     this.blocks = dataSource.getRepository(BlockEntity);
   }
 
-  async create(input: NewAgent): Promise<AgentEntity> {
+  /** `within` runs in the creating transaction (an import seeds the agent's history there). */
+  async create(input: NewAgent, within?: (manager: EntityManager, agent: AgentEntity) => Promise<void>): Promise<AgentEntity> {
     const now = new Date();
     const id = newId('agent');
     return this.dataSource.transaction(async (manager) => {
@@ -108,6 +119,7 @@ export class AgentStore {
         }),
       );
       if (agent.blocks.length) await manager.save(BlockEntity, agent.blocks);
+      if (within) await within(manager, agent);
       return agent;
     });
   }
@@ -162,27 +174,21 @@ export class AgentStore {
     return this.get(organizationId, id);
   }
 
+  /** Changes one memory block of the agent; the caller has checked the change fits the block. */
+  async updateBlock(block: BlockEntity, changes: BlockChanges): Promise<BlockEntity> {
+    if (changes.label !== undefined) block.label = changes.label;
+    if (changes.value !== undefined) block.value = changes.value;
+    if (changes.limit !== undefined) block.charLimit = changes.limit;
+    if (changes.description !== undefined) block.description = changes.description;
+    if (changes.readOnly !== undefined) block.readOnly = changes.readOnly;
+    if (changes.metadata !== undefined) block.metadata = changes.metadata;
+    block.updatedAt = new Date();
+    return this.blocks.save(block);
+  }
+
   async delete(organizationId: string, id: string): Promise<boolean> {
     const result = await this.agents.delete({ id, organizationId });
     return (result.affected ?? 0) > 0;
-  }
-
-  /**
-   * What the model sees for a run: its thread's messages (the agent's default thread, or the
-   * run's conversation) from finished runs plus this run's own, in execution order. Runs still
-   * queued behind this one are not part of its context.
-   */
-  async conversationHistory(agentId: string, runId: string, limit = 500): Promise<LettaMessage[]> {
-    const rows: { body: LettaMessage }[] = await this.dataSource.query(
-      `SELECT body FROM (
-         SELECT m.body, m.sequence_id FROM messages m JOIN runs r ON r.id = m.run_id
-         WHERE m.agent_id = $1 AND (m.run_id = $2 OR r.status = ANY ($3))
-           AND r.conversation_id IS NOT DISTINCT FROM (SELECT conversation_id FROM runs WHERE id = $2)
-         ORDER BY m.sequence_id DESC LIMIT $4
-       ) recent ORDER BY sequence_id ASC`,
-      [agentId, runId, TERMINAL_STATUSES, limit],
-    );
-    return rows.map((row) => row.body);
   }
 
   /**
@@ -196,8 +202,10 @@ export class AgentStore {
            AND input -> 0 ->> 'message_type' = 'approval_response_message'
        ) AS answer_queued
        FROM messages m JOIN runs r ON r.id = m.run_id
-       WHERE m.agent_id = $1 AND r.conversation_id IS NOT DISTINCT FROM $2 ORDER BY m.sequence_id DESC LIMIT 1`,
-      [agentId, conversationId],
+       WHERE m.agent_id = $1 AND r.conversation_id IS NOT DISTINCT FROM $2
+         AND m.sequence_id > coalesce((SELECT starts_after_sequence FROM thread_contexts WHERE lane_id = $3), 0)
+       ORDER BY m.sequence_id DESC LIMIT 1`,
+      [agentId, conversationId, laneIdOf(agentId, conversationId)],
     );
     const last = rows[0];
     return last && !last.answer_queued && last.body.message_type === 'approval_request_message' ? last.body : null;
@@ -212,8 +220,8 @@ export class AgentStore {
     const params: unknown[] = [agentId];
     const where = ['agent_id = $1'];
     if (thread) {
-      params.push(thread.conversationId);
-      where.push(`run_id IN (SELECT id FROM runs WHERE agent_id = $1 AND conversation_id IS NOT DISTINCT FROM $${params.length})`);
+      params.push(laneIdOf(agentId, thread.conversationId));
+      where.push(`(lane_id = $${params.length} OR run_id IN (SELECT id FROM runs WHERE agent_id = $1 AND lane_id = $${params.length}))`);
     }
     for (const [cursor, forward] of [[page.after, true], [page.before, false]] as const) {
       if (!cursor) continue;
@@ -264,6 +272,19 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * The agent's system prompt as the model sees it now; `currentValue` lets a step show the
+ * block values its own tool calls have just changed.
+ */
+export function systemPromptOf(agent: AgentEntity, previousMessageCount: number, currentValue: (block: BlockEntity) => string = (block) => block.value): string {
+  const blocks = [...(agent.blocks ?? [])].sort((a, b) => a.position - b.position);
+  return compileSystemPrompt(
+    agent.system,
+    blocks.map((block) => ({ label: block.label, value: currentValue(block), limit: block.charLimit, description: block.description, readOnly: block.readOnly })),
+    { agentId: agent.id, previousMessageCount },
+  );
+}
+
 export function toBlockView(block: BlockEntity) {
   return {
     id: block.id,
@@ -287,12 +308,17 @@ export function toBlockView(block: BlockEntity) {
   };
 }
 
-function toToolView(tool: ToolDefinition) {
+/** Letta's tool_type of a base tool. */
+function baseToolType(name: string): string {
+  return name === 'conversation_search' ? 'letta_core' : 'letta_memory_core';
+}
+
+export function toToolView(tool: ToolDefinition) {
   return {
     id: tool.id,
     name: tool.name,
     description: tool.description,
-    tool_type: tool.name === 'conversation_search' ? 'letta_core' : 'letta_memory_core',
+    tool_type: baseToolType(tool.name),
     source_type: 'python',
     json_schema: { name: tool.name, description: tool.description, parameters: tool.parameters },
     args_json_schema: null,
@@ -322,7 +348,7 @@ export function toAgentView(agent: AgentEntity) {
     message_ids: [],
     memory: { agent_type: agent.agentType, blocks, file_blocks: [], prompt_template: null },
     blocks,
-    tools: agent.toolNames.map((name) => baseTool(name)).filter((tool) => tool !== undefined).map(toToolView),
+    tools: baseToolsNamed(agent.toolNames).map(toToolView),
     sources: [],
     tags: agent.tags,
     identity_ids: [],

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { newId } from '@lrs/contracts';
 import { UnknownCursor, type PageQuery } from './pagination';
 import { isoUtc } from './wire-format';
+import { ThreadContextStore } from './thread-context-store';
 
 interface ConversationRow {
   id: string;
@@ -39,14 +40,26 @@ const SELECT = `SELECT c.*, (SELECT max(m.created_at) FROM messages m JOIN runs 
 
 /** Conversations are configuration like agents: written directly, read back at once. */
 export class ConversationStore {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly contexts: ThreadContextStore;
 
-  async create(organizationId: string, agentId: string, input: { summary?: string | null; model?: string | null; isolatedBlockLabels?: string[] }): Promise<ConversationView> {
+  constructor(private readonly dataSource: DataSource) {
+    this.contexts = new ThreadContextStore(dataSource);
+  }
+
+  /** With `inheritedMessageIds` (a fork), the new conversation's context starts from those messages. */
+  async create(
+    organizationId: string,
+    agentId: string,
+    input: { summary?: string | null; model?: string | null; isolatedBlockLabels?: string[]; inheritedMessageIds?: string[]; hidden?: boolean },
+  ): Promise<ConversationView> {
     const id = newId('conv');
-    await this.dataSource.query(
-      `INSERT INTO conversations (id, organization_id, agent_id, summary, model, isolated_block_labels) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [id, organizationId, agentId, input.summary ?? null, input.model ?? null, input.isolatedBlockLabels ?? []],
-    );
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO conversations (id, organization_id, agent_id, summary, model, isolated_block_labels, hidden) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [id, organizationId, agentId, input.summary ?? null, input.model ?? null, input.isolatedBlockLabels ?? [], input.hidden ?? false],
+      );
+      if (input.inheritedMessageIds) await this.contexts.inherit({ organizationId, agentId, laneId: id }, input.inheritedMessageIds, manager);
+    });
     return (await this.get(organizationId, id))!;
   }
 
@@ -57,7 +70,7 @@ export class ConversationStore {
 
   async list(organizationId: string, agentId: string | undefined, page: PageQuery): Promise<ConversationView[]> {
     const params: unknown[] = [organizationId];
-    const where = ['c.organization_id = $1'];
+    const where = ['c.organization_id = $1', 'NOT c.hidden'];
     if (agentId) {
       params.push(agentId);
       where.push(`c.agent_id = $${params.length}`);
@@ -87,7 +100,13 @@ export class ConversationStore {
   }
 
   async delete(organizationId: string, id: string): Promise<boolean> {
-    const deleted: unknown[] = await this.dataSource.query(`DELETE FROM conversations WHERE id = $1 AND organization_id = $2 RETURNING id`, [id, organizationId]);
-    return deleted.length > 0;
+    return this.dataSource.transaction(async (manager) => {
+      const [{ deleted }]: { deleted: boolean }[] = await manager.query(
+        `WITH gone AS (DELETE FROM conversations WHERE id = $1 AND organization_id = $2 RETURNING id) SELECT count(*) > 0 AS deleted FROM gone`,
+        [id, organizationId],
+      );
+      if (deleted) await this.contexts.forget(id, manager);
+      return deleted;
+    });
   }
 }

@@ -9,3 +9,4 @@ export * from './pagination';
 export * from './wire-format';
 export * from './read-model.module';
 export * from './projection-notifier';
+export * from './thread-context-store';

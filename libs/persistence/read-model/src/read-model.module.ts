@@ -5,6 +5,7 @@ import { RunProjection } from './run-projection';
 import { RunQueries } from './run-queries';
 import { AgentStore } from './agent-store';
 import { ConversationStore } from './conversation-store';
+import { ThreadContextStore } from './thread-context-store';
 import { ProjectionNotifier } from './projection-notifier';
 
 @Injectable()
@@ -40,9 +41,10 @@ export class ReadModelModule {
           },
         },
         { provide: ConversationStore, inject: [DataSource], useFactory: (ds: DataSource) => new ConversationStore(ds) },
+        { provide: ThreadContextStore, inject: [DataSource], useFactory: (ds: DataSource) => new ThreadContextStore(ds) },
         ReadModelLifecycle,
       ],
-      exports: [DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ProjectionNotifier],
+      exports: [DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ThreadContextStore, ProjectionNotifier],
     };
   }
 }

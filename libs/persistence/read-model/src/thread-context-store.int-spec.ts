@@ -1,0 +1,105 @@
+import { DataSource } from 'typeorm';
+import { newId, type LettaMessage } from '@lrs/contracts';
+import { createTestDatabase, type TestDatabase } from '@lrs/testing';
+import { createReadModelDataSource } from './data-source';
+import { AgentStore } from './agent-store';
+import { ConversationStore } from './conversation-store';
+import { ThreadContextStore, type ThreadRef } from './thread-context-store';
+
+const ORG = 'org-00000000-0000-4000-8000-000000000000';
+
+function text(type: 'user_message' | 'assistant_message', content: string, runId: string | null): LettaMessage {
+  return { id: newId('message'), date: '2026-01-01T00:00:00+00:00', name: null, message_type: type, otid: null, sender_id: null, step_id: null, is_err: null, seq_id: null, run_id: runId, content };
+}
+
+describe('ThreadContextStore on a real Postgres', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let contexts: ThreadContextStore;
+  let thread: ThreadRef;
+
+  /** A run of the thread with a user message and a reply, as the projector leaves them. */
+  async function run(status: 'completed' | 'running', say: string, laneId = thread.laneId): Promise<string> {
+    const runId = newId('run');
+    await dataSource.query(
+      `INSERT INTO runs (id, organization_id, agent_id, conversation_id, lane_id, status, background, metadata, request_config, created_at, max_steps, input, version, last_stream_seq)
+       VALUES ($1, $2, $3, $4, $5, $6, true, '{}', '{}', now(), 10, '[]', 1, 1)`,
+      [runId, ORG, thread.agentId, laneId === thread.agentId ? null : laneId, laneId, status],
+    );
+    for (const message of [text('user_message', say, runId), text('assistant_message', `re: ${say}`, runId)]) {
+      await dataSource.query(
+        `INSERT INTO messages (id, organization_id, agent_id, run_id, message_type, created_at, body) VALUES ($1, $2, $3, $4, $5, now(), $6)`,
+        [message.id, ORG, thread.agentId, runId, message.message_type, JSON.stringify(message)],
+      );
+    }
+    return runId;
+  }
+  const finish = (runId: string) => dataSource.query(`UPDATE runs SET status = 'completed' WHERE id = $1`, [runId]);
+  const said = async (runId: string | null = null, of: Pick<ThreadRef, 'agentId' | 'laneId'> = thread) =>
+    (await contexts.messages(of, runId)).map((m) => m.body as { content: string }).map((b) => b.content);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = await createReadModelDataSource({ url: database.url }).initialize();
+    contexts = new ThreadContextStore(dataSource);
+  });
+  beforeEach(async () => {
+    const agent = await new AgentStore(dataSource).create({
+      organizationId: ORG, name: 't', system: 's', agentType: 'letta_v1_agent', model: 'openai/gpt-4o-mini', embedding: null,
+      llmConfig: {}, memoryBlocks: [], tags: [], description: null, metadata: null, toolRules: [], toolNames: [], extra: {},
+    });
+    thread = { organizationId: ORG, agentId: agent.id, laneId: agent.id };
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it("shows finished runs' messages, and a running run only its own", async () => {
+    await run('completed', 'one');
+    const running = await run('running', 'two');
+    expect(await said()).toEqual(['one', 're: one']);
+    expect(await said(running)).toEqual(['one', 're: one', 'two', 're: two']);
+  });
+
+  it('reset deletes what the thread said so far but not a run that began meanwhile', async () => {
+    await run('completed', 'old');
+    const concurrent = await run('running', 'new');
+    await contexts.reset(thread);
+    expect(await said(concurrent)).toEqual(['new', 're: new']);
+    await finish(concurrent);
+    expect(await said()).toEqual(['new', 're: new']);
+    const left: { n: string }[] = await dataSource.query(`SELECT count(*) AS n FROM messages WHERE agent_id = $1`, [thread.agentId]);
+    expect(Number(left[0].n)).toBe(2);
+  });
+
+  it('compaction replaces what the summariser read, and keeps a run that ended after it read', async () => {
+    await run('completed', 'a');
+    await run('completed', 'b');
+    const read = await contexts.messages(thread);
+    await run('completed', 'c');
+    const summary = text('user_message', 'SUMMARY of a', null);
+    const keep = read.slice(2).map((m) => m.id);
+    await contexts.compact(thread, summary, keep, Math.max(...read.map((m) => m.sequenceId)));
+    expect(await said()).toEqual(['SUMMARY of a', 'b', 're: b', 'c', 're: c']);
+    const history: { n: string }[] = await dataSource.query(`SELECT count(*) AS n FROM messages WHERE agent_id = $1`, [thread.agentId]);
+    expect(Number(history[0].n)).toBe(7);
+  });
+
+  it('a fork starts from the inherited messages and adds its own; deleting it leaves the source alone', async () => {
+    await run('completed', 'shared');
+    const conversations = new ConversationStore(dataSource);
+    const inherited = (await contexts.messages(thread)).map((m) => m.id);
+    const fork = await conversations.create(ORG, thread.agentId, { inheritedMessageIds: inherited, hidden: true });
+    const forkThread = { organizationId: ORG, agentId: thread.agentId, laneId: fork.id };
+    await run('completed', 'only in fork', fork.id);
+    expect(await said(null, forkThread)).toEqual(['shared', 're: shared', 'only in fork', 're: only in fork']);
+    expect(await said()).toEqual(['shared', 're: shared']);
+    expect((await conversations.list(ORG, thread.agentId, { limit: 10, order: 'desc', before: null, after: null })).map((c) => c.id)).not.toContain(fork.id);
+    expect(await conversations.delete(ORG, fork.id)).toBe(true);
+    expect(await conversations.delete(ORG, fork.id)).toBe(false);
+    expect(await said()).toEqual(['shared', 're: shared']);
+    const contextRows: { n: string }[] = await dataSource.query(`SELECT count(*) AS n FROM thread_contexts WHERE lane_id = $1`, [fork.id]);
+    expect(Number(contextRows[0].n)).toBe(0);
+  });
+});

@@ -1,0 +1,132 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { LettaMessage } from '@lrs/contracts';
+import { TERMINAL_STATUSES } from '@lrs/domain-run';
+
+/** How many of a thread's own messages a model call sees at most (the newest ones). */
+export const CONTEXT_MESSAGE_LIMIT = 500;
+
+export interface ThreadRef {
+  organizationId: string;
+  agentId: string;
+  /** The agent id for its default thread, the conversation id otherwise. */
+  laneId: string;
+}
+
+/**
+ * The in-context messages of a thread: the messages it starts from (inherited by a fork, or a
+ * compaction's summary and what it kept), then its own messages after the context start, from
+ * finished runs, plus every message of `runId` when a run asks for its own context (a reset or
+ * compaction in the middle of a run never cuts the run's earlier steps out of its next call).
+ */
+const CONTEXT_SQL = `
+  WITH ctx AS (
+    SELECT coalesce((SELECT base_message_ids FROM thread_contexts WHERE lane_id = $1), '{}'::text[]) AS base,
+           coalesce((SELECT starts_after_sequence FROM thread_contexts WHERE lane_id = $1), 0) AS after
+  )
+  SELECT id, sequence_id, body FROM (
+    SELECT m.id, m.sequence_id, m.body, 0 AS part, array_position(ctx.base, m.id)::bigint AS position
+    FROM messages m, ctx WHERE m.id = ANY (ctx.base)
+    UNION ALL
+    SELECT own.id, own.sequence_id, own.body, 1, own.sequence_id FROM (
+      SELECT m.id, m.sequence_id, m.body FROM messages m JOIN runs r ON r.id = m.run_id, ctx
+      WHERE m.agent_id = $2 AND r.lane_id = $1 AND r.deleted_at IS NULL
+        AND (m.run_id = $3 OR (r.status = ANY ($4) AND m.sequence_id > ctx.after))
+      ORDER BY m.sequence_id DESC LIMIT $5
+    ) own
+  ) context ORDER BY part, position`;
+
+export interface ContextMessage {
+  id: string;
+  sequenceId: number;
+  body: LettaMessage;
+}
+
+/** Reads and moves what each thread shows the model (reset, compaction, fork). */
+export class ThreadContextStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async messages(thread: Pick<ThreadRef, 'agentId' | 'laneId'>, runId: string | null = null, limit = CONTEXT_MESSAGE_LIMIT): Promise<ContextMessage[]> {
+    return ThreadContextStore.read(this.dataSource.manager, thread, runId, limit);
+  }
+
+  static async read(manager: EntityManager, thread: Pick<ThreadRef, 'agentId' | 'laneId'>, runId: string | null, limit = CONTEXT_MESSAGE_LIMIT): Promise<ContextMessage[]> {
+    const rows: { id: string; sequence_id: string; body: LettaMessage }[] = await manager.query(CONTEXT_SQL, [
+      thread.laneId,
+      thread.agentId,
+      runId,
+      TERMINAL_STATUSES,
+      limit,
+    ]);
+    return rows.map((row) => ({ id: row.id, sequenceId: Number(row.sequence_id), body: row.body }));
+  }
+
+  /**
+   * Letta's reset: the thread's messages so far (those of its finished runs, and those made
+   * outside runs) are deleted and its context starts empty. Messages of a run that began in the
+   * meantime are neither deleted nor cut out of the context.
+   */
+  async reset(thread: ThreadRef): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const [deleted]: { up_to: string }[] = await manager.query(
+        `WITH gone AS (
+           DELETE FROM messages WHERE agent_id = $1
+             AND (lane_id = $2 OR run_id IN (SELECT id FROM runs WHERE lane_id = $2 AND status = ANY ($3)))
+           RETURNING sequence_id
+         ) SELECT coalesce(max(sequence_id), 0) AS up_to FROM gone`,
+        [thread.agentId, thread.laneId, TERMINAL_STATUSES],
+      );
+      await ThreadContextStore.setContext(manager, thread, [], Number(deleted.up_to));
+    });
+  }
+
+  /**
+   * Replaces what the thread's context held up to `seenUpToSequence` (what the summariser read) by
+   * `summary`, a message of the thread made outside any run, and the messages it keeps. Messages
+   * of runs that ended after the summariser read the context stay in it, after these.
+   */
+  async compact(thread: ThreadRef, summary: LettaMessage, keptMessageIds: string[], seenUpToSequence: number): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await ThreadContextStore.insertOutsideRuns(manager, thread, [summary]);
+      await ThreadContextStore.setContext(manager, thread, [summary.id, ...keptMessageIds], seenUpToSequence);
+    });
+  }
+
+  /** A new thread (a forked conversation) starts from these messages of another one. */
+  async inherit(thread: ThreadRef, messageIds: string[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await ThreadContextStore.setContext(manager, thread, messageIds, 0);
+  }
+
+  /**
+   * An imported thread's history: messages made outside any run, of which `inContextIds` start its
+   * context (inside the transaction that creates the agent).
+   */
+  static async seed(manager: EntityManager, thread: ThreadRef, messages: LettaMessage[], inContextIds: string[]): Promise<void> {
+    await ThreadContextStore.insertOutsideRuns(manager, thread, messages);
+    await ThreadContextStore.setContext(manager, thread, inContextIds, 0);
+  }
+
+  async forget(laneId: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.query(`DELETE FROM thread_contexts WHERE lane_id = $1`, [laneId]);
+    await manager.query(`DELETE FROM messages WHERE lane_id = $1`, [laneId]);
+  }
+
+  private static async insertOutsideRuns(manager: EntityManager, thread: ThreadRef, messages: LettaMessage[]): Promise<void> {
+    for (const message of messages) {
+      await manager.query(
+        `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body)
+         VALUES ($1, $2, $3, NULL, $4, NULL, $5, $6, $7, $8)`,
+        [message.id, thread.organizationId, thread.agentId, thread.laneId, message.message_type, message.otid, message.date, JSON.stringify(message)],
+      );
+    }
+  }
+
+  private static async setContext(manager: EntityManager, thread: ThreadRef, base: string[], startsAfterSequence: number): Promise<void> {
+    await manager.query(
+      `INSERT INTO thread_contexts (lane_id, organization_id, agent_id, base_message_ids, starts_after_sequence, updated_at)
+       VALUES ($1, $2, $3, $4, $5, now())
+       ON CONFLICT (lane_id) DO UPDATE SET base_message_ids = EXCLUDED.base_message_ids,
+         starts_after_sequence = EXCLUDED.starts_after_sequence, updated_at = now()`,
+      [thread.laneId, thread.organizationId, thread.agentId, base, startsAfterSequence],
+    );
+  }
+}
