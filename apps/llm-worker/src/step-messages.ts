@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   messageDate,
-  newId,
+  messageEnvelope,
   type ApprovalRequestMessage,
   type AssistantMessage,
   type LettaMessage,
@@ -25,17 +25,7 @@ export interface ToolOutcome {
 }
 
 function base(context: StepMessageContext) {
-  return {
-    id: newId('message'),
-    date: messageDate(context.now),
-    name: null,
-    otid: randomUUID(),
-    sender_id: null,
-    step_id: context.stepId,
-    is_err: null,
-    seq_id: null,
-    run_id: context.runId,
-  };
+  return messageEnvelope({ runId: context.runId, date: messageDate(context.now), otid: randomUUID(), stepId: context.stepId });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
-import { baseTool, type ClientTool } from '@lrs/contracts';
+import { baseToolsNamed, type ClientTool } from '@lrs/contracts';
 
 /**
  * The tools offered to the model: the agent's server tools, then the request's client tools.
@@ -7,11 +7,7 @@ import { baseTool, type ClientTool } from '@lrs/contracts';
  */
 export function toolSchemas(serverToolNames: string[], clientTools: ClientTool[]): ChatCompletionTool[] {
   const clientNames = new Set(clientTools.map((tool) => tool.name));
-  const server = serverToolNames
-    .filter((name) => !clientNames.has(name))
-    .map((name) => baseTool(name))
-    .filter((tool) => tool !== undefined)
-    .map((tool) => fn(tool.name, tool.description, tool.parameters));
+  const server = baseToolsNamed(serverToolNames.filter((name) => !clientNames.has(name))).map((tool) => fn(tool.name, tool.description, tool.parameters));
   const client = clientTools.map((tool) => fn(tool.name, tool.description ?? '', tool.parameters ?? { type: 'object', properties: {} }));
   return [...server, ...client];
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { randomUUID } from 'node:crypto';
 import {
   CONSUMERS,
+  laneIdOf,
   newId,
   type AnyRunEvent,
   type ApprovalRequestMessage,
@@ -12,7 +13,6 @@ import {
   type RunEventDraft,
   type StepCompletedData,
 } from '@lrs/contracts';
-import { compileSystemPrompt } from '@lrs/domain-run';
 import {
   CONSUMER_POLICIES,
   ConcurrencyConflict,
@@ -23,10 +23,11 @@ import {
   TokenDeltaBus,
   type HandlerContext,
 } from '@lrs/jetstream';
-import { ModelCallError, ModelClient, epochMs, modelNameFromHandle, toChatMessages, type ModelReply } from '@lrs/llm-client';
-import { AgentStore, RunQueries } from '@lrs/read-model';
+import { ModelCallError, epochMs, modelNameFromHandle, toChatMessages, type ModelReply } from '@lrs/llm-client';
+import { AgentStore, RunQueries, ThreadContextStore, systemPromptOf } from '@lrs/read-model';
 import { WORKER_SETTINGS, type WorkerSettings } from '../../config/env';
 import { ReadModelWaiter } from '../../read-model-waiter';
+import { ModelCaller } from '../../model-caller';
 import { stepMessages, toolReturnMessages, type ToolOutcome } from '../../step-messages';
 import { ServerTools, ToolContext } from '../../tools/server-tools';
 import { approvalRequired, toolSchemas } from '../../tools/tool-schemas';
@@ -41,21 +42,19 @@ import { approvalResponseOf, denialText, pendingApprovalRequest, resolveApproval
 @Injectable()
 export class StepRequestedHandler implements OnApplicationBootstrap {
   private readonly logger = new Logger(StepRequestedHandler.name);
-  private readonly model: ModelClient;
-
   constructor(
     private readonly jetStream: JetStreamLifecycle,
     private readonly events: RunEventStore,
     private readonly agents: AgentStore,
     private readonly runs: RunQueries,
+    private readonly contexts: ThreadContextStore,
     private readonly waiter: ReadModelWaiter,
     private readonly tools: ServerTools,
     private readonly watcher: RunEventWatcher,
     private readonly deltas: TokenDeltaBus,
+    private readonly model: ModelCaller,
     @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
-  ) {
-    this.model = new ModelClient({ baseURL: settings.openaiBaseUrl, apiKey: settings.openaiApiKey, timeoutMs: settings.modelTimeoutMs });
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.jetStream.startConsumer({
@@ -92,7 +91,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       await this.appendBehind(event, context, this.failure(event, 'error', 'internal_error', `${missing} no longer exists`, 1));
       return;
     }
-    const history = await this.agents.conversationHistory(agent.id, run.id);
+    const history = (await this.contexts.messages({ agentId: agent.id, laneId: laneIdOf(agent.id, run.conversation_id) }, run.id)).map((m) => m.body);
     const tools = new ToolContext(
       agent.id,
       new Map(agent.blocks.map((b) => [b.label, { label: b.label, value: b.value, limit: b.charLimit, readOnly: b.readOnly }])),
@@ -120,11 +119,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
 
     const handle = run.override_model ?? agent.model ?? 'openai/gpt-4o-mini';
     const clientTools = (run.client_tools ?? []) as ClientTool[];
-    const systemPrompt = compileSystemPrompt(
-      agent.system,
-      agent.blocks.map((b) => ({ label: b.label, value: tools.block(b.label)?.value ?? b.value, limit: b.charLimit, description: b.description, readOnly: b.readOnly })),
-      { agentId: agent.id, previousMessageCount: history.length },
-    );
+    const systemPrompt = systemPromptOf(agent, history.length, (block) => tools.block(block.label)?.value ?? block.value);
     // A cancel appends RunFinished while the model is still answering: stop the request then.
     const abort = new AbortController();
     const stopWatching = this.watcher.watch(event.runId, (next) => {
@@ -134,13 +129,17 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     try {
       const latest = await this.events.latest(event.runId);
       if (latest && latest.event.type === 'RunFinished') return;
-      reply = await this.callModelWithRetries(
-        modelNameFromHandle(handle),
-        toChatMessages(systemPrompt, [...history, ...resumed]),
-        toolSchemas(agent.toolNames, clientTools),
-        context,
-        abort.signal,
-        (text) => this.deltas.publish(event.runId, { stepId: event.data.stepId, messageId: assistant.id, otid: assistant.otid, text }),
+      reply = await this.model.completeWithRetries(
+        {
+          model: modelNameFromHandle(handle),
+          messages: toChatMessages(systemPrompt, [...history, ...resumed]),
+          tools: toolSchemas(agent.toolNames, clientTools),
+          signal: abort.signal,
+          onDelta: (delta) => {
+            if (delta.text) this.deltas.publish(event.runId, { stepId: event.data.stepId, messageId: assistant.id, otid: assistant.otid, text: delta.text });
+          },
+        },
+        () => context.working(),
       );
     } finally {
       stopWatching();
@@ -176,29 +175,6 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       else outcomes.push(await this.tools.execute(resolution.call, tools));
     }
     return outcomes;
-  }
-
-  private async callModelWithRetries(
-    model: string,
-    messages: ReturnType<typeof toChatMessages>,
-    toolList: ReturnType<typeof toolSchemas>,
-    context: HandlerContext,
-    signal: AbortSignal,
-    onText: (text: string) => void,
-  ): Promise<ModelReply | ModelCallError> {
-    let lastError: ModelCallError | null = null;
-    for (let attempt = 1; attempt <= this.settings.modelMaxAttempts; attempt++) {
-      try {
-        return await this.model.complete({ model, messages, tools: toolList, signal, onDelta: (delta) => delta.text && onText(delta.text) });
-      } catch (error) {
-        lastError = error as ModelCallError;
-        if (!lastError.retryable || signal.aborted || attempt === this.settings.modelMaxAttempts) break;
-        this.logger.warn(`model call failed (attempt ${attempt}): ${lastError.message}`);
-        context.working();
-        await sleep(this.settings.modelRetryBaseMs * 2 ** (attempt - 1));
-      }
-    }
-    return lastError as ModelCallError;
   }
 
   private completion(
@@ -275,6 +251,3 @@ function stepCompleted(event: RunEvent<'StepRequested'>, tools: ToolContext, out
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

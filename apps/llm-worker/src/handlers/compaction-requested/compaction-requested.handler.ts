@@ -1,0 +1,62 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { COMPACTION_MODES, DEFAULT_SUMMARY_PROMPT, NOTHING_TO_COMPACT, SUMMARIZER_SYSTEM_PROMPT, compactionTranscript, planCompaction } from '@lrs/domain-run';
+import { CompactionRequests, type CompactionReply, type CompactionRequest } from '@lrs/jetstream';
+import { ModelCallError, modelNameFromHandle } from '@lrs/llm-client';
+import { AgentStore, ThreadContextStore } from '@lrs/read-model';
+import { ModelCaller } from '../../model-caller';
+
+/**
+ * Summarises a thread's context for the compact routes: picks what to fold in, asks the model for
+ * the summary and answers with it and the ids of what it covers. It writes nothing; the gateway
+ * records the result, so a summary that never arrives changes nothing.
+ */
+@Injectable()
+export class CompactionRequestedHandler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(CompactionRequestedHandler.name);
+  private stopServing: (() => void) | null = null;
+
+  constructor(
+    private readonly requests: CompactionRequests,
+    private readonly agents: AgentStore,
+    private readonly contexts: ThreadContextStore,
+    private readonly model: ModelCaller,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.stopServing = this.requests.serve((request) => this.summarize(request));
+  }
+
+  onApplicationShutdown(): void {
+    this.stopServing?.();
+  }
+
+  async summarize(request: CompactionRequest): Promise<CompactionReply> {
+    if (!COMPACTION_MODES.includes(request.mode)) return { ok: false, status: 422, detail: `Unknown compaction mode ${request.mode}` };
+    const agent = await this.agents.get(request.organizationId, request.agentId);
+    if (!agent) return { ok: false, status: 404, detail: `Agent with ID ${request.agentId} not found` };
+    const context = await this.contexts.messages(request);
+    if (context.length === 0) return { ok: false, status: 400, detail: 'No in-context messages found for this conversation.' };
+    const plan = planCompaction(context, request.mode, request.keepFraction);
+    if (plan.summarize.length === 0) return { ok: false, status: 400, detail: NOTHING_TO_COMPACT };
+    const transcript = compactionTranscript(plan.summarize.map((message) => message.body));
+    const reply = await this.model.completeWithRetries({
+      model: modelNameFromHandle(request.model ?? agent.model ?? 'openai/gpt-4o-mini'),
+      messages: [
+        { role: 'system', content: SUMMARIZER_SYSTEM_PROMPT },
+        { role: 'user', content: `<conversation>\n${transcript}\n</conversation>\n\n${request.prompt ?? DEFAULT_SUMMARY_PROMPT}` },
+      ],
+    });
+    if (reply instanceof ModelCallError) {
+      this.logger.warn(`summary of ${request.laneId} failed: ${reply.message}`);
+      return { ok: false, status: 502, detail: `The model could not summarize the conversation: ${reply.message}` };
+    }
+    return {
+      ok: true,
+      summary: reply.text,
+      summarizedIds: plan.summarize.map((message) => message.id),
+      keptIds: plan.keep.map((message) => message.id),
+      contextSize: context.length,
+      seenUpToSequence: Math.max(...context.map((message) => message.sequenceId)),
+    };
+  }
+}
