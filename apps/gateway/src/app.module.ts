@@ -17,6 +17,11 @@ import { RunCreator } from './messages/run-creator';
 import { StreamsController } from './streams/streams.controller';
 import { ConversationsController } from './conversations/conversations.controller';
 import { RunStreamer } from './streams/run-streamer';
+import { ThreadResolver } from './threads/thread-resolver';
+import { ThreadContextUseCase } from './threads/thread-context.use-case';
+import { AgentFileUseCase } from './agents/agent-file/agent-file.use-case';
+import { CoreMemoryController } from './agents/core-memory/core-memory.controller';
+import { AgentToolsController } from './agents/agent-tools/agent-tools.controller';
 
 const settings = readGatewaySettings();
 
@@ -25,7 +30,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, AgentsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
+  controllers: [HealthController, AgentsController, CoreMemoryController, AgentToolsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },
@@ -34,6 +39,9 @@ const settings = readGatewaySettings();
     SendMessageAsyncUseCase,
     SendMessageUseCase,
     CancelRunsUseCase,
+    ThreadResolver,
+    ThreadContextUseCase,
+    AgentFileUseCase,
   ],
 })
 export class AppModule {}

@@ -1,5 +1,7 @@
 import { LettaOperation } from '../http/api-docs';
-import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post, Query, UnprocessableEntityException } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Query, UnprocessableEntityException, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiConsumes } from '@nestjs/swagger';
 import { AgentStore, toAgentView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { AgentIdPipe } from '../http/letta-id.pipe';
@@ -8,11 +10,22 @@ import { ListAgentsQueryDto } from './dto/list-agents.query';
 import { ListAgentMessagesQueryDto } from './dto/list-agent-messages.query';
 import { llmConfigFor, memoryBlockProblems, newAgentFrom, unknownToolProblems } from './agent-config';
 import { RequiresApprovalDto } from './dto/requires-approval.dto';
+import { ThreadResolver, agentNotFound } from '../threads/thread-resolver';
+import { ThreadContextUseCase } from '../threads/thread-context.use-case';
+import { AgentFileUseCase } from './agent-file/agent-file.use-case';
+import { ExportAgentQueryDto, ImportAgentFormDto } from './agent-file/agent-file.dto';
+import { CompactDto, RecompileQueryDto, ResetMessagesDto } from '../threads/thread-context.dto';
+
+/** Agent files are small JSON documents; this bounds what one upload may hold in memory. */
+const AGENT_FILE_MAX_BYTES = 50 * 1024 * 1024;
 
 @Controller('v1/agents')
 export class AgentsController {
   constructor(
     private readonly agents: AgentStore,
+    private readonly threads: ThreadResolver,
+    private readonly contexts: ThreadContextUseCase,
+    private readonly agentFiles: AgentFileUseCase,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -25,6 +38,16 @@ export class AgentsController {
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
     const created = await this.agents.create(input);
     return toAgentView(created);
+  }
+
+  /** Letta's agent file (multipart field `file`); creates every agent in it or none. */
+  @LettaOperation('import_agent', 'Import agents from an agent file', 'ImportedAgents')
+  @ApiConsumes('multipart/form-data')
+  @Post('import')
+  @HttpCode(200)
+  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: AGENT_FILE_MAX_BYTES, files: 1 } }))
+  importFile(@UploadedFile() file: { buffer: Buffer } | undefined, @Body() form: ImportAgentFormDto) {
+    return this.agentFiles.importFile(file, form);
   }
 
   @LettaOperation('list_agents', 'List agents', { arrayOf: 'AgentState' })
@@ -42,9 +65,7 @@ export class AgentsController {
   @LettaOperation('retrieve_agent', 'Retrieve an agent', 'AgentState')
   @Get(':agent_id')
   async get(@Param('agent_id', AgentIdPipe) agentId: string) {
-    const agent = await this.agents.get(this.settings.organizationId, agentId);
-    if (!agent) throw notFound(agentId);
-    return toAgentView(agent);
+    return toAgentView(await this.threads.agent(agentId));
   }
 
   @LettaOperation('modify_agent', 'Update an agent', 'AgentState')
@@ -60,14 +81,14 @@ export class AgentsController {
       metadata: body.metadata,
       toolRules: body.tool_rules,
     });
-    if (!agent) throw notFound(agentId);
+    if (!agent) throw agentNotFound(agentId);
     return toAgentView(agent);
   }
 
   @LettaOperation('list_messages', "List an agent's messages", { arrayOf: 'LettaMessage' })
   @Get(':agent_id/messages')
   async messages(@Param('agent_id', AgentIdPipe) agentId: string, @Query() query: ListAgentMessagesQueryDto) {
-    if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw notFound(agentId);
+    if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw agentNotFound(agentId);
     return this.agents.history(agentId, query.toPage({ limit: 100, order: 'desc' }), query.include_return_message_types);
   }
 
@@ -79,8 +100,7 @@ export class AgentsController {
     @Param('tool_name') toolName: string,
     @Body() body: RequiresApprovalDto,
   ) {
-    const agent = await this.agents.get(this.settings.organizationId, agentId);
-    if (!agent) throw notFound(agentId);
+    const agent = await this.threads.agent(agentId);
     const others = agent.toolRules.filter(
       (rule) => !(typeof rule === 'object' && rule !== null && (rule as { type?: unknown }).type === 'requires_approval' && (rule as { tool_name?: unknown }).tool_name === toolName),
     );
@@ -88,10 +108,40 @@ export class AgentsController {
     return toAgentView((await this.agents.update(this.settings.organizationId, agentId, { toolRules }))!);
   }
 
+  /** The agent, its memory blocks, tools and in-context messages as Letta's agent file (v2), indented. */
+  @LettaOperation('export_agent', 'Export an agent as an agent file', 'AgentFile')
+  @Get(':agent_id/export')
+  @Header('content-type', 'application/json')
+  async exportFile(@Param('agent_id', AgentIdPipe) agentId: string, @Query() query: ExportAgentQueryDto) {
+    return JSON.stringify(await this.agentFiles.exportAgent(agentId, query), null, 2);
+  }
+
+  /** The compiled system prompt, as a JSON string. */
+  @LettaOperation('recompile_agent', "Recompile an agent's system prompt", 'CompiledSystemPrompt')
+  @Post(':agent_id/recompile')
+  @HttpCode(200)
+  @Header('content-type', 'application/json')
+  async recompile(@Param('agent_id', AgentIdPipe) agentId: string, @Query() _query: RecompileQueryDto) {
+    return JSON.stringify(await this.contexts.compiledSystemPrompt(await this.threads.ofAgent(agentId)));
+  }
+
+  @LettaOperation('reset_messages', "Reset an agent's messages", 'AgentState')
+  @Patch(':agent_id/reset-messages')
+  async resetMessages(@Param('agent_id', AgentIdPipe) agentId: string, @Body() _body: ResetMessagesDto) {
+    return this.contexts.reset(await this.threads.ofAgent(agentId));
+  }
+
+  @LettaOperation('summarize_messages', "Compact an agent's messages into a summary", 'CompactionResponse')
+  @Post(':agent_id/summarize')
+  @HttpCode(200)
+  async summarize(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: CompactDto) {
+    return this.contexts.compact(await this.threads.ofAgent(agentId), body.compaction_settings);
+  }
+
   @LettaOperation('delete_agent', 'Delete an agent', 'Deleted')
   @Delete(':agent_id')
   async remove(@Param('agent_id', AgentIdPipe) agentId: string) {
-    if (!(await this.agents.delete(this.settings.organizationId, agentId))) throw notFound(agentId);
+    if (!(await this.agents.delete(this.settings.organizationId, agentId))) throw agentNotFound(agentId);
     return { message: `Agent id=${agentId} successfully deleted` };
   }
 }
@@ -100,8 +150,4 @@ export class AgentsController {
 function modelFieldsOf(config: Record<string, unknown>): Record<string, unknown> {
   const { model, handle, provider_name, model_endpoint_type } = config;
   return { model, handle, provider_name, model_endpoint_type };
-}
-
-export function notFound(agentId: string): NotFoundException {
-  return new NotFoundException({ detail: `Agent with ID ${agentId} not found` });
 }

@@ -16,6 +16,8 @@ export function readGatewaySettings(env = new Env()) {
     dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),
     /** How long POST /v1/agents/{id}/messages waits for its run before answering 504 (the run goes on). */
     syncRunTimeoutMs: env.int('SYNC_RUN_TIMEOUT_MS', 600_000, { min: 1_000 }),
+    /** How long the compact routes wait for a worker's summary before answering 504 (nothing changes then). */
+    compactionTimeoutMs: env.int('COMPACTION_TIMEOUT_MS', 120_000, { min: 1_000 }),
     /** Keep-alive ping interval on SSE streams when include_pings is on. */
     streamPingIntervalMs: env.int('STREAM_PING_INTERVAL_MS', 20_000, { min: 100 }),
   };

@@ -5,6 +5,7 @@ import {
   Controller,
   Delete,
   Get,
+  Header,
   HttpCode,
   Inject,
   NotFoundException,
@@ -22,6 +23,9 @@ import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { SendMessageUseCase } from '../messages/send-message/send-message.use-case';
 import { CancelRunsUseCase } from '../messages/cancel-runs/cancel-runs.use-case';
 import { RunStreamer } from '../streams/run-streamer';
+import { ThreadResolver } from '../threads/thread-resolver';
+import { ThreadContextUseCase } from '../threads/thread-context.use-case';
+import { CompactDto, ForkConversationQueryDto, RecompileConversationDto, RecompileQueryDto } from '../threads/thread-context.dto';
 import { ConversationIdPipe } from './conversation-id.pipe';
 import {
   AgentIdQueryDto,
@@ -47,6 +51,8 @@ export class ConversationsController {
     private readonly sync: SendMessageUseCase,
     private readonly cancel: CancelRunsUseCase,
     private readonly streamer: RunStreamer,
+    private readonly threads: ThreadResolver,
+    private readonly contexts: ThreadContextUseCase,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -55,9 +61,7 @@ export class ConversationsController {
   @HttpCode(200)
   async create(@Query() query: AgentIdQueryDto, @Body() body: CreateConversationDto) {
     if (!query.agent_id) throw new UnprocessableEntityException({ detail: 'agent_id: query parameter is required' });
-    if (!(await this.agents.exists(this.settings.organizationId, query.agent_id))) {
-      throw new NotFoundException({ detail: `Agent with ID ${query.agent_id} not found` });
-    }
+    await this.threads.ofAgent(query.agent_id);
     return this.conversations.create(this.settings.organizationId, query.agent_id, {
       summary: body.summary,
       model: body.model,
@@ -74,20 +78,20 @@ export class ConversationsController {
   @LettaOperation('retrieve_conversation', 'Retrieve a conversation', 'Conversation')
   @Get(':conversation_id')
   async get(@Param('conversation_id', ConversationIdPipe) id: string) {
-    return this.find(id);
+    return this.threads.conversation(id);
   }
 
   @LettaOperation('update_conversation', 'Update a conversation', 'Conversation')
   @Patch(':conversation_id')
   async update(@Param('conversation_id', ConversationIdPipe) id: string, @Body() body: UpdateConversationDto) {
-    await this.find(id);
+    await this.threads.conversation(id);
     return this.conversations.update(this.settings.organizationId, id, { summary: body.summary });
   }
 
   @LettaOperation('delete_conversation', 'Delete a conversation', 'Deleted')
   @Delete(':conversation_id')
   async remove(@Param('conversation_id', ConversationIdPipe) id: string) {
-    await this.find(id);
+    await this.threads.conversation(id);
     await this.conversations.delete(this.settings.organizationId, id);
     return null;
   }
@@ -101,7 +105,7 @@ export class ConversationsController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const { agentId, conversationId } = await this.thread(id, body.agent_id);
+    const { agentId, conversationId } = await this.threads.ofConversationPath(id, body.agent_id);
     if (body.streaming === false) {
       response.status(200).setHeader('x-should-retry', 'false');
       response.json(await this.sync.execute(agentId, body, conversationId));
@@ -119,7 +123,7 @@ export class ConversationsController {
   @LettaOperation('list_conversation_messages', "List a conversation's messages", { arrayOf: 'LettaMessage' })
   @Get(':conversation_id/messages')
   async history(@Param('conversation_id', ConversationIdPipe) id: string, @Query() query: ConversationMessagesQueryDto) {
-    const { agentId, conversationId } = await this.thread(id, query.agent_id);
+    const { agentId, conversationId } = await this.threads.ofConversationPath(id, query.agent_id);
     return this.agents.history(agentId, query.toPage({ limit: 100, order: 'desc' }), query.include_return_message_types, { conversationId });
   }
 
@@ -132,7 +136,7 @@ export class ConversationsController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const { agentId, conversationId } = await this.thread(id, body.agent_id);
+    const { agentId, conversationId } = await this.threads.ofConversationPath(id, body.agent_id);
     const run = body.run_id
       ? await this.runs.get(this.settings.organizationId, body.run_id)
       : (
@@ -155,26 +159,34 @@ export class ConversationsController {
     });
   }
 
+  /** A new conversation of the same agent starting from this one's in-context messages (up to message_id). */
+  @LettaOperation('fork_conversation', 'Fork a conversation', 'Conversation')
+  @Post(':conversation_id/fork')
+  @HttpCode(200)
+  async fork(@Param('conversation_id', ConversationIdPipe) id: string, @Query() query: ForkConversationQueryDto) {
+    return this.contexts.fork(await this.threads.ofConversationPath(id, query.agent_id), { uptoMessageId: query.message_id, hidden: query.hidden });
+  }
+
+  @LettaOperation('recompile_conversation', "Recompile a conversation's system prompt", 'CompiledSystemPrompt')
+  @Post(':conversation_id/recompile')
+  @HttpCode(200)
+  @Header('content-type', 'application/json')
+  async recompile(@Param('conversation_id', ConversationIdPipe) id: string, @Query() _query: RecompileQueryDto, @Body() body: RecompileConversationDto) {
+    return JSON.stringify(await this.contexts.compiledSystemPrompt(await this.threads.ofConversationPath(id, body.agent_id)));
+  }
+
+  @LettaOperation('compact_conversation', "Compact a conversation's messages into a summary", 'CompactionResponse')
+  @Post(':conversation_id/compact')
+  @HttpCode(200)
+  async compact(@Param('conversation_id', ConversationIdPipe) id: string, @Body() body: CompactDto) {
+    return this.contexts.compact(await this.threads.ofConversationPath(id, body.agent_id), body.compaction_settings);
+  }
+
   @LettaOperation('cancel_conversation', "Cancel a conversation's active runs", 'CancelResult')
   @Post(':conversation_id/cancel')
   @HttpCode(200)
   async cancelRuns(@Param('conversation_id', ConversationIdPipe) id: string, @Query() query: AgentIdQueryDto) {
-    const { agentId, conversationId } = await this.thread(id, query.agent_id);
+    const { agentId, conversationId } = await this.threads.ofConversationPath(id, query.agent_id);
     return this.cancel.cancelForConversation(agentId, conversationId);
-  }
-
-  private async find(id: string) {
-    if (id === 'default') throw new BadRequestException({ detail: "The 'default' conversation is the agent's own thread; it has no record of its own." });
-    const conversation = await this.conversations.get(this.settings.organizationId, id);
-    if (!conversation) throw new NotFoundException({ detail: `Conversation with ID ${id} not found` });
-    return conversation;
-  }
-
-  /** The agent and conversation a path id names (`default` needs the agent_id). */
-  private async thread(id: string, agentId: string | undefined): Promise<{ agentId: string; conversationId: string | null }> {
-    if (id !== 'default') return { agentId: (await this.find(id)).agent_id, conversationId: id };
-    if (!agentId) throw new UnprocessableEntityException({ detail: "agent_id is required with the 'default' conversation" });
-    if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw new NotFoundException({ detail: `Agent with ID ${agentId} not found` });
-    return { agentId, conversationId: null };
   }
 }

@@ -88,6 +88,13 @@ const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
   Health: { type: 'object', properties: { version: str, status: { type: 'string', enum: ['ok'] } } },
   Deleted: { type: 'object', nullable: true, description: 'null, or a confirmation message' },
   CancelResult: { type: 'object', additionalProperties: { type: 'string', enum: ['cancelled', 'failed'] }, description: 'run id -> outcome' },
+  Block: { type: 'object', additionalProperties: true, properties: { id: str, label: str, value: str, limit: int, description: nullable(str), read_only: { type: 'boolean' } } },
+  Tool: { type: 'object', additionalProperties: true, properties: { id: str, name: str, description: str, tool_type: str, json_schema: { type: 'object' } } },
+  CompiledSystemPrompt: { type: 'string', description: 'The system prompt, memory blocks compiled in, that the next model call gets.' },
+  CompactionResponse: { type: 'object', properties: { summary: str, num_messages_before: int, num_messages_after: int } },
+  TraceSpans: { type: 'array', items: { type: 'object', additionalProperties: true }, description: "Spans of the run (run, steps, model calls, tool calls) from the run's event log." },
+  AgentFile: { type: 'object', additionalProperties: true, description: "Letta's agent file (v2): agents, blocks, tools, messages with file-local ids." },
+  ImportedAgents: { type: 'object', properties: { agent_ids: { type: 'array', items: str } } },
   SseStream: { type: 'string', description: 'text/event-stream: un-named `data:` events (ping, LettaMessage chunks, stop_reason, usage_statistics), `event: error` on failures, then `data: [DONE]`.' },
 };
 

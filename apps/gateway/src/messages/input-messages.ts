@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   messageDate,
-  newId,
+  messageEnvelope,
   type ApprovalDecision,
   type ApprovalRequestMessage,
   type ContentPart,
@@ -43,15 +43,7 @@ export function renderInputMessages(
       const approvals = approvalEntries(item, context.pending ?? null);
       const first = approvals[0];
       return {
-        id: newId('message'),
-        date,
-        name: null,
-        otid: item.otid ?? randomUUID(),
-        sender_id: null,
-        step_id: null,
-        is_err: null,
-        seq_id: null,
-        run_id: context.runId,
+        ...messageEnvelope({ runId: context.runId, date, otid: item.otid ?? randomUUID() }),
         message_type: 'approval_response_message',
         approvals,
         approve: first?.type === 'approval' ? first.approve : null,
@@ -60,17 +52,7 @@ export function renderInputMessages(
       };
     }
     const message = item as MessageCreateDto;
-    const common = {
-      id: newId('message'),
-      date,
-      name: message.name ?? null,
-      otid: message.otid ?? randomUUID(),
-      sender_id: message.sender_id ?? null,
-      step_id: null,
-      is_err: null,
-      seq_id: null,
-      run_id: context.runId,
-    };
+    const common = messageEnvelope({ runId: context.runId, date, otid: message.otid ?? randomUUID(), name: message.name, senderId: message.sender_id });
     const content = normalizeParts(message.content);
     switch (message.role) {
       case 'system':

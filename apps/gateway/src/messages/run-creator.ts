@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
-import { buildRunEvent, derivedId, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
+import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
 import { denyAll, enqueue } from '@lrs/domain-run';
 import { ConcurrencyConflict, LaneStore, RunEventStore } from '@lrs/jetstream';
 import { pollUntil } from '@lrs/config';
@@ -124,7 +124,7 @@ export class RunCreator {
     const body = options.body;
     const conversationId = options.conversationId ?? null;
     return buildRunEvent(
-      { runId, seq: 1, organizationId: this.settings.organizationId, agentId, laneId: conversationId ?? agentId },
+      { runId, seq: 1, organizationId: this.settings.organizationId, agentId, laneId: laneIdOf(agentId, conversationId) },
       'RunCreated',
       {
         conversationId,

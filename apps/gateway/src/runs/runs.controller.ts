@@ -2,17 +2,20 @@ import { LettaOperation } from '../http/api-docs';
 import { Controller, Delete, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import type { RunView } from '@lrs/contracts';
 import { RunQueries } from '@lrs/read-model';
+import { RunEventStore } from '@lrs/jetstream';
+import { runTraceSpans } from '@lrs/domain-run';
 import { CancelRunsUseCase } from '../messages/cancel-runs/cancel-runs.use-case';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { RunIdPipe } from '../http/letta-id.pipe';
 import { PageQueryDto } from '../http/page.query';
-import { ListRunsQueryDto } from './dto/list-runs.query';
+import { ListRunsQueryDto, TraceQueryDto } from './dto/list-runs.query';
 
 @Controller('v1/runs')
 export class RunsController {
   constructor(
     private readonly runs: RunQueries,
     private readonly cancel: CancelRunsUseCase,
+    private readonly events: RunEventStore,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -57,6 +60,14 @@ export class RunsController {
   async usage(@Param('run_id', RunIdPipe) runId: string) {
     const { prompt_tokens, completion_tokens, total_tokens } = await this.runs.usage((await this.find(runId)).id);
     return { completion_tokens, prompt_tokens, total_tokens, prompt_tokens_details: null, completion_tokens_details: null };
+  }
+
+  /** Spans of the run rebuilt from its event log (Letta needs ClickHouse for this; the log has every timestamp). */
+  @LettaOperation('retrieve_trace_for_run', "A run's trace spans", 'TraceSpans')
+  @Get(':run_id/trace')
+  async trace(@Param('run_id', RunIdPipe) runId: string, @Query() query: TraceQueryDto) {
+    await this.find(runId);
+    return runTraceSpans(await this.events.history(runId)).slice(0, query.limit ?? 1000);
   }
 
   /** Removes the run, its steps and messages from every read (its events stay in the log); an active run is cancelled first. */

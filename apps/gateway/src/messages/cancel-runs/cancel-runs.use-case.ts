@@ -4,6 +4,7 @@ import { ConcurrencyConflict, RunEventStore } from '@lrs/jetstream';
 import { AgentStore, RunProjection, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { RunCreator } from '../run-creator';
+import { agentNotFound } from '../../threads/thread-resolver';
 
 export type CancelOutcome = 'cancelled' | 'failed';
 
@@ -31,7 +32,7 @@ export class CancelRunsUseCase {
   /** POST /v1/agents/{id}/messages/cancel: the given runs, or every active run of the agent. */
   async cancelForAgent(agentId: string, runIds: string[] | undefined): Promise<Record<string, CancelOutcome>> {
     const organizationId = this.settings.organizationId;
-    if (!(await this.agents.exists(organizationId, agentId))) throw new NotFoundException({ detail: `Agent with ID ${agentId} not found` });
+    if (!(await this.agents.exists(organizationId, agentId))) throw agentNotFound(agentId);
     let targets = runIds ?? [];
     if (!runIds?.length) {
       const active = await this.runs.list(organizationId, { agentIds: [agentId], active: true, limit: 1000, order: 'asc' });

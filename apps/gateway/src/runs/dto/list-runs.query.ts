@@ -1,5 +1,5 @@
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { RUN_STATUSES, STOP_REASONS, idPatternFor, type RunStatus, type StopReason } from '@lrs/contracts';
 import { Matches } from 'class-validator';
 import { PageQueryDto, toArray, toBoolean } from '../../http/page.query';
@@ -16,4 +16,8 @@ export class ListRunsQueryDto extends PageQueryDto {
   @IsOptional() @IsString() conversation_id?: string;
   /** Deprecated: true overrides `order` with ascending. */
   @IsOptional() @Transform(toBoolean) @IsBoolean() ascending?: boolean;
+}
+
+export class TraceQueryDto {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000) limit?: number;
 }

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { AgentFileError, parseAgentFile, planImport, toAgentFile, type AgentFile, type AgentImport } from '@lrs/agent-file';
+import { BASE_TOOL_NAMES, baseToolsNamed, messageDate, newId } from '@lrs/contracts';
+import { AgentStore, READ_MODEL_MIGRATIONS, ThreadContextStore, systemPromptOf, toToolView } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
+import { ThreadResolver } from '../../threads/thread-resolver';
+import { llmConfigFor, memoryBlockProblems, newAgentFrom } from '../agent-config';
+import { AGENT_TYPES, MODEL_HANDLE_PATTERN } from '../dto/create-agent.dto';
+import type { ExportAgentQueryDto, ImportAgentFormDto } from './agent-file.dto';
+
+/** Migrations are this server's schema revisions; the newest names the format an export was written from. */
+const REVISION_ID = READ_MODEL_MIGRATIONS[READ_MODEL_MIGRATIONS.length - 1].name;
+
+/**
+ * Letta's agent files (.af, format v2): an agent's configuration, memory blocks, tools and
+ * in-context messages, so agents move between this server and Letta's in both directions.
+ */
+@Injectable()
+export class AgentFileUseCase {
+  constructor(
+    private readonly agents: AgentStore,
+    private readonly contexts: ThreadContextStore,
+    private readonly threads: ThreadResolver,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  async exportAgent(agentId: string, query: ExportAgentQueryDto): Promise<AgentFile> {
+    if (query.use_legacy_format) throw new BadRequestException({ detail: 'Legacy format is not supported' });
+    const thread = query.conversation_id ? await this.threads.ofConversationPath(query.conversation_id, agentId) : await this.threads.ofAgent(agentId);
+    if (thread.agentId !== agentId) throw new BadRequestException({ detail: `Conversation ${query.conversation_id} belongs to another agent` });
+    const agent = await this.threads.agent(agentId);
+    const context = await this.contexts.messages(thread);
+    return toAgentFile(
+      {
+        name: agent.name,
+        system: agent.system,
+        agentType: agent.agentType,
+        llmConfig: agent.llmConfig,
+        modelHandle: agent.model,
+        embedding: agent.embedding,
+        tags: agent.tags,
+        description: agent.description,
+        metadata: agent.metadata,
+        toolRules: agent.toolRules,
+        blocks: agent.blocks.map((block) => ({ label: block.label, value: block.value, limit: block.charLimit, description: block.description, readOnly: block.readOnly, metadata: block.metadata })),
+        tools: baseToolsNamed(agent.toolNames).map(toToolView),
+        systemPrompt: systemPromptOf(agent, context.length),
+        messages: context.map((message) => ({ message: message.body, createdAt: message.body.date })),
+      },
+      { createdAt: new Date().toISOString(), revisionId: REVISION_ID, scrubMessages: query.scrub_messages ?? false },
+    );
+  }
+
+  /** Creates every agent of the file, or none: a refused file, or a failure halfway, leaves nothing behind. */
+  async importFile(upload: { buffer: Buffer } | undefined, form: ImportAgentFormDto): Promise<{ agent_ids: string[] }> {
+    if (!upload) throw new UnprocessableEntityException({ detail: 'file: Field required (send the agent file as multipart/form-data field "file")' });
+    for (const [field, value] of [['secrets', form.secrets], ['env_vars_json', form.env_vars_json]] as const) {
+      if (value !== undefined && !isJsonObject(value)) throw new BadRequestException({ detail: `${field} must be a valid JSON string` });
+    }
+    let plans: AgentImport[];
+    try {
+      plans = planImport(parseAgentFile(upload.buffer.toString('utf8')), {
+        supportedTools: BASE_TOOL_NAMES,
+        stripMessages: form.strip_messages ?? false,
+        newMessageShell: (source) => ({ id: newId('message'), otid: source.otid ?? randomUUID(), date: messageDate(validDate(source.created_at)) }),
+      });
+    } catch (error) {
+      if (error instanceof AgentFileError) throw new BadRequestException({ detail: error.message });
+      throw error;
+    }
+    const modelOverride = form.model ?? form.override_model_handle;
+    const nameOverride = form.name ?? form.override_name;
+    const inputs = plans.map((plan) => {
+      const model = modelOverride ?? plan.modelHandle ?? this.settings.defaultModelHandle;
+      if (!MODEL_HANDLE_PATTERN.test(model)) throw new BadRequestException({ detail: `Model handle '${model}' must look like '<provider>/<model>'` });
+      const input = newAgentFrom(
+        {
+          name: nameOverride ?? (form.append_copy_suffix === false ? plan.name : `${plan.name}_copy`),
+          system: plan.system,
+          agent_type: agentTypeOf(plan.agentType),
+          model,
+          embedding: form.embedding ?? plan.embedding ?? undefined,
+          memory_blocks: plan.blocks,
+          tags: plan.tags,
+          description: plan.description ?? undefined,
+          metadata: plan.metadata ?? undefined,
+          tool_rules: plan.toolRules as object[],
+          tools: plan.toolNames,
+          include_base_tools: false,
+        },
+        this.settings.defaultModelHandle,
+        this.settings.organizationId,
+      );
+      if (!modelOverride && plan.contextWindow) input.llmConfig = llmConfigFor(model, { contextWindow: plan.contextWindow });
+      const problems = memoryBlockProblems(input.memoryBlocks);
+      if (problems.length) throw new BadRequestException({ detail: `Import failed: ${problems.join('; ')}` });
+      return { input, plan };
+    });
+    const created: string[] = [];
+    try {
+      for (const { input, plan } of inputs) {
+        const agent = await this.agents.create(input, (manager, fresh) =>
+          ThreadContextStore.seed(manager, { organizationId: fresh.organizationId, agentId: fresh.id, laneId: fresh.id }, plan.messages, plan.inContextIds),
+        );
+        created.push(agent.id);
+      }
+    } catch (error) {
+      for (const id of created) await this.agents.delete(this.settings.organizationId, id);
+      throw error;
+    }
+    return { agent_ids: created };
+  }
+}
+
+function agentTypeOf(value: string): (typeof AGENT_TYPES)[number] {
+  const known = AGENT_TYPES.find((type) => type === value);
+  if (!known) throw new BadRequestException({ detail: `Import failed: unknown agent_type '${value}' (expected one of ${AGENT_TYPES.join(', ')})` });
+  return known;
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+function validDate(text: string | undefined): Date {
+  const date = text ? new Date(text) : new Date();
+  return Number.isNaN(date.getTime()) ? new Date() : date;
+}

@@ -1,0 +1,42 @@
+import { Controller, Get, Inject, NotFoundException, Param, Patch } from '@nestjs/common';
+import { BASE_TOOLS, baseToolsNamed, type ToolDefinition } from '@lrs/contracts';
+import { AgentStore, toAgentView, toToolView } from '@lrs/read-model';
+import { LettaOperation } from '../../http/api-docs';
+import { AgentIdPipe } from '../../http/letta-id.pipe';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
+import { ThreadResolver } from '../../threads/thread-resolver';
+
+/** The server tools attached to an agent; a change applies from the agent's next model call. */
+@Controller('v1/agents/:agent_id/tools')
+export class AgentToolsController {
+  constructor(
+    private readonly agents: AgentStore,
+    private readonly threads: ThreadResolver,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  @LettaOperation('list_tools_for_agent', "List an agent's tools", { arrayOf: 'Tool' })
+  @Get()
+  async list(@Param('agent_id', AgentIdPipe) agentId: string) {
+    return baseToolsNamed((await this.threads.agent(agentId)).toolNames).map(toToolView);
+  }
+
+  @LettaOperation('attach_tool_to_agent', 'Attach a tool to an agent', 'AgentState')
+  @Patch('attach/:tool_id')
+  attach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('tool_id') toolId: string) {
+    return this.change(agentId, toolId, (names, tool) => [...new Set([...names, tool.name])]);
+  }
+
+  @LettaOperation('detach_tool_from_agent', 'Detach a tool from an agent', 'AgentState')
+  @Patch('detach/:tool_id')
+  detach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('tool_id') toolId: string) {
+    return this.change(agentId, toolId, (names, tool) => names.filter((name) => name !== tool.name));
+  }
+
+  private async change(agentId: string, toolId: string, next: (names: string[], tool: ToolDefinition) => string[]) {
+    const tool = BASE_TOOLS.find((candidate) => candidate.id === toolId);
+    if (!tool) throw new NotFoundException({ detail: `Tool with id ${toolId} not found (this server provides ${BASE_TOOLS.map((t) => `${t.name}=${t.id}`).join(', ')})` });
+    const agent = await this.threads.agent(agentId);
+    return toAgentView((await this.agents.update(this.settings.organizationId, agentId, { toolNames: next(agent.toolNames, tool) }))!);
+  }
+}

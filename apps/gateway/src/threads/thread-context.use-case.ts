@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestException, ConflictException, HttpException, Inject, Injectable } from '@nestjs/common';
+import { messageDate, messageEnvelope, type UserMessage } from '@lrs/contracts';
+import { DEFAULT_COMPACTION_MODE, DEFAULT_KEEP_FRACTION, DEFAULT_SUMMARY_CLIP_CHARS, clipSummary, summaryMessageText } from '@lrs/domain-run';
+import { CompactionRequests, LaneStore } from '@lrs/jetstream';
+import { ConversationStore, ThreadContextStore, systemPromptOf, toAgentView, type ConversationView } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+import { ThreadResolver, type Thread } from './thread-resolver';
+import type { CompactionSettingsDto } from './thread-context.dto';
+
+/**
+ * Changes to what a thread shows the model. They take effect between runs: while a run of the
+ * thread is queued or running they answer 409, so no run ever sees half of its context moved.
+ */
+@Injectable()
+export class ThreadContextUseCase {
+  constructor(
+    private readonly threads: ThreadResolver,
+    private readonly conversations: ConversationStore,
+    private readonly contexts: ThreadContextStore,
+    private readonly lanes: LaneStore,
+    private readonly compactions: CompactionRequests,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  /**
+   * The system prompt the thread's next model call gets. It is compiled at every step from the
+   * current memory blocks, so there is nothing stale to rebuild and `dry_run` changes nothing.
+   */
+  async compiledSystemPrompt(thread: Thread): Promise<string> {
+    const agent = await this.threads.agent(thread.agentId);
+    const context = await this.contexts.messages(thread);
+    return systemPromptOf(agent, context.length);
+  }
+
+  /** Letta's reset: the thread's messages are deleted and its context starts empty. */
+  async reset(thread: Thread) {
+    await this.requireIdle(thread, 'reset its messages');
+    await this.contexts.reset(thread);
+    return toAgentView(await this.threads.agent(thread.agentId));
+  }
+
+  /**
+   * A new conversation of the same agent that starts from the thread's in-context messages (up
+   * to and including `uptoMessageId`); the messages are shared, not copied. A hidden fork is left
+   * out of conversation listings.
+   */
+  async fork(thread: Thread, options: { uptoMessageId?: string; hidden?: boolean }): Promise<ConversationView> {
+    const context = await this.contexts.messages(thread);
+    let inherited = context;
+    if (options.uptoMessageId) {
+      const index = context.findIndex((message) => message.id === options.uptoMessageId);
+      if (index < 0) throw new BadRequestException({ detail: `Message ${options.uptoMessageId} is not in the context of conversation ${thread.conversationId ?? 'default'}` });
+      inherited = context.slice(0, index + 1);
+    }
+    const source = thread.conversationId ? await this.conversations.get(thread.organizationId, thread.conversationId) : null;
+    return this.conversations.create(thread.organizationId, thread.agentId, {
+      summary: null,
+      model: source?.model ?? null,
+      inheritedMessageIds: inherited.map((message) => message.id),
+      hidden: options.hidden,
+    });
+  }
+
+  /**
+   * Folds the older part of the thread's context into a summary the model writes (in an
+   * llm-worker), then makes the context the summary plus what was kept. Earlier messages stay in
+   * the history. Counts include the system message, as Letta's do.
+   */
+  async compact(thread: Thread, settings: CompactionSettingsDto | null | undefined) {
+    await this.requireIdle(thread, 'compact its messages');
+    const mode = settings?.mode ?? DEFAULT_COMPACTION_MODE;
+    const reply = await this.compactions.request(
+      {
+        organizationId: thread.organizationId,
+        agentId: thread.agentId,
+        laneId: thread.laneId,
+        mode,
+        prompt: settings?.prompt ?? null,
+        model: settings?.model ?? null,
+        keepFraction: settings?.sliding_window_percentage ?? DEFAULT_KEEP_FRACTION,
+      },
+      this.settings.compactionTimeoutMs,
+    );
+    if (!reply.ok) throw new HttpException({ detail: reply.detail }, reply.status);
+    const summary = clipSummary(reply.summary, settings?.clip_chars === undefined ? DEFAULT_SUMMARY_CLIP_CHARS : settings.clip_chars);
+    const now = new Date();
+    const message: UserMessage = {
+      ...messageEnvelope({ runId: null, date: messageDate(now), otid: randomUUID() }),
+      message_type: 'user_message',
+      content: summaryMessageText(summary, mode, now),
+    };
+    await this.contexts.compact(thread, message, reply.keptIds, reply.seenUpToSequence);
+    return { summary, num_messages_before: reply.contextSize + 1, num_messages_after: reply.keptIds.length + 2 };
+  }
+
+  private async requireIdle(thread: Thread, action: string): Promise<void> {
+    const lane = await this.lanes.read(thread.laneId);
+    const busy = lane.active?.runId ?? lane.waiting[0]?.runId;
+    if (busy) {
+      const where = thread.conversationId ? `conversation ${thread.conversationId}` : `agent ${thread.agentId}`;
+      throw new ConflictException({ detail: `CONFLICT: Cannot ${action} while run ${busy} of ${where} is queued or running; wait for it or cancel it`, run_id: busy });
+    }
+  }
+}
