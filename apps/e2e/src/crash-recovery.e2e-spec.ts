@@ -1,5 +1,5 @@
 import { CallbackReceiver, TestStack } from '@lrs/testing';
-import { createAgent, getJson, pollRun, sendAsync, waitUntil } from './helpers';
+import { createAgent, getJson, pollRun, postJson, promptMentioning, sendAsync, waitUntil } from './helpers';
 
 /**
  * Invariant 1: any service may be SIGKILLed at any point and every run still reaches exactly one
@@ -11,7 +11,7 @@ describe('crash recovery', () => {
 
   beforeAll(async () => {
     [stack, receiver] = await Promise.all([
-      TestStack.start({ env: { JETSTREAM_ACK_WAIT_MS: '2000' } }),
+      TestStack.start({ env: { JETSTREAM_ACK_WAIT_MS: '2000', COMPACTION_TIMEOUT_MS: '2500' } }),
       CallbackReceiver.start(),
     ]);
   });
@@ -39,6 +39,33 @@ describe('crash recovery', () => {
     await receiver.waitFor(() => receiver.forPath('/worker-crash').length === 1);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(receiver.forPath('/worker-crash')).toHaveLength(1);
+  });
+
+  it('a worker killed while summarising: the compact call fails, the thread is unchanged, a retry works', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    for (const text of ['the kettle is blue', 'the door is red']) {
+      expect((await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages`, { input: text })).status).toBe(200);
+    }
+    const marker = `summary-crash-${Date.now()}`;
+    const compacting = postJson(stack.baseUrl, `/v1/agents/${agentId}/summarize`, {
+      compaction_settings: { mode: 'all', prompt: `${marker} [fake:delay=4000][fake:reply=never stored]` },
+    });
+    await waitUntil(() => stack.model.requests.some((r) => JSON.stringify(r.body).includes(marker)), 10_000);
+    const worker = stack.service('llm-worker');
+    await worker.crash();
+    worker.start();
+
+    const failed = await compacting;
+    expect(failed.status).toBe(504);
+    expect(failed.body.detail).toContain('nothing was changed');
+    const history = await getJson<{ message_type: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/messages`);
+    expect(history).toHaveLength(4);
+    expect((await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages`, { input: `after the crash ${marker}-probe` })).status).toBe(200);
+    expect(promptMentioning(stack, `${marker}-probe`)).toContain('the kettle is blue');
+    expect(promptMentioning(stack, `${marker}-probe`)).not.toContain('never stored');
+
+    const retried = await postJson(stack.baseUrl, `/v1/agents/${agentId}/summarize`, { compaction_settings: { mode: 'all', prompt: '[fake:reply=Blue kettle, red door.]' } });
+    expect(retried).toMatchObject({ status: 200, body: { summary: 'Blue kettle, red door.', num_messages_before: 7, num_messages_after: 2 } });
   });
 
   it('orchestrator and projector killed mid-burst: every run ends once, nothing doubled, one callback each', async () => {

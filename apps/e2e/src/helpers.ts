@@ -70,3 +70,10 @@ export async function waitUntil(predicate: () => boolean, timeoutMs: number): Pr
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The messages of the latest model call that mentions `text`, as JSON text. */
+export function promptMentioning(stack: TestStack, text: string): string {
+  const request = stack.model.requests.filter((r) => JSON.stringify(r.body).includes(text)).at(-1);
+  if (!request) throw new Error(`no model request mentions ${text}`);
+  return JSON.stringify((request.body as { messages: unknown[] }).messages);
+}
