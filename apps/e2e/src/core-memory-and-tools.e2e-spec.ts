@@ -35,6 +35,41 @@ describe("an agent's memory blocks and tools", () => {
     expect((await client.agents.blocks.retrieve('human', { agent_id: agent.id })).value).toBe('Name: Priya, studies chemistry');
   });
 
+  it('shares a block between agents: one edits it with a tool, the other sees it; detach and attach by id', async () => {
+    const client = lettaClient(stack);
+    const writer = await client.agents.create({ model: 'openai/gpt-4o-mini', memory_blocks: [{ label: 'team', value: 'Team notes:' }, { label: 'human', value: 'Ann' }] });
+    const teamId = writer.blocks.find((block) => block.label === 'team')!.id!;
+    const reader = await client.agents.create({ model: 'openai/gpt-4o-mini', block_ids: [teamId], memory_blocks: [{ label: 'human', value: 'Bob' }] });
+    expect(reader.blocks.map((block) => [block.label, block.id === teamId])).toEqual([['team', true], ['human', false]]);
+
+    await client.agents.messages.create(writer.id, {
+      input: 'note it [fake:toolsteps=1][fake:tool=memory_insert][fake:args={"label":"team","new_str":"release on friday"}]',
+    });
+    await client.agents.messages.create(reader.id, { input: 'what is planned? shared-probe-1' });
+    expect(promptMentioning(stack, 'shared-probe-1')).toContain('release on friday');
+    expect((await client.agents.blocks.retrieve('team', { agent_id: reader.id })).value).toContain('release on friday');
+
+    const detached = await client.agents.blocks.detach(teamId, { agent_id: reader.id });
+    expect(detached.blocks.map((block) => block.label)).toEqual(['human']);
+    await client.agents.messages.create(reader.id, { input: 'and now? shared-probe-2' });
+    expect(promptMentioning(stack, 'shared-probe-2')).not.toContain('release on friday');
+    // Still the writer's, and attachable again by id.
+    expect((await client.agents.blocks.list(writer.id)).getPaginatedItems().map((block) => block.label)).toEqual(['team', 'human']);
+    const reattached = await client.agents.blocks.attach(teamId, { agent_id: reader.id });
+    expect(reattached.blocks.map((block) => block.label)).toEqual(['human', 'team']);
+
+    const writersHumanId = writer.blocks.find((block) => block.label === 'human')!.id!;
+    await expect(client.agents.blocks.attach(writersHumanId, { agent_id: reader.id })).rejects.toBeInstanceOf(ConflictError);
+    await expect(client.agents.blocks.detach(writersHumanId, { agent_id: reader.id })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client.agents.blocks.attach('block-00000000-0000-4000-8000-000000000000', { agent_id: reader.id })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client.agents.blocks.attach('not-a-block', { agent_id: reader.id })).rejects.toBeInstanceOf(UnprocessableEntityError);
+    await expect(client.agents.create({ model: 'openai/gpt-4o-mini', block_ids: ['block-00000000-0000-4000-8000-000000000000'] })).rejects.toBeInstanceOf(NotFoundError);
+
+    // Deleting the writer leaves the shared block with the reader.
+    await client.agents.delete(writer.id);
+    expect((await client.agents.blocks.retrieve('team', { agent_id: reader.id })).value).toContain('release on friday');
+  });
+
   it('lists, detaches and attaches tools; the model is offered exactly the attached ones', async () => {
     const client = lettaClient(stack);
     const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });

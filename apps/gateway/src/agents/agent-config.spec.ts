@@ -53,6 +53,7 @@ describe('newAgentFrom', () => {
       embedding: null,
       llmConfig: llmConfigFor('openai/default-model'),
       memoryBlocks: [],
+      blockIds: [],
       tags: [],
       description: null,
       metadata: null,

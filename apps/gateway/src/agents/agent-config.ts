@@ -5,7 +5,7 @@ import type { CreateAgentDto } from './dto/create-agent.dto';
 
 const DEFAULT_CONTEXT_WINDOW = 128_000;
 const KNOWN_CREATE_FIELDS = new Set([
-  'name', 'system', 'agent_type', 'model', 'embedding', 'memory_blocks', 'tags', 'description', 'metadata', 'tools',
+  'name', 'system', 'agent_type', 'model', 'embedding', 'memory_blocks', 'block_ids', 'tags', 'description', 'metadata', 'tools',
   'include_base_tools', 'tool_rules', 'context_window_limit', 'max_tokens',
 ]);
 
@@ -40,6 +40,7 @@ export function newAgentFrom(body: CreateAgentDto, defaultModel: string, organiz
     embedding: body.embedding ?? null,
     llmConfig: llmConfigFor(model, { contextWindow: body.context_window_limit, maxTokens: body.max_tokens }),
     memoryBlocks: body.memory_blocks ?? [],
+    blockIds: body.block_ids ?? [],
     tags: body.tags ?? [],
     description: body.description ?? null,
     metadata: body.metadata ?? null,

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { UnknownCursor } from '@lrs/read-model';
+import { BlockLabelTaken, UnknownBlocks, UnknownCursor } from '@lrs/read-model';
 
 /**
  * Every error leaves as Letta's `{"detail": "..."}` body with the right status. Unexpected
@@ -25,6 +25,14 @@ export class LettaExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof UnknownCursor) {
       response.status(HttpStatus.BAD_REQUEST).json({ detail: `INVALID_ARGUMENT: ${exception.message}` });
+      return;
+    }
+    if (exception instanceof UnknownBlocks) {
+      response.status(HttpStatus.NOT_FOUND).json({ detail: exception.message });
+      return;
+    }
+    if (exception instanceof BlockLabelTaken) {
+      response.status(HttpStatus.CONFLICT).setHeader('x-should-retry', 'false').json({ detail: `CONFLICT: ${exception.message}` });
       return;
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));

@@ -4,6 +4,7 @@ import { compileSystemPrompt } from '@lrs/domain-run';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
 import { UnknownCursor, type PageQuery } from './pagination';
+import { attachBlocks, blocksOfAgents, guardingLabels, UnknownBlocks } from './agent-blocks';
 import { isoUtc } from './wire-format';
 
 export interface MemoryBlockInput {
@@ -24,6 +25,8 @@ export interface NewAgent {
   embedding: string | null;
   llmConfig: Record<string, unknown>;
   memoryBlocks: MemoryBlockInput[];
+  /** Existing blocks to share with the new agent; they come before its own in the prompt, as in Letta. */
+  blockIds?: string[];
   tags: string[];
   description: string | null;
   metadata: Record<string, unknown> | null;
@@ -102,30 +105,36 @@ export class AgentStore {
         updatedAt: now,
       });
       await manager.save(AgentEntity, agent);
-      agent.blocks = input.memoryBlocks.map((block, position) =>
+      const ownBlocks = input.memoryBlocks.map((block) =>
         manager.create(BlockEntity, {
           id: newId('block'),
           organizationId: input.organizationId,
-          agentId: id,
           label: block.label,
           value: block.value,
           charLimit: block.limit ?? DEFAULT_BLOCK_CHAR_LIMIT,
           description: block.description ?? null,
           readOnly: block.read_only ?? false,
           metadata: block.metadata ?? null,
-          position,
           createdAt: now,
           updatedAt: now,
         }),
       );
-      if (agent.blocks.length) await manager.save(BlockEntity, agent.blocks);
+      if (ownBlocks.length) await manager.save(BlockEntity, ownBlocks);
+      agent.blocks = await attachBlocks(manager, input.organizationId, id, [...(input.blockIds ?? []), ...ownBlocks.map((block) => block.id)]);
       if (within) await within(manager, agent);
       return agent;
     });
   }
 
   async get(organizationId: string, id: string): Promise<AgentEntity | null> {
-    return this.agents.findOne({ where: { id, organizationId }, relations: { blocks: true }, order: { blocks: { position: 'ASC' } } });
+    const agent = await this.agents.findOne({ where: { id, organizationId } });
+    return agent && (await this.withBlocks([agent]))[0];
+  }
+
+  private async withBlocks(agents: AgentEntity[]): Promise<AgentEntity[]> {
+    const blocks = await blocksOfAgents(this.dataSource.manager, agents.map((agent) => agent.id));
+    for (const agent of agents) agent.blocks = blocks.get(agent.id) ?? [];
+    return agents;
   }
 
   async exists(organizationId: string, id: string): Promise<boolean> {
@@ -135,7 +144,6 @@ export class AgentStore {
   async list(organizationId: string, filter: AgentListFilter): Promise<AgentEntity[]> {
     const query = this.agents
       .createQueryBuilder('agent')
-      .leftJoinAndSelect('agent.blocks', 'block')
       .where('agent.organizationId = :organizationId', { organizationId });
     if (filter.name) query.andWhere('agent.name = :name', { name: filter.name });
     if (filter.tags?.length) {
@@ -152,11 +160,10 @@ export class AgentStore {
       });
     }
     const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
-    // Page on agent ids first so the block join cannot cut a page short.
     const ids = await query.clone().select('agent.id', 'id').addSelect('agent.createdAt', 'created_at')
       .orderBy('agent.createdAt', direction).addOrderBy('agent.id', direction).limit(filter.limit).getRawMany<{ id: string }>();
     if (ids.length === 0) return [];
-    const agents = await this.agents.find({ where: ids.map(({ id }) => ({ id, organizationId })), relations: { blocks: true } });
+    const agents = await this.withBlocks(await this.agents.find({ where: ids.map(({ id }) => ({ id, organizationId })) }));
     const byId = new Map(agents.map((agent) => [agent.id, agent]));
     return ids.map(({ id }) => byId.get(id)).filter((agent): agent is AgentEntity => agent !== undefined);
   }
@@ -174,7 +181,10 @@ export class AgentStore {
     return this.get(organizationId, id);
   }
 
-  /** Changes one memory block of the agent; the caller has checked the change fits the block. */
+  /**
+   * Changes a memory block, for every agent it is attached to; the caller has checked the change
+   * fits the block. A new label must be free on all of those agents (BlockLabelTaken otherwise).
+   */
   async updateBlock(block: BlockEntity, changes: BlockChanges): Promise<BlockEntity> {
     if (changes.label !== undefined) block.label = changes.label;
     if (changes.value !== undefined) block.value = changes.value;
@@ -183,12 +193,53 @@ export class AgentStore {
     if (changes.readOnly !== undefined) block.readOnly = changes.readOnly;
     if (changes.metadata !== undefined) block.metadata = changes.metadata;
     block.updatedAt = new Date();
-    return this.blocks.save(block);
+    return this.dataSource.transaction(async (manager) => {
+      if (changes.label !== undefined) {
+        await guardingLabels(() => manager.query(`UPDATE agent_blocks SET block_label = $2 WHERE block_id = $1`, [block.id, block.label]));
+      }
+      return manager.save(BlockEntity, block);
+    });
   }
 
+  /** Shares an existing block with the agent (a no-op when it is already attached); null when there is no such agent. */
+  async attachBlock(organizationId: string, agentId: string, blockId: string): Promise<AgentEntity | null> {
+    if (!(await this.exists(organizationId, agentId))) return null;
+    await this.dataSource.transaction((manager) => attachBlocks(manager, organizationId, agentId, [blockId]));
+    return this.get(organizationId, agentId);
+  }
+
+  /**
+   * Takes a block out of the agent's memory. The block itself stays (other agents may share it,
+   * and it can be attached again by id). Null when there is no such agent; UnknownBlocks when the
+   * block is not attached to it.
+   */
+  async detachBlock(organizationId: string, agentId: string, blockId: string): Promise<AgentEntity | null> {
+    if (!(await this.exists(organizationId, agentId))) return null;
+    const [{ detached }]: { detached: boolean }[] = await this.dataSource.query(
+      `WITH gone AS (DELETE FROM agent_blocks WHERE agent_id = $1 AND block_id = $2 RETURNING block_id) SELECT count(*) > 0 AS detached FROM gone`,
+      [agentId, blockId],
+    );
+    if (!detached) throw new UnknownBlocks([blockId], ` on agent ${agentId}`);
+    return this.get(organizationId, agentId);
+  }
+
+  /**
+   * Deletes the agent with the blocks only it had; blocks shared with other agents stay theirs.
+   * The blocks are locked before the check, so an attach of one of them either commits first (and
+   * the block stays) or waits and finds it gone.
+   */
   async delete(organizationId: string, id: string): Promise<boolean> {
-    const result = await this.agents.delete({ id, organizationId });
-    return (result.affected ?? 0) > 0;
+    return this.dataSource.transaction(async (manager) => {
+      const attached: { block_id: string }[] = await manager.query(`SELECT block_id FROM agent_blocks WHERE agent_id = $1`, [id]);
+      const blockIds = attached.map((row) => row.block_id);
+      const result = await manager.delete(AgentEntity, { id, organizationId });
+      if ((result.affected ?? 0) === 0) return false;
+      if (blockIds.length) {
+        await manager.query(`SELECT id FROM blocks WHERE id = ANY ($1) FOR UPDATE`, [blockIds]);
+        await manager.query(`DELETE FROM blocks b WHERE b.id = ANY ($1) AND NOT EXISTS (SELECT 1 FROM agent_blocks ab WHERE ab.block_id = b.id)`, [blockIds]);
+      }
+      return true;
+    });
   }
 
   /**
@@ -262,7 +313,10 @@ export class AgentStore {
   /** Applies a step's memory edits to the agent's blocks (from the projector, inside its transaction). */
   static async applyMemoryEdits(manager: EntityManager, agentId: string, edits: { label: string; value: string }[]): Promise<void> {
     for (const edit of edits) {
-      await manager.query(`UPDATE blocks SET value = $3, updated_at = now() WHERE agent_id = $1 AND label = $2`, [agentId, edit.label, edit.value]);
+      await manager.query(
+        `UPDATE blocks SET value = $3, updated_at = now() WHERE id = (SELECT block_id FROM agent_blocks WHERE agent_id = $1 AND block_label = $2)`,
+        [agentId, edit.label, edit.value],
+      );
     }
   }
 
@@ -277,10 +331,9 @@ function escapeLike(text: string): string {
  * block values its own tool calls have just changed.
  */
 export function systemPromptOf(agent: AgentEntity, previousMessageCount: number, currentValue: (block: BlockEntity) => string = (block) => block.value): string {
-  const blocks = [...(agent.blocks ?? [])].sort((a, b) => a.position - b.position);
   return compileSystemPrompt(
     agent.system,
-    blocks.map((block) => ({ label: block.label, value: currentValue(block), limit: block.charLimit, description: block.description, readOnly: block.readOnly })),
+    (agent.blocks ?? []).map((block) => ({ label: block.label, value: currentValue(block), limit: block.charLimit, description: block.description, readOnly: block.readOnly })),
     { agentId: agent.id, previousMessageCount },
   );
 }
@@ -331,7 +384,7 @@ export function toToolView(tool: ToolDefinition) {
 
 /** Letta's AgentState. Relationships (blocks, tags) are always included: clients never mistake them for lost data. */
 export function toAgentView(agent: AgentEntity) {
-  const blocks = [...(agent.blocks ?? [])].sort((a, b) => a.position - b.position).map(toBlockView);
+  const blocks = (agent.blocks ?? []).map(toBlockView);
   return {
     id: agent.id,
     name: agent.name,

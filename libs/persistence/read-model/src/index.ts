@@ -10,3 +10,4 @@ export * from './wire-format';
 export * from './read-model.module';
 export * from './projection-notifier';
 export * from './thread-context-store';
+export { UnknownBlocks, BlockLabelTaken } from './agent-blocks';

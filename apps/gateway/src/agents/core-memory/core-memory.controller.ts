@@ -1,9 +1,10 @@
-import { Body, ConflictException, Controller, Get, NotFoundException, Param, Patch, UnprocessableEntityException } from '@nestjs/common';
+import { Body, Controller, Get, Inject, NotFoundException, Param, Patch, UnprocessableEntityException } from '@nestjs/common';
 import { IsBoolean, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Min } from 'class-validator';
-import { AgentStore, toBlockView, type AgentEntity } from '@lrs/read-model';
+import { AgentStore, toAgentView, toBlockView, type AgentEntity } from '@lrs/read-model';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { LettaOperation } from '../../http/api-docs';
-import { AgentIdPipe } from '../../http/letta-id.pipe';
-import { ThreadResolver } from '../../threads/thread-resolver';
+import { AgentIdPipe, BlockIdPipe } from '../../http/letta-id.pipe';
+import { ThreadResolver, agentNotFound } from '../../threads/thread-resolver';
 
 export class UpdateBlockDto {
   @IsOptional() @IsString() @IsNotEmpty() @Matches(/^[A-Za-z0-9_-]+$/, { message: 'label may contain only letters, digits, _ and -' }) label?: string;
@@ -15,14 +16,16 @@ export class UpdateBlockDto {
 }
 
 /**
- * An agent's core memory blocks by label. A change shows in the system prompt of the agent's
- * next model call (prompts are compiled at every step).
+ * An agent's core memory blocks by label, and sharing blocks between agents by id. A change shows
+ * in the system prompt of the next model call of every agent the block is attached to (prompts
+ * are compiled at every step).
  */
 @Controller('v1/agents/:agent_id/core-memory/blocks')
 export class CoreMemoryController {
   constructor(
     private readonly agents: AgentStore,
     private readonly threads: ThreadResolver,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
   @LettaOperation('list_core_memory_blocks', "List an agent's memory blocks", { arrayOf: 'Block' })
@@ -47,9 +50,6 @@ export class CoreMemoryController {
     if (value.length > limit) {
       throw new UnprocessableEntityException({ detail: `Invalid request: value: ${value.length} characters exceed the block limit of ${limit}` });
     }
-    if (body.label !== undefined && body.label !== label && agent.blocks.some((other) => other.label === body.label)) {
-      throw new ConflictException({ detail: `CONFLICT: agent ${agentId} already has a block labelled '${body.label}'` });
-    }
     const updated = await this.agents.updateBlock(block, {
       label: body.label,
       value: body.value,
@@ -59,6 +59,26 @@ export class CoreMemoryController {
       metadata: body.metadata,
     });
     return toBlockView(updated);
+  }
+
+  /** Shares an existing block (from another agent's memory) with this agent; attaching it twice changes nothing. */
+  @LettaOperation('attach_core_memory_block', 'Attach a memory block to an agent', 'AgentState')
+  @Patch('attach/:block_id')
+  attach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('block_id', BlockIdPipe) blockId: string) {
+    return this.stateAfter(agentId, this.agents.attachBlock(this.settings.organizationId, agentId, blockId));
+  }
+
+  /** The block stays for the other agents it is attached to, and can be attached again by id. */
+  @LettaOperation('detach_core_memory_block', 'Detach a memory block from an agent', 'AgentState')
+  @Patch('detach/:block_id')
+  detach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('block_id', BlockIdPipe) blockId: string) {
+    return this.stateAfter(agentId, this.agents.detachBlock(this.settings.organizationId, agentId, blockId));
+  }
+
+  private async stateAfter(agentId: string, change: Promise<AgentEntity | null>) {
+    const agent = await change;
+    if (!agent) throw agentNotFound(agentId);
+    return toAgentView(agent);
   }
 
   private block(agent: AgentEntity, label: string) {

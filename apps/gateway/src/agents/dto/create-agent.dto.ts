@@ -48,6 +48,8 @@ export class CreateAgentDto {
   @IsOptional() @IsString() @Matches(MODEL_HANDLE_PATTERN, { message: `model ${MODEL_HANDLE_MESSAGE}` }) model?: string;
   @IsOptional() @IsString() embedding?: string;
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => MemoryBlockDto) memory_blocks?: MemoryBlockDto[];
+  /** Existing blocks (of other agents) to share with this one. */
+  @IsOptional() @IsArray() @IsString({ each: true }) @ArrayUnique() block_ids?: string[];
   @IsOptional() @IsArray() @IsString({ each: true }) @ArrayUnique() tags?: string[];
   @IsOptional() @IsString() description?: string | null;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;

@@ -1,5 +1,5 @@
-import { Column, Entity, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
-import { BlockEntity } from './block.entity';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { BlockEntity } from './block.entity';
 
 @Entity({ name: 'agents' })
 export class AgentEntity {
@@ -22,5 +22,6 @@ export class AgentEntity {
   @Column('text', { name: 'last_stop_reason', nullable: true }) lastStopReason: string | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
-  @OneToMany(() => BlockEntity, (block) => block.agent, { cascade: true }) blocks: Relation<BlockEntity>[];
+  /** Attached memory blocks in prompt order, loaded by AgentStore (blocks may be shared, see agent_blocks). */
+  blocks: BlockEntity[];
 }
