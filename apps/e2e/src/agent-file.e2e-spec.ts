@@ -77,6 +77,20 @@ describe('agent files (export and import)', () => {
     expect(scrubbed.agents[0].messages).toEqual([]);
   });
 
+  it('imports the agents of one file with the blocks they list in common shared between them', async () => {
+    const client = lettaClient(stack);
+    const file = JSON.parse(LETTA_EXPORT) as { agents: { id: string; name: string; block_ids: string[]; messages: unknown[]; in_context_message_ids: string[] }[]; blocks: { id: string; label: string }[] };
+    const human = file.blocks.find((block) => block.label === 'human')!;
+    file.agents.push({ ...file.agents[0], id: 'agent-second', name: 'helper', block_ids: [human.id], messages: [], in_context_message_ids: [] });
+    const { agent_ids } = await client.agents.importFile({ file: await toFile(Buffer.from(JSON.stringify(file)), 'team.af') });
+    const [first, second] = await Promise.all(agent_ids.map((id) => client.agents.retrieve(id)));
+    expect(second.blocks.map((block) => block.label)).toEqual(['human']);
+    expect(second.blocks[0].id).toBe(first.blocks.find((block) => block.label === 'human')!.id);
+
+    await client.agents.blocks.update('human', { agent_id: second.id, value: 'Shared after import' });
+    expect((await client.agents.blocks.retrieve('human', { agent_id: first.id })).value).toBe('Shared after import');
+  });
+
   it('refuses broken files and tools it cannot run, leaving nothing behind', async () => {
     const client = lettaClient(stack);
     const before = await agentCount();

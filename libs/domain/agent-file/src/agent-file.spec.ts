@@ -54,7 +54,7 @@ describe('toAgentFile', () => {
   it('round-trips through import: same blocks, tools and conversation, fresh ids, system prompt left to this server', () => {
     const [plan] = planImport(parseAgentFile(JSON.stringify(file)), options);
     expect(plan).toMatchObject({ name: 'support_bot', modelHandle: 'openai/gpt-4o-mini', contextWindow: 32000, toolNames: ['conversation_search'], tags: ['demo'] });
-    expect(plan.blocks).toEqual([{ label: 'human', value: 'Name: Ana', limit: 5000, description: 'the user', read_only: false, metadata: {} }]);
+    expect(plan.blocks).toEqual([{ fileId: 'block-0', label: 'human', value: 'Name: Ana', limit: 5000, description: 'the user', read_only: false, metadata: {} }]);
     const strip = (m: LettaMessage) => ({ ...m, id: '', otid: '', date: '', step_id: null, run_id: null });
     expect(plan.messages.map(strip)).toEqual(history.map(strip));
     expect(plan.messages.every((m) => m.id.startsWith('message-new-'))).toBe(true);

@@ -180,7 +180,8 @@ export interface AgentImport {
   description: string | null;
   metadata: Record<string, unknown> | null;
   toolRules: unknown[];
-  blocks: { label: string; value: string; limit: number; description: string | null; read_only: boolean; metadata: Record<string, unknown> | null }[];
+  /** `fileId` names the block in the file: agents of one file that list the same block share it. */
+  blocks: { fileId: string; label: string; value: string; limit: number; description: string | null; read_only: boolean; metadata: Record<string, unknown> | null }[];
   toolNames: string[];
   /** Every imported message, oldest first, with fresh ids; only `inContextIds` are in the agent's context. */
   messages: LettaMessage[];
@@ -245,7 +246,7 @@ export function planImport(file: AgentFile, options: ImportOptions): AgentImport
       toolRules: Array.isArray(agent.tool_rules) ? agent.tool_rules : [],
       blocks: agentBlocks
         .filter((block): block is FileBlock => block !== null)
-        .map((block) => ({ label: block.label, value: block.value, limit: block.limit, description: block.description ?? null, read_only: block.read_only ?? false, metadata: block.metadata ?? null })),
+        .map((block) => ({ fileId: block.id, label: block.label, value: block.value, limit: block.limit, description: block.description ?? null, read_only: block.read_only ?? false, metadata: block.metadata ?? null })),
       toolNames: agentTools.filter((tool): tool is FileTool => tool !== null && options.supportedTools.includes(tool.name)).map((tool) => tool.name),
       messages,
       inContextIds,

@@ -81,7 +81,7 @@ export class AgentFileUseCase {
           agent_type: agentTypeOf(plan.agentType),
           model,
           embedding: form.embedding ?? plan.embedding ?? undefined,
-          memory_blocks: plan.blocks,
+          memory_blocks: plan.blocks.map(({ fileId: _, ...block }) => block),
           tags: plan.tags,
           description: plan.description ?? undefined,
           metadata: plan.metadata ?? undefined,
@@ -98,12 +98,18 @@ export class AgentFileUseCase {
       return { input, plan };
     });
     const created: string[] = [];
+    // A block the file gives several agents is created with the first and shared with the others.
+    const blockIdsByFileId = new Map<string, string>();
     try {
       for (const { input, plan } of inputs) {
+        const shared = plan.blocks.filter((block) => blockIdsByFileId.has(block.fileId));
+        input.blockIds = shared.map((block) => blockIdsByFileId.get(block.fileId)!);
+        input.memoryBlocks = input.memoryBlocks.filter((block) => !shared.some((other) => other.label === block.label));
         const agent = await this.agents.create(input, (manager, fresh) =>
           ThreadContextStore.seed(manager, { organizationId: fresh.organizationId, agentId: fresh.id, laneId: fresh.id }, plan.messages, plan.inContextIds),
         );
         created.push(agent.id);
+        for (const block of plan.blocks) blockIdsByFileId.set(block.fileId, agent.blocks.find((own) => own.label === block.label)!.id);
       }
     } catch (error) {
       for (const id of created) await this.agents.delete(this.settings.organizationId, id);
