@@ -65,6 +65,12 @@ describe("an agent's memory blocks and tools", () => {
     await expect(client.agents.blocks.attach('not-a-block', { agent_id: reader.id })).rejects.toBeInstanceOf(UnprocessableEntityError);
     await expect(client.agents.create({ model: 'openai/gpt-4o-mini', block_ids: ['block-00000000-0000-4000-8000-000000000000'] })).rejects.toBeInstanceOf(NotFoundError);
 
+    // An update with block_ids sets the whole list.
+    const readersHumanId = reattached.blocks.find((block) => block.label === 'human')!.id!;
+    const replaced = await client.agents.update(reader.id, { block_ids: [teamId] });
+    expect(replaced.blocks.map((block) => block.id)).toEqual([teamId]);
+    await client.agents.update(reader.id, { block_ids: [readersHumanId, teamId] });
+
     // Deleting the writer leaves the shared block with the reader.
     await client.agents.delete(writer.id);
     expect((await client.agents.blocks.retrieve('team', { agent_id: reader.id })).value).toContain('release on friday');

@@ -80,6 +80,7 @@ export class AgentsController {
       description: body.description,
       metadata: body.metadata,
       toolRules: body.tool_rules,
+      blockIds: body.block_ids,
     });
     if (!agent) throw agentNotFound(agentId);
     return toAgentView(agent);

@@ -84,6 +84,19 @@ describe('shared memory blocks on a real Postgres', () => {
     expect(await labels(other.id)).toEqual(['team=t']);
   });
 
+  it('replaces the blocks on update: detached ones stay for their other agents, new ones come after the rest', async () => {
+    const owner = await create([{ label: 'team', value: 't' }, { label: 'ops', value: 'o' }]);
+    const [team, ops] = owner.blocks;
+    const other = await create([{ label: 'human', value: 'h' }, { label: 'scratch', value: 's' }]);
+    const [human, scratch] = other.blocks;
+    const updated = await agents.update(ORG, other.id, { blockIds: [ops.id, human.id, team.id] });
+    expect(updated!.blocks.map((block) => block.label)).toEqual(['human', 'ops', 'team']);
+    expect(await blockCount(scratch.id)).toBe(1);
+    await expect(agents.update(ORG, other.id, { blockIds: [newId('block')] })).rejects.toThrow(UnknownBlocks);
+    // A refused update changes nothing.
+    expect(await labels(other.id)).toEqual(['human=h', 'ops=o', 'team=t']);
+  });
+
   it('deletes the blocks only a deleted agent had and keeps those others share', async () => {
     const owner = await create([{ label: 'team', value: 't' }, { label: 'private', value: 'p' }]);
     const [team, own] = owner.blocks;

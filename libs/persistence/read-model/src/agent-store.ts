@@ -46,6 +46,8 @@ export interface AgentChanges {
   metadata?: Record<string, unknown> | null;
   toolRules?: unknown[];
   toolNames?: string[];
+  /** The agent's blocks become exactly these: others are detached (and kept), new ones attached after the rest. */
+  blockIds?: string[];
 }
 
 export interface BlockChanges {
@@ -171,13 +173,18 @@ export class AgentStore {
   async update(organizationId: string, id: string, changes: AgentChanges): Promise<AgentEntity | null> {
     const agent = await this.agents.findOne({ where: { id, organizationId } });
     if (!agent) return null;
-    const { llmConfig, ...plain } = changes;
+    const { llmConfig, blockIds, ...plain } = changes;
     for (const key of Object.keys(plain) as (keyof typeof plain)[]) {
       if (plain[key] !== undefined) Object.assign(agent, { [key]: plain[key] });
     }
     if (llmConfig) agent.llmConfig = { ...agent.llmConfig, ...llmConfig };
     agent.updatedAt = new Date();
-    await this.agents.save(agent);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.save(AgentEntity, agent);
+      if (blockIds === undefined) return;
+      await manager.query(`DELETE FROM agent_blocks WHERE agent_id = $1 AND NOT (block_id = ANY ($2))`, [id, blockIds]);
+      await attachBlocks(manager, organizationId, id, blockIds);
+    });
     return this.get(organizationId, id);
   }
 

@@ -69,4 +69,6 @@ export class UpdateAgentDto {
   @IsOptional() @IsString() description?: string | null;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
   @IsOptional() @IsArray() tool_rules?: unknown[];
+  /** Replaces the agent's blocks with these (detached ones are kept for the agents that share them). */
+  @IsOptional() @IsArray() @IsString({ each: true }) @ArrayUnique() block_ids?: string[];
 }
