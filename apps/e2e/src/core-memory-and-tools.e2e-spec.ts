@@ -76,6 +76,39 @@ describe("an agent's memory blocks and tools", () => {
     expect((await client.agents.blocks.retrieve('team', { agent_id: reader.id })).value).toContain('release on friday');
   });
 
+  it("runs an agent's tool directly: edits land in memory and the next prompt, failures are results, missing tools 404", async () => {
+    const client = lettaClient(stack);
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini', memory_blocks: [{ label: 'human', value: 'Name: Lee' }] });
+    const inserted = await client.agents.tools.run('memory_insert', { agent_id: agent.id, args: { label: 'human', new_str: 'Allergic to peanuts' } });
+    expect(inserted).toMatchObject({ status: 'success', stderr: [] });
+    expect(inserted.agent_state?.blocks.find((block) => block.label === 'human')?.value).toContain('Allergic to peanuts');
+    expect((await client.agents.blocks.retrieve('human', { agent_id: agent.id })).value).toContain('Allergic to peanuts');
+    await client.agents.messages.create(agent.id, { input: 'what should I cook? run-probe' });
+    expect(promptMentioning(stack, 'run-probe')).toContain('Allergic to peanuts');
+
+    const failed = await client.agents.tools.run('memory_replace', { agent_id: agent.id, args: { label: 'human', old_str: 'not there', new_str: 'x' } });
+    expect(failed.status).toBe('error');
+    expect(failed.func_return).toBe("Error: old_str did not appear verbatim in memory block 'human'; nothing was replaced.");
+    expect(failed.stderr).toEqual([failed.func_return]);
+    expect((await client.agents.blocks.retrieve('human', { agent_id: agent.id })).value).toBe(inserted.agent_state?.blocks.find((block) => block.label === 'human')?.value);
+
+    const found = await client.agents.tools.run('conversation_search', { agent_id: agent.id, args: { query: 'run-probe', roles: ['user'] } });
+    expect(found.status).toBe('success');
+    expect(JSON.parse(String(found.func_return))).toEqual([expect.objectContaining({ role: 'user', content: 'what should I cook? run-probe' })]);
+
+    const search = (await client.agents.tools.list(agent.id)).getPaginatedItems().find((tool) => tool.name === 'conversation_search')!;
+    await client.agents.tools.detach(search.id, { agent_id: agent.id });
+    await expect(client.agents.tools.run('conversation_search', { agent_id: agent.id, args: { query: 'x' } })).rejects.toMatchObject({
+      status: 404,
+      error: { detail: `Tool 'conversation_search' not found or not attached to agent ${agent.id}` },
+    });
+    await expect(client.agents.tools.run('memory_insert', { agent_id: 'agent-00000000-0000-4000-8000-000000000000', args: {} })).rejects.toBeInstanceOf(NotFoundError);
+    const badArgs = await fetch(`${stack.baseUrl}/v1/agents/${agent.id}/tools/memory_insert/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"args": "x"}' });
+    expect(badArgs.status).toBeGreaterThanOrEqual(400);
+    expect(badArgs.status).toBeLessThan(500);
+    expect(((await badArgs.json()) as { detail: string }).detail).toMatch(/args/);
+  });
+
   it('lists, detaches and attaches tools; the model is offered exactly the attached ones', async () => {
     const client = lettaClient(stack);
     const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });

@@ -22,6 +22,7 @@ import { ThreadContextUseCase } from './threads/thread-context.use-case';
 import { AgentFileUseCase } from './agents/agent-file/agent-file.use-case';
 import { CoreMemoryController } from './agents/core-memory/core-memory.controller';
 import { AgentToolsController } from './agents/agent-tools/agent-tools.controller';
+import { RunToolUseCase } from './agents/agent-tools/run-tool.use-case';
 
 const settings = readGatewaySettings();
 
@@ -42,6 +43,7 @@ const settings = readGatewaySettings();
     ThreadResolver,
     ThreadContextUseCase,
     AgentFileUseCase,
+    RunToolUseCase,
   ],
 })
 export class AppModule {}

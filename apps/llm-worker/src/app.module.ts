@@ -7,6 +7,7 @@ import { ReadModelWaiter } from './read-model-waiter';
 import { ServerTools } from './tools/server-tools';
 import { ModelCaller } from './model-caller';
 import { CompactionRequestedHandler } from './handlers/compaction-requested/compaction-requested.handler';
+import { ToolRunRequestedHandler } from './handlers/tool-run-requested/tool-run-requested.handler';
 
 const settings = readWorkerSettings();
 
@@ -15,6 +16,6 @@ const settings = readWorkerSettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ReadModelWaiter, ServerTools, ModelCaller, StepRequestedHandler, CompactionRequestedHandler],
+  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ReadModelWaiter, ServerTools, ModelCaller, StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler],
 })
 export class AppModule {}

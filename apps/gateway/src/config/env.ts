@@ -18,6 +18,8 @@ export function readGatewaySettings(env = new Env()) {
     syncRunTimeoutMs: env.int('SYNC_RUN_TIMEOUT_MS', 600_000, { min: 1_000 }),
     /** How long the compact routes wait for a worker's summary before answering 504 (nothing changes then). */
     compactionTimeoutMs: env.int('COMPACTION_TIMEOUT_MS', 120_000, { min: 1_000 }),
+    /** How long agents.tools.run waits for a worker to run the tool before answering 504 (nothing changes then). */
+    toolRunTimeoutMs: env.int('TOOL_RUN_TIMEOUT_MS', 30_000, { min: 1_000 }),
     /** Keep-alive ping interval on SSE streams when include_pings is on. */
     streamPingIntervalMs: env.int('STREAM_PING_INTERVAL_MS', 20_000, { min: 100 }),
   };

@@ -90,6 +90,17 @@ const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
   CancelResult: { type: 'object', additionalProperties: { type: 'string', enum: ['cancelled', 'failed'] }, description: 'run id -> outcome' },
   Block: { type: 'object', additionalProperties: true, properties: { id: str, label: str, value: str, limit: int, description: nullable(str), read_only: { type: 'boolean' } } },
   Tool: { type: 'object', additionalProperties: true, properties: { id: str, name: str, description: str, tool_type: str, json_schema: { type: 'object' } } },
+  ToolExecutionResult: {
+    type: 'object',
+    properties: {
+      status: { type: 'string', enum: ['success', 'error'] },
+      func_return: { description: 'What the tool returned' },
+      agent_state: ref('AgentState'),
+      sandbox_config_fingerprint: nullable(str),
+      stdout: { type: 'array', items: str },
+      stderr: { type: 'array', items: str },
+    },
+  },
   CompiledSystemPrompt: { type: 'string', description: 'The system prompt, memory blocks compiled in, that the next model call gets.' },
   CompactionResponse: { type: 'object', properties: { summary: str, num_messages_before: int, num_messages_after: int } },
   TraceSpans: { type: 'array', items: { type: 'object', additionalProperties: true }, description: "Spans of the run (run, steps, model calls, tool calls) from the run's event log." },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { baseTool, type ToolCall } from '@lrs/contracts';
 import { memoryInsert, memoryReplace, type EditableBlock, type EditResult } from '@lrs/domain-run';
-import { AgentStore } from '@lrs/read-model';
+import { AgentStore, type AgentEntity } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
 
 /** What a step's tools act on: the agent's blocks as of this step, and the edits made so far. */
@@ -14,6 +14,15 @@ export class ToolContext {
     /** Tools this agent may run on the server (its attached base tools). */
     readonly serverToolNames: ReadonlySet<string>,
   ) {}
+
+  /** The agent's blocks and tools as stored now, with no edits yet. */
+  static of(agent: AgentEntity): ToolContext {
+    return new ToolContext(
+      agent.id,
+      new Map(agent.blocks.map((b) => [b.label, { label: b.label, value: b.value, limit: b.charLimit, readOnly: b.readOnly }])),
+      new Set(agent.toolNames),
+    );
+  }
 
   block(label: string): EditableBlock | undefined {
     const block = this.blocks.get(label);

@@ -58,7 +58,7 @@ describe('CompactionRequests over real NATS', () => {
       throw new Error('database went away');
     });
     await worker.nc.flush();
-    await expect(new CompactionRequests(gateway.nc).request(request, 2_000)).resolves.toEqual({ ok: false, status: 500, detail: 'Summarizing failed: database went away' });
+    await expect(new CompactionRequests(gateway.nc).request(request, 2_000)).resolves.toEqual({ ok: false, status: 500, detail: 'Failed to summarize the conversation: database went away' });
     stopFailing();
 
     const stopSlow = new CompactionRequests(worker.nc).serve(() => new Promise((resolve) => setTimeout(() => resolve({ ok: false, status: 400, detail: 'late' }), 1_500)));

@@ -6,4 +6,6 @@ export * from './run-event-watcher';
 export * from './consumer-runner';
 export * from './jetstream.module';
 export * from './token-delta-bus';
+export * from './worker-requests';
 export * from './compaction-requests';
+export * from './tool-run-requests';

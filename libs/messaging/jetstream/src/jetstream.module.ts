@@ -5,6 +5,7 @@ import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
 import { CompactionRequests } from './compaction-requests';
+import { ToolRunRequests } from './tool-run-requests';
 import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
@@ -83,9 +84,14 @@ export class JetStreamModule {
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new CompactionRequests(context.nc),
         },
+        {
+          provide: ToolRunRequests,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new ToolRunRequests(context.nc),
+        },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
     };
   }
 }

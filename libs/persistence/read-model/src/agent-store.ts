@@ -317,6 +317,11 @@ export class AgentStore {
     return rows.map((row) => row.body);
   }
 
+  /** Applies memory edits made outside a run (a direct tool run), all or none. */
+  async editBlocks(agentId: string, edits: { label: string; value: string }[]): Promise<void> {
+    if (edits.length) await this.dataSource.transaction((manager) => AgentStore.applyMemoryEdits(manager, agentId, edits));
+  }
+
   /** Applies a step's memory edits to the agent's blocks (from the projector, inside its transaction). */
   static async applyMemoryEdits(manager: EntityManager, agentId: string, edits: { label: string; value: string }[]): Promise<void> {
     for (const edit of edits) {

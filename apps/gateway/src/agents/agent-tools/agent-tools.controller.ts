@@ -1,10 +1,17 @@
-import { Controller, Get, Inject, NotFoundException, Param, Patch } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post } from '@nestjs/common';
+import { IsObject, IsOptional } from 'class-validator';
 import { BASE_TOOLS, baseToolsNamed, type ToolDefinition } from '@lrs/contracts';
 import { AgentStore, toAgentView, toToolView } from '@lrs/read-model';
 import { LettaOperation } from '../../http/api-docs';
 import { AgentIdPipe } from '../../http/letta-id.pipe';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { ThreadResolver } from '../../threads/thread-resolver';
+import { RunToolUseCase } from './run-tool.use-case';
+
+export class RunToolDto {
+  /** The tool's arguments, as a model would pass them. */
+  @IsOptional() @IsObject() args?: Record<string, unknown>;
+}
 
 /** The server tools attached to an agent; a change applies from the agent's next model call. */
 @Controller('v1/agents/:agent_id/tools')
@@ -12,6 +19,7 @@ export class AgentToolsController {
   constructor(
     private readonly agents: AgentStore,
     private readonly threads: ThreadResolver,
+    private readonly runTool: RunToolUseCase,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -31,6 +39,13 @@ export class AgentToolsController {
   @Patch('detach/:tool_id')
   detach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('tool_id') toolId: string) {
     return this.change(agentId, toolId, (names, tool) => names.filter((name) => name !== tool.name));
+  }
+
+  @LettaOperation('run_tool_for_agent', 'Run one of an agent\'s tools', 'ToolExecutionResult')
+  @Post(':tool_name/run')
+  @HttpCode(200)
+  run(@Param('agent_id', AgentIdPipe) agentId: string, @Param('tool_name') toolName: string, @Body() body: RunToolDto) {
+    return this.runTool.run(agentId, toolName, body.args ?? {});
   }
 
   private async change(agentId: string, toolId: string, next: (names: string[], tool: ToolDefinition) => string[]) {

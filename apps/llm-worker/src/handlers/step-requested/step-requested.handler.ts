@@ -92,11 +92,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       return;
     }
     const history = (await this.contexts.messages({ agentId: agent.id, laneId: laneIdOf(agent.id, run.conversation_id) }, run.id)).map((m) => m.body);
-    const tools = new ToolContext(
-      agent.id,
-      new Map(agent.blocks.map((b) => [b.label, { label: b.label, value: b.value, limit: b.charLimit, readOnly: b.readOnly }])),
-      new Set(agent.toolNames),
-    );
+    const tools = ToolContext.of(agent);
     const assistant = { id: newId('message'), otid: randomUUID() };
     const messageContext = { runId: event.runId, stepId: event.data.stepId, now: new Date(), assistant };
 

@@ -1,0 +1,26 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { WorkerRequests, type WorkerReply } from './worker-requests';
+
+export interface ToolRunRequest {
+  organizationId: string;
+  agentId: string;
+  toolName: string;
+  args: Record<string, unknown>;
+}
+
+export interface ToolRunResult {
+  status: 'success' | 'error';
+  /** What the tool returned (the text a model would see). */
+  output: string;
+  /** Memory blocks the tool changed: the block's whole new value. The gateway writes them. */
+  memoryEdits: { label: string; value: string }[];
+}
+
+export type ToolRunReply = WorkerReply<ToolRunResult>;
+
+/** Tools run where the model loop runs them, in the llm-worker; a direct run (agents.tools.run) asks one. */
+export class ToolRunRequests extends WorkerRequests<ToolRunRequest, ToolRunResult> {
+  constructor(nc: NatsConnection) {
+    super(nc, 'llm.tool-runs', { action: 'run the tool', afterTimeout: 'nothing was changed' });
+  }
+}
