@@ -63,6 +63,18 @@ describe('shared memory blocks on a real Postgres', () => {
     expect(await labels(other.id)).toEqual(['human=y', 'journal=n']);
   });
 
+  it('a rename racing an attach of the same label to a shared agent: one wins, the other is a label clash', async () => {
+    for (let round = 0; round < 5; round++) {
+      const owner = await create([{ label: 'notes', value: 'n' }]);
+      const reader = await create([], [owner.blocks[0].id]);
+      const human = (await create([{ label: 'human', value: 'h' }])).blocks[0];
+      const outcomes = await Promise.allSettled([agents.updateBlock(owner.blocks[0], { label: 'human' }), agents.attachBlock(ORG, reader.id, human.id)]);
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+      expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: new BlockLabelTaken('human') });
+      expect((await labels(reader.id)).filter((label) => label.startsWith('human='))).toHaveLength(1);
+    }
+  });
+
   it('attaches idempotently, detaches only what is attached, and names unknown blocks', async () => {
     const owner = await create([{ label: 'team', value: 't' }]);
     const other = await create([]);

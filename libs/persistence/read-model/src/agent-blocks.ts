@@ -20,7 +20,10 @@ export class BlockLabelTaken extends Error {
 
 const UNIQUE_VIOLATION = '23505';
 
-/** Runs a write whose unique-label violation (agent_blocks_label_unique) is the caller's conflict, not a server error. */
+/**
+ * Runs a write whose unique-label violation (agent_blocks_label_unique) is the caller's conflict,
+ * not a server error: the database's word on labels, for writes racing the callers' own checks.
+ */
 export async function guardingLabels<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
@@ -64,6 +67,14 @@ export async function attachBlocks(manager: EntityManager, organizationId: strin
   const missing = blockIds.filter((id) => !found.has(id));
   if (missing.length) throw new UnknownBlocks(missing);
   const blocks = blockIds.map((id) => found.get(id)!);
+  // The ordinary clash is found here; the constraint (through guardingLabels) catches only races, so logs stay quiet.
+  const labels = blocks.map((block) => block.label);
+  const taken: { block_label: string }[] = await manager.query(
+    `SELECT block_label FROM agent_blocks WHERE agent_id = $1 AND block_label = ANY ($2) AND NOT (block_id = ANY ($3)) LIMIT 1`,
+    [agentId, labels, blockIds],
+  );
+  const clash = taken[0]?.block_label ?? labels.find((label, index) => labels.indexOf(label) !== index);
+  if (clash !== undefined) throw new BlockLabelTaken(clash);
   await guardingLabels(() =>
     manager.query(
       `INSERT INTO agent_blocks (agent_id, block_id, block_label, position)

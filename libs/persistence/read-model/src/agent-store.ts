@@ -4,7 +4,7 @@ import { compileSystemPrompt } from '@lrs/domain-run';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
 import { UnknownCursor, type PageQuery } from './pagination';
-import { attachBlocks, blocksOfAgents, guardingLabels, UnknownBlocks } from './agent-blocks';
+import { attachBlocks, BlockLabelTaken, blocksOfAgents, guardingLabels, UnknownBlocks } from './agent-blocks';
 import { isoUtc } from './wire-format';
 
 export interface MemoryBlockInput {
@@ -202,6 +202,12 @@ export class AgentStore {
     block.updatedAt = new Date();
     return this.dataSource.transaction(async (manager) => {
       if (changes.label !== undefined) {
+        const taken: unknown[] = await manager.query(
+          `SELECT 1 FROM agent_blocks mine JOIN agent_blocks other ON other.agent_id = mine.agent_id
+           WHERE mine.block_id = $1 AND other.block_label = $2 AND other.block_id <> $1 LIMIT 1`,
+          [block.id, block.label],
+        );
+        if (taken.length) throw new BlockLabelTaken(block.label);
         await guardingLabels(() => manager.query(`UPDATE agent_blocks SET block_label = $2 WHERE block_id = $1`, [block.id, block.label]));
       }
       return manager.save(BlockEntity, block);
