@@ -23,6 +23,7 @@ import { AgentFileUseCase } from './agents/agent-file/agent-file.use-case';
 import { CoreMemoryController } from './agents/core-memory/core-memory.controller';
 import { AgentToolsController } from './agents/agent-tools/agent-tools.controller';
 import { RunToolUseCase } from './agents/agent-tools/run-tool.use-case';
+import { RunReader } from './runs/run-reader';
 
 const settings = readGatewaySettings();
 
@@ -44,6 +45,7 @@ const settings = readGatewaySettings();
     ThreadContextUseCase,
     AgentFileUseCase,
     RunToolUseCase,
+    RunReader,
   ],
 })
 export class AppModule {}

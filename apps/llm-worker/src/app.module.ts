@@ -3,7 +3,6 @@ import { JetStreamModule } from '@lrs/jetstream';
 import { ReadModelModule } from '@lrs/read-model';
 import { WORKER_SETTINGS, readWorkerSettings } from './config/env';
 import { StepRequestedHandler } from './handlers/step-requested/step-requested.handler';
-import { ReadModelWaiter } from './read-model-waiter';
 import { ServerTools } from './tools/server-tools';
 import { ModelCaller } from './model-caller';
 import { CompactionRequestedHandler } from './handlers/compaction-requested/compaction-requested.handler';
@@ -16,6 +15,6 @@ const settings = readWorkerSettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ReadModelWaiter, ServerTools, ModelCaller, StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler],
+  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ServerTools, ModelCaller, StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler],
 })
 export class AppModule {}

@@ -31,6 +31,8 @@ export interface RunCreatedData {
 export interface RunStartedData {
   startedAt: string;
   maxSteps: number;
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  createdStreamSeq?: number;
 }
 
 export interface StepRequestedData {
@@ -39,6 +41,8 @@ export interface StepRequestedData {
   stepIndex: number;
   maxSteps: number;
   requestedAt: string;
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  createdStreamSeq?: number;
 }
 
 export interface StepCompletedData {
@@ -61,6 +65,8 @@ export interface StepCompletedData {
   firstTokenAtMs: number | null;
   llmRequestStartedAtMs: number;
   completedAt: string;
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  createdStreamSeq?: number;
 }
 
 export interface StepFailedData {
@@ -72,6 +78,8 @@ export interface StepFailedData {
   message: string;
   attempts: number;
   failedAt: string;
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  createdStreamSeq?: number;
 }
 
 export interface RunFinishedData {
@@ -81,6 +89,8 @@ export interface RunFinishedData {
   error: string | null;
   /** A pause for approval that denies itself after `seconds` unless answered first. */
   approvalTimeout?: { seconds: number; toolCallIds: string[] } | null;
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  createdStreamSeq?: number;
 }
 
 export interface CallbackAttemptedData {

@@ -67,8 +67,19 @@ export class ServiceProcess {
     });
   }
 
+  /** SIGSTOP: the process holds its connections but does nothing, like a hung or starved pod. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
+    this.resume();
     if (this.child) await stopChild(this.child, 10_000);
   }
 }

@@ -10,8 +10,6 @@ export function readDispatcherSettings(env = new Env()) {
     retryCapMs: env.int('CALLBACK_RETRY_CAP_MS', 60_000, { min: 0 }),
     signingSecret: env.optionalString('CALLBACK_SIGNING_SECRET'),
     allowPrivateNetworks: env.bool('CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
-    projectionWaitMs: env.int('PROJECTION_WAIT_MS', 5_000, { min: 0 }),
-    dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),
   };
 }
 export type DispatcherSettings = ReturnType<typeof readDispatcherSettings>;

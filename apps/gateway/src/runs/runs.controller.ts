@@ -1,5 +1,5 @@
 import { LettaOperation } from '../http/api-docs';
-import { Controller, Delete, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Param, Query } from '@nestjs/common';
 import type { RunView } from '@lrs/contracts';
 import { RunQueries } from '@lrs/read-model';
 import { RunEventStore } from '@lrs/jetstream';
@@ -9,6 +9,7 @@ import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { RunIdPipe } from '../http/letta-id.pipe';
 import { PageQueryDto } from '../http/page.query';
 import { ListRunsQueryDto, TraceQueryDto } from './dto/list-runs.query';
+import { RunReader } from './run-reader';
 
 @Controller('v1/runs')
 export class RunsController {
@@ -16,6 +17,7 @@ export class RunsController {
     private readonly runs: RunQueries,
     private readonly cancel: CancelRunsUseCase,
     private readonly events: RunEventStore,
+    private readonly reader: RunReader,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -80,9 +82,7 @@ export class RunsController {
     return null;
   }
 
-  private async find(runId: string): Promise<RunView> {
-    const run = await this.runs.get(this.settings.organizationId, runId);
-    if (!run) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
-    return run;
+  private find(runId: string): Promise<RunView> {
+    return this.reader.find(runId);
   }
 }

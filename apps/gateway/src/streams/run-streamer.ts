@@ -3,12 +3,9 @@ import type { Request, Response } from 'express';
 import { derivedId, messageEnvelope, type MessageType } from '@lrs/contracts';
 import { RunStreamProjector, type StreamChunk } from '@lrs/domain-run';
 import { RunEventStore, TokenDeltaBus, type TokenDelta } from '@lrs/jetstream';
-import { ProjectionNotifier, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { RunCreator, type RunOptions } from '../messages/run-creator';
 import type { LettaStreamingRequestDto } from '../messages/dto/letta-request.dto';
-
-const PROJECTION_WAIT_MS = 2_000;
 
 export interface StreamOptions {
   /** Resume after this seq_id (0 = from the start). */
@@ -33,15 +30,9 @@ export class RunStreamer {
   constructor(
     private readonly events: RunEventStore,
     private readonly deltas: TokenDeltaBus,
-    private readonly runs: RunQueries,
-    private readonly projection: ProjectionNotifier,
     private readonly creator: RunCreator,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
-
-  private async projected(runId: string, version: number): Promise<void> {
-    await this.projection.until(runId, version, async () => ((await this.runs.currentVersion(runId)) ?? 0) >= version || null, PROJECTION_WAIT_MS);
-  }
 
   private includes(options: StreamOptions, type: MessageType): boolean {
     return !options.include?.length || options.include.includes(type);
@@ -99,12 +90,9 @@ export class RunStreamer {
       for await (const { event } of follow.events) {
         for (const chunk of projector.chunksFor(event)) {
           if (!open) break;
-          if (chunk.kind === 'done') {
-            // Nothing may follow stop_reason and usage but [DONE], not even a keep-alive.
-            clearInterval(keepAlive);
-            // Read your writes: once a client has [DONE], GETs show the finished run.
-            await this.projected(runId, event.seq);
-          }
+          // Nothing may follow stop_reason and usage but [DONE], not even a keep-alive. A GET after
+          // [DONE] shows the finished run even if the projector lags: run reads top up from the log.
+          if (chunk.kind === 'done') clearInterval(keepAlive);
           const text = tokens ? tokens.complete(chunk) : null;
           response.write(text ?? frame(chunk, options));
         }

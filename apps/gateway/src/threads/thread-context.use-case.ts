@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, HttpException, Inject, Injectable } from '@nestjs/common';
 import { messageDate, messageEnvelope, type UserMessage } from '@lrs/contracts';
-import { DEFAULT_COMPACTION_MODE, DEFAULT_KEEP_FRACTION, DEFAULT_SUMMARY_CLIP_CHARS, clipSummary, summaryMessageText } from '@lrs/domain-run';
-import { CompactionRequests, LaneStore } from '@lrs/jetstream';
+import { DEFAULT_COMPACTION_MODE, DEFAULT_KEEP_FRACTION, DEFAULT_SUMMARY_CLIP_CHARS, clipSummary, isTerminalEvent, summaryMessageText } from '@lrs/domain-run';
+import { CompactionRequests, LaneStore, RunEventStore } from '@lrs/jetstream';
 import { ConversationStore, ThreadContextStore, systemPromptOf, toAgentView, type ConversationView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { ThreadResolver, type Thread } from './thread-resolver';
@@ -19,6 +19,7 @@ export class ThreadContextUseCase {
     private readonly conversations: ConversationStore,
     private readonly contexts: ThreadContextStore,
     private readonly lanes: LaneStore,
+    private readonly events: RunEventStore,
     private readonly compactions: CompactionRequests,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
@@ -29,7 +30,7 @@ export class ThreadContextUseCase {
    */
   async compiledSystemPrompt(thread: Thread): Promise<string> {
     const agent = await this.threads.agent(thread.agentId);
-    const context = await this.contexts.messages(thread);
+    const context = await this.contexts.messages(thread, { inProgress: await this.runInProgress(thread) });
     return systemPromptOf(agent, context.length);
   }
 
@@ -46,7 +47,7 @@ export class ThreadContextUseCase {
    * out of conversation listings.
    */
   async fork(thread: Thread, options: { uptoMessageId?: string; hidden?: boolean }): Promise<ConversationView> {
-    const context = await this.contexts.messages(thread);
+    const context = await this.contexts.messages(thread, { inProgress: await this.runInProgress(thread) });
     let inherited = context;
     if (options.uptoMessageId) {
       const index = context.findIndex((message) => message.id === options.uptoMessageId);
@@ -92,6 +93,14 @@ export class ThreadContextUseCase {
     };
     await this.contexts.compact(thread, message, reply.keptIds, reply.seenUpToSequence);
     return { summary, num_messages_before: reply.contextSize + 1, num_messages_after: reply.keptIds.length + 2 };
+  }
+
+  /** The thread's run that has started and not ended (per the log, not the read model), if any. */
+  private async runInProgress(thread: Thread): Promise<string | null> {
+    const active = (await this.lanes.read(thread.laneId)).active?.runId;
+    if (!active) return null;
+    const latest = await this.events.latest(active);
+    return latest && !isTerminalEvent(latest.event) ? active : null;
   }
 
   private async requireIdle(thread: Thread, action: string): Promise<void> {

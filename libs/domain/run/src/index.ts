@@ -7,3 +7,4 @@ export * from './stream-chunks';
 export * from './approval-denial';
 export * from './run-trace';
 export * from './compaction';
+export * from './run-fold';

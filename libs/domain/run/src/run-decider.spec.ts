@@ -116,6 +116,19 @@ describe('startRun', () => {
   );
 });
 
+describe("the RunCreated's stream position", () => {
+  it('is carried from the start through every step to the finish', () => {
+    const [runStarted, firstStep] = startRun(created(2), context(), 41);
+    expect(runStarted.data).toMatchObject({ createdStreamSeq: 41 });
+    expect(firstStep.data).toMatchObject({ createdStreamSeq: 41 });
+    const step = (stepIndex: number, continueLoop: boolean) =>
+      event('StepCompleted', { ...(completed({}).data as StepCompletedData), stepIndex, maxSteps: 2, continueLoop, createdStreamSeq: 41 }, 4);
+    expect(nextAfter(step(1, true), context())[0].data).toMatchObject({ stepIndex: 2, createdStreamSeq: 41 });
+    expect(nextAfter(step(1, false), context())[0]).toMatchObject({ type: 'RunFinished', data: { createdStreamSeq: 41 } });
+    expect(nextAfter(step(2, true), context())[0]).toMatchObject({ type: 'RunFinished', data: { stopReason: 'max_steps', createdStreamSeq: 41 } });
+  });
+});
+
 describe('nextAfter', () => {
   it('requests step 1 after a RunStarted whose chain was split', () => {
     expect(nextAfter(started(9), context())).toEqual([

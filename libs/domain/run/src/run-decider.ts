@@ -17,14 +17,19 @@ export function isTerminalEvent(event: AnyRunEvent): boolean {
 }
 
 /** Events that start a run its lane has granted: RunStarted and the first step, appended as one chain. */
-export function startRun(created: AnyRunEvent, ctx: DecisionContext): RunEventDraft[] {
+export function startRun(created: AnyRunEvent, ctx: DecisionContext, createdStreamSeq?: number): RunEventDraft[] {
   if (created.type !== 'RunCreated') return [];
   const { maxSteps } = created.data;
-  return [{ type: 'RunStarted', data: { startedAt: ctx.now, maxSteps } }, stepRequest(1, maxSteps, ctx)];
+  return [{ type: 'RunStarted', data: { startedAt: ctx.now, maxSteps, createdStreamSeq } }, stepRequest(1, maxSteps, ctx, createdStreamSeq)];
 }
 
-export function finishRun(stopReason: StopReason, now: string, error: string | null = null): { type: 'RunFinished'; data: RunFinishedData } {
-  return { type: 'RunFinished', data: { status: statusForStopReason(stopReason), stopReason, completedAt: now, error } };
+export function finishRun(
+  stopReason: StopReason,
+  now: string,
+  error: string | null = null,
+  createdStreamSeq?: number,
+): { type: 'RunFinished'; data: RunFinishedData } {
+  return { type: 'RunFinished', data: { status: statusForStopReason(stopReason), stopReason, completedAt: now, error, createdStreamSeq } };
 }
 
 /** What follows the run's latest event, if it is the orchestrator's turn to act. */
@@ -32,19 +37,19 @@ export function nextAfter(latest: AnyRunEvent, ctx: DecisionContext): RunEventDr
   switch (latest.type) {
     case 'RunStarted':
       // Only reached when a crash split the start chain between its two appends.
-      return [stepRequest(1, latest.data.maxSteps, ctx)];
+      return [stepRequest(1, latest.data.maxSteps, ctx, latest.data.createdStreamSeq)];
     case 'StepCompleted': {
-      const { stepIndex, maxSteps, continueLoop, stopReason } = latest.data;
+      const { stepIndex, maxSteps, continueLoop, stopReason, createdStreamSeq } = latest.data;
       if (!continueLoop) {
-        const finished = finishRun(stopReason ?? 'end_turn', ctx.now);
+        const finished = finishRun(stopReason ?? 'end_turn', ctx.now, null, createdStreamSeq);
         const timeout = approvalTimeoutOf(latest.data);
         return [timeout ? { type: 'RunFinished', data: { ...finished.data, approvalTimeout: timeout } } : finished];
       }
-      if (stepIndex >= maxSteps) return [finishRun('max_steps', ctx.now)];
-      return [stepRequest(stepIndex + 1, maxSteps, ctx)];
+      if (stepIndex >= maxSteps) return [finishRun('max_steps', ctx.now, null, createdStreamSeq)];
+      return [stepRequest(stepIndex + 1, maxSteps, ctx, createdStreamSeq)];
     }
     case 'StepFailed':
-      return [finishRun(latest.data.stopReason, ctx.now, `${latest.data.errorType}: ${latest.data.message}`)];
+      return [finishRun(latest.data.stopReason, ctx.now, `${latest.data.errorType}: ${latest.data.message}`, latest.data.createdStreamSeq)];
     default:
       // RunCreated waits for its lane; StepRequested is the worker's turn; terminal events end the run.
       return [];
@@ -58,6 +63,6 @@ function approvalTimeoutOf(step: StepCompletedData): RunFinishedData['approvalTi
   return { seconds: step.approvalTimeoutSeconds, toolCallIds: request.tool_calls.map((call) => call.tool_call_id) };
 }
 
-function stepRequest(stepIndex: number, maxSteps: number, ctx: DecisionContext): RunEventDraft {
-  return { type: 'StepRequested', data: { stepId: ctx.newStepId(), stepIndex, maxSteps, requestedAt: ctx.now } };
+function stepRequest(stepIndex: number, maxSteps: number, ctx: DecisionContext, createdStreamSeq?: number): RunEventDraft {
+  return { type: 'StepRequested', data: { stepId: ctx.newStepId(), stepIndex, maxSteps, requestedAt: ctx.now, createdStreamSeq } };
 }

@@ -26,9 +26,18 @@ export interface StoredRunEvent {
   streamSeq: number;
 }
 
+/** Where the run's RunCreated is stored, as far as this event knows (events carry it along). */
+export function createdStreamSeqOf(stored: StoredRunEvent): number | undefined {
+  if (stored.event.type === 'RunCreated') return stored.streamSeq;
+  const data = stored.event.data as { createdStreamSeq?: number };
+  return data.createdStreamSeq;
+}
+
 export function decodeRunEvent(data: Uint8Array): AnyRunEvent {
   return JSON.parse(Buffer.from(data).toString('utf8')) as AnyRunEvent;
 }
+
+const CREATED_CACHE_SIZE = 4_096;
 
 function payloadDigest(draft: RunEventDraft): string {
   return createHash('sha1').update(draft.type).update(JSON.stringify(draft.data)).digest('hex').slice(0, 16);
@@ -40,6 +49,9 @@ function payloadDigest(draft: RunEventDraft): string {
  * deterministic event id as Nats-Msg-Id so a retried publish is recognised as the same event.
  */
 export class RunEventStore {
+  /** RunCreated events recently read: every step of a run needs its own, and it never changes. */
+  private readonly createdCache = new Map<string, RunEvent<'RunCreated'>>();
+
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
@@ -84,6 +96,75 @@ export class RunEventStore {
     const message = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, { last_by_subj: runSubject(runId) });
     if (!message) return null;
     return { event: decodeRunEvent(message.data), streamSeq: message.seq };
+  }
+
+  /** The event stored at a stream sequence (one direct get), or null if there is none. */
+  async at(streamSeq: number): Promise<StoredRunEvent | null> {
+    const message = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, { seq: streamSeq });
+    if (!message) return null;
+    return { event: decodeRunEvent(message.data), streamSeq: message.seq };
+  }
+
+  /**
+   * The run's RunCreated: from this process's cache, else one direct get at the stream position
+   * that events carry (or, for events written before they carried it, the run's first message).
+   */
+  async createdOf(runId: string, createdStreamSeq?: number): Promise<RunEvent<'RunCreated'> | null> {
+    const cached = this.createdCache.get(runId);
+    if (cached) return cached;
+    const stored = createdStreamSeq ? await this.at(createdStreamSeq) : await this.nextOf(runId, 1);
+    if (!stored || stored.event.type !== 'RunCreated' || stored.event.runId !== runId) return null;
+    this.createdCache.set(runId, stored.event);
+    if (this.createdCache.size > CREATED_CACHE_SIZE) this.createdCache.delete(this.createdCache.keys().next().value as string);
+    return stored.event;
+  }
+
+  /** The run's first event stored at or after `fromStreamSeq` (one direct get on the run's subject). */
+  async nextOf(runId: string, fromStreamSeq: number): Promise<StoredRunEvent | null> {
+    const message = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, { seq: Math.max(1, fromStreamSeq), next_by_subj: runSubject(runId) });
+    if (!message) return null;
+    return { event: decodeRunEvent(message.data), streamSeq: message.seq };
+  }
+
+  /**
+   * The run's events from its RunCreated (at `createdStreamSeq`, when known) through `until`,
+   * one direct get each: no consumer is created, so this is cheap for the few events of a run.
+   * Without the RunCreated's position, the run is read through an ordered consumer instead.
+   */
+  async readRun(runId: string, until: StoredRunEvent, createdStreamSeq?: number): Promise<AnyRunEvent[]> {
+    if (!createdStreamSeq) return (await this.history(runId)).filter((event) => event.seq <= until.event.seq);
+    const events: AnyRunEvent[] = [];
+    let cursor = createdStreamSeq;
+    while (cursor < until.streamSeq) {
+      const next = await this.nextOf(runId, cursor);
+      if (!next || next.streamSeq >= until.streamSeq) break;
+      events.push(next.event);
+      cursor = next.streamSeq + 1;
+    }
+    events.push(until.event);
+    return events;
+  }
+
+  /** The stream sequence of the newest event in the log (0 when it is empty). */
+  async lastStreamSeq(): Promise<number> {
+    const info = await this.jsm.streams.info(RUN_EVENTS_STREAM);
+    return info.state.last_seq;
+  }
+
+  /** Every event in the log from the first through `untilStreamSeq`, in stream order (an ordered consumer). */
+  async *readAll(untilStreamSeq: number): AsyncIterable<StoredRunEvent> {
+    if (untilStreamSeq <= 0) return;
+    const consumer = await this.js.consumers.get(RUN_EVENTS_STREAM);
+    const messages = await consumer.consume({ max_messages: 1_000 });
+    try {
+      for await (const message of messages) {
+        if (message.seq > untilStreamSeq) break;
+        yield { event: decodeRunEvent(message.data), streamSeq: message.seq };
+        if (message.seq >= untilStreamSeq) break;
+      }
+    } finally {
+      await messages.close();
+    }
   }
 
   /** Every event the run has so far, in order (empty for an unknown run). */

@@ -134,6 +134,8 @@ describe('shared memory blocks on a real Postgres', () => {
 
   it('migrates one-agent blocks to attachments and back', async () => {
     const agent = await create([{ label: 'a', value: '1' }, { label: 'b', value: '2' }]);
+    // The run-path messages migration came after this one: undo it first.
+    await dataSource.undoLastMigration({ transaction: 'each' });
     await dataSource.undoLastMigration({ transaction: 'each' });
     const columns: { column_name: string }[] = await dataSource.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'blocks'`);
     expect(columns.map((c) => c.column_name)).toEqual(expect.arrayContaining(['agent_id', 'position']));

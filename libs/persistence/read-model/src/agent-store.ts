@@ -6,6 +6,7 @@ import { BlockEntity } from './entities/block.entity';
 import { UnknownCursor, type PageQuery } from './pagination';
 import { attachBlocks, BlockLabelTaken, blocksOfAgents, guardingLabels, UnknownBlocks } from './agent-blocks';
 import { isoUtc } from './wire-format';
+import { storableText } from './pg-values';
 
 export interface MemoryBlockInput {
   label: string;
@@ -265,8 +266,8 @@ export class AgentStore {
          SELECT 1 FROM runs WHERE agent_id = $1 AND conversation_id IS NOT DISTINCT FROM $2 AND status IN ('created', 'running')
            AND input -> 0 ->> 'message_type' = 'approval_response_message'
        ) AS answer_queued
-       FROM messages m JOIN runs r ON r.id = m.run_id
-       WHERE m.agent_id = $1 AND r.conversation_id IS NOT DISTINCT FROM $2
+       FROM messages m
+       WHERE m.lane_id = $3 AND m.agent_id = $1 AND m.run_id IS NOT NULL
          AND m.sequence_id > coalesce((SELECT starts_after_sequence FROM thread_contexts WHERE lane_id = $3), 0)
        ORDER BY m.sequence_id DESC LIMIT 1`,
       [agentId, conversationId, laneIdOf(agentId, conversationId)],
@@ -328,12 +329,12 @@ export class AgentStore {
     if (edits.length) await this.dataSource.transaction((manager) => AgentStore.applyMemoryEdits(manager, agentId, edits));
   }
 
-  /** Applies a step's memory edits to the agent's blocks (from the projector, inside its transaction). */
+  /** Applies a step's memory edits to the agent's blocks (the run path's, inside its transaction). */
   static async applyMemoryEdits(manager: EntityManager, agentId: string, edits: { label: string; value: string }[]): Promise<void> {
     for (const edit of edits) {
       await manager.query(
         `UPDATE blocks SET value = $3, updated_at = now() WHERE id = (SELECT block_id FROM agent_blocks WHERE agent_id = $1 AND block_label = $2)`,
-        [agentId, edit.label, edit.value],
+        [agentId, edit.label, storableText(edit.value)],
       );
     }
   }

@@ -7,9 +7,10 @@ import { RunDeletion1732260000000 } from './migrations/1732260000000-run-deletio
 import { Conversations1732270000000 } from './migrations/1732270000000-conversations';
 import { ThreadContexts1732280000000 } from './migrations/1732280000000-thread-contexts';
 import { SharedBlocks1732290000000 } from './migrations/1732290000000-shared-blocks';
+import { RunPathMessages1732300000000 } from './migrations/1732300000000-run-path-messages';
 
 export const READ_MODEL_ENTITIES = [AgentEntity, BlockEntity];
-export const READ_MODEL_MIGRATIONS = [InitialReadModel1732240000000, RunApprovalOptions1732250000000, RunDeletion1732260000000, Conversations1732270000000, ThreadContexts1732280000000, SharedBlocks1732290000000];
+export const READ_MODEL_MIGRATIONS = [InitialReadModel1732240000000, RunApprovalOptions1732250000000, RunDeletion1732260000000, Conversations1732270000000, ThreadContexts1732280000000, SharedBlocks1732290000000, RunPathMessages1732300000000];
 
 export interface ReadModelConnectionOptions {
   url: string;

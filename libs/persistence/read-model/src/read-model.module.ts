@@ -6,17 +6,13 @@ import { RunQueries } from './run-queries';
 import { AgentStore } from './agent-store';
 import { ConversationStore } from './conversation-store';
 import { ThreadContextStore } from './thread-context-store';
-import { ProjectionNotifier } from './projection-notifier';
+import { StepRecords } from './step-records';
 
 @Injectable()
 class ReadModelLifecycle implements OnApplicationShutdown {
-  constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
-    private readonly notifier: ProjectionNotifier,
-  ) {}
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.notifier.stop();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -32,19 +28,12 @@ export class ReadModelModule {
         { provide: RunProjection, inject: [DataSource], useFactory: (ds: DataSource) => new RunProjection(ds) },
         { provide: RunQueries, inject: [DataSource], useFactory: (ds: DataSource) => new RunQueries(ds) },
         { provide: AgentStore, inject: [DataSource], useFactory: (ds: DataSource) => new AgentStore(ds) },
-        {
-          provide: ProjectionNotifier,
-          useFactory: async () => {
-            const notifier = new ProjectionNotifier(options.url);
-            await notifier.start();
-            return notifier;
-          },
-        },
+        { provide: StepRecords, inject: [DataSource], useFactory: (ds: DataSource) => new StepRecords(ds) },
         { provide: ConversationStore, inject: [DataSource], useFactory: (ds: DataSource) => new ConversationStore(ds) },
         { provide: ThreadContextStore, inject: [DataSource], useFactory: (ds: DataSource) => new ThreadContextStore(ds) },
         ReadModelLifecycle,
       ],
-      exports: [DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ThreadContextStore, ProjectionNotifier],
+      exports: [DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ThreadContextStore, StepRecords],
     };
   }
 }

@@ -1,8 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AnyRunEvent, LettaMessage, RunEvent } from '@lrs/contracts';
 import { TERMINAL_STATUSES } from '@lrs/domain-run';
-import { AgentStore } from './agent-store';
-import { PROJECTION_CHANNEL, projectionNotices } from './projection-notifier';
+import { insertMessages, storableJson, storableText, type MessageOwner } from './pg-values';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
 
@@ -22,18 +21,14 @@ export class RunProjection {
 
   /** Applies a batch in order inside one transaction; returns one outcome per event. */
   async apply(batch: ProjectableEvent[]): Promise<ApplyOutcome[]> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
-      const outcomes: ApplyOutcome[] = [];
-      const reached = new Map<string, number>();
-      for (const item of batch) {
-        const outcome = await this.applyOne(manager, item);
-        outcomes.push(outcome);
-        if (outcome === 'applied') reached.set(item.event.runId, Math.max(reached.get(item.event.runId) ?? 0, item.event.seq));
-      }
-      // Delivered on commit only: waiters never hear of a version they cannot read yet.
-      for (const payload of projectionNotices(reached)) await manager.query(`SELECT pg_notify($1, $2)`, [PROJECTION_CHANNEL, payload]);
-      return outcomes;
-    });
+    return this.dataSource.transaction('READ COMMITTED', (manager) => this.applyIn(manager, batch));
+  }
+
+  /** Applies a batch in order inside the caller's transaction (the rebuild's). */
+  async applyIn(manager: EntityManager, batch: ProjectableEvent[]): Promise<ApplyOutcome[]> {
+    const outcomes: ApplyOutcome[] = [];
+    for (const item of batch) outcomes.push(await this.applyOne(manager, item));
+    return outcomes;
   }
 
   private async applyOne(manager: EntityManager, { event, streamSeq }: ProjectableEvent): Promise<ApplyOutcome> {
@@ -56,7 +51,7 @@ export class RunProjection {
     switch (event.type) {
       case 'RunStarted':
         await manager.query(`UPDATE runs SET status = 'running', started_at = $2 WHERE id = $1`, [event.runId, event.data.startedAt]);
-        await this.insertRunInput(manager, event.runId);
+        await this.insertRunInput(manager, event);
         break;
       case 'StepRequested':
         await manager.query(
@@ -84,8 +79,8 @@ export class RunProjection {
             data.completedAt,
           ],
         );
-        await this.insertMessages(manager, event, data.messages);
-        if (data.memoryEdits?.length) await AgentStore.applyMemoryEdits(manager, event.agentId, data.memoryEdits);
+        // Memory edits are the run path's: the llm-worker applied them before appending this event.
+        await insertMessages(manager, ownerOf(event), data.messages);
         if (data.stepIndex === 1 && data.firstTokenAtMs !== null) {
           await manager.query(
             `UPDATE runs SET ttft_ns = GREATEST(0, round(($2 - extract(epoch from started_at) * 1000) * 1000000))::bigint
@@ -98,7 +93,7 @@ export class RunProjection {
       case 'StepFailed':
         await manager.query(
           `UPDATE steps SET status = 'failed', error_type = $3, error_data = $4, completed_at = $5 WHERE run_id = $1 AND step_index = $2`,
-          [event.runId, event.data.stepIndex, event.data.errorType, { message: event.data.message, attempts: event.data.attempts }, event.data.failedAt],
+          [event.runId, event.data.stepIndex, storableText(event.data.errorType), storableJson({ message: event.data.message, attempts: event.data.attempts }), event.data.failedAt],
         );
         break;
       case 'RunFinished':
@@ -114,11 +109,11 @@ export class RunProjection {
         await manager.query(
           `INSERT INTO callback_attempts (run_id, attempt, organization_id, sent_at, status_code, error, final)
            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, attempt) DO NOTHING`,
-          [event.runId, event.data.attempt, event.organizationId, event.data.sentAt, event.data.statusCode, event.data.error, event.data.final],
+          [event.runId, event.data.attempt, event.organizationId, event.data.sentAt, event.data.statusCode, storableText(event.data.error), event.data.final],
         );
         await manager.query(
           `UPDATE runs SET callback_sent_at = $2, callback_status_code = $3, callback_error = $4 WHERE id = $1`,
-          [event.runId, event.data.sentAt, event.data.statusCode, event.data.error],
+          [event.runId, event.data.sentAt, event.data.statusCode, storableText(event.data.error)],
         );
         break;
     }
@@ -141,14 +136,14 @@ export class RunProjection {
         data.conversationId,
         event.laneId,
         data.background,
-        data.metadata,
-        data.requestConfig,
-        data.callbackUrl,
+        storableJson(data.metadata),
+        storableJson(data.requestConfig),
+        storableText(data.callbackUrl),
         data.createdAt,
         data.maxSteps,
         data.overrideModel,
-        data.clientTools === null ? null : JSON.stringify(data.clientTools),
-        JSON.stringify(data.input),
+        data.clientTools === null ? null : storableJson(data.clientTools),
+        storableJson(data.input),
         event.seq,
         streamSeq,
         data.resolveApprovalsOnly ?? false,
@@ -158,33 +153,10 @@ export class RunProjection {
     return inserted.length > 0 ? 'applied' : 'duplicate';
   }
 
-  /** A run's input joins the agent's history when it starts, so history follows execution order. */
-  private async insertRunInput(manager: EntityManager, runId: string): Promise<void> {
-    const rows: { input: LettaMessage[]; organization_id: string; agent_id: string }[] = await manager.query(
-      `SELECT input, organization_id, agent_id FROM runs WHERE id = $1`,
-      [runId],
-    );
-    const { input, organization_id: organizationId, agent_id: agentId } = rows[0];
-    await this.insertRows(manager, organizationId, agentId, runId, input);
-  }
-
-  private async insertMessages(manager: EntityManager, event: AnyRunEvent, messages: LettaMessage[]): Promise<void> {
-    await this.insertRows(manager, event.organizationId, event.agentId, event.runId, messages);
-  }
-
-  private async insertRows(manager: EntityManager, organizationId: string, agentId: string, runId: string, messages: LettaMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    const values: unknown[] = [];
-    const tuples = messages.map((message, index) => {
-      const base = index * 9;
-      values.push(message.id, organizationId, agentId, runId, message.step_id, message.message_type, message.otid, message.date, JSON.stringify(message));
-      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7}, $${base + 8}, $${base + 9})`;
-    });
-    await manager.query(
-      `INSERT INTO messages (id, organization_id, agent_id, run_id, step_id, message_type, otid, created_at, body)
-       VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`,
-      values,
-    );
+  /** A run's input joins its thread's history when it starts, so history follows execution order. */
+  private async insertRunInput(manager: EntityManager, event: RunEvent<'RunStarted'>): Promise<void> {
+    const rows: { input: LettaMessage[] }[] = await manager.query(`SELECT input FROM runs WHERE id = $1`, [event.runId]);
+    await insertMessages(manager, ownerOf(event), rows[0].input);
   }
 
   private async finishRun(manager: EntityManager, event: RunEvent<'RunFinished'>): Promise<void> {
@@ -194,7 +166,7 @@ export class RunProjection {
       `UPDATE runs SET status = $2, stop_reason = $3, completed_at = $4, metadata = metadata || $5::jsonb,
          total_duration_ns = round(extract(epoch from ($4::timestamptz - created_at)) * 1000000000)::bigint
        WHERE id = $1 AND status <> ALL ($6)`,
-      [event.runId, data.status, data.stopReason, data.completedAt, JSON.stringify(errorPatch), TERMINAL_STATUSES],
+      [event.runId, data.status, data.stopReason, data.completedAt, storableJson(errorPatch), TERMINAL_STATUSES],
     );
     await manager.query(
       `UPDATE agents SET last_stop_reason = $2, last_run_completion = $3,
@@ -203,4 +175,8 @@ export class RunProjection {
       [event.agentId, data.stopReason, data.completedAt, event.runId],
     );
   }
+}
+
+function ownerOf(event: AnyRunEvent): MessageOwner {
+  return { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId, runId: event.runId };
 }

@@ -18,7 +18,7 @@ describe('ThreadContextStore on a real Postgres', () => {
   let contexts: ThreadContextStore;
   let thread: ThreadRef;
 
-  /** A run of the thread with a user message and a reply, as the projector leaves them. */
+  /** A run of the thread with a user message and a reply, as its steps leave them. */
   async function run(status: 'completed' | 'running', say: string, laneId = thread.laneId): Promise<string> {
     const runId = newId('run');
     await dataSource.query(
@@ -28,15 +28,15 @@ describe('ThreadContextStore on a real Postgres', () => {
     );
     for (const message of [text('user_message', say, runId), text('assistant_message', `re: ${say}`, runId)]) {
       await dataSource.query(
-        `INSERT INTO messages (id, organization_id, agent_id, run_id, message_type, created_at, body) VALUES ($1, $2, $3, $4, $5, now(), $6)`,
-        [message.id, ORG, thread.agentId, runId, message.message_type, JSON.stringify(message)],
+        `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, message_type, created_at, body) VALUES ($1, $2, $3, $4, $5, $6, now(), $7)`,
+        [message.id, ORG, thread.agentId, runId, laneId, message.message_type, JSON.stringify(message)],
       );
     }
     return runId;
   }
   const finish = (runId: string) => dataSource.query(`UPDATE runs SET status = 'completed' WHERE id = $1`, [runId]);
-  const said = async (runId: string | null = null, of: Pick<ThreadRef, 'agentId' | 'laneId'> = thread) =>
-    (await contexts.messages(of, runId)).map((m) => m.body as { content: string }).map((b) => b.content);
+  const said = async (runId: string | null = null, of: Pick<ThreadRef, 'agentId' | 'laneId'> = thread, inProgress: string | null = null) =>
+    (await contexts.messages(of, runId ? { runId } : { inProgress })).map((m) => m.body as { content: string }).map((b) => b.content);
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -55,17 +55,17 @@ describe('ThreadContextStore on a real Postgres', () => {
     await database?.drop();
   });
 
-  it("shows finished runs' messages, and a running run only its own", async () => {
+  it("shows finished runs' messages, and the run in progress only to itself", async () => {
     await run('completed', 'one');
     const running = await run('running', 'two');
-    expect(await said()).toEqual(['one', 're: one']);
+    expect(await said(null, thread, running)).toEqual(['one', 're: one']);
     expect(await said(running)).toEqual(['one', 're: one', 'two', 're: two']);
   });
 
   it('reset deletes what the thread said so far but not a run that began meanwhile', async () => {
     await run('completed', 'old');
     const concurrent = await run('running', 'new');
-    await contexts.reset(thread);
+    await contexts.reset(thread, concurrent);
     expect(await said(concurrent)).toEqual(['new', 're: new']);
     await finish(concurrent);
     expect(await said()).toEqual(['new', 're: new']);

@@ -1,6 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { LettaMessage } from '@lrs/contracts';
-import { TERMINAL_STATUSES } from '@lrs/domain-run';
 
 /** How many of a thread's own messages a model call sees at most (the newest ones). */
 export const CONTEXT_MESSAGE_LIMIT = 500;
@@ -14,11 +13,18 @@ export interface ThreadRef {
 
 /**
  * The in-context messages of a thread: the messages it starts from (inherited by a fork, or a
- * compaction's summary and what it kept), then its own messages after the context start, from
- * finished runs, plus every message of `runId` when a run asks for its own context (a reset or
- * compaction in the middle of a run never cuts the run's earlier steps out of its next call).
+ * compaction's summary and what it kept), then its own run messages after the context start,
+ * plus every message of `runId` when a run asks for its own context (a reset or compaction in the
+ * middle of a run never cuts the run's earlier steps out of its next call). A thread runs one run
+ * at a time and each step writes its messages before its event exists, so the thread's rows are
+ * exactly those of its finished runs and of the run asking: no join with the (projected) runs.
  */
-const CONTEXT_SQL = `
+function contextSql(forRun: boolean): string {
+  // A run reading its own thread needs no status: the thread runs one run at a time, so every
+  // other run with messages in it has ended. A reader outside runs (fork, recompile) names the
+  // run in progress, if any, to leave its partial messages out.
+  const own = forRun ? `(m.run_id = $3 OR m.sequence_id > ctx.after)` : `m.sequence_id > ctx.after AND m.run_id IS DISTINCT FROM $3::text`;
+  return `
   WITH ctx AS (
     SELECT coalesce((SELECT base_message_ids FROM thread_contexts WHERE lane_id = $1), '{}'::text[]) AS base,
            coalesce((SELECT starts_after_sequence FROM thread_contexts WHERE lane_id = $1), 0) AS after
@@ -28,12 +34,14 @@ const CONTEXT_SQL = `
     FROM messages m, ctx WHERE m.id = ANY (ctx.base)
     UNION ALL
     SELECT own.id, own.sequence_id, own.body, 1, own.sequence_id FROM (
-      SELECT m.id, m.sequence_id, m.body FROM messages m JOIN runs r ON r.id = m.run_id, ctx
-      WHERE m.agent_id = $2 AND r.lane_id = $1 AND r.deleted_at IS NULL
-        AND (m.run_id = $3 OR (r.status = ANY ($4) AND m.sequence_id > ctx.after))
-      ORDER BY m.sequence_id DESC LIMIT $5
+      SELECT m.id, m.sequence_id, m.body FROM messages m, ctx
+      WHERE m.lane_id = $1 AND m.agent_id = $2 AND m.run_id IS NOT NULL AND ${own}
+      ORDER BY m.sequence_id DESC LIMIT $4
     ) own
   ) context ORDER BY part, position`;
+}
+const CONTEXT_FOR_RUN_SQL = contextSql(true);
+const CONTEXT_OUTSIDE_RUNS_SQL = contextSql(false);
 
 export interface ContextMessage {
   id: string;
@@ -45,35 +53,35 @@ export interface ContextMessage {
 export class ThreadContextStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  async messages(thread: Pick<ThreadRef, 'agentId' | 'laneId'>, runId: string | null = null, limit = CONTEXT_MESSAGE_LIMIT): Promise<ContextMessage[]> {
-    return ThreadContextStore.read(this.dataSource.manager, thread, runId, limit);
-  }
-
-  static async read(manager: EntityManager, thread: Pick<ThreadRef, 'agentId' | 'laneId'>, runId: string | null, limit = CONTEXT_MESSAGE_LIMIT): Promise<ContextMessage[]> {
-    const rows: { id: string; sequence_id: string; body: LettaMessage }[] = await manager.query(CONTEXT_SQL, [
-      thread.laneId,
-      thread.agentId,
-      runId,
-      TERMINAL_STATUSES,
-      limit,
-    ]);
+  /**
+   * `reader`: the run asking for its own context, or, for a reader outside runs, the thread's run
+   * in progress (whose messages so far are left out).
+   */
+  async messages(
+    thread: Pick<ThreadRef, 'agentId' | 'laneId'>,
+    reader: { runId: string } | { inProgress: string | null } = { inProgress: null },
+    limit = CONTEXT_MESSAGE_LIMIT,
+  ): Promise<ContextMessage[]> {
+    const rows: { id: string; sequence_id: string; body: LettaMessage }[] =
+      'runId' in reader
+        ? await this.dataSource.query(CONTEXT_FOR_RUN_SQL, [thread.laneId, thread.agentId, reader.runId, limit])
+        : await this.dataSource.query(CONTEXT_OUTSIDE_RUNS_SQL, [thread.laneId, thread.agentId, reader.inProgress, limit]);
     return rows.map((row) => ({ id: row.id, sequenceId: Number(row.sequence_id), body: row.body }));
   }
 
   /**
-   * Letta's reset: the thread's messages so far (those of its finished runs, and those made
-   * outside runs) are deleted and its context starts empty. Messages of a run that began in the
-   * meantime are neither deleted nor cut out of the context.
+   * Letta's reset: the thread's messages so far (those of its runs, and those made outside runs)
+   * are deleted and its context starts empty. Messages of `inProgress`, a run that began in the
+   * meantime, are neither deleted nor cut out of the context.
    */
-  async reset(thread: ThreadRef): Promise<void> {
+  async reset(thread: ThreadRef, inProgress: string | null = null): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const [deleted]: { up_to: string }[] = await manager.query(
         `WITH gone AS (
-           DELETE FROM messages WHERE agent_id = $1
-             AND (lane_id = $2 OR run_id IN (SELECT id FROM runs WHERE lane_id = $2 AND status = ANY ($3)))
+           DELETE FROM messages WHERE lane_id = $2 AND agent_id = $1 AND run_id IS DISTINCT FROM $3::text
            RETURNING sequence_id
          ) SELECT coalesce(max(sequence_id), 0) AS up_to FROM gone`,
-        [thread.agentId, thread.laneId, TERMINAL_STATUSES],
+        [thread.agentId, thread.laneId, inProgress],
       );
       await ThreadContextStore.setContext(manager, thread, [], Number(deleted.up_to));
     });

@@ -1,11 +1,7 @@
-import type { LettaMessage, MessageType, RunEvent, RunRequestConfig, RunStatus, RunView, StopReason } from '@lrs/contracts';
+import { filterMessageTypes, isoUtc } from '@lrs/domain-run';
+import type { RunEvent, RunRequestConfig, RunStatus, RunView, StopReason } from '@lrs/contracts';
 
-/** ISO 8601 UTC with an explicit offset, the one timestamp form this API emits. */
-export function isoUtc(value: Date | string | null): string | null {
-  if (value === null) return null;
-  const date = value instanceof Date ? value : new Date(value);
-  return date.toISOString().replace('Z', '+00:00');
-}
+export { filterMessageTypes, isoUtc };
 
 export interface RunRow {
   id: string;
@@ -31,6 +27,9 @@ export interface RunRow {
   approval_timeout_seconds: number | null;
   max_steps: number;
   version: number;
+  /** Stream position of the last event applied (absent on a row built from RunCreated alone). */
+  last_stream_seq?: string | number;
+  started_at?: Date | null;
 }
 
 export function toRunView(row: RunRow): RunView {
@@ -53,11 +52,6 @@ export function toRunView(row: RunRow): RunView {
     ttft_ns: row.ttft_ns === null ? null : Number(row.ttft_ns),
     total_duration_ns: row.total_duration_ns === null ? null : Number(row.total_duration_ns),
   };
-}
-
-export function filterMessageTypes(messages: LettaMessage[], include: MessageType[] | null | undefined): LettaMessage[] {
-  if (!include || include.length === 0) return messages;
-  return messages.filter((message) => include.includes(message.message_type));
 }
 
 /** The Run as it reads right after creation, straight from its RunCreated event. */

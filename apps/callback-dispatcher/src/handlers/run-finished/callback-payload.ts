@@ -1,5 +1,5 @@
 import type { LettaMessage, LettaUsageStatistics, RunCallbackPayload, RunView } from '@lrs/contracts';
-import { isoUtc } from '@lrs/read-model';
+import { isoUtc } from '@lrs/domain-run';
 
 /** Letta's callback body: the run's id, status and metadata, with the result folded into metadata. */
 export function buildCallbackPayload(run: RunView, messages: LettaMessage[], usage: LettaUsageStatistics, now: Date): RunCallbackPayload {

@@ -1,12 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
+import { CONSUMERS, type AnyRunEvent } from '@lrs/contracts';
+import { filterMessageTypes, foldRun } from '@lrs/domain-run';
 import { CONSUMER_POLICIES, ConcurrencyConflict, JetStreamLifecycle, RetryLater, RunEventStore, type HandlerContext } from '@lrs/jetstream';
-import { ProjectionNotifier, RunQueries, toRunView, type RunRow } from '@lrs/read-model';
 import { classifyAttempt, deliverWebhook, retryDelayMs } from '@lrs/webhook-delivery';
 import { DISPATCHER_SETTINGS, type DispatcherSettings } from '../../config/env';
 import { buildCallbackPayload } from './callback-payload';
-
-const ALL_MESSAGES = 100_000;
 
 /**
  * Delivers a finished run's callback. Attempts are numbered from the run's own log (the last
@@ -21,8 +19,6 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
   constructor(
     private readonly jetStream: JetStreamLifecycle,
     private readonly events: RunEventStore,
-    private readonly runs: RunQueries,
-    private readonly projection: ProjectionNotifier,
     @Inject(DISPATCHER_SETTINGS) private readonly settings: DispatcherSettings,
   ) {}
 
@@ -36,35 +32,36 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     });
   }
 
-  async handle(event: AnyRunEvent, _context: HandlerContext): Promise<void> {
+  async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
     if (event.type !== 'RunFinished') return;
     // The run's log says which attempt this is (and whether the run was deleted meanwhile).
     const latest = await this.events.latest(event.runId);
     if (!latest || latest.event.type === 'RunDeleted') return;
-    const run = await this.projectedRun(event);
-    if (!run.callback_url) return;
+    const created = await this.events.createdOf(event.runId, event.data.createdStreamSeq);
+    if (!created?.data.callbackUrl) return;
 
     const previous = latest.event.type === 'CallbackAttempted' ? latest.event.data : null;
     if (previous?.final) return;
     const attempt = (previous?.attempt ?? 0) + 1;
 
-    const view = toRunView(run);
-    const [messages, usage] = await Promise.all([
-      this.runs.messages(view, { limit: ALL_MESSAGES, order: 'asc' }),
-      this.runs.usageStatistics(run.id),
-    ]);
+    // The payload is the run as its own events tell it, up to its RunFinished: no read model involved.
+    const events = await this.events.readRun(event.runId, { event, streamSeq: context.streamSeq }, event.data.createdStreamSeq);
+    const run = foldRun(events);
+    if (!run) throw new RetryLater(1_000, `run ${event.runId} has no RunCreated before its RunFinished`);
+    const callbackUrl = created.data.callbackUrl;
+    const messages = filterMessageTypes(run.messages, run.view.request_config.include_return_message_types);
     const sentAt = new Date();
     const result = await deliverWebhook({
-      url: run.callback_url,
-      body: JSON.stringify(buildCallbackPayload(view, messages, usage, sentAt)),
-      webhookId: run.id,
+      url: callbackUrl,
+      body: JSON.stringify(buildCallbackPayload(run.view, messages, run.usage, sentAt)),
+      webhookId: event.runId,
       timeoutMs: this.settings.timeoutMs,
       allowPrivateNetworks: this.settings.allowPrivateNetworks,
       signingSecret: this.settings.signingSecret,
     });
     const outcome = classifyAttempt(result);
     const final = outcome !== 'retryable' || attempt >= this.settings.maxAttempts;
-    const error = result.error === null ? null : `Failed to dispatch callback for run ${run.id} to ${run.callback_url}: ${result.error}`;
+    const error = result.error === null ? null : `Failed to dispatch callback for run ${event.runId} to ${callbackUrl}: ${result.error}`;
     try {
       await this.events.appendAfter(latest, [
         { type: 'CallbackAttempted', data: { attempt, sentAt: sentAt.toISOString(), statusCode: result.statusCode, error, final } },
@@ -76,20 +73,8 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     }
     if (!final) {
       const delay = retryDelayMs(attempt, { baseMs: this.settings.retryBaseMs, capMs: this.settings.retryCapMs });
-      this.logger.warn(`callback for ${run.id} attempt ${attempt} ${result.statusCode ?? result.error}; retrying in ${delay} ms`);
+      this.logger.warn(`callback for ${event.runId} attempt ${attempt} ${result.statusCode ?? result.error}; retrying in ${delay} ms`);
       throw new RetryLater(delay, `callback attempt ${attempt} not delivered`);
     }
-  }
-
-  /** The run as projected up to its RunFinished, so the payload has every message and the final status. */
-  private async projectedRun(event: RunEvent<'RunFinished'>): Promise<RunRow> {
-    const run = await this.projection.until(
-      event.runId,
-      event.seq,
-      () => this.runs.rowAtVersion(event.organizationId, event.runId, event.seq),
-      this.settings.projectionWaitMs,
-    );
-    if (!run) throw new RetryLater(250, `read model has not caught up with ${event.runId}`);
-    return run;
   }
 }

@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { finishRun, isTerminalEvent } from '@lrs/domain-run';
-import { ConcurrencyConflict, RunEventStore } from '@lrs/jetstream';
+import { ConcurrencyConflict, RunEventStore, createdStreamSeqOf } from '@lrs/jetstream';
 import { AgentStore, RunProjection, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { RunCreator } from '../run-creator';
@@ -100,7 +100,7 @@ export class CancelRunsUseCase {
       if (!latest || latest.event.agentId !== agentId) return 'failed';
       if (isTerminalEvent(latest.event)) return 'cancelled';
       try {
-        await this.events.appendAfter(latest, [finishRun('cancelled', new Date().toISOString())]);
+        await this.events.appendAfter(latest, [finishRun('cancelled', new Date().toISOString(), null, createdStreamSeqOf(latest))]);
         return 'cancelled';
       } catch (error) {
         if (!(error instanceof ConcurrencyConflict)) throw error;

@@ -1,7 +1,7 @@
 import { HttpException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
 import type { LettaMessage, LettaStopReason, LettaUsageStatistics } from '@lrs/contracts';
-import { RunEventWatcher } from '@lrs/jetstream';
-import { ProjectionNotifier, RunQueries, toRunView } from '@lrs/read-model';
+import { filterMessageTypes, foldRun, isTerminalEvent, isTerminalStatus } from '@lrs/domain-run';
+import { RunEventStore, RunEventWatcher, createdStreamSeqOf } from '@lrs/jetstream';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import type { LettaStreamingRequestDto } from '../dto/letta-request.dto';
 import { RunCreator } from '../run-creator';
@@ -13,8 +13,6 @@ export interface LettaResponse {
   logprobs: null;
   turns: null;
 }
-
-const ALL = 100_000;
 
 /** Letta's HTTP status for a model failure that ended a synchronous run (letta-api.md 14). */
 const STATUS_BY_MODEL_ERROR: Record<string, number> = {
@@ -35,8 +33,7 @@ export class SendMessageUseCase {
   constructor(
     private readonly creator: RunCreator,
     private readonly watcher: RunEventWatcher,
-    private readonly runs: RunQueries,
-    private readonly projection: ProjectionNotifier,
+    private readonly events: RunEventStore,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -58,27 +55,27 @@ export class SendMessageUseCase {
       finished.cancel();
       throw error;
     }
-    // A retried request may find its run already over; otherwise wait for its end, then its projection.
-    let projected = await this.runs.row(this.settings.organizationId, run.id);
-    if (projected?.completed_at) finished.cancel();
+    // A retried request may find its run already over; otherwise wait for its end. The answer is
+    // the run as its own events tell it: the read model is not involved.
+    let latest = await this.events.latest(run.id);
+    if (latest && isTerminalEvent(latest.event)) finished.cancel();
     else {
       const end = await finished.event;
-      projected = end
-        ? await this.projection.until(run.id, end.seq, () => this.runs.rowAtVersion(this.settings.organizationId, run.id, end.seq), 5_000)
-        : null;
+      latest = end ? await this.events.latest(run.id) : null;
     }
-    if (!projected) {
+    const folded = latest ? foldRun(await this.events.readRun(run.id, latest, createdStreamSeqOf(latest))) : null;
+    if (!folded || !isTerminalStatus(folded.view.status)) {
       throw new HttpException({ detail: `Run ${run.id} is still in progress; follow it with GET /v1/runs/${run.id}.` }, 504);
     }
-    const view = toRunView(projected);
+    const view = folded.view;
     if (view.status === 'failed' && view.stop_reason === 'llm_api_error') throw modelFailure(String(view.metadata.error ?? 'model error'));
 
     // What the agent produced: every message of a step (the request's own input belongs to none).
-    const produced = (await this.runs.messages(view, { limit: ALL, order: 'asc' })).filter((message) => message.step_id !== null);
+    const produced = filterMessageTypes(folded.messages, view.request_config.include_return_message_types).filter((message) => message.step_id !== null);
     return {
       messages: produced,
       stop_reason: { message_type: 'stop_reason', stop_reason: view.stop_reason ?? 'end_turn' },
-      usage: await this.runs.usageStatistics(view.id),
+      usage: folded.usage,
       logprobs: null,
       turns: null,
     };

@@ -2,12 +2,10 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { randomUUID } from 'node:crypto';
 import {
   CONSUMERS,
-  laneIdOf,
   newId,
   type AnyRunEvent,
   type ApprovalRequestMessage,
   type ApprovalResponseMessage,
-  type ClientTool,
   type LettaMessage,
   type RunEvent,
   type RunEventDraft,
@@ -17,16 +15,14 @@ import {
   CONSUMER_POLICIES,
   ConcurrencyConflict,
   JetStreamLifecycle,
-  RetryLater,
   RunEventStore,
   RunEventWatcher,
   TokenDeltaBus,
   type HandlerContext,
 } from '@lrs/jetstream';
 import { ModelCallError, epochMs, modelNameFromHandle, toChatMessages, type ModelReply } from '@lrs/llm-client';
-import { AgentStore, RunQueries, ThreadContextStore, systemPromptOf } from '@lrs/read-model';
+import { AgentStore, StepRecords, ThreadContextStore, systemPromptOf, type StepRecord } from '@lrs/read-model';
 import { WORKER_SETTINGS, type WorkerSettings } from '../../config/env';
-import { ReadModelWaiter } from '../../read-model-waiter';
 import { ModelCaller } from '../../model-caller';
 import { stepMessages, toolReturnMessages, type ToolOutcome } from '../../step-messages';
 import { ServerTools, ToolContext } from '../../tools/server-tools';
@@ -34,10 +30,12 @@ import { approvalRequired, toolSchemas } from '../../tools/tool-schemas';
 import { approvalResponseOf, denialText, pendingApprovalRequest, resolveApprovals } from '../../approvals';
 
 /**
- * Executes one step of a run: builds the prompt from the read model, calls the model (retrying
- * transient failures a bounded number of times), and appends StepCompleted or StepFailed right
- * behind the StepRequested it answers. If the run moved on meanwhile (cancelled, or another
- * replica already answered a redelivery), the append loses and the result is dropped.
+ * Executes one step of a run: builds the prompt from the run's RunCreated (from the log), the
+ * agent and its blocks, and the thread's messages (which earlier steps wrote themselves), calls
+ * the model (retrying transient failures a bounded number of times), writes the step's messages
+ * and memory edits, and appends StepCompleted or StepFailed right behind the StepRequested it
+ * answers. Nothing here waits for the projector. If the run moved on meanwhile (cancelled, or
+ * another replica already answered a redelivery), the append loses and the result is dropped.
  */
 @Injectable()
 export class StepRequestedHandler implements OnApplicationBootstrap {
@@ -46,9 +44,8 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     private readonly jetStream: JetStreamLifecycle,
     private readonly events: RunEventStore,
     private readonly agents: AgentStore,
-    private readonly runs: RunQueries,
+    private readonly records: StepRecords,
     private readonly contexts: ThreadContextStore,
-    private readonly waiter: ReadModelWaiter,
     private readonly tools: ServerTools,
     private readonly watcher: RunEventWatcher,
     private readonly deltas: TokenDeltaBus,
@@ -64,6 +61,9 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       maxDeliver: CONSUMER_POLICIES.llmWorker.maxDeliver,
       // Well inside the consumer's ack_wait so a long model call is never redelivered meanwhile.
       workingEveryMs: this.settings.workingEveryMs,
+      // A step that failed on its infrastructure (Postgres restarting, NATS electing a leader) is
+      // retried over about 90 s of backoff before its run fails; model errors are retried inside.
+      retry: { baseMs: 1_000, capMs: 30_000 },
       handler: (event, context) => this.handle(event, context),
     });
   }
@@ -73,25 +73,39 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     try {
       await this.runStep(event, context);
     } catch (error) {
-      if (error instanceof RetryLater || !context.isLastAttempt) throw error;
+      if (!context.isLastAttempt) throw error;
       // Out of redeliveries: fail the step rather than leave the run without a terminal state.
-      const message = error instanceof Error ? error.message : String(error);
-      await this.appendBehind(event, context, this.failure(event, 'error', 'internal_error', message, context.deliveryCount));
+      this.logger.error(`step ${event.data.stepIndex} of ${event.runId} failed on its last delivery: ${describe(error)}`);
+      const created = await this.events.createdOf(event.runId, event.data.createdStreamSeq).catch(() => null);
+      const input = event.data.stepIndex === 1 && created ? created.data.input : [];
+      await this.commit(event, context, this.failure(event, 'error', 'internal_error', 'the step could not be run', context.deliveryCount), input, {
+        bestEffortRecords: true,
+      });
     }
   }
 
   private async runStep(event: RunEvent<'StepRequested'>, context: HandlerContext): Promise<void> {
-    await this.waiter.untilRunReady(event.runId, event.seq - 1, this.settings.projectionWaitMs);
-    const [agent, run] = await Promise.all([
-      this.agents.get(event.organizationId, event.agentId),
-      this.runs.row(event.organizationId, event.runId),
-    ]);
-    if (!agent || !run) {
-      const missing = agent ? `run ${event.runId}` : `agent ${event.agentId}`;
-      await this.appendBehind(event, context, this.failure(event, 'error', 'internal_error', `${missing} no longer exists`, 1));
+    // A redelivery may find the run already past this step (answered before a crash, or cancelled).
+    const latest = await this.events.latest(event.runId);
+    if (!latest || latest.streamSeq !== context.streamSeq) {
+      if (context.deliveryCount > 1) await this.settleLostAppend(event, context);
       return;
     }
-    const history = (await this.contexts.messages({ agentId: agent.id, laneId: laneIdOf(agent.id, run.conversation_id) }, run.id)).map((m) => m.body);
+    const [created, agent] = await Promise.all([
+      this.events.createdOf(event.runId, event.data.createdStreamSeq),
+      this.agents.get(event.organizationId, event.agentId),
+    ]);
+    if (!agent || !created) {
+      const missing = agent ? `run ${event.runId}` : `agent ${event.agentId}`;
+      await this.commit(event, context, this.failure(event, 'error', 'internal_error', `${missing} no longer exists`, 1), []);
+      return;
+    }
+    const run = created.data;
+    // The run's input joins its thread with the first step (written together with that step).
+    const input = event.data.stepIndex === 1 ? run.input : [];
+    const stored = (await this.contexts.messages({ agentId: agent.id, laneId: event.laneId }, { runId: event.runId })).map((m) => m.body);
+    const storedIds = new Set(stored.map((message) => message.id));
+    const history = [...stored, ...input.filter((message) => !storedIds.has(message.id))];
     const tools = ToolContext.of(agent);
     const assistant = { id: newId('message'), otid: randomUUID() };
     const messageContext = { runId: event.runId, stepId: event.data.stepId, now: new Date(), assistant };
@@ -99,22 +113,22 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     // A run that answers a pending approval starts by turning the decisions into tool results.
     let resumed: LettaMessage[] = [];
     if (event.data.stepIndex === 1) {
-      const pending = pendingApprovalRequest(history.filter((m) => m.run_id !== run.id));
-      const response = approvalResponseOf(history, run.id);
+      const pending = pendingApprovalRequest(history.filter((m) => m.run_id !== event.runId));
+      const response = approvalResponseOf(history, event.runId);
       if (pending && !response) {
         const detail = `the agent is waiting for approval of ${pending.tool_calls.map((c) => c.tool_call_id).join(', ')}; send an approval first`;
-        await this.appendBehind(event, context, this.failure(event, 'error', 'pending_approval', detail, 1));
+        await this.commit(event, context, this.failure(event, 'error', 'pending_approval', detail, 1), input);
         return;
       }
       if (pending && response) resumed = toolReturnMessages(messageContext, await this.resolve(pending, response, tools));
-      if (run.resolve_approvals_only) {
-        await this.appendBehind(event, context, this.approvalsOnly(event, resumed, tools));
+      if (run.resolveApprovalsOnly) {
+        await this.commit(event, context, this.approvalsOnly(event, resumed, tools), input);
         return;
       }
     }
 
-    const handle = run.override_model ?? agent.model ?? 'openai/gpt-4o-mini';
-    const clientTools = (run.client_tools ?? []) as ClientTool[];
+    const handle = run.overrideModel ?? agent.model ?? 'openai/gpt-4o-mini';
+    const clientTools = run.clientTools ?? [];
     const systemPrompt = systemPromptOf(agent, history.length, (block) => tools.block(block.label)?.value ?? block.value);
     // A cancel appends RunFinished while the model is still answering: stop the request then.
     const abort = new AbortController();
@@ -123,8 +137,6 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     });
     let reply: ModelReply | ModelCallError;
     try {
-      const latest = await this.events.latest(event.runId);
-      if (latest && latest.event.type === 'RunFinished') return;
       reply = await this.model.completeWithRetries(
         {
           model: modelNameFromHandle(handle),
@@ -142,10 +154,11 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     }
     if (abort.signal.aborted) {
       this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run cancelled, model call aborted`);
+      if (input.length) await this.records.write({ ...this.recordOf(event, input, [], []), replacePrevious: context.deliveryCount > 1 });
       return;
     }
     if (reply instanceof ModelCallError) {
-      await this.appendBehind(event, context, this.failure(event, 'llm_api_error', reply.errorType, reply.message, this.settings.modelMaxAttempts));
+      await this.commit(event, context, this.failure(event, 'llm_api_error', reply.errorType, reply.message, this.settings.modelMaxAttempts), input);
       return;
     }
 
@@ -160,7 +173,65 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     for (const call of calls.filter((c) => !needsApproval(c.name))) outcomes.push(await this.tools.execute(call, tools));
     const messages = [...resumed, ...stepMessages(messageContext, reply.text, outcomes, pendingCalls)];
     const counts = { calls: calls.length, pending: pendingCalls.length };
-    await this.appendBehind(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approval_timeout_seconds));
+    await this.commit(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approvalTimeoutSeconds ?? null), input);
+  }
+
+  /**
+   * Records what the step leaves in its thread, then appends its event right behind the
+   * StepRequested it answers. Writing first means that whoever acts on the event (the next step,
+   * the next run of the thread, the callback) finds the thread complete without waiting for the
+   * projector. If the append loses (the run was cancelled meanwhile, or another attempt of this
+   * step answered first), the rows are made to match the log again.
+   */
+  private async commit(
+    event: RunEvent<'StepRequested'>,
+    context: HandlerContext,
+    draft: RunEventDraft,
+    input: readonly LettaMessage[],
+    options: { bestEffortRecords?: boolean } = {},
+  ): Promise<void> {
+    const messages = draft.type === 'StepCompleted' ? draft.data.messages : [];
+    const edits = draft.type === 'StepCompleted' ? (draft.data.memoryEdits ?? []) : [];
+    const writing = this.records.write({ ...this.recordOf(event, input, messages, edits), replacePrevious: context.deliveryCount > 1 });
+    if (options.bestEffortRecords) {
+      // The last delivery ends the run even if Postgres is down; the projector adds the input later.
+      await writing.catch((error) => this.logger.warn(`step ${event.data.stepIndex} of ${event.runId}: messages not written: ${describe(error)}`));
+    } else await writing;
+    const data = { ...draft.data, createdStreamSeq: event.data.createdStreamSeq } as typeof draft.data;
+    try {
+      await this.events.appendAfter({ event, streamSeq: context.streamSeq }, [{ type: draft.type, data } as RunEventDraft]);
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflict)) throw error;
+      this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run moved on, result dropped`);
+      await this.settleLostAppend(event, context);
+    }
+  }
+
+  /** Makes this step's rows match whatever the log holds right after its StepRequested. */
+  private async settleLostAppend(event: RunEvent<'StepRequested'>, context: HandlerContext): Promise<void> {
+    const answer = await this.events.nextOf(event.runId, context.streamSeq + 1);
+    if (answer?.event.type === 'StepCompleted' && answer.event.data.stepId === event.data.stepId) {
+      const { messages, memoryEdits } = answer.event.data;
+      const created = event.data.stepIndex === 1 ? await this.events.createdOf(event.runId, event.data.createdStreamSeq) : null;
+      await this.records.write({ ...this.recordOf(event, created?.data.input ?? [], messages, memoryEdits ?? []), replacePrevious: true });
+    } else {
+      await this.records.discard(event.runId, event.data.stepId);
+    }
+  }
+
+  private recordOf(
+    event: RunEvent<'StepRequested'>,
+    input: readonly LettaMessage[],
+    messages: readonly LettaMessage[],
+    memoryEdits: readonly { label: string; value: string }[],
+  ): Omit<StepRecord, 'replacePrevious'> {
+    return {
+      owner: { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId, runId: event.runId },
+      stepId: event.data.stepId,
+      input,
+      messages,
+      memoryEdits,
+    };
   }
 
   private async resolve(pending: ApprovalRequestMessage, response: ApprovalResponseMessage, tools: ToolContext): Promise<ToolOutcome[]> {
@@ -226,14 +297,6 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     };
   }
 
-  private async appendBehind(event: RunEvent<'StepRequested'>, context: HandlerContext, draft: RunEventDraft): Promise<void> {
-    try {
-      await this.events.appendAfter({ event, streamSeq: context.streamSeq }, [draft]);
-    } catch (error) {
-      if (!(error instanceof ConcurrencyConflict)) throw error;
-      this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run moved on, result dropped`);
-    }
-  }
 }
 
 type StepOutcome = Omit<StepCompletedData, 'stepId' | 'stepIndex' | 'maxSteps' | 'memoryEdits' | 'completedAt'>;
@@ -247,3 +310,7 @@ function stepCompleted(event: RunEvent<'StepRequested'>, tools: ToolContext, out
   };
 }
 
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

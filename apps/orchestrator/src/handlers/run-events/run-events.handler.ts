@@ -55,6 +55,13 @@ export class RunEventsHandler implements OnApplicationBootstrap {
         await this.pump(event.laneId);
         if (event.data.approvalTimeout) await this.expireApproval(event);
         return;
+      case 'RunStarted': {
+        // RunStarted and StepRequested are appended as one chain; only a crash splits them. Look
+        // before deciding, so the usual case costs a read instead of an append that must lose.
+        const latest = await this.events.latest(event.runId);
+        if (latest?.event.type === 'RunStarted') await this.appendUnlessStale(latest, nextAfter(latest.event, this.decisionContext()));
+        return;
+      }
       default: {
         const appended = await this.appendUnlessStale(stored, nextAfter(event, this.decisionContext()));
         if (appended.some((next) => next.event.type === 'RunFinished')) await this.pump(event.laneId);
@@ -76,7 +83,7 @@ export class RunEventsHandler implements OnApplicationBootstrap {
           await this.lanes.update(laneId, (current) => release(current, activeRunId));
           continue;
         }
-        if (latest.event.type === 'RunCreated') await this.appendUnlessStale(latest, startRun(latest.event, this.decisionContext()));
+        if (latest.event.type === 'RunCreated') await this.appendUnlessStale(latest, startRun(latest.event, this.decisionContext(), latest.streamSeq));
         return;
       }
       if (lane.waiting.length === 0) return;

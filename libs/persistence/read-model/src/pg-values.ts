@@ -1,0 +1,63 @@
+import type { EntityManager } from 'typeorm';
+import type { LettaMessage } from '@lrs/contracts';
+
+/**
+ * Postgres refuses two things JavaScript strings may hold: NUL (in text and jsonb) and lone UTF-16
+ * surrogates (in jsonb). The API refuses both on input; this is the storage layer's own guard, so
+ * that no value that reached the event log can make a write fail for ever. Such characters become
+ * U+FFFD, the replacement character, in what is stored.
+ */
+const UNSTORABLE_SOURCE = '\\u0000|[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]';
+const HAS_UNSTORABLE = new RegExp(UNSTORABLE_SOURCE);
+const UNSTORABLE = new RegExp(UNSTORABLE_SOURCE, 'g');
+/** What JSON.stringify writes for those characters. */
+const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89a-f][0-9a-f]{2}/i;
+
+export function storableText<T extends string | null | undefined>(value: T): T {
+  return (typeof value === 'string' && HAS_UNSTORABLE.test(value) ? value.replace(UNSTORABLE, '\uFFFD') : value) as T;
+}
+
+/** JSON text Postgres accepts as jsonb: the common case costs one scan of the serialized text. */
+export function storableJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (!UNSTORABLE_ESCAPE.test(json)) return json;
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? storableText(item) : item));
+}
+
+export interface MessageOwner {
+  organizationId: string;
+  agentId: string;
+  /** The thread the messages belong to. */
+  laneId: string;
+  /** Null for messages made outside any run (compaction summaries, imported history). */
+  runId: string | null;
+}
+
+/** Inserts messages in the given order (their sequence ids follow it); ids already stored are left alone. */
+export async function insertMessages(manager: EntityManager, owner: MessageOwner, messages: readonly LettaMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await manager.query(
+    `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body)
+     SELECT m.item ->> 'id', $1, $2, $3, $4, m.item ->> 'step_id', m.item ->> 'message_type', m.item ->> 'otid',
+            (m.item ->> 'created_at')::timestamptz, m.item -> 'body'
+     FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS m(item, n)
+     ORDER BY m.n
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      owner.organizationId,
+      owner.agentId,
+      owner.runId,
+      owner.laneId,
+      storableJson(
+        messages.map((message) => ({
+          id: message.id,
+          step_id: message.step_id ?? null,
+          message_type: message.message_type,
+          otid: message.otid ?? null,
+          created_at: message.date,
+          body: message,
+        })),
+      ),
+    ],
+  );
+}
