@@ -168,3 +168,74 @@ async function snapshot(db: Client): Promise<Snapshot> {
 function sortById<T extends { id: string }>(items: T[]): T[] {
   return [...items].sort((a, b) => a.id.localeCompare(b.id));
 }
+
+/**
+ * Overload degrades instead of queueing without bound: past RUN_BACKLOG_LIMIT run events in
+ * flight, new runs get 503 with Retry-After and nothing is written; the accepted ones complete.
+ */
+describe('admission control', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({ env: { RUN_BACKLOG_LIMIT: '4', RUN_BACKLOG_CHECK_MS: '50' } });
+  });
+  afterAll(async () => {
+    stack?.service('llm-worker').resume();
+    await stack?.stop();
+  });
+
+  it('answers 503 with Retry-After past the backlog bound, writes nothing for it, and runs what it accepted', async () => {
+    const agents = await Promise.all(Array.from({ length: 12 }, () => createAgent(stack.baseUrl)));
+    const worker = stack.service('llm-worker');
+    worker.pause();
+    const accepted: string[] = [];
+    let refused: Response | null = null;
+    try {
+      for (const agentId of agents) {
+        const response = await fetch(`${stack.baseUrl}/v1/agents/${agentId}/messages/async`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ input: 'busy?' }),
+        });
+        if (response.status === 503) {
+          refused = response;
+          const { rows } = await queryOnce(stack.database.url, `SELECT count(*)::int AS n FROM runs WHERE agent_id = $1`, [agentId]);
+          expect(rows[0].n).toBe(0);
+          break;
+        }
+        expect(response.status).toBe(200);
+        accepted.push(((await response.json()) as { id: string }).id);
+        // Let the gateway see the backlog grow (it reads it every 50 ms).
+        await new Promise((resolve) => setTimeout(resolve, 120));
+      }
+      expect(refused).not.toBeNull();
+      expect(refused!.headers.get('retry-after')).toBe('1');
+      expect(await refused!.json()).toEqual({ detail: expect.stringContaining('Retry shortly') });
+      expect(accepted.length).toBeGreaterThan(0);
+    } finally {
+      worker.resume();
+    }
+    for (const runId of accepted) {
+      await expect(pollRunStatus(stack.baseUrl, runId)).resolves.toBe('completed');
+    }
+  });
+});
+
+async function queryOnce(url: string, sql: string, params: unknown[]) {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}
+
+async function pollRunStatus(baseUrl: string, runId: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const run = await getJson<{ status: string }>(baseUrl, `/v1/runs/${runId}`);
+    if (TERMINAL.includes(run.status) || Date.now() > deadline) return run.status;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

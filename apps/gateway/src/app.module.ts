@@ -24,6 +24,7 @@ import { CoreMemoryController } from './agents/core-memory/core-memory.controlle
 import { AgentToolsController } from './agents/agent-tools/agent-tools.controller';
 import { RunToolUseCase } from './agents/agent-tools/run-tool.use-case';
 import { RunReader } from './runs/run-reader';
+import { AdmissionControl } from './admission/admission-control';
 
 const settings = readGatewaySettings();
 
@@ -46,6 +47,7 @@ const settings = readGatewaySettings();
     AgentFileUseCase,
     RunToolUseCase,
     RunReader,
+    AdmissionControl,
   ],
 })
 export class AppModule {}

@@ -22,6 +22,11 @@ export function readGatewaySettings(env = new Env()) {
     toolRunTimeoutMs: env.int('TOOL_RUN_TIMEOUT_MS', 30_000, { min: 1_000 }),
     /** Keep-alive ping interval on SSE streams when include_pings is on. */
     streamPingIntervalMs: env.int('STREAM_PING_INTERVAL_MS', 20_000, { min: 100 }),
+    /** New runs answer 503 + Retry-After while more run events than this wait for the run path (0: no bound). */
+    runBacklogLimit: env.int('RUN_BACKLOG_LIMIT', 2_000, { min: 0 }),
+    runBacklogCheckMs: env.int('RUN_BACKLOG_CHECK_MS', 250, { min: 10 }),
+    /** Run creations in progress in one gateway process at most; past it, 503 + Retry-After. */
+    maxConcurrentCreates: env.int('MAX_CONCURRENT_CREATES', 512, { min: 1 }),
   };
 }
 export type GatewaySettings = ReturnType<typeof readGatewaySettings>;

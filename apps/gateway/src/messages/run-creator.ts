@@ -9,6 +9,7 @@ import type { LettaRequestDto, MessageItem } from './dto/letta-request.dto';
 import { checkApprovalRules } from './approval-rules';
 import { inputProblem, renderInputMessages } from './input-messages';
 import { parseMessageItems } from './message-items';
+import { AdmissionControl } from '../admission/admission-control';
 
 export const DEFAULT_MAX_STEPS = 50;
 
@@ -47,11 +48,21 @@ export class RunCreator {
     private readonly lanes: LaneStore,
     private readonly projection: RunProjection,
     private readonly runs: RunQueries,
+    private readonly admission: AdmissionControl,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
   /** Validates the request against the agent (404, 422, 400/409 approval rules) and builds its RunCreated. */
   async prepare(agentId: string, body: LettaRequestDto, options: RunOptions): Promise<PreparedRun> {
+    const release = this.admission.admit();
+    try {
+      return await this.prepareAdmitted(agentId, body, options);
+    } finally {
+      release();
+    }
+  }
+
+  private async prepareAdmitted(agentId: string, body: LettaRequestDto, options: RunOptions): Promise<PreparedRun> {
     const problem = inputProblem(body);
     if (problem) throw new UnprocessableEntityException({ detail: problem });
     const { items, problems } = body.messages ? parseMessageItems(body.messages) : { items: null, problems: [] };

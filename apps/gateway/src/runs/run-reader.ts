@@ -2,15 +2,15 @@ import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { RunView } from '@lrs/contracts';
 import { evolveRun, foldFromView, isTerminalStatus, type RunFold } from '@lrs/domain-run';
 import { RunEventStore } from '@lrs/jetstream';
-import { RunQueries, toRunView } from '@lrs/read-model';
+import { RunQueries, toRunView, type RunListFilter, type RunRow } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 
 /** Events read past the row at most; a run further behind than this shows as projected. */
 const MAX_TOP_UP_EVENTS = 64;
 
 /**
- * A run as the client should see it: the read model's row, topped up from the event log when the
- * row shows the run active and the log has moved on (the projector lags or is stopped). A client
+ * Runs as the client should see them: the read model's rows, each topped up from the event log
+ * when it shows the run active and the log has moved on (the projector lags or is stopped). A client
  * that saw the run end (a callback, a stream's [DONE], the sync answer) then reads it ended, and
  * the run path never has to wait for the projection to make that true.
  */
@@ -24,7 +24,21 @@ export class RunReader {
 
   async find(runId: string): Promise<RunView> {
     const row = await this.runs.row(this.settings.organizationId, runId);
-    if (!row) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
+    const view = row ? await this.topUp(row) : null;
+    if (!view) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
+    return view;
+  }
+
+  /** A page of runs, each active one topped up from the log (a status filter applies to the projected rows). */
+  async list(filter: RunListFilter): Promise<RunView[]> {
+    const rows = await this.runs.listRows(this.settings.organizationId, filter);
+    const views = await Promise.all(rows.map((row) => this.topUp(row)));
+    return views.filter((view): view is RunView => view !== null);
+  }
+
+  /** The row's view, moved on by the events the projection has not applied yet; null if deleted since. */
+  private async topUp(row: RunRow): Promise<RunView | null> {
+    const runId = row.id;
     const view = toRunView(row);
     if (isTerminalStatus(view.status) || row.last_stream_seq === undefined) return view;
     const latest = await this.events.latest(runId).catch(() => null);
@@ -37,7 +51,7 @@ export class RunReader {
       fold = evolveRun(fold, next.event);
       cursor = next.streamSeq + 1;
     }
-    if (fold?.deleted) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
+    if (fold?.deleted) return null;
     return fold?.view ?? view;
   }
 }

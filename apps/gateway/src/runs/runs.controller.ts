@@ -26,7 +26,7 @@ export class RunsController {
   list(@Query() query: ListRunsQueryDto) {
     const page = query.toPage({ limit: 100, order: 'desc' });
     const agentIds = [...(query.agent_id ? [query.agent_id] : []), ...(query.agent_ids ?? [])];
-    return this.runs.list(this.settings.organizationId, {
+    return this.reader.list({
       ...page,
       order: query.ascending ? 'asc' : page.order,
       agentIds,

@@ -9,3 +9,4 @@ export * from './token-delta-bus';
 export * from './worker-requests';
 export * from './compaction-requests';
 export * from './tool-run-requests';
+export * from './run-backlog';

@@ -5,6 +5,7 @@ import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
 import { CompactionRequests } from './compaction-requests';
+import { RunBacklog } from './run-backlog';
 import { ToolRunRequests } from './tool-run-requests';
 import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
@@ -89,9 +90,14 @@ export class JetStreamModule {
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new ToolRunRequests(context.nc),
         },
+        {
+          provide: RunBacklog,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new RunBacklog(context.jsm),
+        },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, RunEventStore, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, RunEventStore, RunBacklog, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
     };
   }
 }

@@ -98,6 +98,10 @@ export class RunQueries {
 
   /** Runs sorted by (created_at, id); cursors are relative to the requested order, as Letta's. */
   async list(organizationId: string, filter: RunListFilter): Promise<RunView[]> {
+    return (await this.listRows(organizationId, filter)).map(toRunView);
+  }
+
+  async listRows(organizationId: string, filter: RunListFilter): Promise<RunRow[]> {
     const where = ['organization_id = $1', 'deleted_at IS NULL'];
     const params: unknown[] = [organizationId];
     const add = (clause: (placeholder: string) => string, value: unknown) => {
@@ -120,11 +124,10 @@ export class RunQueries {
     }
     const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
     params.push(filter.limit);
-    const rows: RunRow[] = await this.dataSource.query(
+    return this.dataSource.query(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`,
       params,
     );
-    return rows.map(toRunView);
   }
 
   /** The run's messages in execution order, user input included, filtered as the run asked. */

@@ -1,0 +1,70 @@
+import { HttpException, HttpStatus, Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { RunBacklog } from '@lrs/jetstream';
+import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+
+/** A 503 the official client retries after `Retry-After` seconds; nothing was written. */
+export class Overloaded extends HttpException {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super({ detail }, HttpStatus.SERVICE_UNAVAILABLE);
+  }
+}
+
+/**
+ * Admission control for new runs. Past a bound of accepted-but-unstarted work (run events the
+ * orchestrator and the llm-workers have not received yet, read from JetStream every
+ * RUN_BACKLOG_CHECK_MS) or of run creations in progress in this process, a create answers 503 with
+ * Retry-After before anything is written, so the runs already accepted keep their latency instead
+ * of everything queueing without bound.
+ */
+@Injectable()
+export class AdmissionControl implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(AdmissionControl.name);
+  private backlog = 0;
+  private creating = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly runBacklog: RunBacklog,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.settings.runBacklogLimit <= 0) return;
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.settings.runBacklogCheckMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Admits one run creation or throws Overloaded; call the returned function when it is done. */
+  admit(): () => void {
+    const { runBacklogLimit, maxConcurrentCreates } = this.settings;
+    if (runBacklogLimit > 0 && this.backlog > runBacklogLimit) {
+      throw new Overloaded(`The server is at capacity (${this.backlog} run events waiting); the run was not created. Retry shortly.`, 1);
+    }
+    if (this.creating >= maxConcurrentCreates) {
+      throw new Overloaded('Too many runs are being created at once; the run was not created. Retry shortly.', 1);
+    }
+    this.creating++;
+    let released = false;
+    return () => {
+      if (!released) this.creating--;
+      released = true;
+    };
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      this.backlog = await this.runBacklog.pending();
+    } catch (error) {
+      // Unknown backlog: keep the last figure; the create itself fails fast if NATS is gone.
+      this.logger.debug(`run backlog unknown: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
