@@ -91,7 +91,11 @@ describe('crash recovery', () => {
     for (const runId of runIds) {
       const messages = await getJson<{ message_type: string }[]>(stack.baseUrl, `/v1/runs/${runId}/messages`);
       expect(messages.map((m) => m.message_type)).toEqual(['user_message', 'assistant_message']);
-      expect(await getJson<unknown[]>(stack.baseUrl, `/v1/runs/${runId}/steps`)).toHaveLength(1);
+      // Steps are the projector's view: the restarted projector catches up with them.
+      const steps = async () => getJson<unknown[]>(stack.baseUrl, `/v1/runs/${runId}/steps`);
+      const deadline = Date.now() + 30_000;
+      while ((await steps()).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await steps()).toHaveLength(1);
     }
     await receiver.waitFor(() => receiver.forPath('/burst').length >= runIds.length, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -37,6 +37,8 @@ export interface PhaseStats {
   create_failures: number;
   /** Creates whose connection the server's host reset or refused before the gateway saw them. */
   create_refused_connections: number;
+  /** Creates the gateway's admission control answered with 503/429 (nothing created). */
+  create_shed: number;
   window_s: number;
   offered_runs_per_s: number | null;
   runs_completed_in_window: number;
@@ -162,6 +164,7 @@ export function phaseStats(phase: PhaseRecord, runs: RunRecord[], sink: Callback
     runs_created: created.length,
     create_failures: runs.filter((run) => run.createErrorKind === 'other').length,
     create_refused_connections: runs.filter((run) => run.createErrorKind === 'connection').length,
+    create_shed: runs.filter((run) => run.createErrorKind === 'shed').length,
     window_s: windowS,
     offered_runs_per_s: phase.offeredRate,
     runs_completed_in_window: completedInWindow,

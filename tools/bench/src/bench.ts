@@ -256,6 +256,8 @@ export async function runBench(config: BenchConfig, cleanup: Cleanup, interrupte
         `(the gateway could not accept connections fast enough), e.g. ${refused.slice(0, 2).map((run) => run.createError).join(' | ')}`,
     );
   }
+  const shed = tracker.runs.filter((run) => run.createErrorKind === 'shed');
+  if (shed.length > 0) notes.push(`${shed.length} POST .../messages/async were shed by admission control (503 + Retry-After, nothing created)`);
   const warnings = [...stack.logs.warnings.values()].reduce((sum, n) => sum + n, 0);
   if (warnings > 0) notes.push(`services logged ${warnings} WARN/ERROR lines, e.g.: ${stack.logs.warningSamples.slice(0, 3).join(' || ')}`);
   if (tracker.unmatchedModelRequests > 0) notes.push(`${tracker.unmatchedModelRequests} model requests carried no known run marker`);

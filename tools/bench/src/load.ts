@@ -45,7 +45,8 @@ async function createRun(context: LoadContext, record: RunRecord, shape: RunShap
     if (response.status === 200) record.runId = (JSON.parse(response.body) as { id: string }).id;
     else {
       record.createError = `${record.phase}: HTTP ${response.status} ${response.body.slice(0, 200)}`;
-      record.createErrorKind = 'other';
+      // 503/429 is the gateway's admission control shedding load: nothing was created.
+      record.createErrorKind = response.status === 503 || response.status === 429 ? 'shed' : 'other';
     }
   } catch (error) {
     record.respondedAtMs = nowMs();

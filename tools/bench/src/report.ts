@@ -31,11 +31,11 @@ export function renderReport(outcome: BenchOutcome, config: BenchConfig): string
   lines.push('');
   lines.push('phases');
   lines.push(table(
-    ['phase', 'runs', 'failed/refused creates', 'runs/s', 'create p50/p99 ms', 'first step p50/p99', 'step overhead p50/p99', 'callback p50/p99', 'run p50/p99 ms', 'events/run', 'model req/run'],
+    ['phase', 'runs', 'failed/refused/shed creates', 'runs/s', 'create p50/p99 ms', 'first step p50/p99', 'step overhead p50/p99', 'callback p50/p99', 'run p50/p99 ms', 'events/run', 'model req/run'],
     outcome.phases.map((phase) => [
       phase.name,
       String(phase.runs_created),
-      `${phase.create_failures} / ${phase.create_refused_connections}`,
+      `${phase.create_failures} / ${phase.create_refused_connections} / ${phase.create_shed}`,
       fmt(phase.runs_per_s, 1),
       pair(phase.create_ms),
       pair(phase.first_step_ms),

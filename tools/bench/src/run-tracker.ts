@@ -17,9 +17,10 @@ export interface RunRecord {
   /**
    * `connection`: the connection failed before any answer on a fresh socket (e.g. the server's
    * accept queue overflowed and the kernel reset it): the request never reached the gateway.
+   * `shed`: 503 or 429 from the gateway's admission control (over its bound of work in flight).
    * `other`: an HTTP error or a timeout, whose outcome is unknown or wrong.
    */
-  createErrorKind: 'connection' | 'other' | null;
+  createErrorKind: 'connection' | 'shed' | 'other' | null;
   runId: string | null;
   /** Arrival of each model request for the run, in order. */
   modelRequestAtMs: number[];

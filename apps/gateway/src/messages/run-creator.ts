@@ -70,7 +70,9 @@ export class RunCreator {
     if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw new NotFoundException({ detail: 'Agent not found' });
     const conversationId = options.conversationId ?? null;
     const runId = runIdFor(conversationId ?? agentId, items);
-    const existing = await this.runs.get(this.settings.organizationId, runId);
+    // Only a run id derived from the messages' otids can have been created by an earlier attempt.
+    const retriable = !!items?.length && items.every((item) => !!item.otid);
+    const existing = retriable ? await this.runs.get(this.settings.organizationId, runId) : null;
     const pending = existing ? null : await this.agents.pendingApproval(agentId, conversationId);
     if (!existing) checkApprovalRules(items, pending);
 

@@ -129,12 +129,13 @@ export class RunEventStore {
   /**
    * The run's events from its RunCreated (at `createdStreamSeq`, when known) through `until`,
    * one direct get each: no consumer is created, so this is cheap for the few events of a run.
-   * Without the RunCreated's position, the run is read through an ordered consumer instead.
+   * A RunCreated the caller already holds is not read again. Without the RunCreated's position,
+   * the run is read through an ordered consumer instead.
    */
-  async readRun(runId: string, until: StoredRunEvent, createdStreamSeq?: number): Promise<AnyRunEvent[]> {
+  async readRun(runId: string, until: StoredRunEvent, createdStreamSeq?: number, created?: RunEvent<'RunCreated'> | null): Promise<AnyRunEvent[]> {
     if (!createdStreamSeq) return (await this.history(runId)).filter((event) => event.seq <= until.event.seq);
-    const events: AnyRunEvent[] = [];
-    let cursor = createdStreamSeq;
+    const events: AnyRunEvent[] = created ? [created] : [];
+    let cursor = created ? createdStreamSeq + 1 : createdStreamSeq;
     while (cursor < until.streamSeq) {
       const next = await this.nextOf(runId, cursor);
       if (!next || next.streamSeq >= until.streamSeq) break;

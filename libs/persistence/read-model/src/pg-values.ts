@@ -35,22 +35,30 @@ export interface MessageOwner {
 
 /** Inserts messages in the given order (their sequence ids follow it); ids already stored are left alone. */
 export async function insertMessages(manager: EntityManager, owner: MessageOwner, messages: readonly LettaMessage[]): Promise<void> {
-  if (messages.length === 0) return;
+  await insertOwnedMessages(
+    manager,
+    messages.map((message) => ({ owner, message })),
+  );
+}
+
+/** The same for messages of several runs at once (a projection batch): one statement. */
+export async function insertOwnedMessages(manager: EntityManager, rows: readonly { owner: MessageOwner; message: LettaMessage }[]): Promise<void> {
+  if (rows.length === 0) return;
   await manager.query(
     `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body)
-     SELECT m.item ->> 'id', $1, $2, $3, $4, m.item ->> 'step_id', m.item ->> 'message_type', m.item ->> 'otid',
-            (m.item ->> 'created_at')::timestamptz, m.item -> 'body'
-     FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS m(item, n)
+     SELECT m.item ->> 'id', m.item ->> 'organization_id', m.item ->> 'agent_id', m.item ->> 'run_id', m.item ->> 'lane_id',
+            m.item ->> 'step_id', m.item ->> 'message_type', m.item ->> 'otid', (m.item ->> 'created_at')::timestamptz, m.item -> 'body'
+     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m(item, n)
      ORDER BY m.n
      ON CONFLICT (id) DO NOTHING`,
     [
-      owner.organizationId,
-      owner.agentId,
-      owner.runId,
-      owner.laneId,
       storableJson(
-        messages.map((message) => ({
+        rows.map(({ owner, message }) => ({
           id: message.id,
+          organization_id: owner.organizationId,
+          agent_id: owner.agentId,
+          run_id: owner.runId,
+          lane_id: owner.laneId,
           step_id: message.step_id ?? null,
           message_type: message.message_type,
           otid: message.otid ?? null,

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AnyRunEvent, LettaMessage, RunEvent } from '@lrs/contracts';
-import { TERMINAL_STATUSES } from '@lrs/domain-run';
-import { insertMessages, storableJson, storableText, type MessageOwner } from './pg-values';
+import type { AnyRunEvent, LettaMessage, RunEvent, RunStatus } from '@lrs/contracts';
+import { isTerminalStatus } from '@lrs/domain-run';
+import { insertOwnedMessages, storableJson, type MessageOwner } from './pg-values';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
 
@@ -10,173 +10,324 @@ export interface ProjectableEvent {
   streamSeq: number;
 }
 
+/** What the batch knows of a run: from its row (locked) or from a RunCreated in the batch. */
+interface RunState {
+  version: number;
+  status: RunStatus;
+  deleted: boolean;
+  createdAtMs: number;
+  startedAtMs: number | null;
+  input: LettaMessage[] | null;
+}
+
+/** The change a batch makes to one runs row, written with one statement for the whole batch. */
+interface RunPatch {
+  id: string;
+  version: number;
+  last_stream_seq: number;
+  status?: RunStatus;
+  started_at?: string;
+  stop_reason?: string;
+  completed_at?: string;
+  error?: string | null;
+  ttft_ns?: number;
+  total_duration_ns?: number;
+  callback?: boolean;
+  callback_sent_at?: string;
+  callback_status_code?: number | null;
+  callback_error?: string | null;
+  deleted_at?: string;
+}
+
+/** Everything one batch writes, gathered in event order and then written set-wise. */
+class BatchWrites {
+  readonly runs = new Map<string, RunPatch>();
+  readonly stepInserts: Record<string, unknown>[] = [];
+  readonly stepUpdates: Record<string, unknown>[] = [];
+  readonly messages: { owner: MessageOwner; message: LettaMessage }[] = [];
+  readonly attempts: Record<string, unknown>[] = [];
+  readonly agentFinishes: Record<string, unknown>[] = [];
+  readonly deletedRuns: string[] = [];
+
+  patch(event: AnyRunEvent, streamSeq: number): RunPatch {
+    const patch = this.runs.get(event.runId) ?? { id: event.runId, version: event.seq, last_stream_seq: streamSeq };
+    patch.version = event.seq;
+    patch.last_stream_seq = streamSeq;
+    this.runs.set(event.runId, patch);
+    return patch;
+  }
+
+  addMessages(event: AnyRunEvent, messages: readonly LettaMessage[]): void {
+    const owner = { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId, runId: event.runId };
+    for (const message of messages) this.messages.push({ owner, message });
+  }
+}
+
 /**
  * Applies run events to the read model. Each run row records the last applied per-run sequence
  * (`version`): an event at or below it is a redelivery and changes nothing, one more than one
- * ahead means an earlier event is still in flight (the caller redelivers it later). State and
- * checkpoint change in the same transaction, so a crash before the ack only replays a no-op.
+ * ahead means an earlier event is still in flight (the caller redelivers it later). A batch is
+ * decided in memory after one locking read of its runs, then written set-wise: one statement per
+ * table, whatever the batch size. State and checkpoint change in the same transaction, so a crash
+ * before the ack only replays a no-op.
  */
 export class RunProjection {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Applies a batch in order inside one transaction; returns one outcome per event. */
   async apply(batch: ProjectableEvent[]): Promise<ApplyOutcome[]> {
+    // The gateway's write-through of a new run is one statement: no transaction needed.
+    if (batch.length === 1 && batch[0].event.type === 'RunCreated') return this.applyIn(this.dataSource.manager, batch);
     return this.dataSource.transaction('READ COMMITTED', (manager) => this.applyIn(manager, batch));
   }
 
   /** Applies a batch in order inside the caller's transaction (the rebuild's). */
   async applyIn(manager: EntityManager, batch: ProjectableEvent[]): Promise<ApplyOutcome[]> {
-    const outcomes: ApplyOutcome[] = [];
-    for (const item of batch) outcomes.push(await this.applyOne(manager, item));
+    if (batch.length === 0) return [];
+    const created = await this.insertCreated(
+      manager,
+      batch.filter((item): item is { event: RunEvent<'RunCreated'>; streamSeq: number } => item.event.type === 'RunCreated'),
+    );
+    const states = await this.lockRuns(manager, batch);
+    const writes = new BatchWrites();
+    const outcomes = batch.map((item) => {
+      if (item.event.type === 'RunCreated') return created.has(item.event.runId) ? 'applied' : 'duplicate';
+      return this.decide(item, states.get(item.event.runId), writes);
+    });
+    await this.write(manager, writes);
     return outcomes;
   }
 
-  private async applyOne(manager: EntityManager, { event, streamSeq }: ProjectableEvent): Promise<ApplyOutcome> {
-    if (event.type === 'RunCreated') return this.createRun(manager, event, streamSeq);
-
-    const rows: { version: number; deleted: boolean }[] = await manager.query(
-      `SELECT version, deleted_at IS NOT NULL AS deleted FROM runs WHERE id = $1 FOR UPDATE`,
-      [event.runId],
-    );
-    if (rows.length === 0) return 'gap';
-    const version = rows[0].version;
-    if (event.seq <= version) return 'duplicate';
-    if (event.seq > version + 1) return 'gap';
-    if (rows[0].deleted) {
-      // A deleted run keeps counting its events so none is mistaken for a gap, but shows nothing.
-      await manager.query(`UPDATE runs SET version = $2, last_stream_seq = $3 WHERE id = $1`, [event.runId, event.seq, streamSeq]);
-      return 'applied';
-    }
-
+  /** Decides one event against the run's state in this batch, recording what it writes. */
+  private decide({ event, streamSeq }: ProjectableEvent, state: RunState | undefined, writes: BatchWrites): ApplyOutcome {
+    if (!state) return 'gap';
+    if (event.seq <= state.version) return 'duplicate';
+    if (event.seq > state.version + 1) return 'gap';
+    state.version = event.seq;
+    const patch = writes.patch(event, streamSeq);
+    // A deleted run keeps counting its events so none is mistaken for a gap, but shows nothing.
+    if (state.deleted) return 'applied';
     switch (event.type) {
+      case 'RunCreated':
+        break;
       case 'RunStarted':
-        await manager.query(`UPDATE runs SET status = 'running', started_at = $2 WHERE id = $1`, [event.runId, event.data.startedAt]);
-        await this.insertRunInput(manager, event);
+        state.status = 'running';
+        state.startedAtMs = Date.parse(event.data.startedAt);
+        patch.status = 'running';
+        patch.started_at = event.data.startedAt;
+        // A run's input joins its thread's history when it starts, so history follows execution order.
+        writes.addMessages(event, state.input ?? []);
         break;
       case 'StepRequested':
-        await manager.query(
-          `INSERT INTO steps (id, organization_id, run_id, agent_id, step_index, status, created_at)
-           VALUES ($1, $2, $3, $4, $5, 'pending', $6) ON CONFLICT (run_id, step_index) DO NOTHING`,
-          [event.data.stepId, event.organizationId, event.runId, event.agentId, event.data.stepIndex, event.data.requestedAt],
-        );
+        writes.stepInserts.push({
+          id: event.data.stepId,
+          organization_id: event.organizationId,
+          run_id: event.runId,
+          agent_id: event.agentId,
+          step_index: event.data.stepIndex,
+          created_at: event.data.requestedAt,
+        });
         break;
       case 'StepCompleted': {
         const { data } = event;
-        await manager.query(
-          `UPDATE steps SET status = 'success', model = $3, model_handle = $4, prompt_tokens = $5, completion_tokens = $6,
-             total_tokens = $7, stop_reason = $8, llm_request_started_at = to_timestamp($9 / 1000.0), completed_at = $10
-           WHERE run_id = $1 AND step_index = $2`,
-          [
-            event.runId,
-            data.stepIndex,
-            data.model,
-            data.modelHandle,
-            data.usage.prompt_tokens,
-            data.usage.completion_tokens,
-            data.usage.total_tokens,
-            data.stopReason,
-            data.llmRequestStartedAtMs,
-            data.completedAt,
-          ],
-        );
+        writes.stepUpdates.push({
+          run_id: event.runId,
+          step_index: data.stepIndex,
+          status: 'success',
+          model: data.model,
+          model_handle: data.modelHandle,
+          prompt_tokens: data.usage.prompt_tokens,
+          completion_tokens: data.usage.completion_tokens,
+          total_tokens: data.usage.total_tokens,
+          stop_reason: data.stopReason,
+          llm_request_started_at: new Date(data.llmRequestStartedAtMs).toISOString(),
+          completed_at: data.completedAt,
+        });
         // Memory edits are the run path's: the llm-worker applied them before appending this event.
-        await insertMessages(manager, ownerOf(event), data.messages);
-        if (data.stepIndex === 1 && data.firstTokenAtMs !== null) {
-          await manager.query(
-            `UPDATE runs SET ttft_ns = GREATEST(0, round(($2 - extract(epoch from started_at) * 1000) * 1000000))::bigint
-             WHERE id = $1 AND started_at IS NOT NULL`,
-            [event.runId, data.firstTokenAtMs],
-          );
+        writes.addMessages(event, data.messages);
+        if (data.stepIndex === 1 && data.firstTokenAtMs !== null && state.startedAtMs !== null) {
+          patch.ttft_ns = Math.max(0, Math.round((data.firstTokenAtMs - state.startedAtMs) * 1_000_000));
         }
         break;
       }
       case 'StepFailed':
-        await manager.query(
-          `UPDATE steps SET status = 'failed', error_type = $3, error_data = $4, completed_at = $5 WHERE run_id = $1 AND step_index = $2`,
-          [event.runId, event.data.stepIndex, storableText(event.data.errorType), storableJson({ message: event.data.message, attempts: event.data.attempts }), event.data.failedAt],
-        );
+        writes.stepUpdates.push({
+          run_id: event.runId,
+          step_index: event.data.stepIndex,
+          status: 'failed',
+          error_type: event.data.errorType,
+          error_data: { message: event.data.message, attempts: event.data.attempts },
+          completed_at: event.data.failedAt,
+        });
         break;
-      case 'RunFinished':
-        await this.finishRun(manager, event);
+      case 'RunFinished': {
+        const { data } = event;
+        const durationMs = Date.parse(data.completedAt) - state.createdAtMs;
+        if (!isTerminalStatus(state.status)) {
+          state.status = data.status;
+          Object.assign(patch, {
+            status: data.status,
+            stop_reason: data.stopReason,
+            completed_at: data.completedAt,
+            error: data.error,
+            total_duration_ns: Math.round(durationMs * 1_000_000),
+          });
+        }
+        writes.agentFinishes.push({ id: event.agentId, stop_reason: data.stopReason, completed_at: data.completedAt, duration_ms: Math.round(durationMs) });
+        break;
+      }
+      case 'CallbackAttempted':
+        writes.attempts.push({
+          run_id: event.runId,
+          attempt: event.data.attempt,
+          organization_id: event.organizationId,
+          sent_at: event.data.sentAt,
+          status_code: event.data.statusCode,
+          error: event.data.error,
+          final: event.data.final,
+        });
+        Object.assign(patch, { callback: true, callback_sent_at: event.data.sentAt, callback_status_code: event.data.statusCode, callback_error: event.data.error });
         break;
       case 'RunDeleted':
         // The run, its steps, messages and callback attempts leave the read model; the row stays
         // as a tombstone that keeps counting the run's events.
-        await manager.query(`UPDATE runs SET deleted_at = $2 WHERE id = $1`, [event.runId, event.data.deletedAt]);
-        for (const table of ['messages', 'steps', 'callback_attempts']) await manager.query(`DELETE FROM ${table} WHERE run_id = $1`, [event.runId]);
-        break;
-      case 'CallbackAttempted':
-        await manager.query(
-          `INSERT INTO callback_attempts (run_id, attempt, organization_id, sent_at, status_code, error, final)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, attempt) DO NOTHING`,
-          [event.runId, event.data.attempt, event.organizationId, event.data.sentAt, event.data.statusCode, storableText(event.data.error), event.data.final],
-        );
-        await manager.query(
-          `UPDATE runs SET callback_sent_at = $2, callback_status_code = $3, callback_error = $4 WHERE id = $1`,
-          [event.runId, event.data.sentAt, event.data.statusCode, storableText(event.data.error)],
-        );
+        state.deleted = true;
+        patch.deleted_at = event.data.deletedAt;
+        writes.deletedRuns.push(event.runId);
         break;
     }
-    await manager.query(`UPDATE runs SET version = $2, last_stream_seq = $3 WHERE id = $1`, [event.runId, event.seq, streamSeq]);
     return 'applied';
   }
 
-  private async createRun(manager: EntityManager, event: RunEvent<'RunCreated'>, streamSeq: number): Promise<ApplyOutcome> {
-    const { data } = event;
-    const inserted: unknown[] = await manager.query(
+  private async insertCreated(manager: EntityManager, created: { event: RunEvent<'RunCreated'>; streamSeq: number }[]): Promise<Set<string>> {
+    if (created.length === 0) return new Set();
+    const rows = created.map(({ event, streamSeq }) => ({
+      id: event.runId,
+      organization_id: event.organizationId,
+      agent_id: event.agentId,
+      conversation_id: event.data.conversationId,
+      lane_id: event.laneId,
+      background: event.data.background,
+      metadata: event.data.metadata,
+      request_config: event.data.requestConfig,
+      callback_url: event.data.callbackUrl,
+      created_at: event.data.createdAt,
+      max_steps: event.data.maxSteps,
+      override_model: event.data.overrideModel,
+      client_tools: event.data.clientTools,
+      input: event.data.input,
+      version: event.seq,
+      last_stream_seq: streamSeq,
+      resolve_approvals_only: event.data.resolveApprovalsOnly ?? false,
+      approval_timeout_seconds: event.data.approvalTimeoutSeconds ?? null,
+    }));
+    const inserted: { id: string }[] = await manager.query(
       `INSERT INTO runs (id, organization_id, agent_id, conversation_id, lane_id, status, background, metadata, request_config,
          callback_url, created_at, max_steps, override_model, client_tools, input, version, last_stream_seq,
          resolve_approvals_only, approval_timeout_seconds)
-       VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+       SELECT r.id, r.organization_id, r.agent_id, r.conversation_id, r.lane_id, 'created', r.background, r.metadata, r.request_config,
+         r.callback_url, r.created_at, r.max_steps, r.override_model, r.client_tools, r.input, r.version, r.last_stream_seq,
+         r.resolve_approvals_only, r.approval_timeout_seconds
+       FROM jsonb_to_recordset($1::jsonb) AS r(id text, organization_id text, agent_id text, conversation_id text, lane_id text,
+         background boolean, metadata jsonb, request_config jsonb, callback_url text, created_at timestamptz, max_steps integer,
+         override_model text, client_tools jsonb, input jsonb, version integer, last_stream_seq bigint,
+         resolve_approvals_only boolean, approval_timeout_seconds integer)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [
-        event.runId,
-        event.organizationId,
-        event.agentId,
-        data.conversationId,
-        event.laneId,
-        data.background,
-        storableJson(data.metadata),
-        storableJson(data.requestConfig),
-        storableText(data.callbackUrl),
-        data.createdAt,
-        data.maxSteps,
-        data.overrideModel,
-        data.clientTools === null ? null : storableJson(data.clientTools),
-        storableJson(data.input),
-        event.seq,
-        streamSeq,
-        data.resolveApprovalsOnly ?? false,
-        data.approvalTimeoutSeconds ?? null,
-      ],
+      [storableJson(rows)],
     );
-    return inserted.length > 0 ? 'applied' : 'duplicate';
+    return new Set(inserted.map((row) => row.id));
   }
 
-  /** A run's input joins its thread's history when it starts, so history follows execution order. */
-  private async insertRunInput(manager: EntityManager, event: RunEvent<'RunStarted'>): Promise<void> {
-    const rows: { input: LettaMessage[] }[] = await manager.query(`SELECT input FROM runs WHERE id = $1`, [event.runId]);
-    await insertMessages(manager, ownerOf(event), rows[0].input);
+  /** One locking read of every run the batch touches (rows created just before included). */
+  private async lockRuns(manager: EntityManager, batch: ProjectableEvent[]): Promise<Map<string, RunState>> {
+    const runIds = [...new Set(batch.filter((item) => item.event.type !== 'RunCreated').map((item) => item.event.runId))];
+    const startedIds = [...new Set(batch.filter((item) => item.event.type === 'RunStarted').map((item) => item.event.runId))];
+    const states = new Map<string, RunState>();
+    if (runIds.length === 0) return states;
+    const rows: { id: string; version: number; status: RunStatus; deleted: boolean; created_at: Date; started_at: Date | null; input: LettaMessage[] | null }[] =
+      await manager.query(
+        `SELECT id, version, status, deleted_at IS NOT NULL AS deleted, created_at, started_at,
+                CASE WHEN id = ANY ($2) THEN input END AS input
+         FROM runs WHERE id = ANY ($1) ORDER BY id FOR UPDATE`,
+        [runIds, startedIds],
+      );
+    for (const row of rows) {
+      states.set(row.id, {
+        version: row.version,
+        status: row.status,
+        deleted: row.deleted,
+        createdAtMs: row.created_at.getTime(),
+        startedAtMs: row.started_at ? row.started_at.getTime() : null,
+        input: row.input,
+      });
+    }
+    return states;
   }
 
-  private async finishRun(manager: EntityManager, event: RunEvent<'RunFinished'>): Promise<void> {
-    const { data } = event;
-    const errorPatch = data.error === null ? {} : { error: data.error };
-    await manager.query(
-      `UPDATE runs SET status = $2, stop_reason = $3, completed_at = $4, metadata = metadata || $5::jsonb,
-         total_duration_ns = round(extract(epoch from ($4::timestamptz - created_at)) * 1000000000)::bigint
-       WHERE id = $1 AND status <> ALL ($6)`,
-      [event.runId, data.status, data.stopReason, data.completedAt, storableJson(errorPatch), TERMINAL_STATUSES],
-    );
-    await manager.query(
-      `UPDATE agents SET last_stop_reason = $2, last_run_completion = $3,
-         last_run_duration_ms = (SELECT round(extract(epoch from ($3::timestamptz - created_at)) * 1000)::bigint FROM runs WHERE id = $4)
-       WHERE id = $1`,
-      [event.agentId, data.stopReason, data.completedAt, event.runId],
-    );
+  private async write(manager: EntityManager, writes: BatchWrites): Promise<void> {
+    if (writes.stepInserts.length) {
+      await manager.query(
+        `INSERT INTO steps (id, organization_id, run_id, agent_id, step_index, status, created_at)
+         SELECT s.id, s.organization_id, s.run_id, s.agent_id, s.step_index, 'pending', s.created_at
+         FROM jsonb_to_recordset($1::jsonb) AS s(id text, organization_id text, run_id text, agent_id text, step_index integer, created_at timestamptz)
+         ON CONFLICT (run_id, step_index) DO NOTHING`,
+        [storableJson(writes.stepInserts)],
+      );
+    }
+    if (writes.stepUpdates.length) {
+      await manager.query(
+        `UPDATE steps SET status = s.status, model = coalesce(s.model, steps.model), model_handle = coalesce(s.model_handle, steps.model_handle),
+           prompt_tokens = coalesce(s.prompt_tokens, steps.prompt_tokens), completion_tokens = coalesce(s.completion_tokens, steps.completion_tokens),
+           total_tokens = coalesce(s.total_tokens, steps.total_tokens), stop_reason = coalesce(s.stop_reason, steps.stop_reason),
+           llm_request_started_at = coalesce(s.llm_request_started_at, steps.llm_request_started_at),
+           error_type = coalesce(s.error_type, steps.error_type), error_data = coalesce(s.error_data, steps.error_data), completed_at = s.completed_at
+         FROM jsonb_to_recordset($1::jsonb) AS s(run_id text, step_index integer, status text, model text, model_handle text, prompt_tokens integer,
+           completion_tokens integer, total_tokens integer, stop_reason text, llm_request_started_at timestamptz, error_type text, error_data jsonb,
+           completed_at timestamptz)
+         WHERE steps.run_id = s.run_id AND steps.step_index = s.step_index`,
+        [storableJson(writes.stepUpdates)],
+      );
+    }
+    if (writes.messages.length) await insertOwnedMessages(manager, writes.messages);
+    if (writes.attempts.length) {
+      await manager.query(
+        `INSERT INTO callback_attempts (run_id, attempt, organization_id, sent_at, status_code, error, final)
+         SELECT a.run_id, a.attempt, a.organization_id, a.sent_at, a.status_code, a.error, a.final
+         FROM jsonb_to_recordset($1::jsonb) AS a(run_id text, attempt integer, organization_id text, sent_at timestamptz, status_code integer, error text, final boolean)
+         ON CONFLICT (run_id, attempt) DO NOTHING`,
+        [storableJson(writes.attempts)],
+      );
+    }
+    if (writes.deletedRuns.length) {
+      for (const table of ['messages', 'steps', 'callback_attempts']) await manager.query(`DELETE FROM ${table} WHERE run_id = ANY ($1)`, [writes.deletedRuns]);
+    }
+    if (writes.runs.size) {
+      await manager.query(
+        `UPDATE runs SET version = p.version, last_stream_seq = p.last_stream_seq,
+           status = coalesce(p.status, runs.status), started_at = coalesce(p.started_at, runs.started_at),
+           stop_reason = coalesce(p.stop_reason, runs.stop_reason), completed_at = coalesce(p.completed_at, runs.completed_at),
+           metadata = CASE WHEN p.error IS NULL THEN runs.metadata ELSE runs.metadata || jsonb_build_object('error', p.error) END,
+           ttft_ns = coalesce(p.ttft_ns, runs.ttft_ns), total_duration_ns = coalesce(p.total_duration_ns, runs.total_duration_ns),
+           callback_sent_at = CASE WHEN p.callback THEN p.callback_sent_at ELSE runs.callback_sent_at END,
+           callback_status_code = CASE WHEN p.callback THEN p.callback_status_code ELSE runs.callback_status_code END,
+           callback_error = CASE WHEN p.callback THEN p.callback_error ELSE runs.callback_error END,
+           deleted_at = coalesce(p.deleted_at, runs.deleted_at)
+         FROM jsonb_to_recordset($1::jsonb) AS p(id text, version integer, last_stream_seq bigint, status text, started_at timestamptz,
+           stop_reason text, completed_at timestamptz, error text, ttft_ns bigint, total_duration_ns bigint, callback boolean,
+           callback_sent_at timestamptz, callback_status_code integer, callback_error text, deleted_at timestamptz)
+         WHERE runs.id = p.id`,
+        [storableJson([...writes.runs.values()])],
+      );
+    }
+    if (writes.agentFinishes.length) {
+      await manager.query(
+        `UPDATE agents SET last_stop_reason = f.stop_reason, last_run_completion = f.completed_at, last_run_duration_ms = f.duration_ms
+         FROM (SELECT DISTINCT ON (e.item ->> 'id') e.item ->> 'id' AS id, e.item ->> 'stop_reason' AS stop_reason,
+                 (e.item ->> 'completed_at')::timestamptz AS completed_at, (e.item ->> 'duration_ms')::bigint AS duration_ms
+               FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, n) ORDER BY e.item ->> 'id', e.n DESC) f
+         WHERE agents.id = f.id`,
+        [storableJson(writes.agentFinishes)],
+      );
+    }
   }
-}
-
-function ownerOf(event: AnyRunEvent): MessageOwner {
-  return { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId, runId: event.runId };
 }

@@ -45,7 +45,7 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     const attempt = (previous?.attempt ?? 0) + 1;
 
     // The payload is the run as its own events tell it, up to its RunFinished: no read model involved.
-    const events = await this.events.readRun(event.runId, { event, streamSeq: context.streamSeq }, event.data.createdStreamSeq);
+    const events = await this.events.readRun(event.runId, { event, streamSeq: context.streamSeq }, event.data.createdStreamSeq, created);
     const run = foldRun(events);
     if (!run) throw new RetryLater(1_000, `run ${event.runId} has no RunCreated before its RunFinished`);
     const callbackUrl = created.data.callbackUrl;
