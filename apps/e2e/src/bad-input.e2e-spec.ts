@@ -45,6 +45,11 @@ describe('bad input', () => {
     { name: 'callback_url not a URL', path: asyncPath, body: { input: 'hi', callback_url: 'not a url' }, status: 422, detail: /callback_url must be an absolute http\(s\) URL/ },
     { name: 'override_model without provider', path: asyncPath, body: { input: 'hi', override_model: 'gpt-4o' }, status: 422, detail: /override_model/ },
     { name: 'malformed JSON', path: asyncPath, body: '{"input": "hi",', status: 400, detail: /Malformed JSON body/ },
+    { name: 'a NUL in the input', path: asyncPath, body: '{"input": "bad \\u0000 byte"}', status: 422, detail: /body\.input contains a NUL/ },
+    { name: 'a lone surrogate in a message', path: asyncPath, body: '{"messages": [{"role": "user", "content": "x\\ud800"}]}', status: 422, detail: /body\.messages\[0\]\.content contains/ },
+    { name: 'a NUL in an agent name', path: () => '/v1/agents', body: '{"name": "a\\u0000b"}', status: 422, detail: /body\.name contains a NUL/ },
+    { name: 'JSON nested 20,000 deep', path: asyncPath, body: `{"input": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`, status: 422, detail: /nested more than 64 levels/ },
+    { name: 'a NUL in the path', path: () => '/v1/agents/agent-1%00/messages/async', body: { input: 'hi' }, status: 422, detail: /URL path contains a NUL/ },
   ];
 
   it.each(cases)('$name -> $status with a clear detail, nothing written', async ({ path, body, status, detail }) => {

@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { readGatewaySettings } from './config/env';
 import { lettaValidationPipe } from './http/validation';
 import { serveOpenApi } from './http/openapi';
+import { refuseUnstorableInput } from './http/unstorable-input';
 
 /** Body-parser failures happen before Nest's pipeline; answer them in Letta's error shape too. */
 function malformedBodyHandler(error: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void {
@@ -29,6 +30,7 @@ async function bootstrap(): Promise<void> {
   });
   app.use(json({ limit: settings.bodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(malformedBodyHandler);
+  app.use(refuseUnstorableInput);
   app.useGlobalPipes(lettaValidationPipe());
   app.set('etag', false);
   app.set('x-powered-by', false);

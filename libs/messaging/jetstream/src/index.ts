@@ -10,3 +10,4 @@ export * from './worker-requests';
 export * from './compaction-requests';
 export * from './tool-run-requests';
 export * from './run-backlog';
+export * from './cancel-notices';

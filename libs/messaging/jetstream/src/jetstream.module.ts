@@ -6,6 +6,7 @@ import { RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
 import { CompactionRequests } from './compaction-requests';
 import { RunBacklog } from './run-backlog';
+import { CancelNotices } from './cancel-notices';
 import { ToolRunRequests } from './tool-run-requests';
 import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
@@ -91,13 +92,18 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new ToolRunRequests(context.nc),
         },
         {
+          provide: CancelNotices,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new CancelNotices(context.nc),
+        },
+        {
           provide: RunBacklog,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new RunBacklog(context.jsm),
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, RunEventStore, RunBacklog, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
     };
   }
 }

@@ -129,9 +129,54 @@ export class AgentStore {
     });
   }
 
+  /** The agent with its blocks in prompt order, in one statement (every step of every run loads it). */
   async get(organizationId: string, id: string): Promise<AgentEntity | null> {
-    const agent = await this.agents.findOne({ where: { id, organizationId } });
-    return agent && (await this.withBlocks([agent]))[0];
+    const rows: (AgentRow & { blocks_json: BlockJson[] })[] = await this.dataSource.query(
+      `SELECT a.*, coalesce((
+         SELECT json_agg(b ORDER BY ab.position, b.id) FROM agent_blocks ab JOIN blocks b ON b.id = ab.block_id WHERE ab.agent_id = a.id
+       ), '[]'::json) AS blocks_json
+       FROM agents a WHERE a.id = $1 AND a.organization_id = $2`,
+      [id, organizationId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const agent = this.dataSource.manager.create(AgentEntity, {
+      id: row.id,
+      organizationId: row.organization_id,
+      name: row.name,
+      description: row.description,
+      system: row.system,
+      agentType: row.agent_type,
+      model: row.model,
+      embedding: row.embedding,
+      llmConfig: row.llm_config,
+      tags: row.tags,
+      metadata: row.metadata,
+      toolRules: row.tool_rules,
+      toolNames: row.tool_names,
+      extra: row.extra,
+      lastRunCompletion: row.last_run_completion,
+      lastRunDurationMs: row.last_run_duration_ms,
+      lastStopReason: row.last_stop_reason,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
+    // Not a column: TypeORM's create() leaves it out.
+    agent.blocks = row.blocks_json.map((block) =>
+        this.dataSource.manager.create(BlockEntity, {
+          id: block.id,
+          organizationId: block.organization_id,
+          label: block.label,
+          value: block.value,
+          charLimit: block.char_limit,
+          description: block.description,
+          readOnly: block.read_only,
+          metadata: block.metadata,
+          createdAt: new Date(block.created_at),
+          updatedAt: new Date(block.updated_at),
+        }),
+    );
+    return agent;
   }
 
   private async withBlocks(agents: AgentEntity[]): Promise<AgentEntity[]> {
@@ -451,4 +496,40 @@ export function toAgentView(agent: AgentEntity) {
     created_at: isoUtc(agent.createdAt),
     updated_at: isoUtc(agent.updatedAt),
   };
+}
+
+interface AgentRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  description: string | null;
+  system: string;
+  agent_type: string;
+  model: string | null;
+  embedding: string | null;
+  llm_config: Record<string, unknown>;
+  tags: string[];
+  metadata: Record<string, unknown> | null;
+  tool_rules: unknown[];
+  tool_names: string[];
+  extra: Record<string, unknown>;
+  last_run_completion: Date | null;
+  last_run_duration_ms: string | null;
+  last_stop_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A block row as json_agg renders it: timestamps as text. */
+interface BlockJson {
+  id: string;
+  organization_id: string;
+  label: string;
+  value: string;
+  char_limit: number;
+  description: string | null;
+  read_only: boolean;
+  metadata: Record<string, unknown> | null;
+  created_at: string;
+  updated_at: string;
 }

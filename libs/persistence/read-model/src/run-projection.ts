@@ -284,8 +284,8 @@ export class RunProjection {
          FROM jsonb_to_recordset($1::jsonb) AS s(run_id text, step_index integer, status text, model text, model_handle text, prompt_tokens integer,
            completion_tokens integer, total_tokens integer, stop_reason text, llm_request_started_at timestamptz, error_type text, error_data jsonb,
            completed_at timestamptz)
-         WHERE steps.run_id = s.run_id AND steps.step_index = s.step_index`,
-        [storableJson(writes.stepUpdates)],
+         WHERE steps.run_id = ANY ($2) AND steps.run_id = s.run_id AND steps.step_index = s.step_index`,
+        [storableJson(writes.stepUpdates), [...new Set(writes.stepUpdates.map((step) => step.run_id))]],
       );
     }
     if (writes.messages.length) await insertOwnedMessages(manager, writes.messages);
@@ -315,8 +315,8 @@ export class RunProjection {
          FROM jsonb_to_recordset($1::jsonb) AS p(id text, version integer, last_stream_seq bigint, status text, started_at timestamptz,
            stop_reason text, completed_at timestamptz, error text, ttft_ns bigint, total_duration_ns bigint, callback boolean,
            callback_sent_at timestamptz, callback_status_code integer, callback_error text, deleted_at timestamptz)
-         WHERE runs.id = p.id`,
-        [storableJson([...writes.runs.values()])],
+         WHERE runs.id = ANY ($2) AND runs.id = p.id`,
+        [storableJson([...writes.runs.values()]), [...writes.runs.keys()]],
       );
     }
     if (writes.agentFinishes.length) {
@@ -325,8 +325,8 @@ export class RunProjection {
          FROM (SELECT DISTINCT ON (e.item ->> 'id') e.item ->> 'id' AS id, e.item ->> 'stop_reason' AS stop_reason,
                  (e.item ->> 'completed_at')::timestamptz AS completed_at, (e.item ->> 'duration_ms')::bigint AS duration_ms
                FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, n) ORDER BY e.item ->> 'id', e.n DESC) f
-         WHERE agents.id = f.id`,
-        [storableJson(writes.agentFinishes)],
+         WHERE agents.id = ANY ($2) AND agents.id = f.id`,
+        [storableJson(writes.agentFinishes), [...new Set(writes.agentFinishes.map((finish) => finish.id))]],
       );
     }
   }

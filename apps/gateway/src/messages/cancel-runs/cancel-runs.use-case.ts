@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { finishRun, isTerminalEvent } from '@lrs/domain-run';
-import { ConcurrencyConflict, RunEventStore, createdStreamSeqOf } from '@lrs/jetstream';
+import { CancelNotices, ConcurrencyConflict, RunEventStore, createdStreamSeqOf } from '@lrs/jetstream';
 import { AgentStore, RunProjection, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { RunCreator } from '../run-creator';
@@ -26,6 +26,7 @@ export class CancelRunsUseCase {
     private readonly agents: AgentStore,
     private readonly creator: RunCreator,
     private readonly projection: RunProjection,
+    private readonly cancelNotices: CancelNotices,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -101,6 +102,8 @@ export class CancelRunsUseCase {
       if (isTerminalEvent(latest.event)) return 'cancelled';
       try {
         await this.events.appendAfter(latest, [finishRun('cancelled', new Date().toISOString(), null, createdStreamSeqOf(latest))]);
+        // Aborts the model call if a worker is in one for this run.
+        this.cancelNotices.publish(runId);
         return 'cancelled';
       } catch (error) {
         if (!(error instanceof ConcurrencyConflict)) throw error;

@@ -16,7 +16,7 @@ import {
   ConcurrencyConflict,
   JetStreamLifecycle,
   RunEventStore,
-  RunEventWatcher,
+  CancelNotices,
   TokenDeltaBus,
   type HandlerContext,
 } from '@lrs/jetstream';
@@ -47,13 +47,24 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     private readonly records: StepRecords,
     private readonly contexts: ThreadContextStore,
     private readonly tools: ServerTools,
-    private readonly watcher: RunEventWatcher,
+    private readonly cancelNotices: CancelNotices,
     private readonly deltas: TokenDeltaBus,
     private readonly model: ModelCaller,
     @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
   ) {}
 
+  /** Model calls in flight by run, aborted when a cancel notice for the run arrives. */
+  private readonly inFlight = new Map<string, AbortController>();
+
+  private watchCancel(runId: string, abort: AbortController): () => void {
+    this.inFlight.set(runId, abort);
+    return () => {
+      if (this.inFlight.get(runId) === abort) this.inFlight.delete(runId);
+    };
+  }
+
   async onApplicationBootstrap(): Promise<void> {
+    this.cancelNotices.subscribe((runId) => this.inFlight.get(runId)?.abort());
     await this.jetStream.startConsumer({
       consumer: CONSUMERS.llmWorker,
       eventTypes: ['StepRequested'],
@@ -132,9 +143,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const systemPrompt = systemPromptOf(agent, history.length, (block) => tools.block(block.label)?.value ?? block.value);
     // A cancel appends RunFinished while the model is still answering: stop the request then.
     const abort = new AbortController();
-    const stopWatching = this.watcher.watch(event.runId, (next) => {
-      if (next.type === 'RunFinished') abort.abort();
-    });
+    const stopWatching = this.watchCancel(event.runId, abort);
     let reply: ModelReply | ModelCallError;
     try {
       reply = await this.model.completeWithRetries(

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CONSUMERS, newId, type AnyRunEvent, type RunEvent, type RunEventDraft } from '@lrs/contracts';
-import { enqueue, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext } from '@lrs/domain-run';
+import { enqueue, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext, type LaneState } from '@lrs/domain-run';
 import {
   CONSUMER_POLICIES,
   ConcurrencyConflict,
@@ -48,8 +48,7 @@ export class RunEventsHandler implements OnApplicationBootstrap {
     switch (event.type) {
       case 'RunCreated':
         // The gateway queued the run before answering; this covers a gateway that died in between.
-        await this.lanes.update(event.laneId, (lane) => enqueue(lane, { runId: event.runId, createdSeq: context.streamSeq }));
-        await this.pump(event.laneId);
+        await this.pump(event.laneId, await this.lanes.update(event.laneId, (lane) => enqueue(lane, { runId: event.runId, createdSeq: context.streamSeq })));
         return;
       case 'RunFinished':
         await this.pump(event.laneId);
@@ -73,21 +72,22 @@ export class RunEventsHandler implements OnApplicationBootstrap {
    * Brings a lane to rest: releases an active run that has finished, grants the lane to the
    * oldest waiting run and starts it. Safe to call any number of times from any replica.
    */
-  private async pump(laneId: string): Promise<void> {
+  private async pump(laneId: string, known?: LaneState): Promise<void> {
+    // Each compare-and-set returns the state it wrote, so the lane is read once, not every round.
+    let lane = known ?? (await this.lanes.read(laneId));
     for (let round = 0; round < MAX_PUMP_ROUNDS; round++) {
-      const lane = await this.lanes.read(laneId);
       if (lane.active) {
         const activeRunId = lane.active.runId;
         const latest = await this.events.latest(activeRunId);
         if (!latest || isTerminalEvent(latest.event)) {
-          await this.lanes.update(laneId, (current) => release(current, activeRunId));
+          lane = await this.lanes.update(laneId, (current) => release(current, activeRunId));
           continue;
         }
         if (latest.event.type === 'RunCreated') await this.appendUnlessStale(latest, startRun(latest.event, this.decisionContext(), latest.streamSeq));
         return;
       }
       if (lane.waiting.length === 0) return;
-      await this.lanes.update(laneId, promote);
+      lane = await this.lanes.update(laneId, promote);
     }
     this.logger.warn(`lane ${laneId} did not settle after ${MAX_PUMP_ROUNDS} rounds; the next event on it resumes the work`);
   }
