@@ -87,7 +87,7 @@ export async function attachBlocks(manager: EntityManager, organizationId: strin
   return blocks;
 }
 
-interface BlockRow {
+export interface BlockRow {
   id: string;
   organization_id: string;
   label: string;
@@ -100,7 +100,7 @@ interface BlockRow {
   updated_at: Date;
 }
 
-function blockFromRow(manager: EntityManager, row: BlockRow): BlockEntity {
+export function blockFromRow(manager: EntityManager, row: BlockRow): BlockEntity {
   return manager.create(BlockEntity, {
     id: row.id,
     organizationId: row.organization_id,

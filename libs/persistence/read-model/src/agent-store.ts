@@ -4,7 +4,7 @@ import { compileSystemPrompt } from '@lrs/domain-run';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
 import { UnknownCursor, type PageQuery } from './pagination';
-import { attachBlocks, BlockLabelTaken, blocksOfAgents, guardingLabels, UnknownBlocks } from './agent-blocks';
+import { attachBlocks, BlockLabelTaken, blockFromRow, blocksOfAgents, guardingLabels, UnknownBlocks, type BlockRow } from './agent-blocks';
 import { isoUtc } from './wire-format';
 import { storableText } from './pg-values';
 
@@ -163,18 +163,7 @@ export class AgentStore {
     });
     // Not a column: TypeORM's create() leaves it out.
     agent.blocks = row.blocks_json.map((block) =>
-        this.dataSource.manager.create(BlockEntity, {
-          id: block.id,
-          organizationId: block.organization_id,
-          label: block.label,
-          value: block.value,
-          charLimit: block.char_limit,
-          description: block.description,
-          readOnly: block.read_only,
-          metadata: block.metadata,
-          createdAt: new Date(block.created_at),
-          updatedAt: new Date(block.updated_at),
-        }),
+      blockFromRow(this.dataSource.manager, { ...block, created_at: new Date(block.created_at), updated_at: new Date(block.updated_at) }),
     );
     return agent;
   }
@@ -521,15 +510,4 @@ interface AgentRow {
 }
 
 /** A block row as json_agg renders it: timestamps as text. */
-interface BlockJson {
-  id: string;
-  organization_id: string;
-  label: string;
-  value: string;
-  char_limit: number;
-  description: string | null;
-  read_only: boolean;
-  metadata: Record<string, unknown> | null;
-  created_at: string;
-  updated_at: string;
-}
+type BlockJson = Omit<BlockRow, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string };
