@@ -11,6 +11,8 @@ export interface TestStackOptions {
   env?: Record<string, string>;
   services?: readonly ServiceName[];
   fakeModel?: { latencyMs?: number; tokenDelayMs?: number };
+  /** A database prepared by the test (e.g. on its own Postgres server); default: a fresh one on the machine's. */
+  database?: TestDatabase;
 }
 
 /**
@@ -29,7 +31,7 @@ export class TestStack {
   ) {}
 
   static async start(options: TestStackOptions = {}): Promise<TestStack> {
-    const started = await Promise.allSettled([startTestNats(), createTestDatabase(), startFakeModelServer(options.fakeModel ?? {}), freePort()] as const);
+    const started = await Promise.allSettled([startTestNats(), options.database ?? createTestDatabase(), startFakeModelServer(options.fakeModel ?? {}), freePort()] as const);
     const failure = started.find((result) => result.status === 'rejected');
     if (failure) {
       const [natsResult, databaseResult, modelResult] = started;

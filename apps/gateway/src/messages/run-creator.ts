@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
-import { denyAll, enqueue } from '@lrs/domain-run';
+import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
 import { ConcurrencyConflict, LaneStore, RunEventStore } from '@lrs/jetstream';
 import { pollUntil } from '@lrs/config';
 import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
@@ -67,13 +67,17 @@ export class RunCreator {
     if (problem) throw new UnprocessableEntityException({ detail: problem });
     const { items, problems } = body.messages ? parseMessageItems(body.messages) : { items: null, problems: [] };
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
-    if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw new NotFoundException({ detail: 'Agent not found' });
     const conversationId = options.conversationId ?? null;
     const runId = runIdFor(conversationId ?? agentId, items);
     // Only a run id derived from the messages' otids can have been created by an earlier attempt.
     const retriable = !!items?.length && items.every((item) => !!item.otid);
-    const existing = retriable ? await this.runs.get(this.settings.organizationId, runId) : null;
-    const pending = existing ? null : await this.agents.pendingApproval(agentId, conversationId);
+    const [found, existing, pendingNow] = await Promise.all([
+      this.agents.exists(this.settings.organizationId, agentId),
+      retriable ? this.runs.get(this.settings.organizationId, runId) : null,
+      this.agents.pendingApproval(agentId, conversationId),
+    ]);
+    if (!found) throw new NotFoundException({ detail: 'Agent not found' });
+    const pending = existing ? null : pendingNow;
     if (!existing) checkApprovalRules(items, pending);
 
     const now = new Date();
@@ -164,7 +168,7 @@ export class RunCreator {
 
   private async joinLane(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
     try {
-      await this.lanes.update(event.laneId, (lane) => enqueue(lane, { runId: event.runId, createdSeq: streamSeq }));
+      await this.lanes.update(event.laneId, (lane) => enqueueAndGrant(lane, { runId: event.runId, createdSeq: streamSeq }));
     } catch (error) {
       this.logger.warn(`could not queue ${event.runId} on its lane, the orchestrator will: ${String(error)}`);
     }

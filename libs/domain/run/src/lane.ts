@@ -38,3 +38,11 @@ export function promote(lane: LaneState): LaneState {
   const [next, ...rest] = lane.waiting;
   return { ...lane, active: next, waiting: rest };
 }
+
+/**
+ * Queue a run and, if the lane is idle, grant it at once: one compare-and-set where enqueue then
+ * promote would take two. A run granted this way is started by the orchestrator.
+ */
+export function enqueueAndGrant(lane: LaneState, entry: LaneEntry): LaneState {
+  return promote(enqueue(lane, entry));
+}

@@ -35,9 +35,8 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
   async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
     if (event.type !== 'RunFinished') return;
     // The run's log says which attempt this is (and whether the run was deleted meanwhile).
-    const latest = await this.events.latest(event.runId);
+    const [latest, created] = await Promise.all([this.events.latest(event.runId), this.events.createdOf(event.runId, event.data.createdStreamSeq)]);
     if (!latest || latest.event.type === 'RunDeleted') return;
-    const created = await this.events.createdOf(event.runId, event.data.createdStreamSeq);
     if (!created?.data.callbackUrl) return;
 
     const previous = latest.event.type === 'CallbackAttempted' ? latest.event.data : null;

@@ -96,16 +96,18 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   }
 
   private async runStep(event: RunEvent<'StepRequested'>, context: HandlerContext): Promise<void> {
-    // A redelivery may find the run already past this step (answered before a crash, or cancelled).
-    const latest = await this.events.latest(event.runId);
+    // Everything the prompt needs is read at once. A redelivery may find the run already past this
+    // step (answered before a crash, or cancelled): then the reads were in vain, which is rare.
+    const [latest, created, agent, threadRows] = await Promise.all([
+      this.events.latest(event.runId),
+      this.events.createdOf(event.runId, event.data.createdStreamSeq),
+      this.agents.get(event.organizationId, event.agentId),
+      this.contexts.messages({ agentId: event.agentId, laneId: event.laneId }, { runId: event.runId }),
+    ]);
     if (!latest || latest.streamSeq !== context.streamSeq) {
       if (context.deliveryCount > 1) await this.settleLostAppend(event, context);
       return;
     }
-    const [created, agent] = await Promise.all([
-      this.events.createdOf(event.runId, event.data.createdStreamSeq),
-      this.agents.get(event.organizationId, event.agentId),
-    ]);
     if (!agent || !created) {
       const missing = agent ? `run ${event.runId}` : `agent ${event.agentId}`;
       await this.commit(event, context, this.failure(event, 'error', 'internal_error', `${missing} no longer exists`, 1), []);
@@ -114,7 +116,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const run = created.data;
     // The run's input joins its thread with the first step (written together with that step).
     const input = event.data.stepIndex === 1 ? run.input : [];
-    const stored = (await this.contexts.messages({ agentId: agent.id, laneId: event.laneId }, { runId: event.runId })).map((m) => m.body);
+    const stored = threadRows.map((m) => m.body);
     const storedIds = new Set(stored.map((message) => message.id));
     const history = [...stored, ...input.filter((message) => !storedIds.has(message.id))];
     const tools = ToolContext.of(agent);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CONSUMERS, newId, type AnyRunEvent, type RunEvent, type RunEventDraft } from '@lrs/contracts';
-import { enqueue, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext, type LaneState } from '@lrs/domain-run';
+import { enqueue, enqueueAndGrant, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext, type LaneState } from '@lrs/domain-run';
 import {
   CONSUMER_POLICIES,
   ConcurrencyConflict,
@@ -48,7 +48,7 @@ export class RunEventsHandler implements OnApplicationBootstrap {
     switch (event.type) {
       case 'RunCreated':
         // The gateway queued the run before answering; this covers a gateway that died in between.
-        await this.pump(event.laneId, await this.lanes.update(event.laneId, (lane) => enqueue(lane, { runId: event.runId, createdSeq: context.streamSeq })));
+        await this.pump(event.laneId, await this.lanes.update(event.laneId, (lane) => enqueueAndGrant(lane, { runId: event.runId, createdSeq: context.streamSeq })));
         return;
       case 'RunFinished':
         await this.pump(event.laneId);
