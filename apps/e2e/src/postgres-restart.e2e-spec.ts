@@ -1,9 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDatabase, freePort, startEmbeddedPostgres, type RunningPostgres } from '@lrs/local-stack';
+import { createInterface } from 'node:readline';
+import { ensureDatabase, freePort } from '@lrs/local-stack';
 import { runReadModelMigrations } from '@lrs/read-model';
-import { CallbackReceiver, TestStack } from '@lrs/testing';
+import { CallbackReceiver, REPO_ROOT, TestStack } from '@lrs/testing';
 import { createAgent, getJson, sendAsync } from './helpers';
 
 const RUNS_PER_AGENT = 6;
@@ -14,8 +16,29 @@ const AGENTS = 8;
  * one callback, in order per agent. The stack gets a Postgres server of its own (embedded), so
  * restarting it disturbs no other test.
  */
+/** An embedded Postgres in a process of its own; resolves with its admin URL once it is ready. */
+function startPostgres(dataDir: string, port: number): Promise<{ process: ChildProcess; adminUrl: string }> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/libs/local-stack/src/postgres-server-main.js'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => lines.push(line));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('ready ')) resolve({ process: child, adminUrl: line.slice('ready '.length) });
+    });
+    child.once('exit', (code) => reject(new Error(`embedded Postgres exited (${code}): ${lines.join('\n')}`)));
+  });
+}
+
+async function stopPostgres(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+}
+
 describe('Postgres restarted under load', () => {
-  let postgres: RunningPostgres;
+  let postgres: ChildProcess;
   let dataDir: string;
   let port: number;
   let stack: TestStack;
@@ -24,8 +47,9 @@ describe('Postgres restarted under load', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'lrs-pg-restart-'));
     port = await freePort();
-    postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), port });
-    const url = await ensureDatabase(postgres.adminUrl, 'letta');
+    const started = await startPostgres(join(dataDir, 'pg'), port);
+    postgres = started.process;
+    const url = await ensureDatabase(started.adminUrl, 'letta');
     await runReadModelMigrations(url);
     [stack, receiver] = await Promise.all([
       // The model answers slowly enough that the restart lands while steps are in flight.
@@ -35,7 +59,7 @@ describe('Postgres restarted under load', () => {
   }, 120_000);
   afterAll(async () => {
     await Promise.all([stack?.stop(), receiver?.stop()]);
-    await postgres?.stop();
+    if (postgres) await stopPostgres(postgres);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -43,17 +67,20 @@ describe('Postgres restarted under load', () => {
     const agents = await Promise.all(Array.from({ length: AGENTS }, () => createAgent(stack.baseUrl)));
     const runIds: string[][] = agents.map(() => []);
     for (let i = 0; i < RUNS_PER_AGENT; i++) {
-      for (const [a, agentId] of agents.entries()) {
-        runIds[a].push(await sendAsync(stack.baseUrl, agentId, { input: `turn ${a}.${i} [fake:delay=150]`, callback_url: receiver.url(`/pg/${a}`) }));
-      }
+      const sent = await Promise.all(
+        agents.map((agentId, a) => sendAsync(stack.baseUrl, agentId, { input: `turn ${a}.${i} [fake:delay=300]`, callback_url: receiver.url(`/pg/${a}`) })),
+      );
+      sent.forEach((runId, a) => runIds[a].push(runId));
     }
     // Restart while the agents' queues are still long.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await postgres.stop();
+    const endedBeforeRestart = receiver.received.length;
+    await stopPostgres(postgres);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), port });
+    postgres = (await startPostgres(join(dataDir, 'pg'), port)).process;
 
     const total = AGENTS * RUNS_PER_AGENT;
+    expect(endedBeforeRestart).toBeLessThan(total / 2);
     await receiver.waitFor(() => agents.every((_, a) => receiver.forPath(`/pg/${a}`).length >= RUNS_PER_AGENT), 180_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     let completed = 0;

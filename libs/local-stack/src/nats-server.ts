@@ -35,7 +35,7 @@ export async function startNatsServer(options: { storeDir: string; port?: number
   };
 }
 
-export function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+export function stopChild(child: ChildProcess, graceMs = 5_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -43,6 +43,6 @@ export function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }

@@ -97,7 +97,8 @@ async function startAsPostgresUser(requestedDataDir: string, port: number): Prom
   await Promise.race([waitForPort(port), exited]);
   exited.catch(() => undefined);
   await waitUntilAcceptingQueries(adminUrl(port));
-  return { adminUrl: adminUrl(port), dataDir, stop: () => stopChild(child, 15_000) };
+  // SIGINT is Postgres's fast shutdown (pg_ctl's default): sessions are ended, not waited for.
+  return { adminUrl: adminUrl(port), dataDir, stop: () => stopChild(child, 15_000, 'SIGINT') };
 }
 
 function runsAs(uid: number, gid: number, binary: string): boolean {
