@@ -40,16 +40,24 @@ export class RunStreamer {
 
   /** Starts a run for a send request and streams it to the client (the stream and streaming:true routes). */
   async startAndStream(agentId: string, body: LettaStreamingRequestDto, run: RunOptions, request: Request, response: Response): Promise<void> {
-    const created = await this.creator.commit(await this.creator.prepare(agentId, body, run));
-    await this.stream(created.id, request, response, {
-      startingAfter: 0,
-      includePings: body.include_pings ?? true,
-      include: body.include_return_message_types ?? null,
-      streamTokens: body.stream_tokens ?? false,
-    });
+    const prepared = await this.creator.prepare(agentId, body, run);
+    // The run is created (and may start at once) only once the stream listens, so no token is missed.
+    await this.stream(
+      prepared.runId,
+      request,
+      response,
+      {
+        startingAfter: 0,
+        includePings: body.include_pings ?? true,
+        include: body.include_return_message_types ?? null,
+        streamTokens: body.stream_tokens ?? false,
+      },
+      () => this.creator.commit(prepared),
+    );
   }
 
-  async stream(runId: string, request: Request, response: Response, options: StreamOptions): Promise<void> {
+  /** `start`, when given, creates the run after the stream has begun listening and before it answers. */
+  async stream(runId: string, request: Request, response: Response, options: StreamOptions, start?: () => Promise<unknown>): Promise<void> {
     const projector = new RunStreamProjector(runId, options.include, derivedId('ping', runId));
     let open = true;
     const tokens = options.streamTokens && this.includes(options, 'assistant_message') ? new TokenForwarder(runId) : null;
@@ -60,14 +68,17 @@ export class RunStreamer {
           if (open && text) response.write(text);
         })
       : () => undefined;
-    let follow: Awaited<ReturnType<RunEventStore['follow']>>;
+    let follow: Awaited<ReturnType<RunEventStore['follow']>> | null = null;
     try {
       follow = await this.events.follow(runId);
+      await start?.();
     } catch (error) {
       // Nothing was written yet: this becomes an ordinary HTTP error.
       unsubscribe();
+      await follow?.close();
       throw error;
     }
+    const following = follow;
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -80,14 +91,14 @@ export class RunStreamer {
       open = false;
       clearInterval(keepAlive);
       unsubscribe();
-      void follow.close();
+      void following.close();
     };
     request.on('close', stop);
     const keepAlive = setInterval(() => {
       if (options.includePings && open) response.write(`data: ${JSON.stringify(projector.keepAlive(new Date()))}\n\n`);
     }, this.settings.streamPingIntervalMs);
     try {
-      for await (const { event } of follow.events) {
+      for await (const { event } of following.events) {
         for (const chunk of projector.chunksFor(event)) {
           if (!open) break;
           // Nothing may follow stop_reason and usage but [DONE], not even a keep-alive. A GET after

@@ -1,4 +1,4 @@
-import { EMPTY_LANE, enqueue, promote, release, type LaneEntry, type LaneState } from './lane';
+import { EMPTY_LANE, enqueue, enqueueAndGrant, promote, release, type LaneEntry, type LaneState } from './lane';
 
 const entry = (runId: string, createdSeq: number): LaneEntry => ({ runId, createdSeq });
 const ids = (entries: LaneEntry[]) => entries.map((e) => e.runId);
@@ -117,5 +117,19 @@ describe('lane invariants under random interleavings', () => {
     }
     // The walk must actually have exercised promotion, or the checks above prove little.
     expect(granted.size).toBeGreaterThan(1);
+  });
+});
+
+describe('enqueueAndGrant', () => {
+  it('grants an idle lane to the run it queues', () => {
+    expect(enqueueAndGrant(EMPTY_LANE, entry('a', 10))).toEqual({ active: entry('a', 10), waiting: [], latestRunId: 'a' });
+  });
+
+  it('queues behind an active run, and changes nothing for a run already there', () => {
+    const busy = enqueueAndGrant(EMPTY_LANE, entry('a', 10));
+    const queued = enqueueAndGrant(busy, entry('b', 20));
+    expect(queued).toEqual({ active: entry('a', 10), waiting: [entry('b', 20)], latestRunId: 'b' });
+    expect(enqueueAndGrant(queued, entry('b', 20))).toBe(queued);
+    expect(enqueueAndGrant(queued, entry('a', 10))).toBe(queued);
   });
 });
