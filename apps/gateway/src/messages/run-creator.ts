@@ -173,14 +173,24 @@ export class RunCreator {
    * failure here is the orchestrator's to recover from RunCreated, as for a gateway that died.
    */
   private async joinLane(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
+    let granted: boolean;
     try {
       const lane = await this.lanes.update(event.laneId, (current) => enqueueAndGrant(current, { runId: event.runId, createdSeq: streamSeq }));
-      if (lane.active?.runId !== event.runId) return;
+      granted = lane.active?.runId === event.runId;
+    } catch (error) {
+      this.logger.warn(`could not queue ${event.runId} on its lane, the orchestrator will: ${String(error)}`);
+      return;
+    }
+    // Not awaited: the answer does not wait for the start, only for the run's place in its lane.
+    if (granted) void this.start(event, streamSeq);
+  }
+
+  private async start(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
+    try {
       await this.events.appendAfter({ event, streamSeq }, startRun(event, { now: new Date().toISOString(), newStepId: () => newId('step') }, streamSeq));
     } catch (error) {
       // The orchestrator started it first (a lost race), or the log is unreachable: it recovers.
-      if (error instanceof ConcurrencyConflict) return;
-      this.logger.warn(`could not queue or start ${event.runId}, the orchestrator will: ${String(error)}`);
+      if (!(error instanceof ConcurrencyConflict)) this.logger.warn(`could not start ${event.runId}, the orchestrator will: ${String(error)}`);
     }
   }
 
