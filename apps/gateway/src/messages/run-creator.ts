@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
-import { denyAll, enqueueAndGrant, startRun } from '@lrs/domain-run';
+import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
 import { ConcurrencyConflict, LaneStore, RunEventStore } from '@lrs/jetstream';
 import { pollUntil } from '@lrs/config';
 import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
@@ -34,10 +34,9 @@ export interface PreparedRun {
 /**
  * Creates runs for every send route. A run exists once RunCreated is acknowledged by JetStream;
  * only then does the client get its answer. The gateway then queues the run on its lane (so a
- * message sent after this answer always runs after this run), starts it if the lane was idle,
- * and applies RunCreated to the read model itself, so an immediate GET finds the run; the
- * orchestrator and projector repeat all of it idempotently, which covers a gateway that dies in
- * between.
+ * message sent after this answer always runs after this run) and applies RunCreated to the read
+ * model itself, so an immediate GET finds the run; the orchestrator and projector repeat both
+ * idempotently, which covers a gateway that dies in between.
  */
 @Injectable()
 export class RunCreator {
@@ -167,30 +166,12 @@ export class RunCreator {
     );
   }
 
-  /**
-   * Queues the run; when that grants it an idle lane, starts it too (RunStarted and its first
-   * StepRequested), so the first step does not wait for the orchestrator to see RunCreated. Any
-   * failure here is the orchestrator's to recover from RunCreated, as for a gateway that died.
-   */
+  /** Queues the run, and grants it the lane at once if the lane is idle (the orchestrator starts it). */
   private async joinLane(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
-    let granted: boolean;
     try {
-      const lane = await this.lanes.update(event.laneId, (current) => enqueueAndGrant(current, { runId: event.runId, createdSeq: streamSeq }));
-      granted = lane.active?.runId === event.runId;
+      await this.lanes.update(event.laneId, (lane) => enqueueAndGrant(lane, { runId: event.runId, createdSeq: streamSeq }));
     } catch (error) {
       this.logger.warn(`could not queue ${event.runId} on its lane, the orchestrator will: ${String(error)}`);
-      return;
-    }
-    // Not awaited: the answer does not wait for the start, only for the run's place in its lane.
-    if (granted) void this.start(event, streamSeq);
-  }
-
-  private async start(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
-    try {
-      await this.events.appendAfter({ event, streamSeq }, startRun(event, { now: new Date().toISOString(), newStepId: () => newId('step') }, streamSeq));
-    } catch (error) {
-      // The orchestrator started it first (a lost race), or the log is unreachable: it recovers.
-      if (!(error instanceof ConcurrencyConflict)) this.logger.warn(`could not start ${event.runId}, the orchestrator will: ${String(error)}`);
     }
   }
 

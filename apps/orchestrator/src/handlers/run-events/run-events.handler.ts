@@ -46,10 +46,15 @@ export class RunEventsHandler implements OnApplicationBootstrap {
   async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
     const stored: StoredRunEvent = { event, streamSeq: context.streamSeq };
     switch (event.type) {
-      case 'RunCreated':
+      case 'RunCreated': {
         // The gateway queued the run before answering; this covers a gateway that died in between.
-        await this.pump(event.laneId, await this.lanes.update(event.laneId, (lane) => enqueueAndGrant(lane, { runId: event.runId, createdSeq: context.streamSeq })));
+        const lane = await this.lanes.update(event.laneId, (current) => enqueueAndGrant(current, { runId: event.runId, createdSeq: context.streamSeq }));
+        // Granted (by the gateway, usually): start it right behind this RunCreated. If it was
+        // started already, the conditional append loses and nothing happens.
+        if (lane.active?.runId === event.runId) await this.appendUnlessStale(stored, startRun(event, this.decisionContext(), context.streamSeq));
+        else await this.pump(event.laneId, lane);
         return;
+      }
       case 'RunFinished':
         await this.pump(event.laneId);
         if (event.data.approvalTimeout) await this.expireApproval(event);
