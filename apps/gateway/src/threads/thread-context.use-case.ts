@@ -96,8 +96,8 @@ export class ThreadContextUseCase {
   }
 
   /** The thread's run that has started and not ended (per the log, not the read model), if any. */
-  private async runInProgress(thread: Thread): Promise<string | null> {
-    const active = (await this.lanes.read(thread.laneId)).active?.runId;
+  private async runInProgress(thread: Thread, active: string | null | undefined = undefined): Promise<string | null> {
+    if (active === undefined) active = (await this.lanes.read(thread.laneId)).active?.runId ?? null;
     if (!active) return null;
     const latest = await this.events.latest(active);
     return latest && !isTerminalEvent(latest.event) ? active : null;
@@ -105,7 +105,8 @@ export class ThreadContextUseCase {
 
   private async requireIdle(thread: Thread, action: string): Promise<void> {
     const lane = await this.lanes.read(thread.laneId);
-    const busy = lane.active?.runId ?? lane.waiting[0]?.runId;
+    // A run that has ended may hold the lane a moment longer (the orchestrator releases it): not busy.
+    const busy = lane.waiting[0]?.runId ?? (await this.runInProgress(thread, lane.active?.runId ?? null));
     if (busy) {
       const where = thread.conversationId ? `conversation ${thread.conversationId}` : `agent ${thread.agentId}`;
       throw new ConflictException({ detail: `CONFLICT: Cannot ${action} while run ${busy} of ${where} is queued or running; wait for it or cancel it`, run_id: busy });
