@@ -77,6 +77,27 @@ describe('async run pipeline', () => {
     expect(steps).toHaveLength(1);
   });
 
+  it("waits out a rate-limited provider's retry-after instead of the fixed backoff", async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const marker = `limited-${Date.now()}`;
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: `${marker} [fake:ratelimit=1] [fake:retryafter=1]` });
+    expect(await pollRun(stack.baseUrl, runId)).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
+    const attempts = stack.model.requests.filter((r) => JSON.stringify(r.body).includes(marker)).map((r) => r.receivedAtMs);
+    expect(attempts).toHaveLength(2);
+    // The stack's fixed backoff is 20 ms; the provider asked for 1 s (plus up to 10 % jitter).
+    expect(attempts[1] - attempts[0]).toBeGreaterThanOrEqual(990);
+  });
+
+  it('fails the step at once when the provider asks for a longer pause than MODEL_RETRY_AFTER_MAX_MS', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const marker = `throttled-${Date.now()}`;
+    const runId = await sendAsync(stack.baseUrl, agentId, { input: `${marker} [fake:ratelimit=5] [fake:retryafter=3600]` });
+    const run = await pollRun(stack.baseUrl, runId);
+    expect(run).toMatchObject({ status: 'failed', stop_reason: 'llm_api_error' });
+    expect(String((run.metadata as { error?: string }).error)).toContain('llm_rate_limit');
+    expect(stack.model.requests.filter((r) => JSON.stringify(r.body).includes(marker))).toHaveLength(1);
+  });
+
   it('fails the run with llm_api_error when the model keeps failing, and still calls back', async () => {
     const agentId = await createAgent(stack.baseUrl);
     const runId = await sendAsync(stack.baseUrl, agentId, { input: 'broken [fake:status=500]', callback_url: receiver.url('/failed') });

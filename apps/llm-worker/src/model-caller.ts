@@ -21,11 +21,25 @@ export class ModelCaller {
       } catch (error) {
         lastError = error as ModelCallError;
         if (!lastError.retryable || call.signal?.aborted || attempt === this.settings.modelMaxAttempts) break;
-        this.logger.warn(`model call failed (attempt ${attempt}): ${lastError.message}`);
+        const delayMs = retryDelayMs(lastError, attempt, this.settings);
+        // A provider that asks for a longer pause than we would wait is not hammered: the step fails.
+        if (delayMs === null) break;
+        this.logger.warn(`model call failed (attempt ${attempt}): ${lastError.message}; next attempt in ${delayMs} ms`);
         onRetry();
-        await new Promise((resolve) => setTimeout(resolve, this.settings.modelRetryBaseMs * 2 ** (attempt - 1)));
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
     return lastError as ModelCallError;
   }
+}
+
+/**
+ * The pause before the next attempt: what the provider asked for (`retry-after` and its kin) plus
+ * up to 10 % jitter, so that many workers do not come back at the same instant; without such a
+ * header, exponential backoff. Null when the provider asks for more than MODEL_RETRY_AFTER_MAX_MS.
+ */
+export function retryDelayMs(error: ModelCallError, attempt: number, settings: Pick<WorkerSettings, 'modelRetryBaseMs' | 'modelRetryAfterMaxMs'>, random = Math.random): number | null {
+  if (error.retryAfterMs === null) return settings.modelRetryBaseMs * 2 ** (attempt - 1);
+  if (error.retryAfterMs > settings.modelRetryAfterMaxMs) return null;
+  return Math.round(error.retryAfterMs * (1 + 0.1 * random()));
 }

@@ -7,6 +7,9 @@ export interface FakeDirectives {
   reply?: string;
   delayMs?: number;
   failAttempts?: number;
+  /** The first N attempts of a conversation answer 429 with `retry-after: retryAfterSeconds`. */
+  rateLimitAttempts?: number;
+  retryAfterSeconds?: number;
   status?: number;
   toolSteps?: number;
   toolName?: string;
@@ -78,6 +81,12 @@ function applyDirective(directives: FakeDirectives, body: string): void {
       break;
     case 'status':
       directives.status = parseErrorStatus(value) ?? directives.status;
+      break;
+    case 'ratelimit':
+      directives.rateLimitAttempts = parseNonNegativeInteger(value) ?? directives.rateLimitAttempts;
+      break;
+    case 'retryafter':
+      directives.retryAfterSeconds = parseNonNegativeInteger(value) ?? directives.retryAfterSeconds;
       break;
     case 'toolsteps':
       directives.toolSteps = parseNonNegativeInteger(value) ?? directives.toolSteps;

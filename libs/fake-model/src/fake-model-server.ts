@@ -173,13 +173,17 @@ class FakeModel implements FakeModelServer {
     const plan = planCompletion(request);
     const { directives } = plan;
     // Counted on arrival, so an attempt the client gave up on still counts as one.
-    const attempt = directives.failAttempts ? this.nextAttempt(messagesDigest(request.rawMessages)) : 0;
+    const attempt = directives.failAttempts || directives.rateLimitAttempts ? this.nextAttempt(messagesDigest(request.rawMessages)) : 0;
 
     if (!(await waitWhileConnected(res, this.latencyMs + (directives.delayMs ?? 0)))) return;
 
     if (directives.status !== undefined) {
       const { status } = directives;
       return sendJson(res, status, errorBody(`fake status ${status}`, errorTypeForStatus(status)));
+    }
+    if (directives.rateLimitAttempts && attempt <= directives.rateLimitAttempts) {
+      const retryAfter = String(directives.retryAfterSeconds ?? 1);
+      return sendJson(res, 429, errorBody(`fake rate limit (attempt ${attempt} of ${directives.rateLimitAttempts})`, 'rate_limit_exceeded'), { 'retry-after': retryAfter });
     }
     if (directives.failAttempts && attempt <= directives.failAttempts) {
       const message = `fake failure (attempt ${attempt} of ${directives.failAttempts})`;
@@ -248,9 +252,10 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(payload);
   res.writeHead(status, {
+    ...headers,
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
   });

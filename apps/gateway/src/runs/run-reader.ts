@@ -5,6 +5,9 @@ import { RunEventStore } from '@lrs/jetstream';
 import { RunQueries, toRunView, type RunListFilter, type RunRow } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 
+/** How long a read of the projector's views of a run waits for the projection to reach the log. */
+const PROJECTED_READ_WAIT_MS = 2_000;
+
 /** Events read past the row at most; a run further behind than this shows as projected. */
 const MAX_TOP_UP_EVENTS = 64;
 
@@ -27,6 +30,24 @@ export class RunReader {
     const view = row ? await this.topUp(row) : null;
     if (!view) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
     return view;
+  }
+
+  /**
+   * For the projector's own views of a run (its steps, its usage): the run, once the read model
+   * has applied every event the log had when asked, waiting for that at most PROJECTED_READ_WAIT_MS.
+   * A client that saw the run end reads its steps complete; a stopped projector only makes this
+   * answer late and stale, never wrong about the run's status.
+   */
+  async findProjected(runId: string): Promise<RunView> {
+    const view = await this.find(runId);
+    const latest = await this.events.latest(runId).catch(() => null);
+    if (!latest) return view;
+    const deadline = Date.now() + PROJECTED_READ_WAIT_MS;
+    for (;;) {
+      const version = await this.runs.currentVersion(runId);
+      if (version === null || version >= latest.event.seq || Date.now() >= deadline) return view;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   /** A page of runs, each active one topped up from the log (a status filter applies to the projected rows). */

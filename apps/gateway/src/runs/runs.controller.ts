@@ -53,14 +53,14 @@ export class RunsController {
   @LettaOperation('list_run_steps', "List a run's steps", { arrayOf: 'Step' })
   @Get(':run_id/steps')
   async steps(@Param('run_id', RunIdPipe) runId: string, @Query() query: PageQueryDto) {
-    return this.runs.steps(await this.find(runId), query.toPage({ limit: 100, order: 'desc' }));
+    return this.runs.steps(await this.reader.findProjected(runId), query.toPage({ limit: 100, order: 'desc' }));
   }
 
   /** OpenAI's usage shape, summed over the run's steps (Letta drops step_count and cache fields here). */
   @LettaOperation('retrieve_run_usage', 'Token usage of a run', 'Usage')
   @Get(':run_id/usage')
   async usage(@Param('run_id', RunIdPipe) runId: string) {
-    const { prompt_tokens, completion_tokens, total_tokens } = await this.runs.usage((await this.find(runId)).id);
+    const { prompt_tokens, completion_tokens, total_tokens } = await this.runs.usage((await this.reader.findProjected(runId)).id);
     return { completion_tokens, prompt_tokens, total_tokens, prompt_tokens_details: null, completion_tokens_details: null };
   }
 

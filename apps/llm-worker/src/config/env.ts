@@ -10,6 +10,8 @@ export function readWorkerSettings(env = new Env()) {
     modelTimeoutMs: env.int('MODEL_TIMEOUT_MS', 120_000, { min: 100 }),
     modelMaxAttempts: env.int('MODEL_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),
     modelRetryBaseMs: env.int('MODEL_RETRY_BASE_MS', 250, { min: 0 }),
+    /** Longest provider-requested pause (retry-after) a step waits out before it gives up. */
+    modelRetryAfterMaxMs: env.int('MODEL_RETRY_AFTER_MAX_MS', 60_000, { min: 0 }),
     dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),
     workingEveryMs: Math.max(100, Math.floor((env.int('JETSTREAM_ACK_WAIT_MS', 0, { min: 0 }) || CONSUMER_POLICIES.llmWorker.ackWaitMs) / 3)),
   };

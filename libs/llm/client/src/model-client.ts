@@ -1,4 +1,5 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { retryAfterMs } from './retry-after';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { TokenUsage } from '@lrs/contracts';
 
@@ -40,6 +41,8 @@ export class ModelCallError extends Error {
     readonly errorType: string,
     readonly retryable: boolean,
     readonly status: number | null,
+    /** How long the provider asked us to wait before the next attempt (429 and 503 answers). */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
   }
@@ -115,11 +118,11 @@ export function classifyModelError(error: unknown): ModelCallError {
     const status = error.status ?? null;
     // The SDK's message already starts with the status code when there is one.
     const message = status === null ? `model endpoint error: ${error.message}` : `model endpoint answered ${error.message}`;
-    if (status === 429) return new ModelCallError(message, 'llm_rate_limit', true, status);
+    if (status === 429) return new ModelCallError(message, 'llm_rate_limit', true, status, retryAfterMs(error.headers));
     if (status === 401 || status === 403) return new ModelCallError(message, 'llm_authentication', false, status);
     if (status === 402) return new ModelCallError(message, 'llm_insufficient_credits', false, status);
     if (status === 408) return new ModelCallError(message, 'llm_timeout', true, status);
-    if (status !== null && status >= 500) return new ModelCallError(message, 'llm_error', true, status);
+    if (status !== null && status >= 500) return new ModelCallError(message, 'llm_error', true, status, retryAfterMs(error.headers));
     return new ModelCallError(message, 'llm_bad_request', false, status);
   }
   const message = error instanceof Error ? error.message : String(error);
