@@ -1,6 +1,6 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { RunView } from '@lrs/contracts';
-import { evolveRun, foldFromView, isTerminalStatus, type RunFold } from '@lrs/domain-run';
+import { ACTIVE_STATUSES, evolveRun, foldFromView, isTerminalStatus, type RunFold } from '@lrs/domain-run';
 import { RunEventStore } from '@lrs/jetstream';
 import { RunQueries, toRunView, type RunListFilter, type RunRow } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
@@ -50,11 +50,15 @@ export class RunReader {
     }
   }
 
-  /** A page of runs, each active one topped up from the log (a status filter applies to the projected rows). */
+  /** A page of runs, each active one topped up from the log. */
   async list(filter: RunListFilter): Promise<RunView[]> {
-    const rows = await this.runs.listRows(this.settings.organizationId, filter);
+    // A status filter applies to the topped-up runs: rows the projection still shows active are
+    // read too, and kept only if their current status is one asked for.
+    const requested = filter.statuses?.length ? filter.statuses : filter.active ? [...ACTIVE_STATUSES] : null;
+    const query = requested ? { ...filter, active: undefined, statuses: [...new Set([...requested, ...ACTIVE_STATUSES])] } : filter;
+    const rows = await this.runs.listRows(this.settings.organizationId, query);
     const views = await Promise.all(rows.map((row) => this.topUp(row)));
-    return views.filter((view): view is RunView => view !== null);
+    return views.filter((view): view is RunView => view !== null && (!requested || requested.includes(view.status)));
   }
 
   /** The row's view, moved on by the events the projection has not applied yet; null if deleted since. */
