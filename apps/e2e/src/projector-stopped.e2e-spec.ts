@@ -62,6 +62,10 @@ describe('the read model never gates a run', () => {
           expect(await getJson(stack.baseUrl, `/v1/runs/${runId}`)).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
         }
       }
+      // Lists show the runs as they are, and filter by that: none of agent 0's is active any more.
+      expect(await getJson(stack.baseUrl, `/v1/runs?agent_id=${agents[0]}&active=true`)).toEqual([]);
+      const completedRuns = await getJson<{ id: string; status: string }[]>(stack.baseUrl, `/v1/runs?agent_id=${agents[0]}&statuses=completed`);
+      expect(completedRuns.map((run) => run.status)).toEqual(['completed', 'completed']);
       // Each later run's prompt holds the earlier run's exchange on its agent, and only that agent's.
       for (const i of [0, 1, 2]) {
         const prompt = promptMentioning(stack, `fact-${i}-2`);
