@@ -176,6 +176,22 @@ describe('async run pipeline', () => {
     expect(messages.map((m) => m.message_type)).toEqual(['assistant_message']);
   });
 
+  it("turns a model's bad tool argument into an error result on the first attempt, not a retried step", async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const marker = `bad-date-${Date.now()}`;
+    const runId = await sendAsync(stack.baseUrl, agentId, {
+      input: `${marker} [fake:toolsteps=1][fake:tool=conversation_search][fake:args={"query":"x","start_date":"last tuesday"}]`,
+    });
+    expect(await pollRun(stack.baseUrl, runId)).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
+    const messages = await getJson<{ message_type: string; status?: string; tool_return?: string }[]>(stack.baseUrl, `/v1/runs/${runId}/messages`);
+    expect(messages.find((m) => m.message_type === 'tool_return_message')).toMatchObject({
+      status: 'error',
+      tool_return: 'Error: start_date must be an ISO 8601 date, like 2025-01-31',
+    });
+    // One model call per step: the tool's error did not make the step run again.
+    expect(stack.model.requests.filter((r) => JSON.stringify(r.body).includes(marker))).toHaveLength(2);
+  });
+
   it('loops while the model calls tools: an unknown tool is an error result, not a crash', async () => {
     const agentId = await createAgent(stack.baseUrl);
     const runId = await sendAsync(stack.baseUrl, agentId, { input: 'look it up [fake:toolsteps=2][fake:tool=lookup][fake:args={"q":"x"}]' });

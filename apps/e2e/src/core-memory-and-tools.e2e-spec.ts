@@ -95,6 +95,9 @@ describe("an agent's memory blocks and tools", () => {
     const found = await client.agents.tools.run('conversation_search', { agent_id: agent.id, args: { query: 'run-probe', roles: ['user'] } });
     expect(found.status).toBe('success');
     expect(JSON.parse(String(found.func_return))).toEqual([expect.objectContaining({ role: 'user', content: 'what should I cook? run-probe' })]);
+    // A bad argument from the model is an error result, not a failed query (nor its SQL text).
+    const badDate = await client.agents.tools.run('conversation_search', { agent_id: agent.id, args: { query: 'run-probe', start_date: 'last tuesday' } });
+    expect(badDate).toMatchObject({ status: 'error', func_return: 'Error: start_date must be an ISO 8601 date, like 2025-01-31' });
 
     const search = (await client.agents.tools.list(agent.id)).getPaginatedItems().find((tool) => tool.name === 'conversation_search')!;
     await client.agents.tools.detach(search.id, { agent_id: agent.id });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { baseTool, type ToolCall } from '@lrs/contracts';
 import { memoryInsert, memoryReplace, type EditableBlock, type EditResult } from '@lrs/domain-run';
-import { AgentStore, type AgentEntity } from '@lrs/read-model';
+import { AgentStore, storableText, type AgentEntity } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
 
 /** What a step's tools act on: the agent's blocks as of this step, and the edits made so far. */
@@ -80,12 +80,20 @@ export class ServerTools {
     if (typeof args.query !== 'string') return failure(call, 'Error: conversation_search needs a string query');
     const roles = Array.isArray(args.roles) ? args.roles.map(String) : Object.keys(MESSAGE_TYPES_BY_ROLE);
     const limit = Math.min(50, Math.max(1, Number.isInteger(args.limit) ? (args.limit as number) : 5));
+    // The model's arguments are checked here, so a bad one is an error result it sees, never a failed query.
+    const dates: Record<'start_date' | 'end_date', string | null> = { start_date: null, end_date: null };
+    for (const name of ['start_date', 'end_date'] as const) {
+      const value = args[name];
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return failure(call, `Error: ${name} must be an ISO 8601 date, like 2025-01-31`);
+      dates[name] = new Date(value).toISOString();
+    }
     const found = await this.agents.searchMessages(context.agentId, {
-      query: args.query,
+      query: storableText(args.query),
       messageTypes: roles.map((role) => MESSAGE_TYPES_BY_ROLE[role]).filter(Boolean),
       limit,
-      startDate: typeof args.start_date === 'string' ? args.start_date : null,
-      endDate: typeof args.end_date === 'string' ? args.end_date : null,
+      startDate: dates.start_date,
+      endDate: dates.end_date,
     });
     const results = found.map((message) => ({
       role: message.message_type.replace('_message', '').replace('tool_return', 'tool'),
