@@ -164,6 +164,18 @@ describe('run deletion and agent history', () => {
     expect((await fetch(`${stack.baseUrl}/v1/runs/${doomed}`, { method: 'DELETE' })).status).toBe(404);
   });
 
+  it("never hands out a deleted run's id again: a retry with its otids is a 409", async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const body = { messages: [{ role: 'user', content: 'once only', otid: `otid-${Date.now()}` }] };
+    const first = await sendAsync(stack.baseUrl, agentId, body);
+    await pollRun(stack.baseUrl, first);
+    expect((await fetch(`${stack.baseUrl}/v1/runs/${first}`, { method: 'DELETE' })).status).toBe(200);
+    const retried = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages/async`, body);
+    expect(retried.status).toBe(409);
+    expect(retried.body.detail).toMatch(/was deleted; send new otids/);
+    expect((await fetch(`${stack.baseUrl}/v1/runs/${first}`)).status).toBe(404);
+  });
+
   it('pages the agent history with the official client, newest first, across runs', async () => {
     const client = lettaClient(stack);
     const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });

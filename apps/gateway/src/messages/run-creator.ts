@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
 import { ConcurrencyConflict, LaneStore, RunEventStore } from '@lrs/jetstream';
@@ -126,6 +126,10 @@ export class RunCreator {
 
   /** A concurrent attempt of the same request created the run first: answer with that run. */
   private async createdByAnotherAttempt(runId: string): Promise<RunView> {
+    const latest = await this.events.latest(runId);
+    if (latest?.event.type === 'RunDeleted') {
+      throw new ConflictException({ detail: `CONFLICT: run ${runId}, which an earlier request with these message otids created, was deleted; send new otids` });
+    }
     const run = await pollUntil(() => this.runs.get(this.settings.organizationId, runId), 5_000);
     if (!run) throw new ServiceUnavailableException({ detail: `Run ${runId} exists but is not readable yet; retry shortly.` });
     return run;

@@ -57,9 +57,13 @@ export class RunEventStore {
     private readonly jsm: JetStreamManager,
   ) {}
 
-  /** Appends a run's first event; fails with ConcurrencyConflict if the run already exists. */
+  /**
+   * Appends a run's first event; fails with ConcurrencyConflict if the run already exists, also
+   * when JetStream recognises the event id within its duplicate window (the run may have been
+   * deleted since: it must not be handed out as new).
+   */
   async create(event: RunEvent<'RunCreated'>): Promise<number> {
-    return this.publish(event, 0);
+    return this.publish(event, 0, true);
   }
 
   /**
@@ -199,7 +203,7 @@ export class RunEventStore {
     return { events: events(), close: async () => void (await messages.close()) };
   }
 
-  private async publish(event: AnyRunEvent, expectedLastSubjectSeq: number): Promise<number> {
+  private async publish(event: AnyRunEvent, expectedLastSubjectSeq: number, duplicateIsConflict = false): Promise<number> {
     const hdrs = headers();
     hdrs.set(EVENT_TYPE_HEADER, event.type);
     if (event.traceparent) hdrs.set(TRACEPARENT_HEADER, event.traceparent);
@@ -210,6 +214,7 @@ export class RunEventStore {
         expect: { lastSubjectSequence: expectedLastSubjectSeq },
         retries: 3,
       });
+      if (duplicateIsConflict && ack.duplicate) throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
       return ack.seq;
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) {
