@@ -27,7 +27,7 @@ export function idPatternFor(prefix: IdPrefix): string {
   return `^${prefix}-${UUID4}$`;
 }
 
-/** Until authentication exists every row and event belongs to this organization (DESIGN invariant 6). */
+/** Until authentication exists every row and event belongs to this organization. */
 export const DEFAULT_ORGANIZATION_ID = 'org-00000000-0000-4000-8000-000000000000';
 export const DEFAULT_USER_ID = 'user-00000000-0000-4000-8000-000000000000';
 

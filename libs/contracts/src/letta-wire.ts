@@ -1,6 +1,6 @@
 import { newId } from './ids';
 /**
- * Letta's wire shapes (letta-api.md sections 4, 8, 9). These are what clients see; the
+ * Letta's wire shapes (agents, messages, runs). These are what clients see; the
  * event payloads reuse them so a message is rendered once, by whoever produced it.
  */
 export const RUN_STATUSES = ['created', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -204,7 +204,7 @@ export interface ClientTool {
   parameters?: Record<string, unknown> | null;
 }
 
-/** `{run_id, status, completed_at, metadata: {..., result}}`: Letta's callback body (letta-api.md 6). */
+/** `{run_id, status, completed_at, metadata: {..., result}}`: Letta's callback body. */
 export interface RunCallbackPayload {
   run_id: string;
   status: RunStatus;

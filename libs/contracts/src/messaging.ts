@@ -1,7 +1,7 @@
 /**
- * JetStream names shared by every service. Layout A of jetstream-eventsourcing.md: one subject per
- * run (`runs.<runId>`) so appends can use per-subject optimistic concurrency on nats-server 2.9;
- * the event type travels in a header so consumers skip foreign events without parsing.
+ * JetStream names shared by every service. One subject per run (`runs.<runId>`, see
+ * docs/run-path.md) so appends can use per-subject optimistic concurrency on nats-server 2.9; the
+ * event type travels in a header so consumers skip foreign events without parsing.
  */
 export const RUN_EVENTS_STREAM = 'RUN_EVENTS';
 export const RUN_EVENTS_SUBJECTS = 'runs.>';

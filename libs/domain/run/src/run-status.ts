@@ -1,6 +1,6 @@
 import type { RunStatus, StopReason } from '@lrs/contracts';
 
-/** Letta's canonical stop_reason -> status table (letta-api.md 9.2), applied on every route. */
+/** Letta's canonical stop_reason -> status table, applied on every route. */
 const STATUS_BY_STOP_REASON: Record<StopReason, Exclude<RunStatus, 'created' | 'running'>> = {
   end_turn: 'completed',
   max_steps: 'completed',

@@ -31,7 +31,10 @@ export interface ConsumerPolicy {
   maxAckPending: number;
 }
 
-/** Per-consumer delivery policy (jetstream-eventsourcing.md section 12). */
+/**
+ * Per-consumer delivery policy: the llm-worker's longer ack wait covers a model call (kept alive by
+ * `working()`), the projector never gives up on an event, the others end in the DLQ (docs/run-path.md).
+ */
 export const CONSUMER_POLICIES: Record<keyof typeof CONSUMERS, ConsumerPolicy> = {
   orchestrator: { name: CONSUMERS.orchestrator, ackWaitMs: 30_000, maxDeliver: 20, maxAckPending: 2_000 },
   projector: { name: CONSUMERS.projector, ackWaitMs: 30_000, maxDeliver: -1, maxAckPending: 4_000 },

@@ -1,4 +1,4 @@
-/** Letta list paging: `before`/`after` id cursors, `limit`, `order` (letta-api.md 5, 11, 17.9). */
+/** Letta list paging: `before`/`after` id cursors, `limit`, `order`, as the README's API section describes. */
 export interface PageQuery {
   before?: string | null;
   after?: string | null;

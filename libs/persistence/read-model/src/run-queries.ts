@@ -73,7 +73,7 @@ interface StepRow {
 const RUN_COLUMNS = `id, organization_id, agent_id, conversation_id, status, stop_reason, background, metadata, request_config,
   callback_url, callback_sent_at, callback_status_code, callback_error, created_at, completed_at, ttft_ns, total_duration_ns, override_model, client_tools, resolve_approvals_only, approval_timeout_seconds, max_steps, version, last_stream_seq, started_at`;
 
-/** Read side of runs: every query is scoped to one organization (DESIGN invariant 6). */
+/** Read side of runs: every query is scoped to one organization: another organization's run is not found. */
 export class RunQueries {
   constructor(private readonly dataSource: DataSource) {}
 

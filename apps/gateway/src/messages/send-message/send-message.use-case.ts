@@ -14,7 +14,7 @@ export interface LettaResponse {
   turns: null;
 }
 
-/** Letta's HTTP status for a model failure that ended a synchronous run (letta-api.md 14). */
+/** Letta's HTTP status for a model failure that ended a synchronous run (Letta's own mapping of provider errors). */
 const STATUS_BY_MODEL_ERROR: Record<string, number> = {
   llm_timeout: 504,
   llm_rate_limit: 429,

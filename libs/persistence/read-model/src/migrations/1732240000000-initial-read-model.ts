@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The read model: every table carries organization_id (DESIGN invariant 6). */
+/** The read model: every table carries organization_id, so every read can be scoped to the caller's organization. */
 export class InitialReadModel1732240000000 implements MigrationInterface {
   name = 'InitialReadModel1732240000000';
 
