@@ -1,14 +1,14 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { RunView } from '@lrs/contracts';
-import { ACTIVE_STATUSES, evolveRun, foldFromView, isTerminalStatus, type RunFold } from '@lrs/domain-run';
-import { RunEventStore } from '@lrs/jetstream';
+import { ACTIVE_STATUSES, foldFromView, foldRun, isTerminalStatus } from '@lrs/domain-run';
+import { RunEventStore, type StoredRunEvent } from '@lrs/jetstream';
 import { RunQueries, toRunView, type RunListFilter, type RunRow } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 
 /** How long a read of the projector's views of a run waits for the projection to reach the log. */
 const PROJECTED_READ_WAIT_MS = 2_000;
 
-/** Events read past the row at most; a run further behind than this shows as projected. */
+/** Events read past the row at most; a run further behind shows as far as these take it. */
 const MAX_TOP_UP_EVENTS = 64;
 
 /**
@@ -26,10 +26,7 @@ export class RunReader {
   ) {}
 
   async find(runId: string): Promise<RunView> {
-    const row = await this.runs.row(this.settings.organizationId, runId);
-    const view = row ? await this.topUp(row) : null;
-    if (!view) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
-    return view;
+    return this.found(runId, await this.topUp(await this.row(runId)));
   }
 
   /**
@@ -39,15 +36,16 @@ export class RunReader {
    * answer late and stale, never wrong about the run's status.
    */
   async findProjected(runId: string): Promise<RunView> {
-    const view = await this.find(runId);
-    const latest = await this.events.latest(runId).catch(() => null);
-    if (!latest) return view;
+    const row = await this.row(runId);
+    const latest = row ? await this.events.latest(runId).catch(() => null) : null;
+    const view = this.found(runId, await this.topUp(row, latest));
     const deadline = Date.now() + PROJECTED_READ_WAIT_MS;
-    for (;;) {
-      const version = await this.runs.currentVersion(runId);
-      if (version === null || version >= latest.event.seq || Date.now() >= deadline) return view;
+    let version = row!.version;
+    while (latest && version < latest.event.seq && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 25));
+      version = (await this.runs.currentVersion(runId)) ?? latest.event.seq;
     }
+    return view;
   }
 
   /** A page of runs, each active one topped up from the log. */
@@ -61,21 +59,28 @@ export class RunReader {
     return views.filter((view): view is RunView => view !== null && (!requested || requested.includes(view.status)));
   }
 
-  /** The row's view, moved on by the events the projection has not applied yet; null if deleted since. */
-  private async topUp(row: RunRow): Promise<RunView | null> {
+  private row(runId: string): Promise<RunRow | null> {
+    return this.runs.row(this.settings.organizationId, runId);
+  }
+
+  private found(runId: string, view: RunView | null): RunView {
+    if (!view) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
+    return view;
+  }
+
+  /**
+   * The row's view, moved on by the events the projection has not applied yet; null if there is
+   * no row or the run was deleted since. `latest` is the run's latest event, when already read.
+   */
+  private async topUp(row: RunRow | null, latest?: StoredRunEvent | null): Promise<RunView | null> {
+    if (!row) return null;
     const runId = row.id;
     const view = toRunView(row);
     if (isTerminalStatus(view.status) || row.last_stream_seq === undefined) return view;
-    const latest = await this.events.latest(runId).catch(() => null);
+    if (latest === undefined) latest = await this.events.latest(runId).catch(() => null);
     if (!latest || latest.event.seq <= row.version) return view;
-    let fold: RunFold | null = foldFromView(view, row.version, row.started_at ?? null);
-    let cursor = Number(row.last_stream_seq) + 1;
-    for (let read = 0; read < MAX_TOP_UP_EVENTS && fold && fold.version < latest.event.seq; read++) {
-      const next = await this.events.nextOf(runId, cursor);
-      if (!next) break;
-      fold = evolveRun(fold, next.event);
-      cursor = next.streamSeq + 1;
-    }
+    const missing = await this.events.between(runId, Number(row.last_stream_seq) + 1, latest, MAX_TOP_UP_EVENTS);
+    const fold = foldRun(missing, foldFromView(view, row.version, row.started_at ?? null));
     if (fold?.deleted) return null;
     return fold?.view ?? view;
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type DirectMsgRequest, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   EVENT_TYPE_HEADER,
   RUN_EVENTS_STREAM,
@@ -97,16 +97,12 @@ export class RunEventStore {
 
   /** The run's latest event, read directly from the stream (no consumer needed). */
   async latest(runId: string): Promise<StoredRunEvent | null> {
-    const message = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, { last_by_subj: runSubject(runId) });
-    if (!message) return null;
-    return { event: decodeRunEvent(message.data), streamSeq: message.seq };
+    return this.directGet({ last_by_subj: runSubject(runId) });
   }
 
   /** The event stored at a stream sequence (one direct get), or null if there is none. */
   async at(streamSeq: number): Promise<StoredRunEvent | null> {
-    const message = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, { seq: streamSeq });
-    if (!message) return null;
-    return { event: decodeRunEvent(message.data), streamSeq: message.seq };
+    return this.directGet({ seq: streamSeq });
   }
 
   /**
@@ -125,9 +121,7 @@ export class RunEventStore {
 
   /** The run's first event stored at or after `fromStreamSeq` (one direct get on the run's subject). */
   async nextOf(runId: string, fromStreamSeq: number): Promise<StoredRunEvent | null> {
-    const message = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, { seq: Math.max(1, fromStreamSeq), next_by_subj: runSubject(runId) });
-    if (!message) return null;
-    return { event: decodeRunEvent(message.data), streamSeq: message.seq };
+    return this.directGet({ seq: Math.max(1, fromStreamSeq), next_by_subj: runSubject(runId) });
   }
 
   /**
@@ -138,9 +132,18 @@ export class RunEventStore {
    */
   async readRun(runId: string, until: StoredRunEvent, createdStreamSeq?: number, created?: RunEvent<'RunCreated'> | null): Promise<AnyRunEvent[]> {
     if (!createdStreamSeq) return (await this.history(runId)).filter((event) => event.seq <= until.event.seq);
-    const events: AnyRunEvent[] = created ? [created] : [];
-    let cursor = created ? createdStreamSeq + 1 : createdStreamSeq;
-    while (cursor < until.streamSeq) {
+    if (!created) return this.between(runId, createdStreamSeq, until);
+    return [created, ...(await this.between(runId, createdStreamSeq + 1, until))];
+  }
+
+  /**
+   * The run's events stored from `fromStreamSeq` up to `until` (included), one direct get each, at
+   * most `limit` of them before `until`.
+   */
+  async between(runId: string, fromStreamSeq: number, until: StoredRunEvent, limit = Number.POSITIVE_INFINITY): Promise<AnyRunEvent[]> {
+    const events: AnyRunEvent[] = [];
+    let cursor = fromStreamSeq;
+    while (cursor < until.streamSeq && events.length < limit) {
       const next = await this.nextOf(runId, cursor);
       if (!next || next.streamSeq >= until.streamSeq) break;
       events.push(next.event);
@@ -201,6 +204,12 @@ export class RunEventStore {
       for await (const message of messages) yield { event: decodeRunEvent(message.data), streamSeq: message.seq };
     }
     return { events: events(), close: async () => void (await messages.close()) };
+  }
+
+  /** One direct get on the stream, decoded; null when nothing matches. */
+  private async directGet(query: DirectMsgRequest): Promise<StoredRunEvent | null> {
+    const message = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, query);
+    return message ? { event: decodeRunEvent(message.data), streamSeq: message.seq } : null;
   }
 
   private async publish(event: AnyRunEvent, expectedLastSubjectSeq: number, duplicateIsConflict = false): Promise<number> {

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { LettaMessage, LettaUsageStatistics, RunStatus, RunView, StopReason, TokenUsage } from '@lrs/contracts';
+import type { LettaMessage, RunStatus, RunView, StopReason, TokenUsage } from '@lrs/contracts';
 import { ACTIVE_STATUSES } from '@lrs/domain-run';
 import { UnknownCursor, type PageQuery } from './pagination';
 import { filterMessageTypes, isoUtc, toRunView, type RunRow } from './wire-format';
@@ -90,12 +90,6 @@ export class RunQueries {
     return rows[0] ?? null;
   }
 
-  /** The run's row once the projection has applied it up to `minVersion`, else null. */
-  async rowAtVersion(organizationId: string, runId: string, minVersion: number): Promise<RunRow | null> {
-    const row = await this.row(organizationId, runId);
-    return row && row.version >= minVersion ? row : null;
-  }
-
   /** Runs sorted by (created_at, id); cursors are relative to the requested order, as Letta's. */
   async list(organizationId: string, filter: RunListFilter): Promise<RunView[]> {
     return (await this.listRows(organizationId, filter)).map(toRunView);
@@ -183,38 +177,6 @@ export class RunQueries {
       total_tokens: Number(row.total),
       step_count: Number(row.steps),
     };
-  }
-
-  async usageStatistics(runId: string): Promise<LettaUsageStatistics> {
-    const usage = await this.usage(runId);
-    const last: { total_tokens: number | null }[] = await this.dataSource.query(
-      `SELECT total_tokens FROM steps WHERE run_id = $1 AND status = 'success' ORDER BY step_index DESC LIMIT 1`,
-      [runId],
-    );
-    return {
-      message_type: 'usage_statistics',
-      ...usage,
-      run_ids: null,
-      cached_input_tokens: null,
-      cache_write_tokens: null,
-      reasoning_tokens: null,
-      context_tokens: last[0]?.total_tokens ?? null,
-    };
-  }
-
-  /**
-   * Whether the read model is ready for a step of this run: the run is projected up to
-   * `minVersion` and no other run of its lane still shows as running. One round trip.
-   */
-  async readyForStep(runId: string, minVersion: number): Promise<boolean> {
-    const rows: { ready: boolean }[] = await this.dataSource.query(
-      `SELECT r.version >= $2 AND NOT EXISTS (
-         SELECT 1 FROM runs o WHERE o.lane_id = r.lane_id AND o.id <> r.id AND o.status = 'running'
-       ) AS ready
-       FROM runs r WHERE r.id = $1`,
-      [runId, minVersion],
-    );
-    return rows[0]?.ready ?? false;
   }
 
   /** The last applied per-run sequence of a run (read-your-writes after an append). */
