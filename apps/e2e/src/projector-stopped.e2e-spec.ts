@@ -66,6 +66,10 @@ describe('the read model never gates a run', () => {
       expect(await getJson(stack.baseUrl, `/v1/runs?agent_id=${agents[0]}&active=true`)).toEqual([]);
       const completedRuns = await getJson<{ id: string; status: string }[]>(stack.baseUrl, `/v1/runs?agent_id=${agents[0]}&statuses=completed`);
       expect(completedRuns.map((run) => run.status)).toEqual(['completed', 'completed']);
+      // Nothing to cancel or resume either: those routes see the runs ended, as the log has them.
+      expect((await postJson(stack.baseUrl, `/v1/agents/${agents[0]}/messages/cancel`, {})).status).toBe(409);
+      expect((await postJson(stack.baseUrl, `/v1/conversations/default/cancel?agent_id=${agents[0]}`, {})).status).toBe(409);
+      expect((await postJson(stack.baseUrl, `/v1/conversations/default/stream`, { agent_id: agents[0] })).status).toBe(400);
       // Each later run's prompt holds the earlier run's exchange on its agent, and only that agent's.
       for (const i of [0, 1, 2]) {
         const prompt = promptMentioning(stack, `fact-${i}-2`);

@@ -23,6 +23,7 @@ import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { SendMessageUseCase } from '../messages/send-message/send-message.use-case';
 import { CancelRunsUseCase } from '../messages/cancel-runs/cancel-runs.use-case';
 import { RunStreamer } from '../streams/run-streamer';
+import { RunReader } from '../runs/run-reader';
 import { ThreadResolver } from '../threads/thread-resolver';
 import { ThreadContextUseCase } from '../threads/thread-context.use-case';
 import { CompactDto, ForkConversationQueryDto, RecompileConversationDto, RecompileQueryDto } from '../threads/thread-context.dto';
@@ -48,6 +49,7 @@ export class ConversationsController {
     private readonly conversations: ConversationStore,
     private readonly agents: AgentStore,
     private readonly runs: RunQueries,
+    private readonly reader: RunReader,
     private readonly sync: SendMessageUseCase,
     private readonly cancel: CancelRunsUseCase,
     private readonly streamer: RunStreamer,
@@ -140,7 +142,7 @@ export class ConversationsController {
     const run = body.run_id
       ? await this.runs.get(this.settings.organizationId, body.run_id)
       : (
-          await this.runs.list(this.settings.organizationId, {
+          await this.reader.list({
             agentIds: [agentId],
             active: true,
             limit: 1,

@@ -90,11 +90,10 @@ export class RunQueries {
     return rows[0] ?? null;
   }
 
-  /** Runs sorted by (created_at, id); cursors are relative to the requested order, as Letta's. */
-  async list(organizationId: string, filter: RunListFilter): Promise<RunView[]> {
-    return (await this.listRows(organizationId, filter)).map(toRunView);
-  }
-
+  /**
+   * Run rows sorted by (created_at, id); cursors are relative to the requested order, as Letta's.
+   * Rows as projected: callers that care about a run's status read them through the gateway's RunReader.
+   */
   async listRows(organizationId: string, filter: RunListFilter): Promise<RunRow[]> {
     const where = ['organization_id = $1', 'deleted_at IS NULL'];
     const params: unknown[] = [organizationId];

@@ -4,6 +4,7 @@ import { CancelNotices, ConcurrencyConflict, RunEventStore, createdStreamSeqOf }
 import { AgentStore, RunProjection, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { RunCreator } from '../run-creator';
+import { RunReader } from '../../runs/run-reader';
 import { agentNotFound } from '../../threads/thread-resolver';
 
 export type CancelOutcome = 'cancelled' | 'failed';
@@ -23,6 +24,7 @@ export class CancelRunsUseCase {
   constructor(
     private readonly events: RunEventStore,
     private readonly runs: RunQueries,
+    private readonly reader: RunReader,
     private readonly agents: AgentStore,
     private readonly creator: RunCreator,
     private readonly projection: RunProjection,
@@ -36,7 +38,8 @@ export class CancelRunsUseCase {
     if (!(await this.agents.exists(organizationId, agentId))) throw agentNotFound(agentId);
     let targets = runIds ?? [];
     if (!runIds?.length) {
-      const active = await this.runs.list(organizationId, { agentIds: [agentId], active: true, limit: 1000, order: 'asc' });
+      // Active as the log has it: a run the projection still shows running may have ended already.
+      const active = await this.reader.list({ agentIds: [agentId], active: true, limit: 1000, order: 'asc' });
       targets = active.map((run) => run.id);
     }
     const outcomes: Record<string, CancelOutcome> = {};
@@ -51,7 +54,7 @@ export class CancelRunsUseCase {
 
   /** POST /v1/conversations/{id}/cancel: the conversation's active runs, or its pending approval. */
   async cancelForConversation(agentId: string, conversationId: string | null): Promise<Record<string, CancelOutcome>> {
-    const active = await this.runs.list(this.settings.organizationId, {
+    const active = await this.reader.list({
       agentIds: [agentId],
       active: true,
       limit: 1000,
