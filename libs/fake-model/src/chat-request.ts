@@ -1,3 +1,5 @@
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+
 /** The parts of a Chat Completions request body the fake acts on, narrowed from parsed JSON. */
 export interface ChatMessage {
   role: string;
@@ -13,10 +15,17 @@ export interface ChatCompletionRequest {
   messages: ChatMessage[];
   /** Kept as sent: identical requests are recognised by hashing exactly this. */
   rawMessages: unknown[];
-  /** Message text plus tool-call arguments, the basis of the prompt token count. */
-  promptCharacters: number;
+  /** The prompt's tokens as OpenAI counts them (o200k_base, 4 per message, 3 to prime the reply, the tool schemas' JSON). */
+  promptTokens: number;
+  /** `max_completion_tokens` or `max_tokens`: the reply is cut there, finishing with `length`. */
+  maxTokens?: number;
+  /** Past this many prompt tokens the request is refused as OpenAI does (400 context_length_exceeded). */
+  contextWindow?: number;
   firstToolName?: string;
 }
+
+/** A model named `…-ctx<N>` has a context window of N tokens; other names have none enforced. */
+const CONTEXT_WINDOW_SUFFIX = /-ctx(\d+)$/;
 
 export type ChatRequestReadResult =
   | { ok: true; request: ChatCompletionRequest }
@@ -25,13 +34,14 @@ export type ChatRequestReadResult =
 export function readChatCompletionRequest(body: unknown): ChatRequestReadResult {
   if (!isRecord(body)) return invalid('The request body must be a JSON object.', 'body');
   const { model, messages, stream, stream_options: streamOptions, tools } = body;
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   if (typeof model !== 'string' || model === '') return invalid("Missing required parameter: 'model'.", 'model');
   if (!Array.isArray(messages) || messages.length === 0) {
     return invalid("Missing required parameter: 'messages'.", 'messages');
   }
 
   const chatMessages: ChatMessage[] = [];
-  let promptCharacters = 0;
+  let promptTokens = REPLY_PRIMING_TOKENS + (Array.isArray(tools) && tools.length > 0 ? countTokens(JSON.stringify(tools)) : 0);
   for (let index = 0; index < messages.length; index++) {
     const message: unknown = messages[index];
     if (!isRecord(message) || typeof message.role !== 'string') {
@@ -39,7 +49,7 @@ export function readChatCompletionRequest(body: unknown): ChatRequestReadResult 
     }
     const text = textOf(message.content);
     const toolCallArguments = toolCallArgumentsOf(message.tool_calls);
-    promptCharacters += text.length + toolCallArguments.reduce((sum, args) => sum + args.length, 0);
+    promptTokens += MESSAGE_TOKENS + countTokens(text) + toolCallArguments.reduce((sum, args) => sum + countTokens(args), 0);
     chatMessages.push({ role: message.role, text, hasToolCalls: toolCallArguments.length > 0 });
   }
 
@@ -51,11 +61,16 @@ export function readChatCompletionRequest(body: unknown): ChatRequestReadResult 
       includeUsage: isRecord(streamOptions) && streamOptions.include_usage === true,
       messages: chatMessages,
       rawMessages: messages,
-      promptCharacters,
+      promptTokens,
+      ...(typeof maxTokens === 'number' && maxTokens > 0 ? { maxTokens } : {}),
+      ...(CONTEXT_WINDOW_SUFFIX.test(model) ? { contextWindow: Number(CONTEXT_WINDOW_SUFFIX.exec(model)![1]) } : {}),
       firstToolName: firstToolNameOf(tools),
     },
   };
 }
+
+const MESSAGE_TOKENS = 4;
+const REPLY_PRIMING_TOKENS = 3;
 
 /** Concatenated text of message content given either as a string or as content parts. */
 export function textOf(content: unknown): string {

@@ -85,7 +85,7 @@ describe('planCompletion', () => {
     expect(plan.answer).toMatchObject({ kind: 'text', text: 'Cut short', finishReason: 'length' });
   });
 
-  it('counts usage from characters and emitted tokens', () => {
+  it('counts prompt tokens as OpenAI does and completion tokens as emitted', () => {
     const plan = planCompletion(
       requestOf({
         messages: [
@@ -94,18 +94,38 @@ describe('planCompletion', () => {
         ],
       }),
     );
-    // 10 + 26 characters -> ceil(36 / 4) = 9
+    // o200k_base: 2 + 9 content tokens, 4 per message, 3 to prime the reply
     expect(plan.usage).toEqual({
-      prompt_tokens: 9,
+      prompt_tokens: 22,
       completion_tokens: 3,
-      total_tokens: 12,
+      total_tokens: 25,
       prompt_tokens_details: { cached_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0 },
     });
   });
 
-  it('counts at least one prompt token', () => {
-    expect(planCompletion(requestOf({ messages: [{ role: 'user', content: '' }] })).usage.prompt_tokens).toBe(1);
+  it('counts the tool schemas into the prompt', () => {
+    const without = planCompletion(requestOf({ messages: [{ role: 'user', content: 'x' }] }));
+    const withTools = planCompletion(requestOf({ tools: [weatherTool], messages: [{ role: 'user', content: 'x' }] }));
+    expect(withTools.usage.prompt_tokens).toBeGreaterThan(without.usage.prompt_tokens + 5);
+  });
+
+  it('cuts a reply at max_tokens (or max_completion_tokens) and finishes with length', () => {
+    const long = { role: 'user', content: '[fake:reply=one two three four five]' };
+    expect(planCompletion(requestOf({ max_tokens: 2, messages: [long] })).answer).toMatchObject({ text: 'one two', finishReason: 'length' });
+    expect(planCompletion(requestOf({ max_completion_tokens: 3, messages: [long] })).answer).toMatchObject({ text: 'one two three', finishReason: 'length' });
+    expect(planCompletion(requestOf({ max_tokens: 9, messages: [long] })).answer).toMatchObject({ text: 'one two three four five', finishReason: 'stop' });
+  });
+
+  it('reasons before answering when asked, and counts the reasoning as completion tokens', () => {
+    const plan = planCompletion(requestOf({ messages: [{ role: 'user', content: 'hi [fake:reasoning=Let me think.]' }] }));
+    expect(plan.answer).toMatchObject({ kind: 'text', text: 'Echo: hi', reasoning: { tokens: ['Let', ' me', ' think.'], field: 'reasoning_content', encrypted: false } });
+    expect(plan.usage).toMatchObject({ completion_tokens: 5, completion_tokens_details: { reasoning_tokens: 3 } });
+  });
+
+  it('reads a context window from a model named …-ctx<N>', () => {
+    expect(requestOf({ model: 'gpt-4o-mini-ctx3000', messages: [{ role: 'user', content: 'x' }] }).contextWindow).toBe(3000);
+    expect(requestOf({ messages: [{ role: 'user', content: 'x' }] }).contextWindow).toBeUndefined();
   });
 
   describe('tool steps', () => {

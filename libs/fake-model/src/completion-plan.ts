@@ -11,9 +11,17 @@ export interface FakeToolCall {
   arguments: string;
 }
 
+/** Reasoning streamed before the answer, in the delta field the directive chose. */
+export interface FakeReasoning {
+  tokens: string[];
+  field: 'reasoning_content' | 'reasoning';
+  /** Sent only as an encrypted `reasoning_details` entry, as OpenRouter does for some models. */
+  encrypted: boolean;
+}
+
 export type CompletionAnswer =
-  | { kind: 'text'; text: string; tokens: string[]; finishReason: 'stop' | 'length' }
-  | { kind: 'tool_calls'; toolCalls: FakeToolCall[] };
+  | { kind: 'text'; text: string; tokens: string[]; finishReason: 'stop' | 'length'; reasoning?: FakeReasoning }
+  | { kind: 'tool_calls'; toolCalls: FakeToolCall[]; reasoning?: FakeReasoning };
 
 export interface CompletionUsage {
   prompt_tokens: number;
@@ -39,8 +47,25 @@ export function planCompletion(request: ChatCompletionRequest): CompletionPlan {
   const lastUserIndex = lastIndexOfRole(request.messages, 'user');
   const userMessage = lastUserIndex === -1 ? undefined : request.messages[lastUserIndex];
   const { text: userText, directives } = parseDirectives(userMessage?.text ?? '');
-  const answer = answerFor(request, lastUserIndex, userText, directives);
+  const answer = withReasoning(boundedBy(answerFor(request, lastUserIndex, userText, directives), request.maxTokens), directives);
   return { directives, answer, usage: usageFor(request, answer) };
+}
+
+/** A text answer longer than the request's max_tokens is cut there and finishes with `length`, as OpenAI's do. */
+function boundedBy(answer: CompletionAnswer, maxTokens: number | undefined): CompletionAnswer {
+  if (answer.kind !== 'text' || maxTokens === undefined || answer.tokens.length <= maxTokens) return answer;
+  const tokens = answer.tokens.slice(0, maxTokens);
+  return { ...answer, text: tokens.join(''), tokens, finishReason: 'length' };
+}
+
+function withReasoning(answer: CompletionAnswer, directives: FakeDirectives): CompletionAnswer {
+  if (directives.reasoning === undefined) return answer;
+  const reasoning: FakeReasoning = {
+    tokens: splitIntoTokens(directives.reasoning),
+    field: directives.reasoningField ?? 'reasoning_content',
+    encrypted: directives.encryptedReasoning,
+  };
+  return { ...answer, reasoning };
 }
 
 /** Splits text so that the pieces concatenate back to exactly the same text. */
@@ -105,19 +130,21 @@ function toolCallAnswer(request: ChatCompletionRequest, directives: FakeDirectiv
 }
 
 function usageFor(request: ChatCompletionRequest, answer: CompletionAnswer): CompletionUsage {
-  const promptTokens = Math.max(1, Math.ceil(request.promptCharacters / CHARACTERS_PER_TOKEN));
-  const completionTokens =
+  const promptTokens = request.promptTokens;
+  const reasoningTokens = answer.reasoning?.tokens.length ?? 0;
+  const answerTokens =
     answer.kind === 'text'
       ? answer.tokens.length
       : answer.toolCalls.reduce(
           (sum, toolCall) => sum + 1 + Math.ceil(toolCall.arguments.length / CHARACTERS_PER_TOKEN),
           0,
         );
+  const completionTokens = answerTokens + reasoningTokens;
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
     prompt_tokens_details: { cached_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
 }

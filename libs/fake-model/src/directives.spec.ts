@@ -4,19 +4,30 @@ describe('parseDirectives', () => {
   it('returns text without directives unchanged', () => {
     const parsed = parseDirectives('hello there');
     expect(parsed.text).toBe('hello there');
-    expect(parsed.directives).toEqual({ finishWithLength: false });
+    expect(parsed.directives).toEqual({ finishWithLength: false, encryptedReasoning: false });
   });
 
   it('cuts every directive out of the text and keeps the rest verbatim', () => {
     const parsed = parseDirectives('[fake:delay=50]say [fake:length]hi ');
     expect(parsed.text).toBe('say hi ');
-    expect(parsed.directives).toEqual({ delayMs: 50, finishWithLength: true });
+    expect(parsed.directives).toEqual({ delayMs: 50, finishWithLength: true, encryptedReasoning: false });
   });
 
   it('takes a reply with spaces up to the closing bracket', () => {
     const parsed = parseDirectives('q [fake:reply=Hello, brave new world!] tail');
     expect(parsed.directives.reply).toBe('Hello, brave new world!');
     expect(parsed.text).toBe('q  tail');
+  });
+
+  it('reads reasoning, its delta field and whether it is encrypted', () => {
+    expect(parseDirectives('[fake:reasoning=Think it over.][fake:reasoningfield=reasoning]').directives).toMatchObject({
+      reasoning: 'Think it over.',
+      reasoningField: 'reasoning',
+      encryptedReasoning: false,
+    });
+    const encrypted = parseDirectives('[fake:reasoning=x][fake:reasoningfield=thoughts][fake:encryptedreasoning]').directives;
+    expect(encrypted.encryptedReasoning).toBe(true);
+    expect(encrypted.reasoningField).toBeUndefined();
   });
 
   it('accepts an empty reply', () => {
@@ -51,7 +62,7 @@ describe('parseDirectives', () => {
     const { directives, text } = parseDirectives(
       'x[fake:delay=soon][fake:fail=-1][fake:status=200][fake:parallel=0][fake:bogus=1][fake:tool= ]y',
     );
-    expect(directives).toEqual({ finishWithLength: false });
+    expect(directives).toEqual({ finishWithLength: false, encryptedReasoning: false });
     expect(text).toBe('xy');
   });
 

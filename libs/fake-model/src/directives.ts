@@ -16,6 +16,12 @@ export interface FakeDirectives {
   toolArguments?: string;
   parallelToolCalls?: number;
   finishWithLength: boolean;
+  /** The model reasons this text before answering. */
+  reasoning?: string;
+  /** The delta field the reasoning streams in: DeepSeek's and vLLM's `reasoning_content` (default) or OpenRouter's `reasoning`. */
+  reasoningField?: 'reasoning_content' | 'reasoning';
+  /** The reasoning is sent only encrypted, never as text. */
+  encryptedReasoning: boolean;
 }
 
 export interface ParsedUserText {
@@ -27,7 +33,7 @@ export interface ParsedUserText {
 const DIRECTIVE_OPENING = '[fake:';
 
 export function parseDirectives(text: string): ParsedUserText {
-  const directives: FakeDirectives = { finishWithLength: false };
+  const directives: FakeDirectives = { finishWithLength: false, encryptedReasoning: false };
   let directiveStart = text.indexOf(DIRECTIVE_OPENING);
   if (directiveStart === -1) return { text, directives };
 
@@ -104,6 +110,15 @@ function applyDirective(directives: FakeDirectives, body: string): void {
     }
     case 'length':
       directives.finishWithLength = true;
+      break;
+    case 'reasoning':
+      if (value !== undefined) directives.reasoning = value;
+      break;
+    case 'reasoningfield':
+      if (value === 'reasoning' || value === 'reasoning_content') directives.reasoningField = value;
+      break;
+    case 'encryptedreasoning':
+      directives.encryptedReasoning = true;
       break;
   }
 }

@@ -170,6 +170,11 @@ class FakeModel implements FakeModelServer {
       return;
     }
     const { request } = read;
+    if (request.contextWindow !== undefined && request.promptTokens > request.contextWindow) {
+      if (!(await waitWhileConnected(res, this.latencyMs))) return;
+      const message = `This model's maximum context length is ${request.contextWindow} tokens. However, your messages resulted in ${request.promptTokens} tokens. Please reduce the length of the messages.`;
+      return sendJson(res, 400, errorBody(message, 'invalid_request_error', 'messages', 'context_length_exceeded'));
+    }
     const plan = planCompletion(request);
     const { directives } = plan;
     // Counted on arrival, so an attempt the client gave up on still counts as one.

@@ -109,11 +109,11 @@ describe('fake model server over HTTP', () => {
         },
       ],
     });
-    // (14 + 32 characters) / 4 rounded up
+    // o200k_base: 4 + 10 content tokens, 4 per message, 3 to prime the reply
     expect(completion.usage).toEqual({
-      prompt_tokens: 12,
+      prompt_tokens: 25,
       completion_tokens: 2,
-      total_tokens: 14,
+      total_tokens: 27,
       prompt_tokens_details: { cached_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0 },
     });
@@ -192,6 +192,35 @@ describe('fake model server over HTTP', () => {
       expect(failure).toBeInstanceOf(RateLimitError);
       expect((failure as RateLimitError).error).toMatchObject({ type: 'rate_limit_error' });
     }
+  });
+
+  it('streams reasoning before the answer in reasoning_content, in reasoning, or only encrypted', async () => {
+    const deltasOf = async (content: string) => {
+      const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content }], stream: true });
+      const deltas: Record<string, unknown>[] = [];
+      for await (const chunk of stream) if (chunk.choices[0]) deltas.push(chunk.choices[0].delta as Record<string, unknown>);
+      return deltas;
+    };
+    const deepseek = await deltasOf('q [fake:reasoning=First, think.]');
+    expect(deepseek.map((d) => d.reasoning_content ?? '').join('')).toBe('First, think.');
+    expect(deepseek.map((d) => d.content ?? '').join('')).toBe('Echo: q');
+    const lastReasoning = deepseek.map((d) => Boolean(d.reasoning_content)).lastIndexOf(true);
+    expect(deepseek.findIndex((d) => d.content)).toBeGreaterThan(lastReasoning);
+    const openrouter = await deltasOf('q [fake:reasoning=Hmm.][fake:reasoningfield=reasoning]');
+    expect(openrouter.map((d) => d.reasoning ?? '').join('')).toBe('Hmm.');
+    const encrypted = await deltasOf('q [fake:reasoning=secret][fake:encryptedreasoning]');
+    expect(JSON.stringify(encrypted)).not.toContain('secret');
+    expect(encrypted[0].reasoning_details).toEqual([{ type: 'reasoning.encrypted', data: Buffer.from('secret').toString('base64'), format: 'fake-v1', index: 0 }]);
+  });
+
+  it('refuses a prompt longer than a …-ctx<N> model window with 400 context_length_exceeded, as OpenAI does', async () => {
+    const long = 'word '.repeat(200);
+    const failure = await client.chat.completions.create({ model: 'small-ctx100', messages: [{ role: 'user', content: long }] }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BadRequestError);
+    expect((failure as BadRequestError).code).toBe('context_length_exceeded');
+    expect((failure as BadRequestError).message).toMatch(/maximum context length is 100 tokens\. However, your messages resulted in 20\d tokens/);
+    const fits = await client.chat.completions.create({ model: 'small-ctx100', messages: [{ role: 'user', content: 'short' }] });
+    expect(fits.choices[0].message.content).toBe('Echo: short');
   });
 
   it('stops a delayed request the client aborts and keeps serving', async () => {

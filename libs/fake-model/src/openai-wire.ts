@@ -1,4 +1,4 @@
-import { CHARACTERS_PER_TOKEN, type CompletionAnswer, type CompletionPlan } from './completion-plan';
+import { CHARACTERS_PER_TOKEN, type CompletionAnswer, type CompletionPlan, type FakeReasoning } from './completion-plan';
 
 /** Fields every object of one completion shares, streamed or not. */
 export interface CompletionIdentity {
@@ -14,8 +14,8 @@ export interface OpenAIErrorBody {
 const SYSTEM_FINGERPRINT = 'fp_fake';
 const STREAM_END = 'data: [DONE]\n\n';
 
-export function errorBody(message: string, type: string, param: string | null = null): OpenAIErrorBody {
-  return { error: { message, type, param, code: null } };
+export function errorBody(message: string, type: string, param: string | null = null, code: string | null = null): OpenAIErrorBody {
+  return { error: { message, type, param, code } };
 }
 
 export function errorTypeForStatus(status: number): string {
@@ -37,13 +37,15 @@ export function errorTypeForStatus(status: number): string {
 
 export function chatCompletionBody(identity: CompletionIdentity, plan: CompletionPlan): object {
   const { answer } = plan;
+  const reasoning = answer.reasoning ? reasoningDelta(answer.reasoning, answer.reasoning.tokens.join('')) : {};
   const message =
     answer.kind === 'text'
-      ? { role: 'assistant', content: answer.text, refusal: null }
+      ? { role: 'assistant', content: answer.text, refusal: null, ...reasoning }
       : {
           role: 'assistant',
           content: null,
           refusal: null,
+          ...reasoning,
           tool_calls: answer.toolCalls.map((toolCall) => ({
             id: toolCall.id,
             type: 'function',
@@ -85,6 +87,8 @@ export function chatCompletionStreamFrames(
 
   const { answer } = plan;
   const frames: string[] = [];
+  if (answer.reasoning?.encrypted) frames.push(chunk({ role: 'assistant', content: null, ...reasoningDelta(answer.reasoning, '') }, null));
+  else for (const token of answer.reasoning?.tokens ?? []) frames.push(chunk({ role: 'assistant', content: null, ...reasoningDelta(answer.reasoning!, token) }, null));
   if (answer.kind === 'text') {
     frames.push(chunk({ role: 'assistant', content: '' }, null));
     for (const token of answer.tokens) frames.push(chunk({ content: token }, null));
@@ -113,6 +117,15 @@ export function chatCompletionStreamFrames(
   }
   frames[frames.length - 1] += tail + STREAM_END;
   return frames;
+}
+
+/** A reasoning piece in its field; encrypted reasoning is one opaque `reasoning_details` entry instead. */
+function reasoningDelta(reasoning: FakeReasoning, text: string): object {
+  if (reasoning.encrypted) {
+    const data = Buffer.from(reasoning.tokens.join('')).toString('base64');
+    return { reasoning_details: [{ type: 'reasoning.encrypted', data, format: 'fake-v1', index: 0 }] };
+  }
+  return { [reasoning.field]: text };
 }
 
 function finishReasonOf(answer: CompletionAnswer): string {
