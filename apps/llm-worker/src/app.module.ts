@@ -7,6 +7,8 @@ import { ServerTools } from './tools/server-tools';
 import { ModelCaller } from './model-caller';
 import { CompactionRequestedHandler } from './handlers/compaction-requested/compaction-requested.handler';
 import { ToolRunRequestedHandler } from './handlers/tool-run-requested/tool-run-requested.handler';
+import { ContextFitter } from './context/context-fitter';
+import { ThreadSummarizer } from './context/thread-summarizer';
 
 const settings = readWorkerSettings();
 
@@ -15,6 +17,6 @@ const settings = readWorkerSettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ServerTools, ModelCaller, StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler],
+  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ServerTools, ModelCaller, ThreadSummarizer, ContextFitter, StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler],
 })
 export class AppModule {}

@@ -4,7 +4,9 @@ import {
   messageEnvelope,
   type ApprovalRequestMessage,
   type AssistantMessage,
+  type HiddenReasoningMessage,
   type LettaMessage,
+  type ReasoningMessage,
   type ToolCall,
   type ToolCallMessage,
   type ToolReturnMessage,
@@ -16,6 +18,15 @@ export interface StepMessageContext {
   now: Date;
   /** Id and otid the assistant message was streamed under, so its token deltas and the stored message match. */
   assistant?: { id: string; otid: string };
+  /** The same for the reasoning message. */
+  reasoning?: { id: string; otid: string };
+}
+
+/** What the model answered, as far as the step's messages go. */
+export interface ModelAnswer {
+  text: string;
+  reasoning: string;
+  hiddenReasoning: string | null;
 }
 
 export interface ToolOutcome {
@@ -29,11 +40,27 @@ function base(context: StepMessageContext) {
 }
 
 /**
- * The messages one model reply produces: its text, the tool calls the server ran with their
- * results, and the calls it paused on (client tools, or tools that need approval).
+ * The messages one model reply produces: its reasoning (shown, or kept hidden when the provider
+ * sent it only encrypted), its text, the tool calls the server ran with their results, and the
+ * calls it paused on (client tools, or tools that need approval).
  */
-export function stepMessages(context: StepMessageContext, text: string, outcomes: ToolOutcome[], pending: ToolCall[] = []): LettaMessage[] {
+export function stepMessages(context: StepMessageContext, answer: ModelAnswer, outcomes: ToolOutcome[], pending: ToolCall[] = []): LettaMessage[] {
   const messages: LettaMessage[] = [];
+  if (answer.reasoning.length > 0) {
+    const reasoning: ReasoningMessage = {
+      ...base(context),
+      ...context.reasoning,
+      message_type: 'reasoning_message',
+      source: 'reasoner_model',
+      reasoning: answer.reasoning,
+      signature: null,
+    };
+    messages.push(reasoning);
+  } else if (answer.hiddenReasoning !== null) {
+    const hidden: HiddenReasoningMessage = { ...base(context), ...context.reasoning, message_type: 'hidden_reasoning_message', state: 'redacted', hidden_reasoning: answer.hiddenReasoning };
+    messages.push(hidden);
+  }
+  const { text } = answer;
   if (text.length > 0) {
     const assistant: AssistantMessage = { ...base(context), ...context.assistant, message_type: 'assistant_message', content: text };
     messages.push(assistant);

@@ -85,6 +85,12 @@ export interface ReasoningMessage extends LettaMessageBase {
   reasoning: string;
   signature: string | null;
 }
+/** Reasoning the provider returned only in an encrypted or redacted form: kept, never shown. */
+export interface HiddenReasoningMessage extends LettaMessageBase {
+  message_type: 'hidden_reasoning_message';
+  state: 'redacted' | 'omitted';
+  hidden_reasoning: string | null;
+}
 
 export interface ToolCall {
   name: string;
@@ -143,15 +149,43 @@ export interface ApprovalResponseMessage extends LettaMessageBase {
   reason: string | null;
 }
 
+/** What a compaction did, as Letta reports it on its summary_message. */
+export interface CompactionStats {
+  /** `context_window_limit` (the prompt passed the trigger) or `context_window_exceeded` (the provider refused it). */
+  trigger: string;
+  context_tokens_before: number;
+  context_tokens_after: number;
+  context_window: number;
+  messages_count_before: number;
+  messages_count_after: number;
+}
+
+/** The summary a compaction left in the thread; shown only to requests with include_compaction_messages. */
+export interface SummaryMessage extends LettaMessageBase {
+  message_type: 'summary_message';
+  summary: string;
+  compaction_stats: CompactionStats | null;
+}
+
+/** That a compaction happened; shown only to requests with include_compaction_messages. */
+export interface EventMessage extends LettaMessageBase {
+  message_type: 'event_message';
+  event_type: 'compaction';
+  event_data: { trigger: string; context_token_estimate: number; context_window: number };
+}
+
 export type LettaMessage =
   | SystemMessage
   | UserMessage
   | AssistantMessage
   | ReasoningMessage
+  | HiddenReasoningMessage
   | ToolCallMessage
   | ToolReturnMessage
   | ApprovalRequestMessage
-  | ApprovalResponseMessage;
+  | ApprovalResponseMessage
+  | SummaryMessage
+  | EventMessage;
 
 export interface LettaUsageStatistics {
   message_type: 'usage_statistics';

@@ -1,4 +1,4 @@
-import type { ClientTool, LettaMessage, MessageType, RunRequestConfig, RunStatus, StopReason } from './letta-wire';
+import type { ClientTool, CompactionStats, LettaMessage, MessageType, RunRequestConfig, RunStatus, StopReason } from './letta-wire';
 
 /** Schema version of every event payload below; bump together with an upcaster when a payload changes shape. */
 export const RUN_EVENT_SCHEMA_VERSION = 1;
@@ -7,6 +7,8 @@ export interface TokenUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** Part of completion_tokens the model spent reasoning, when the provider reports it. */
+  reasoning_tokens?: number;
 }
 
 export interface RunCreatedData {
@@ -26,6 +28,8 @@ export interface RunCreatedData {
   approvalTimeoutSeconds?: number | null;
   /** The run only records its approval decisions (a cancelled paused run); no model call. */
   resolveApprovalsOnly?: boolean;
+  /** Show a compaction during the run as event_message and summary_message (Letta's include_compaction_messages). */
+  includeCompactionMessages?: boolean;
 }
 
 export interface RunStartedData {
@@ -67,6 +71,15 @@ export interface StepCompletedData {
   completedAt: string;
   /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
   createdStreamSeq?: number;
+  /** Set when the thread was compacted to fit the model's context window before this step's model call. */
+  compaction?: StepCompaction | null;
+}
+
+/** An automatic compaction: the summary message it stored in the thread, and what it changed. */
+export interface StepCompaction {
+  summaryMessageId: string;
+  summary: string;
+  stats: CompactionStats;
 }
 
 export interface StepFailedData {

@@ -6,11 +6,14 @@ import type { CreateAgentDto } from './dto/create-agent.dto';
 const DEFAULT_CONTEXT_WINDOW = 128_000;
 const KNOWN_CREATE_FIELDS = new Set([
   'name', 'system', 'agent_type', 'model', 'embedding', 'memory_blocks', 'block_ids', 'tags', 'description', 'metadata', 'tools',
-  'include_base_tools', 'tool_rules', 'context_window_limit', 'max_tokens',
+  'include_base_tools', 'tool_rules', 'context_window_limit', 'max_tokens', 'reasoning',
 ]);
 
 /** Letta's llm_config for a `<provider>/<model>` handle served by the configured OpenAI-compatible endpoint. */
-export function llmConfigFor(handle: string, options: { contextWindow?: number; maxTokens?: number | null } = {}): Record<string, unknown> {
+export function llmConfigFor(
+  handle: string,
+  options: { contextWindow?: number; maxTokens?: number | null; reasoning?: boolean; reasoningEffort?: string | null } = {},
+): Record<string, unknown> {
   const [provider, ...rest] = handle.split('/');
   return {
     model: rest.join('/'),
@@ -22,8 +25,8 @@ export function llmConfigFor(handle: string, options: { contextWindow?: number; 
     handle,
     temperature: 0.7,
     max_tokens: options.maxTokens ?? null,
-    enable_reasoner: false,
-    reasoning_effort: null,
+    enable_reasoner: options.reasoning ?? false,
+    reasoning_effort: options.reasoningEffort ?? null,
     parallel_tool_calls: false,
   };
 }
@@ -38,7 +41,12 @@ export function newAgentFrom(body: CreateAgentDto, defaultModel: string, organiz
     agentType: body.agent_type ?? 'letta_v1_agent',
     model,
     embedding: body.embedding ?? null,
-    llmConfig: llmConfigFor(model, { contextWindow: body.context_window_limit, maxTokens: body.max_tokens }),
+    llmConfig: llmConfigFor(model, {
+      contextWindow: body.context_window_limit,
+      maxTokens: body.max_tokens ?? body.model_settings?.max_output_tokens,
+      reasoning: body.reasoning,
+      reasoningEffort: body.model_settings?.reasoning?.reasoning_effort,
+    }),
     memoryBlocks: body.memory_blocks ?? [],
     blockIds: body.block_ids ?? [],
     tags: body.tags ?? [],

@@ -126,6 +126,12 @@ export class AgentsController {
     return JSON.stringify(await this.contexts.compiledSystemPrompt(await this.threads.ofAgent(agentId)));
   }
 
+  @LettaOperation('retrieve_agent_context_window', "An overview of the agent's context window, in tokens", 'ContextWindowOverview')
+  @Get(':agent_id/context')
+  async contextWindow(@Param('agent_id', AgentIdPipe) agentId: string) {
+    return this.contexts.contextOverview(await this.threads.ofAgent(agentId));
+  }
+
   @LettaOperation('reset_messages', "Reset an agent's messages", 'AgentState')
   @Patch(':agent_id/reset-messages')
   async resetMessages(@Param('agent_id', AgentIdPipe) agentId: string, @Body() _body: ResetMessagesDto) {

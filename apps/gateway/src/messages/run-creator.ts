@@ -156,6 +156,7 @@ export class RunCreator {
         overrideModel: body?.override_model ?? null,
         clientTools: body?.client_tools ?? null,
         includeReturnMessageTypes: body?.include_return_message_types ?? null,
+        ...(body?.include_compaction_messages ? { includeCompactionMessages: true } : {}),
         approvalTimeoutSeconds: body?.approval_timeout_seconds ?? null,
         metadata: { run_type: options.runType, lettuce: false },
         requestConfig: {

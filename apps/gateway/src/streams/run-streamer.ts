@@ -60,7 +60,8 @@ export class RunStreamer {
   async stream(runId: string, request: Request, response: Response, options: StreamOptions, start?: () => Promise<unknown>): Promise<void> {
     const projector = new RunStreamProjector(runId, options.include, derivedId('ping', runId));
     let open = true;
-    const tokens = options.streamTokens && this.includes(options, 'assistant_message') ? new TokenForwarder(runId) : null;
+    const streamed = (['assistant_message', 'reasoning_message'] as const).filter((type) => this.includes(options, type));
+    const tokens = options.streamTokens && streamed.length > 0 ? new TokenForwarder(runId, streamed) : null;
     const unsubscribe = tokens
       ? this.deltas.subscribe(runId, (delta) => {
           // Deltas are held back (empty text) until the stream has begun with its ping.
@@ -120,17 +121,20 @@ export class RunStreamer {
 }
 
 /**
- * Token streaming: deltas are forwarded as assistant_message chunks sharing the message's id and
- * otid (no seq_id: they are a live preview). When the step's stored message arrives it is sent
- * only as what the deltas missed, carrying the message's seq_id, so concatenating the chunks of
- * one id always gives the stored text and a resume point is never skipped.
+ * Token streaming: deltas are forwarded as assistant_message (or reasoning_message) chunks sharing
+ * the message's id and otid (no seq_id: they are a live preview). When the step's stored message
+ * arrives it is sent only as what the deltas missed, carrying the message's seq_id, so
+ * concatenating the chunks of one id always gives the stored text and a resume point is never skipped.
  */
 class TokenForwarder {
   private readonly forwarded = new Map<string, string>();
   private pending: string[] = [];
   private ready = false;
 
-  constructor(private readonly runId: string) {}
+  constructor(
+    private readonly runId: string,
+    private readonly types: readonly ('assistant_message' | 'reasoning_message')[],
+  ) {}
 
   /** The stream's first chunk (the ping) has been written: deltas flow from now on; returns those held back. */
   open(): string {
@@ -141,18 +145,21 @@ class TokenForwarder {
   }
 
   delta(delta: TokenDelta): string {
+    const type = delta.kind === 'reasoning' ? 'reasoning_message' : 'assistant_message';
+    if (!this.types.includes(type)) return '';
     this.forwarded.set(delta.messageId, (this.forwarded.get(delta.messageId) ?? '') + delta.text);
-    const text = `data: ${JSON.stringify({
-      ...messageEnvelope({
-        id: delta.messageId,
-        date: new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00'),
-        otid: delta.otid,
-        stepId: delta.stepId,
-        runId: this.runId,
-      }),
-      message_type: 'assistant_message',
-      content: delta.text,
-    })}\n\n`;
+    const envelope = messageEnvelope({
+      id: delta.messageId,
+      date: new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00'),
+      otid: delta.otid,
+      stepId: delta.stepId,
+      runId: this.runId,
+    });
+    const payload =
+      type === 'reasoning_message'
+        ? { ...envelope, message_type: type, source: 'reasoner_model', reasoning: delta.text, signature: null }
+        : { ...envelope, message_type: type, content: delta.text };
+    const text = `data: ${JSON.stringify(payload)}\n\n`;
     if (this.ready) return text;
     this.pending.push(text);
     return '';
@@ -160,11 +167,14 @@ class TokenForwarder {
 
   /** The frame for a stored chunk whose text was already streamed, or null to send it as usual. */
   complete(chunk: StreamChunk): string | null {
-    if (chunk.kind !== 'data' || chunk.payload.message_type !== 'assistant_message') return null;
+    if (chunk.kind !== 'data') return null;
     const message = chunk.payload;
+    const field = message.message_type === 'assistant_message' ? 'content' : message.message_type === 'reasoning_message' ? 'reasoning' : null;
+    if (field === null || !('id' in message)) return null;
     const streamed = this.forwarded.get(message.id);
-    if (streamed === undefined || typeof message.content !== 'string' || !message.content.startsWith(streamed)) return null;
-    return `data: ${JSON.stringify({ ...message, content: message.content.slice(streamed.length) })}\n\n`;
+    const full: unknown = (message as unknown as Record<string, unknown>)[field];
+    if (streamed === undefined || typeof full !== 'string' || !full.startsWith(streamed)) return null;
+    return `data: ${JSON.stringify({ ...message, [field]: full.slice(streamed.length) })}\n\n`;
   }
 }
 

@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, HttpException, Inject, Injectable } from '@nestjs/common';
-import { messageDate, messageEnvelope, type UserMessage } from '@lrs/contracts';
-import { DEFAULT_COMPACTION_MODE, DEFAULT_KEEP_FRACTION, DEFAULT_SUMMARY_CLIP_CHARS, clipSummary, isTerminalEvent, summaryMessageText } from '@lrs/domain-run';
+import { messageDate, messageEnvelope, type LettaMessage, type UserMessage } from '@lrs/contracts';
+import {
+  DEFAULT_COMPACTION_MODE,
+  DEFAULT_KEEP_FRACTION,
+  DEFAULT_SUMMARY_CLIP_CHARS,
+  clipSummary,
+  contextBudget,
+  isSummaryMessage,
+  isTerminalEvent,
+  summaryMessageText,
+  systemPromptTokens,
+  textTokens,
+  toolSchemaTokens,
+  toolSchemas,
+} from '@lrs/domain-run';
 import { CompactionRequests, LaneStore, RunEventStore } from '@lrs/jetstream';
-import { ConversationStore, ThreadContextStore, systemPromptOf, toAgentView, type ConversationView } from '@lrs/read-model';
+import { ConversationStore, ThreadContextStore, memorySectionsOf, systemPromptOf, toAgentView, type ConversationView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { ThreadResolver, type Thread } from './thread-resolver';
 import type { CompactionSettingsDto } from './thread-context.dto';
@@ -32,6 +45,54 @@ export class ThreadContextUseCase {
     const agent = await this.threads.agent(thread.agentId);
     const context = await this.contexts.messages(thread, { inProgress: await this.runInProgress(thread) });
     return systemPromptOf(agent, context.length);
+  }
+
+  /**
+   * Letta's context window overview: what the thread's next model call would hold, counted in
+   * tokens part by part (the same count that decides when a step compacts the thread).
+   */
+  async contextOverview(thread: Thread) {
+    const agent = await this.threads.agent(thread.agentId);
+    const context = await this.contexts.messages(thread, { inProgress: await this.runInProgress(thread) });
+    const systemPrompt = systemPromptOf(agent, context.length);
+    const { coreMemory, memoryMetadata } = memorySectionsOf(agent, context.length);
+    const functions = toolSchemas(agent.toolNames, []);
+    const summary = context.length > 0 && isSummaryMessage(context[0].body) ? context[0] : null;
+    const messages = summary ? context.slice(1) : context;
+    const tokens = {
+      system: systemPromptTokens(systemPrompt) - textTokens(coreMemory) - textTokens(memoryMetadata),
+      coreMemory: textTokens(coreMemory),
+      memoryMetadata: textTokens(memoryMetadata),
+      summary: summary?.tokens ?? 0,
+      functions: toolSchemaTokens(functions),
+      messages: messages.reduce((sum, message) => sum + message.tokens, 0),
+    };
+    return {
+      context_window_size_max: contextBudget(agent.llmConfig).window,
+      context_window_size_current: Object.values(tokens).reduce((sum, count) => sum + count, 0),
+      // Letta counts the system message among the in-context messages.
+      num_messages: context.length + 1,
+      num_archival_memory: 0,
+      num_recall_memory: context.length,
+      num_tokens_external_memory_summary: tokens.memoryMetadata,
+      external_memory_summary: memoryMetadata,
+      num_tokens_system: tokens.system,
+      system_prompt: systemPrompt,
+      num_tokens_core_memory: tokens.coreMemory,
+      core_memory: coreMemory,
+      num_tokens_memory_filesystem: 0,
+      memory_filesystem: null,
+      num_tokens_tool_usage_rules: 0,
+      tool_usage_rules: null,
+      num_tokens_directories: 0,
+      directories: [],
+      num_tokens_summary_memory: tokens.summary,
+      summary_memory: summary ? textOfContent(summary.body) : null,
+      num_tokens_functions_definitions: tokens.functions,
+      functions_definitions: functions,
+      num_tokens_messages: tokens.messages,
+      messages: messages.map((message) => message.body),
+    };
   }
 
   /** Letta's reset: the thread's messages are deleted and its context starts empty. */
@@ -112,4 +173,8 @@ export class ThreadContextUseCase {
       throw new ConflictException({ detail: `CONFLICT: Cannot ${action} while run ${busy} of ${where} is queued or running; wait for it or cancel it`, run_id: busy });
     }
   }
+}
+
+function textOfContent(message: LettaMessage): string | null {
+  return message.message_type === 'user_message' && typeof message.content === 'string' ? message.content : null;
 }

@@ -1,20 +1,4 @@
-import type { ChatCompletionTool } from 'openai/resources/chat/completions';
-import { baseToolsNamed, type ClientTool } from '@lrs/contracts';
-
-/**
- * The tools offered to the model: the agent's server tools, then the request's client tools.
- * A client tool replaces a server tool of the same name, as in Letta.
- */
-export function toolSchemas(serverToolNames: string[], clientTools: ClientTool[]): ChatCompletionTool[] {
-  const clientNames = new Set(clientTools.map((tool) => tool.name));
-  const server = baseToolsNamed(serverToolNames.filter((name) => !clientNames.has(name))).map((tool) => fn(tool.name, tool.description, tool.parameters));
-  const client = clientTools.map((tool) => fn(tool.name, tool.description ?? '', tool.parameters ?? { type: 'object', properties: {} }));
-  return [...server, ...client];
-}
-
-function fn(name: string, description: string, parameters: Record<string, unknown>): ChatCompletionTool {
-  return { type: 'function', function: { name, description, parameters } };
-}
+import type { ClientTool } from '@lrs/contracts';
 
 /** A call pauses the run when the client must run it, or a tool rule asks for human approval. */
 export function approvalRequired(toolRules: unknown[], clientTools: ClientTool[]): (toolName: string) => boolean {

@@ -1,5 +1,5 @@
 import type { LettaMessage } from '@lrs/contracts';
-import { clipSummary, compactionTranscript, planCompaction, summaryMessageText } from './compaction';
+import { clipSummary, transcriptLines, planCompaction, summaryMessageText } from './compaction';
 
 const common = { date: 'd', name: null, otid: null, sender_id: null, step_id: null, is_err: null, seq_id: null, run_id: 'run-1' };
 const user = (id: string, content: string) => ({ id, body: { ...common, id, message_type: 'user_message', content } as LettaMessage });
@@ -41,7 +41,7 @@ describe('planCompaction', () => {
 
 describe('compaction text', () => {
   it('writes a transcript with tool calls and results', () => {
-    expect(compactionTranscript([user('u', 'hi'), call('t'), result('r'), assistant('a', 'done')].map((m) => m.body))).toBe(
+    expect(transcriptLines([user('u', 'hi'), call('t'), result('r'), assistant('a', 'done')].map((m) => m.body)).join('\n')).toBe(
       ['user: hi', 'assistant called lookup({"q":1})', 'tool result (success): found', 'assistant: done'].join('\n'),
     );
   });

@@ -1,4 +1,5 @@
-import type { LettaMessage, MessageContent } from '@lrs/contracts';
+import { randomUUID } from 'node:crypto';
+import { messageEnvelope, type EventMessage, type LettaMessage, type MessageContent, type StepCompletedData, type SummaryMessage } from '@lrs/contracts';
 
 export const COMPACTION_MODES = ['all', 'sliding_window', 'self_compact_all', 'self_compact_sliding_window'] as const;
 export type CompactionMode = (typeof COMPACTION_MODES)[number];
@@ -33,7 +34,7 @@ export function planCompaction<T extends { body: LettaMessage }>(context: T[], m
 }
 
 /** The messages to summarise as a plain transcript, one line per message, for the summariser's prompt. */
-export function compactionTranscript(messages: LettaMessage[]): string {
+export function transcriptLines(messages: readonly LettaMessage[]): string[] {
   const lines: string[] = [];
   for (const message of messages) {
     switch (message.message_type) {
@@ -57,7 +58,7 @@ export function compactionTranscript(messages: LettaMessage[]): string {
         break;
     }
   }
-  return lines.join('\n');
+  return lines;
 }
 
 /**
@@ -69,6 +70,11 @@ export function summaryMessageText(summary: string, mode: CompactionMode, now: D
     ? 'Note: prior messages have been hidden from view due to conversation memory constraints.'
     : 'Note: prior messages from the beginning of the conversation have been hidden from view due to conversation memory constraints.';
   return JSON.stringify({ type: 'system_alert', message: `${hidden}\nThe following is a summary of the previous messages:\n ${summary}`, time: now.toISOString() });
+}
+
+/** A compaction's summary, as `summaryMessageText` packs it into a user message. */
+export function isSummaryMessage(message: LettaMessage): boolean {
+  return message.message_type === 'user_message' && typeof message.content === 'string' && message.content.startsWith('{"type":"system_alert"');
 }
 
 export const DEFAULT_SUMMARY_CLIP_CHARS = 50_000;
@@ -86,4 +92,34 @@ export const NOTHING_TO_COMPACT =
 function textOf(content: MessageContent): string {
   if (typeof content === 'string') return content;
   return content.map((part) => (part.type === 'text' ? part.text : '[image]')).join('');
+}
+
+/**
+ * How a step's automatic compaction shows to a request that set include_compaction_messages, as
+ * Letta shows it: an event_message that it happened, then the summary_message. Both are derived
+ * from the step's event, so every replay of the run shows the same ids.
+ */
+export function compactionNotices(runId: string, step: Pick<StepCompletedData, 'stepId' | 'compaction' | 'completedAt'>): [EventMessage, SummaryMessage] | [] {
+  const { compaction } = step;
+  if (!compaction) return [];
+  const date = step.completedAt;
+  return [
+    {
+      ...messageEnvelope({ runId, date, id: uuidOf(compaction.summaryMessageId), stepId: step.stepId }),
+      message_type: 'event_message',
+      event_type: 'compaction',
+      event_data: { trigger: compaction.stats.trigger, context_token_estimate: compaction.stats.context_tokens_before, context_window: compaction.stats.context_window },
+    },
+    {
+      ...messageEnvelope({ runId, date, id: compaction.summaryMessageId, stepId: step.stepId }),
+      message_type: 'summary_message',
+      summary: compaction.summary,
+      compaction_stats: compaction.stats,
+    },
+  ];
+}
+
+/** Letta gives the event_message a bare uuid: the summary message's, without its prefix. */
+function uuidOf(messageId: string): string {
+  return messageId.startsWith('message-') ? messageId.slice('message-'.length) : randomUUID();
 }

@@ -8,3 +8,5 @@ export * from './approval-denial';
 export * from './run-trace';
 export * from './compaction';
 export * from './run-fold';
+export * from './context-window';
+export * from './tool-schemas';

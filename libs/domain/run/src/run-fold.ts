@@ -1,5 +1,6 @@
-import type { AnyRunEvent, LettaMessage, LettaUsageStatistics, MessageType, RunView } from '@lrs/contracts';
+import type { AnyRunEvent, LettaMessage, LettaUsageStatistics, MessageType, RunView, TokenUsage } from '@lrs/contracts';
 import { isTerminalStatus } from './run-status';
+import { compactionNotices } from './compaction';
 
 /** ISO 8601 UTC with an explicit offset, the one timestamp form this API emits. */
 export function isoUtc(value: Date | string | null): string | null {
@@ -29,6 +30,8 @@ export interface RunFold {
   /** The run's messages in execution order: its input once started, then each step's. */
   messages: LettaMessage[];
   usage: LettaUsageStatistics;
+  /** The request asked to see compactions (include_compaction_messages). */
+  includeCompactionMessages?: boolean;
 }
 
 /** A fold that starts from a run as the read model shows it (its messages and usage are not carried). */
@@ -58,15 +61,8 @@ export function evolveRun(fold: RunFold | null, event: AnyRunEvent): RunFold | n
       return next;
     case 'StepCompleted': {
       const { data } = event;
-      next.messages = [...fold.messages, ...data.messages];
-      next.usage = {
-        ...fold.usage,
-        prompt_tokens: fold.usage.prompt_tokens + data.usage.prompt_tokens,
-        completion_tokens: fold.usage.completion_tokens + data.usage.completion_tokens,
-        total_tokens: fold.usage.total_tokens + data.usage.total_tokens,
-        step_count: fold.usage.step_count + 1,
-        context_tokens: data.usage.total_tokens,
-      };
+      next.messages = [...fold.messages, ...(fold.includeCompactionMessages ? compactionNotices(event.runId, data) : []), ...data.messages];
+      next.usage = addStepUsage(fold.usage, data.usage);
       if (data.stepIndex === 1 && data.firstTokenAtMs !== null && fold.startedAtMs !== null) {
         next.view = { ...fold.view, ttft_ns: Math.max(0, Math.round((data.firstTokenAtMs - fold.startedAtMs) * 1_000_000)) };
       }
@@ -131,10 +127,28 @@ function created(event: Extract<AnyRunEvent, { type: 'RunCreated' }>): RunFold {
     messages: [],
     input: data.input,
     usage: emptyUsage(),
+    includeCompactionMessages: data.includeCompactionMessages === true,
   };
 }
 
-function emptyUsage(): LettaUsageStatistics {
+/**
+ * Usage summed over a run's steps, as Letta reports it: prompt tokens count once per step,
+ * `context_tokens` is the latest step's total, and `reasoning_tokens` stays null until a step's
+ * provider reports some.
+ */
+export function addStepUsage(total: LettaUsageStatistics, step: TokenUsage): LettaUsageStatistics {
+  return {
+    ...total,
+    prompt_tokens: total.prompt_tokens + step.prompt_tokens,
+    completion_tokens: total.completion_tokens + step.completion_tokens,
+    total_tokens: total.total_tokens + step.total_tokens,
+    step_count: total.step_count + 1,
+    reasoning_tokens: step.reasoning_tokens === undefined ? total.reasoning_tokens : (total.reasoning_tokens ?? 0) + step.reasoning_tokens,
+    context_tokens: step.total_tokens,
+  };
+}
+
+export function emptyUsage(): LettaUsageStatistics {
   return {
     message_type: 'usage_statistics',
     prompt_tokens: 0,

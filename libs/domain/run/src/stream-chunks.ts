@@ -4,8 +4,9 @@ import type {
   LettaStopReason,
   LettaUsageStatistics,
   MessageType,
-  TokenUsage,
 } from '@lrs/contracts';
+import { addStepUsage, emptyUsage } from './run-fold';
+import { compactionNotices } from './compaction';
 
 /** Letta's ping chunk: the first chunk of a stream carries the run id. */
 export interface PingChunk {
@@ -43,9 +44,8 @@ export type StreamChunk =
  */
 export class RunStreamProjector {
   private seqId = 0;
-  private usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-  private steps = 0;
-  private lastTotal: number | null = null;
+  private usage: LettaUsageStatistics = emptyUsage();
+  private includeCompactionMessages = false;
   private finished = false;
 
   constructor(
@@ -63,16 +63,12 @@ export class RunStreamProjector {
     if (this.finished) return [];
     switch (event.type) {
       case 'RunCreated':
+        this.includeCompactionMessages = event.data.includeCompactionMessages === true;
         return [this.data({ ...this.ping(event.occurredAt), seq_id: this.seqId + 1 })];
       case 'StepCompleted': {
-        this.steps++;
-        this.usage = {
-          prompt_tokens: this.usage.prompt_tokens + event.data.usage.prompt_tokens,
-          completion_tokens: this.usage.completion_tokens + event.data.usage.completion_tokens,
-          total_tokens: this.usage.total_tokens + event.data.usage.total_tokens,
-        };
-        this.lastTotal = event.data.usage.total_tokens;
-        return event.data.messages
+        this.usage = addStepUsage(this.usage, event.data.usage);
+        const notices = this.includeCompactionMessages ? compactionNotices(this.runId, event.data) : [];
+        return [...notices, ...event.data.messages]
           .filter((message) => !this.include?.length || this.include.includes(message.message_type))
           .map((message) => this.data({ ...message, seq_id: this.seqId + 1 }));
       }
@@ -87,7 +83,7 @@ export class RunStreamProjector {
           this.seqId++;
           chunks.push({ kind: 'error', seqId: this.seqId, payload: { message_type: 'error_message', run_id: this.runId, error_type: errorType, message, detail: message, seq_id: this.seqId } });
         } else if (stopReason !== 'cancelled') {
-          chunks.push(this.data({ ...this.usageStatistics(), seq_id: this.seqId + 1 }));
+          chunks.push(this.data({ ...this.usage, seq_id: this.seqId + 1 }));
         }
         chunks.push({ kind: 'done' });
         return chunks;
@@ -109,18 +105,5 @@ export class RunStreamProjector {
 
   private ping(date: string): PingChunk {
     return { id: this.pingId, date: date.replace(/\.(\d{3})Z$/, '.$1+00:00'), name: null, message_type: 'ping', otid: null, sender_id: null, step_id: null, is_err: null, seq_id: null, run_id: this.runId };
-  }
-
-  private usageStatistics(): LettaUsageStatistics {
-    return {
-      message_type: 'usage_statistics',
-      ...this.usage,
-      step_count: this.steps,
-      run_ids: null,
-      cached_input_tokens: null,
-      cache_write_tokens: null,
-      reasoning_tokens: null,
-      context_tokens: this.lastTotal,
-    };
   }
 }

@@ -24,12 +24,14 @@ export const DEFAULT_SYSTEM_PROMPT = [
 ].join('\n');
 
 export function compileSystemPrompt(template: string, blocks: PromptBlock[], metadata: PromptMetadata): string {
-  const memory = renderMemory(blocks, metadata);
+  const { coreMemory, memoryMetadata } = memorySections(blocks, metadata);
+  const memory = `${coreMemory}\n\n${memoryMetadata}`;
   if (template.includes(CORE_MEMORY_PLACEHOLDER)) return template.split(CORE_MEMORY_PLACEHOLDER).join(memory);
   return `${template}\n\n${memory}`;
 }
 
-function renderMemory(blocks: PromptBlock[], metadata: PromptMetadata): string {
+/** The compiled memory's two parts, which the context overview counts apart: the blocks, and the recall metadata. */
+export function memorySections(blocks: PromptBlock[], metadata: PromptMetadata): { coreMemory: string; memoryMetadata: string } {
   const lines = ['<memory_blocks>', 'The following memory blocks are currently engaged in your core memory unit:', ''];
   for (const block of blocks) {
     lines.push(`<${block.label}>`);
@@ -39,8 +41,12 @@ function renderMemory(blocks: PromptBlock[], metadata: PromptMetadata): string {
     lines.push(`- chars_current=${block.value.length}`, `- chars_limit=${block.limit}`, '</metadata>');
     lines.push('<value>', block.value, '</value>', `</${block.label}>`, '');
   }
-  lines.push('</memory_blocks>', '', '<memory_metadata>', `- AGENT_ID: ${metadata.agentId}`);
-  lines.push(`- ${metadata.previousMessageCount} previous messages between you and the user are stored in recall memory`);
-  lines.push('</memory_metadata>');
-  return lines.join('\n');
+  lines.push('</memory_blocks>');
+  const memoryMetadata = [
+    '<memory_metadata>',
+    `- AGENT_ID: ${metadata.agentId}`,
+    `- ${metadata.previousMessageCount} previous messages between you and the user are stored in recall memory`,
+    '</memory_metadata>',
+  ].join('\n');
+  return { coreMemory: lines.join('\n'), memoryMetadata };
 }

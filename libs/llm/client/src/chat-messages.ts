@@ -51,9 +51,13 @@ export function toChatMessages(systemPrompt: string, history: LettaMessage[]): C
         }
         break;
       case 'reasoning_message':
+      case 'hidden_reasoning_message':
       case 'approval_response_message':
-        // Reasoning is the model's own scratchpad, and an approval reaches the model as the tool
-        // results that follow it; neither is sent as a message of its own.
+      case 'summary_message':
+      case 'event_message':
+        // Reasoning is the model's own scratchpad (Chat Completions takes none back), an approval
+        // reaches the model as the tool results that follow it, and compaction notices are for
+        // clients (the summary itself is in the thread as a user message): none is sent.
         break;
     }
   }

@@ -18,6 +18,10 @@ export interface ModelToolCall {
 
 export interface ModelReply {
   text: string;
+  /** The model's reasoning as text (`reasoning_content` or `reasoning` deltas); empty when none. */
+  reasoning: string;
+  /** Reasoning the provider sent only encrypted or redacted (OpenRouter's `reasoning_details`). */
+  hiddenReasoning: string | null;
   toolCalls: ModelToolCall[];
   finishReason: string | null;
   usage: TokenUsage;
@@ -30,8 +34,25 @@ export interface ModelCall {
   messages: ChatCompletionMessageParam[];
   tools?: ChatCompletionTool[];
   signal?: AbortSignal;
+  /** Upper bound on the reply's tokens (reasoning included), when the agent sets one. */
+  maxTokens?: number | null;
+  /** `reasoning_effort` for endpoints that take it (OpenAI's reasoning models and their kin). */
+  reasoningEffort?: string | null;
+  /** Asks endpoints with switchable thinking (vLLM, SGLang chat templates) to think. */
+  enableThinking?: boolean;
   /** Called for every streamed chunk: keeps long calls alive and feeds token streaming. */
-  onDelta?: (delta: { text?: string }) => void;
+  onDelta?: (delta: { text?: string; reasoning?: string }) => void;
+}
+
+/**
+ * What OpenAI-compatible servers add to a streamed delta for reasoning: DeepSeek and vLLM send
+ * `reasoning_content`, OpenRouter and others `reasoning` plus `reasoning_details` (whose
+ * encrypted entries carry reasoning that must not be shown).
+ */
+interface ReasoningDelta {
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+  reasoning_details?: { type?: string; text?: string; summary?: string; data?: string }[] | null;
 }
 
 /** A model failure with what the agent loop needs to decide: try again, or give up. */
@@ -43,6 +64,8 @@ export class ModelCallError extends Error {
     readonly status: number | null,
     /** How long the provider asked us to wait before the next attempt (429 and 503 answers). */
     readonly retryAfterMs: number | null = null,
+    /** The model's real context window, when a refusal of a too-long prompt names it. */
+    readonly contextWindow: number | null = null,
   ) {
     super(message);
   }
@@ -62,6 +85,8 @@ export class ModelClient {
     const requestStartedAtMs = epochMs();
     let firstTokenAtMs: number | null = null;
     let text = '';
+    let reasoning = '';
+    let hiddenReasoning: string | null = null;
     let finishReason: string | null = null;
     let usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
     const toolCalls = new Map<number, ModelToolCall>();
@@ -73,6 +98,9 @@ export class ModelClient {
           tools: call.tools?.length ? call.tools : undefined,
           stream: true,
           stream_options: { include_usage: true },
+          ...(call.maxTokens ? { max_tokens: call.maxTokens } : {}),
+          ...(call.reasoningEffort ? { reasoning_effort: call.reasoningEffort as 'low' } : {}),
+          ...(call.enableThinking ? { chat_template_kwargs: { enable_thinking: true } } : {}),
         },
         { signal: call.signal },
       );
@@ -82,12 +110,23 @@ export class ModelClient {
             prompt_tokens: chunk.usage.prompt_tokens,
             completion_tokens: chunk.usage.completion_tokens,
             total_tokens: chunk.usage.total_tokens,
+            ...(chunk.usage.completion_tokens_details?.reasoning_tokens !== undefined
+              ? { reasoning_tokens: chunk.usage.completion_tokens_details.reasoning_tokens }
+              : {}),
           };
         }
         const choice = chunk.choices[0];
         if (!choice) continue;
-        const delta = choice.delta;
-        if (firstTokenAtMs === null && (delta.content || delta.tool_calls?.length)) firstTokenAtMs = epochMs();
+        const delta = choice.delta as typeof choice.delta & ReasoningDelta;
+        const thought = delta.reasoning_content ?? delta.reasoning ?? '';
+        if (firstTokenAtMs === null && (delta.content || delta.tool_calls?.length || thought)) firstTokenAtMs = epochMs();
+        if (thought) {
+          reasoning += thought;
+          call.onDelta?.({ reasoning: thought });
+        }
+        for (const detail of delta.reasoning_details ?? []) {
+          if (detail.type === 'reasoning.encrypted' && detail.data) hiddenReasoning = (hiddenReasoning ?? '') + detail.data;
+        }
         if (delta.content) {
           text += delta.content;
           call.onDelta?.({ text: delta.content });
@@ -104,8 +143,22 @@ export class ModelClient {
     } catch (error) {
       throw classifyModelError(error);
     }
-    return { text, toolCalls: [...toolCalls.values()], finishReason, usage, firstTokenAtMs, requestStartedAtMs };
+    return { text, reasoning, hiddenReasoning, toolCalls: [...toolCalls.values()], finishReason, usage, firstTokenAtMs, requestStartedAtMs };
   }
+}
+
+/** The prompt was longer than the model's context window: compacting the thread can help, retrying as is cannot. */
+export const CONTEXT_WINDOW_EXCEEDED = 'llm_context_window_exceeded';
+
+/** OpenAI answers `code: context_length_exceeded`; other servers only say so in the message. */
+function isContextOverflow(error: APIError): boolean {
+  return error.code === 'context_length_exceeded' || /context length|context window|too many tokens|prompt is too long/i.test(error.message);
+}
+
+/** OpenAI's refusal says "maximum context length is N tokens"; vLLM's the same. */
+function statedContextWindow(message: string): number | null {
+  const stated = /maximum context length is (\d+) tokens/i.exec(message);
+  return stated ? Number(stated[1]) : null;
 }
 
 /** Provider errors as Letta names them (llm_timeout, llm_rate_limit, ...), and whether a retry can help. */
@@ -123,6 +176,7 @@ export function classifyModelError(error: unknown): ModelCallError {
     if (status === 402) return new ModelCallError(message, 'llm_insufficient_credits', false, status);
     if (status === 408) return new ModelCallError(message, 'llm_timeout', true, status);
     if (status !== null && status >= 500) return new ModelCallError(message, 'llm_error', true, status, retryAfterMs(error.headers));
+    if (status === 400 && isContextOverflow(error)) return new ModelCallError(message, CONTEXT_WINDOW_EXCEEDED, false, status, null, statedContextWindow(error.message));
     return new ModelCallError(message, 'llm_bad_request', false, status);
   }
   const message = error instanceof Error ? error.message : String(error);

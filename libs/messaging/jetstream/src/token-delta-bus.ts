@@ -1,11 +1,13 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 
-/** One streamed piece of an assistant message, as the model produced it. */
+/** One streamed piece of an assistant message (or of the model's reasoning), as the model produced it. */
 export interface TokenDelta {
   stepId: string;
   messageId: string;
   otid: string;
   text: string;
+  /** Absent for assistant text. */
+  kind?: 'reasoning';
 }
 
 const subjectFor = (runId: string) => `deltas.${runId}`;

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { baseToolsNamed, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type ToolDefinition } from '@lrs/contracts';
-import { compileSystemPrompt } from '@lrs/domain-run';
+import { compileSystemPrompt, memorySections, type PromptBlock } from '@lrs/domain-run';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
 import { UnknownCursor, type PageQuery } from './pagination';
@@ -384,11 +384,16 @@ function escapeLike(text: string): string {
  * block values its own tool calls have just changed.
  */
 export function systemPromptOf(agent: AgentEntity, previousMessageCount: number, currentValue: (block: BlockEntity) => string = (block) => block.value): string {
-  return compileSystemPrompt(
-    agent.system,
-    (agent.blocks ?? []).map((block) => ({ label: block.label, value: currentValue(block), limit: block.charLimit, description: block.description, readOnly: block.readOnly })),
-    { agentId: agent.id, previousMessageCount },
-  );
+  return compileSystemPrompt(agent.system, promptBlocksOf(agent, currentValue), { agentId: agent.id, previousMessageCount });
+}
+
+/** The agent's memory as its system prompt shows it, in two parts: the blocks, and the recall metadata. */
+export function memorySectionsOf(agent: AgentEntity, previousMessageCount: number): { coreMemory: string; memoryMetadata: string } {
+  return memorySections(promptBlocksOf(agent), { agentId: agent.id, previousMessageCount });
+}
+
+function promptBlocksOf(agent: AgentEntity, currentValue: (block: BlockEntity) => string = (block) => block.value): PromptBlock[] {
+  return (agent.blocks ?? []).map((block) => ({ label: block.label, value: currentValue(block), limit: block.charLimit, description: block.description, readOnly: block.readOnly }));
 }
 
 export function toBlockView(block: BlockEntity) {

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { LettaMessage } from '@lrs/contracts';
+import { messageTokens } from '@lrs/domain-run';
 
 /**
  * Postgres refuses two things JavaScript strings may hold: NUL (in text and jsonb) and lone UTF-16
@@ -45,9 +46,10 @@ export async function insertMessages(manager: EntityManager, owner: MessageOwner
 export async function insertOwnedMessages(manager: EntityManager, rows: readonly { owner: MessageOwner; message: LettaMessage }[]): Promise<void> {
   if (rows.length === 0) return;
   await manager.query(
-    `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body)
+    `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body, token_count)
      SELECT m.item ->> 'id', m.item ->> 'organization_id', m.item ->> 'agent_id', m.item ->> 'run_id', m.item ->> 'lane_id',
-            m.item ->> 'step_id', m.item ->> 'message_type', m.item ->> 'otid', (m.item ->> 'created_at')::timestamptz, m.item -> 'body'
+            m.item ->> 'step_id', m.item ->> 'message_type', m.item ->> 'otid', (m.item ->> 'created_at')::timestamptz, m.item -> 'body',
+            (m.item ->> 'token_count')::int
      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m(item, n)
      ORDER BY m.n
      ON CONFLICT (id) DO NOTHING`,
@@ -64,6 +66,8 @@ export async function insertOwnedMessages(manager: EntityManager, rows: readonly
           otid: message.otid ?? null,
           created_at: message.date,
           body: message,
+          // Counted once here, so prompt building never re-counts the thread's history.
+          token_count: messageTokens(message),
         })),
       ),
     ],

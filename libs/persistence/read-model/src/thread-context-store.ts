@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { LettaMessage } from '@lrs/contracts';
+import { messageTokens } from '@lrs/domain-run';
+import { insertMessages } from './pg-values';
 
 /** How many of a thread's own messages a model call sees at most (the newest ones). */
 export const CONTEXT_MESSAGE_LIMIT = 500;
@@ -29,12 +31,12 @@ function contextSql(forRun: boolean): string {
     SELECT coalesce((SELECT base_message_ids FROM thread_contexts WHERE lane_id = $1), '{}'::text[]) AS base,
            coalesce((SELECT starts_after_sequence FROM thread_contexts WHERE lane_id = $1), 0) AS after
   )
-  SELECT id, sequence_id, body FROM (
-    SELECT m.id, m.sequence_id, m.body, 0 AS part, array_position(ctx.base, m.id)::bigint AS position
+  SELECT id, sequence_id, body, token_count FROM (
+    SELECT m.id, m.sequence_id, m.body, m.token_count, 0 AS part, array_position(ctx.base, m.id)::bigint AS position
     FROM messages m, ctx WHERE m.id = ANY (ctx.base)
     UNION ALL
-    SELECT own.id, own.sequence_id, own.body, 1, own.sequence_id FROM (
-      SELECT m.id, m.sequence_id, m.body FROM messages m, ctx
+    SELECT own.id, own.sequence_id, own.body, own.token_count, 1, own.sequence_id FROM (
+      SELECT m.id, m.sequence_id, m.body, m.token_count FROM messages m, ctx
       WHERE m.lane_id = $1 AND m.agent_id = $2 AND m.run_id IS NOT NULL AND ${own}
       ORDER BY m.sequence_id DESC LIMIT $4
     ) own
@@ -47,6 +49,8 @@ export interface ContextMessage {
   id: string;
   sequenceId: number;
   body: LettaMessage;
+  /** What the message costs in a prompt, counted when it was stored (counted now for older rows). */
+  tokens: number;
 }
 
 /** Reads and moves what each thread shows the model (reset, compaction, fork). */
@@ -62,11 +66,11 @@ export class ThreadContextStore {
     reader: { runId: string } | { inProgress: string | null } = { inProgress: null },
     limit = CONTEXT_MESSAGE_LIMIT,
   ): Promise<ContextMessage[]> {
-    const rows: { id: string; sequence_id: string; body: LettaMessage }[] =
+    const rows: { id: string; sequence_id: string; body: LettaMessage; token_count: number | null }[] =
       'runId' in reader
         ? await this.dataSource.query(CONTEXT_FOR_RUN_SQL, [thread.laneId, thread.agentId, reader.runId, limit])
         : await this.dataSource.query(CONTEXT_OUTSIDE_RUNS_SQL, [thread.laneId, thread.agentId, reader.inProgress, limit]);
-    return rows.map((row) => ({ id: row.id, sequenceId: Number(row.sequence_id), body: row.body }));
+    return rows.map((row) => ({ id: row.id, sequenceId: Number(row.sequence_id), body: row.body, tokens: row.token_count ?? messageTokens(row.body) }));
   }
 
   /**
@@ -119,13 +123,7 @@ export class ThreadContextStore {
   }
 
   private static async insertOutsideRuns(manager: EntityManager, thread: ThreadRef, messages: LettaMessage[]): Promise<void> {
-    for (const message of messages) {
-      await manager.query(
-        `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body)
-         VALUES ($1, $2, $3, NULL, $4, NULL, $5, $6, $7, $8)`,
-        [message.id, thread.organizationId, thread.agentId, thread.laneId, message.message_type, message.otid, message.date, JSON.stringify(message)],
-      );
-    }
+    await insertMessages(manager, { ...thread, runId: null }, messages);
   }
 
   private static async setContext(manager: EntityManager, thread: ThreadRef, base: string[], startsAfterSequence: number): Promise<void> {

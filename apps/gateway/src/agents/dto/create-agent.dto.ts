@@ -40,6 +40,19 @@ export class MemoryBlockDto {
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
 }
 
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high'] as const;
+
+export class ReasoningSettingsDto {
+  @IsOptional() @IsIn(REASONING_EFFORTS) reasoning_effort?: (typeof REASONING_EFFORTS)[number];
+}
+
+/** Letta's model_settings: of its fields, this server acts on `reasoning.reasoning_effort` and `max_output_tokens`. */
+export class ModelSettingsDto {
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => ReasoningSettingsDto) reasoning?: ReasoningSettingsDto;
+  @IsOptional() @IsInt() @Min(1) @Max(1_000_000) max_output_tokens?: number;
+  [other: string]: unknown;
+}
+
 /** Letta's CreateAgent: the fields this server acts on are validated, the rest are accepted and kept. */
 export class CreateAgentDto {
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(256) name?: string;
@@ -58,6 +71,9 @@ export class CreateAgentDto {
   @IsOptional() @IsArray() tool_rules?: unknown[];
   @IsOptional() @IsInt() @Min(1) context_window_limit?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1_000_000) max_tokens?: number;
+  /** Turns the model's thinking on where the endpoint makes it switchable. */
+  @IsOptional() @IsBoolean() reasoning?: boolean;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => ModelSettingsDto) model_settings?: ModelSettingsDto;
   [other: string]: unknown;
 }
 

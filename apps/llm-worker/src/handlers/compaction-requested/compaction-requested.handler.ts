@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { COMPACTION_MODES, DEFAULT_SUMMARY_PROMPT, NOTHING_TO_COMPACT, SUMMARIZER_SYSTEM_PROMPT, compactionTranscript, planCompaction } from '@lrs/domain-run';
+import { COMPACTION_MODES, NOTHING_TO_COMPACT, contextBudget, planCompaction } from '@lrs/domain-run';
 import { CompactionRequests, type CompactionReply, type CompactionRequest } from '@lrs/jetstream';
-import { ModelCallError, modelNameFromHandle } from '@lrs/llm-client';
+import { ModelCallError } from '@lrs/llm-client';
 import { AgentStore, ThreadContextStore } from '@lrs/read-model';
-import { ModelCaller } from '../../model-caller';
+import { ThreadSummarizer } from '../../context/thread-summarizer';
 
 /**
  * Summarises a thread's context for the compact routes: picks what to fold in, asks the model for
@@ -19,7 +19,7 @@ export class CompactionRequestedHandler implements OnApplicationBootstrap, OnApp
     private readonly requests: CompactionRequests,
     private readonly agents: AgentStore,
     private readonly contexts: ThreadContextStore,
-    private readonly model: ModelCaller,
+    private readonly summarizer: ThreadSummarizer,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -38,21 +38,15 @@ export class CompactionRequestedHandler implements OnApplicationBootstrap, OnApp
     if (context.length === 0) return { ok: false, status: 400, detail: 'No in-context messages found for this conversation.' };
     const plan = planCompaction(context, request.mode, request.keepFraction);
     if (plan.summarize.length === 0) return { ok: false, status: 400, detail: NOTHING_TO_COMPACT };
-    const transcript = compactionTranscript(plan.summarize.map((message) => message.body));
-    const reply = await this.model.completeWithRetries({
-      model: modelNameFromHandle(request.model ?? agent.model ?? 'openai/gpt-4o-mini'),
-      messages: [
-        { role: 'system', content: SUMMARIZER_SYSTEM_PROMPT },
-        { role: 'user', content: `<conversation>\n${transcript}\n</conversation>\n\n${request.prompt ?? DEFAULT_SUMMARY_PROMPT}` },
-      ],
-    });
-    if (reply instanceof ModelCallError) {
-      this.logger.warn(`summary of ${request.laneId} failed: ${reply.message}`);
-      return { ok: false, status: 502, detail: `The model could not summarize the conversation: ${reply.message}` };
+    const handle = request.model ?? agent.model ?? 'openai/gpt-4o-mini';
+    const summary = await this.summarizer.summarize(handle, plan.summarize.map((message) => message.body), contextBudget(agent.llmConfig), { prompt: request.prompt });
+    if (summary instanceof ModelCallError) {
+      this.logger.warn(`summary of ${request.laneId} failed: ${summary.message}`);
+      return { ok: false, status: 502, detail: `The model could not summarize the conversation: ${summary.message}` };
     }
     return {
       ok: true,
-      summary: reply.text,
+      summary,
       summarizedIds: plan.summarize.map((message) => message.id),
       keptIds: plan.keep.map((message) => message.id),
       contextSize: context.length,

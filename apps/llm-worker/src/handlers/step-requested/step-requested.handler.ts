@@ -9,8 +9,10 @@ import {
   type LettaMessage,
   type RunEvent,
   type RunEventDraft,
+  type StepCompaction,
   type StepCompletedData,
 } from '@lrs/contracts';
+import { contextBudget, systemPromptTokens, toolSchemaTokens, toolSchemas, type ContextBudget } from '@lrs/domain-run';
 import {
   CONSUMER_POLICIES,
   ConcurrencyConflict,
@@ -20,13 +22,14 @@ import {
   TokenDeltaBus,
   type HandlerContext,
 } from '@lrs/jetstream';
-import { ModelCallError, epochMs, modelNameFromHandle, toChatMessages, type ModelReply } from '@lrs/llm-client';
+import { CONTEXT_WINDOW_EXCEEDED, ModelCallError, epochMs, modelNameFromHandle, toChatMessages, type ModelCall, type ModelReply } from '@lrs/llm-client';
 import { AgentStore, StepRecords, ThreadContextStore, systemPromptOf, type StepRecord } from '@lrs/read-model';
 import { WORKER_SETTINGS, type WorkerSettings } from '../../config/env';
 import { ModelCaller } from '../../model-caller';
-import { stepMessages, toolReturnMessages, type ToolOutcome } from '../../step-messages';
+import { stepMessages, toolReturnMessages, type StepMessageContext, type ToolOutcome } from '../../step-messages';
+import { ContextFitter, type ContextRequest } from '../../context/context-fitter';
 import { ServerTools, ToolContext } from '../../tools/server-tools';
-import { approvalRequired, toolSchemas } from '../../tools/tool-schemas';
+import { approvalRequired } from '../../tools/approval-rules';
 import { approvalResponseOf, denialText, pendingApprovalRequest, resolveApprovals } from '../../approvals';
 
 /**
@@ -50,8 +53,18 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     private readonly cancelNotices: CancelNotices,
     private readonly deltas: TokenDeltaBus,
     private readonly model: ModelCaller,
+    private readonly fitter: ContextFitter,
     @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
   ) {}
+
+  /** Context windows providers stated when they refused a prompt, by model handle: smaller than configured. */
+  private readonly statedWindows = new Map<string, number>();
+
+  private budgetFor(handle: string, llmConfig: Record<string, unknown>): ContextBudget {
+    const configured = contextBudget(llmConfig);
+    const stated = this.statedWindows.get(handle);
+    return stated !== undefined && stated < configured.window ? contextBudget({ ...llmConfig, context_window: stated }) : configured;
+  }
 
   /** Model calls in flight by run, aborted when a cancel notice for the run arrives. */
   private readonly inFlight = new Map<string, AbortController>();
@@ -120,8 +133,13 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const storedIds = new Set(stored.map((message) => message.id));
     const history = [...stored, ...input.filter((message) => !storedIds.has(message.id))];
     const tools = ToolContext.of(agent);
-    const assistant = { id: newId('message'), otid: randomUUID() };
-    const messageContext = { runId: event.runId, stepId: event.data.stepId, now: new Date(), assistant };
+    const messageContext: StepMessageContext = {
+      runId: event.runId,
+      stepId: event.data.stepId,
+      now: new Date(),
+      assistant: { id: newId('message'), otid: randomUUID() },
+      reasoning: { id: newId('message'), otid: randomUUID() },
+    };
 
     // A run that answers a pending approval starts by turning the decisions into tool results.
     let resumed: LettaMessage[] = [];
@@ -142,34 +160,51 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
 
     const handle = run.overrideModel ?? agent.model ?? 'openai/gpt-4o-mini';
     const clientTools = run.clientTools ?? [];
-    const systemPrompt = systemPromptOf(agent, history.length, (block) => tools.block(block.label)?.value ?? block.value);
-    // A cancel appends RunFinished while the model is still answering: stop the request then.
-    const abort = new AbortController();
-    const stopWatching = this.watchCancel(event.runId, abort);
-    let reply: ModelReply | ModelCallError;
-    try {
-      reply = await this.model.completeWithRetries(
-        {
-          model: modelNameFromHandle(handle),
-          messages: toChatMessages(systemPrompt, [...history, ...resumed]),
-          tools: toolSchemas(agent.toolNames, clientTools),
-          signal: abort.signal,
-          onDelta: (delta) => {
-            if (delta.text) this.deltas.publish(event.runId, { stepId: event.data.stepId, messageId: assistant.id, otid: assistant.otid, text: delta.text });
-          },
-        },
-        () => context.working(),
-      );
-    } finally {
-      stopWatching();
+    const schemas = toolSchemas(agent.toolNames, clientTools);
+    const compile = (messageCount: number) => systemPromptOf(agent, messageCount, (block) => tools.block(block.label)?.value ?? block.value);
+    const thread = { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId };
+    const fitRequest: ContextRequest = {
+      thread,
+      runId: event.runId,
+      rows: threadRows,
+      pending: [...input.filter((message) => !storedIds.has(message.id)), ...resumed],
+      fixedTokens: systemPromptTokens(compile(history.length)) + toolSchemaTokens(schemas),
+      budget: this.budgetFor(handle, agent.llmConfig),
+      modelHandle: handle,
+      onRetry: () => context.working(),
+    };
+    let fitted = await this.fitter.fit(fitRequest);
+    let compaction = fitted.kind === 'fits' ? fitted.compaction : null;
+    let reply: ModelReply | ModelCallError | typeof ABORTED | null = null;
+    // A provider that still refuses the prompt as too long gets one more try after a harder compaction.
+    for (let attempt = 1; attempt <= 2 && fitted.kind === 'fits'; attempt++) {
+      reply = await this.callModel(event, context, { handle, llmConfig: agent.llmConfig, systemPrompt: compile(fitted.history.length), history: fitted.history, tools: schemas, ids: messageContext });
+      if (!(reply instanceof ModelCallError) || reply.errorType !== CONTEXT_WINDOW_EXCEEDED || attempt === 2) break;
+      this.logger.warn(`step ${event.data.stepIndex} of ${event.runId}: ${reply.message}; compacting harder`);
+      const rows = await this.contexts.messages(thread, { runId: event.runId });
+      // The refusal may name the model's real window, smaller than the agent's llm_config says: fit to that, from now on.
+      if (reply.contextWindow !== null) this.statedWindows.set(handle, reply.contextWindow);
+      fitted = await this.fitter.fit({ ...fitRequest, rows, budget: this.budgetFor(handle, agent.llmConfig), afterOverflow: true });
+      if (fitted.kind === 'fits') compaction = fitted.compaction ?? compaction;
     }
-    if (abort.signal.aborted) {
+    if (fitted.kind === 'error') {
+      const { error } = fitted;
+      await this.commit(event, context, this.failure(event, 'llm_api_error', error.errorType, `the thread could not be compacted: ${error.message}`, this.settings.modelMaxAttempts), input);
+      return;
+    }
+    if (fitted.kind === 'overflow' || reply === null) {
+      const detail = `the prompt needs ${fitted.promptTokens} tokens even with the thread compacted; the model's window leaves ${this.budgetFor(handle, agent.llmConfig).promptLimit}`;
+      await this.commit(event, context, this.failure(event, 'context_window_overflow_in_system_prompt', 'context_window_overflow', detail, 1), input);
+      return;
+    }
+    if (reply === ABORTED) {
       this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run cancelled, model call aborted`);
       if (input.length) await this.records.write({ ...this.recordOf(event, input, [], []), replacePrevious: context.deliveryCount > 1 });
       return;
     }
     if (reply instanceof ModelCallError) {
-      await this.commit(event, context, this.failure(event, 'llm_api_error', reply.errorType, reply.message, this.settings.modelMaxAttempts), input);
+      const stopReason = reply.errorType === CONTEXT_WINDOW_EXCEEDED ? 'context_window_overflow_in_system_prompt' : 'llm_api_error';
+      await this.commit(event, context, this.failure(event, stopReason, reply.errorType, reply.message, this.settings.modelMaxAttempts), input);
       return;
     }
 
@@ -182,9 +217,43 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const pendingCalls = calls.filter((call) => needsApproval(call.name));
     const outcomes = [];
     for (const call of calls.filter((c) => !needsApproval(c.name))) outcomes.push(await this.tools.execute(call, tools));
-    const messages = [...resumed, ...stepMessages(messageContext, reply.text, outcomes, pendingCalls)];
+    const messages = [...resumed, ...stepMessages(messageContext, reply, outcomes, pendingCalls)];
     const counts = { calls: calls.length, pending: pendingCalls.length };
-    await this.commit(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approvalTimeoutSeconds ?? null), input);
+    await this.commit(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approvalTimeoutSeconds ?? null, compaction), input);
+  }
+
+  /**
+   * One model call with the fitted prompt, streaming its text and reasoning to token-streaming
+   * clients. A cancel appends RunFinished while the model is still answering: the request stops then.
+   */
+  private async callModel(
+    event: RunEvent<'StepRequested'>,
+    context: HandlerContext,
+    call: { handle: string; llmConfig: Record<string, unknown>; systemPrompt: string; history: LettaMessage[]; tools: ReturnType<typeof toolSchemas>; ids: StepMessageContext },
+  ): Promise<ModelReply | ModelCallError | typeof ABORTED> {
+    const abort = new AbortController();
+    const stopWatching = this.watchCancel(event.runId, abort);
+    const { stepId } = event.data;
+    const { assistant, reasoning } = call.ids;
+    try {
+      const reply = await this.model.completeWithRetries(
+        {
+          model: modelNameFromHandle(call.handle),
+          messages: toChatMessages(call.systemPrompt, call.history),
+          tools: call.tools,
+          signal: abort.signal,
+          ...modelOptionsOf(call.llmConfig),
+          onDelta: (delta) => {
+            if (delta.text && assistant) this.deltas.publish(event.runId, { stepId, messageId: assistant.id, otid: assistant.otid, text: delta.text });
+            if (delta.reasoning && reasoning) this.deltas.publish(event.runId, { stepId, messageId: reasoning.id, otid: reasoning.otid, text: delta.reasoning, kind: 'reasoning' });
+          },
+        },
+        () => context.working(),
+      );
+      return abort.signal.aborted ? ABORTED : reply;
+    } finally {
+      stopWatching();
+    }
   }
 
   /**
@@ -263,6 +332,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     tools: ToolContext,
     counts: { calls: number; pending: number },
     approvalTimeoutSeconds: number | null,
+    compaction: StepCompaction | null,
   ): RunEventDraft {
     const emptyReply = reply.text.length === 0 && counts.calls === 0;
     const stopReason = counts.pending > 0
@@ -284,6 +354,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       approvalTimeoutSeconds: counts.pending > 0 ? approvalTimeoutSeconds : null,
       firstTokenAtMs: reply.firstTokenAtMs,
       llmRequestStartedAtMs: reply.requestStartedAtMs,
+      ...(compaction ? { compaction } : {}),
     });
   }
 
@@ -301,7 +372,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     });
   }
 
-  private failure(event: RunEvent<'StepRequested'>, stopReason: 'llm_api_error' | 'error', errorType: string, message: string, attempts: number): RunEventDraft {
+  private failure(event: RunEvent<'StepRequested'>, stopReason: 'llm_api_error' | 'error' | 'context_window_overflow_in_system_prompt', errorType: string, message: string, attempts: number): RunEventDraft {
     return {
       type: 'StepFailed',
       data: { stepId: event.data.stepId, stepIndex: event.data.stepIndex, stopReason, errorType, message, attempts, failedAt: new Date(epochMs()).toISOString() },
@@ -321,6 +392,18 @@ function stepCompleted(event: RunEvent<'StepRequested'>, tools: ToolContext, out
   };
 }
 
+
+/** The answer of a model call the run's cancel aborted. */
+const ABORTED = Symbol('aborted');
+
+/** What the agent's llm_config asks of every model call: a reply bound, and reasoning where the endpoint takes it. */
+function modelOptionsOf(llmConfig: Record<string, unknown>): Pick<ModelCall, 'maxTokens' | 'reasoningEffort' | 'enableThinking'> {
+  return {
+    maxTokens: typeof llmConfig.max_tokens === 'number' ? llmConfig.max_tokens : null,
+    reasoningEffort: typeof llmConfig.reasoning_effort === 'string' ? llmConfig.reasoning_effort : null,
+    enableThinking: llmConfig.enable_reasoner === true,
+  };
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -1,0 +1,148 @@
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import type { LettaMessage, MessageContent } from '@lrs/contracts';
+
+/**
+ * Token counts for a model's context window. The count is OpenAI's o200k_base encoding (GPT-4o
+ * and later); for other model families it is an estimate within a few percent, which the
+ * compaction trigger's headroom absorbs, and a provider that still answers
+ * `context_length_exceeded` makes the step compact harder (docs/context-window.md).
+ */
+
+/** What every chat message costs beyond its content (role and delimiters), as OpenAI counts it. */
+export const MESSAGE_OVERHEAD_TOKENS = 4;
+/** Replies are primed with 3 tokens in OpenAI's count. */
+const REPLY_PRIMING_TOKENS = 3;
+/** An image at high detail, 1024 px square: OpenAI's figure, used for every image part. */
+const IMAGE_TOKENS = 765;
+
+/** The share of the prompt budget past which the thread is compacted before the model call. */
+export const COMPACTION_TRIGGER_FRACTION = 0.9;
+/**
+ * The share of the room for messages (the prompt budget less the system prompt and tools) that a
+ * compaction keeps verbatim, newest first: enough for the last exchange or two, so the model
+ * still sees what was just said, and little enough that the next turns fit before the trigger.
+ */
+export const COMPACTION_KEEP_FRACTION = 0.5;
+/** The share of the prompt budget a summary may take. */
+const SUMMARY_SHARE = 0.1;
+/** A window to assume when an agent's llm_config names none. */
+export const DEFAULT_CONTEXT_WINDOW = 128_000;
+/** The reply's reserve when the agent sets no max_tokens: this, or a quarter of the window if smaller. */
+const DEFAULT_REPLY_RESERVE = 4_096;
+
+export function textTokens(text: string): number {
+  return text.length === 0 ? 0 : countTokens(text);
+}
+
+function contentTokens(content: MessageContent): number {
+  if (typeof content === 'string') return textTokens(content);
+  return content.reduce((sum, part) => sum + (part.type === 'text' ? textTokens(part.text) : IMAGE_TOKENS), 0);
+}
+
+/**
+ * What a stored message costs in a prompt, as `toChatMessages` sends it: zero for what is never
+ * sent (reasoning, approval responses, which reach the model as the tool results after them).
+ */
+export function messageTokens(message: LettaMessage): number {
+  switch (message.message_type) {
+    case 'user_message':
+    case 'assistant_message':
+    case 'system_message':
+      return MESSAGE_OVERHEAD_TOKENS + contentTokens(message.content);
+    case 'tool_call_message':
+    case 'approval_request_message':
+      return MESSAGE_OVERHEAD_TOKENS + message.tool_calls.reduce((sum, call) => sum + textTokens(call.name) + textTokens(call.arguments) + 3, 0);
+    case 'tool_return_message':
+      return message.tool_returns.reduce((sum, result) => sum + MESSAGE_OVERHEAD_TOKENS + textTokens(result.tool_return), 0);
+    case 'reasoning_message':
+    case 'hidden_reasoning_message':
+    case 'approval_response_message':
+    case 'summary_message':
+    case 'event_message':
+      return 0;
+  }
+}
+
+/** The system prompt as the first message of the prompt, with the reply's priming. */
+export function systemPromptTokens(systemPrompt: string): number {
+  return MESSAGE_OVERHEAD_TOKENS + textTokens(systemPrompt) + REPLY_PRIMING_TOKENS;
+}
+
+/** Tool schemas as sent: providers render them into the prompt; their JSON text is a close upper estimate. */
+export function toolSchemaTokens(tools: readonly unknown[]): number {
+  return tools.length === 0 ? 0 : textTokens(JSON.stringify(tools));
+}
+
+export interface ContextBudget {
+  /** The model's context window (llm_config.context_window). */
+  window: number;
+  /** Kept free for the reply: llm_config.max_tokens, else min(4096, window / 4). */
+  replyReserve: number;
+  /** What the prompt may take: window − replyReserve. */
+  promptLimit: number;
+  /** Past this the thread is compacted before the call. */
+  compactAbove: number;
+  /** The longest summary a compaction asks for. */
+  summaryMaxTokens: number;
+}
+
+export function contextBudget(llmConfig: Record<string, unknown> | null | undefined): ContextBudget {
+  const window = positiveInteger(llmConfig?.context_window) ?? DEFAULT_CONTEXT_WINDOW;
+  const replyReserve = Math.min(positiveInteger(llmConfig?.max_tokens) ?? Math.min(DEFAULT_REPLY_RESERVE, Math.floor(window / 4)), Math.floor(window / 2));
+  const promptLimit = window - replyReserve;
+  return {
+    window,
+    replyReserve,
+    promptLimit,
+    compactAbove: Math.floor(promptLimit * COMPACTION_TRIGGER_FRACTION),
+    summaryMaxTokens: Math.max(64, Math.floor(promptLimit * SUMMARY_SHARE)),
+  };
+}
+
+function positiveInteger(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
+export interface CountedMessage {
+  body: LettaMessage;
+  tokens: number;
+}
+
+/**
+ * Which of a thread's earlier messages (oldest first) a compaction keeps verbatim: the newest ones
+ * within `keepTokens`, starting at a user message so a kept tool result never loses its call.
+ * Everything before the cut is summarised.
+ */
+export function keepNewest<T extends CountedMessage>(context: readonly T[], keepTokens: number): { summarize: T[]; keep: T[] } {
+  let cut = context.length;
+  let kept = 0;
+  for (let index = context.length - 1; index >= 0; index--) {
+    kept += context[index].tokens;
+    if (kept > keepTokens) break;
+    if (context[index].body.message_type === 'user_message') cut = index;
+  }
+  return { summarize: context.slice(0, cut), keep: context.slice(cut) };
+}
+
+/**
+ * A transcript for the summariser that fits `maxTokens`: the newest lines that fit, after the first
+ * line when that is an earlier summary (it carries everything before it; at most half the room).
+ */
+export function fitTranscript(lines: readonly string[], maxTokens: number, keepFirst: boolean): string {
+  const first = keepFirst && lines.length > 0 ? clipToTokens(lines[0], Math.floor(maxTokens / 2)) : null;
+  let room = maxTokens - (first === null ? 0 : textTokens(first) + 1);
+  const newest: string[] = [];
+  for (let index = lines.length - 1; index >= (first === null ? 0 : 1); index--) {
+    room -= textTokens(lines[index]) + 1;
+    if (room < 0) break;
+    newest.unshift(lines[index]);
+  }
+  return [...(first === null ? [] : [first]), ...newest].join('\n');
+}
+
+/** The text cut to about `maxTokens` tokens (by its share of characters), marked as cut. */
+export function clipToTokens(text: string, maxTokens: number): string {
+  const tokens = textTokens(text);
+  if (tokens <= maxTokens) return text;
+  return `${text.slice(0, Math.floor((text.length * maxTokens) / tokens))}…`;
+}
