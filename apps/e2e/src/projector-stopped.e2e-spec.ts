@@ -122,6 +122,8 @@ describe('the read model never gates a run', () => {
     expect((await fetch(`${stack.baseUrl}/v1/runs/${deleted}`, { method: 'DELETE' })).status).toBe(200);
     const { rows: all } = await db.query(`SELECT id FROM runs`);
     await waitForProjection(db, all.map((r) => r.id as string), 20_000);
+    // The delete answers once the read model shows it, even when the run's callback attempt was projected just before.
+    expect((await db.query(`SELECT deleted_at FROM runs WHERE id = $1`, [deleted])).rows[0].deleted_at).not.toBeNull();
 
     const live = await snapshot(db);
     expect(live.runs.length).toBeGreaterThan(5);

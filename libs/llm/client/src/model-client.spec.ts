@@ -24,6 +24,19 @@ describe('classifyModelError', () => {
     expect(classified).toMatchObject({ errorType, retryable, status });
   });
 
+  it('recognises a prompt too long for the window, and the window the refusal names', () => {
+    const openai = APIError.generate(
+      400,
+      { error: { message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9001 tokens.", code: 'context_length_exceeded' } },
+      undefined,
+      headers(),
+    );
+    expect(classifyModelError(openai)).toMatchObject({ errorType: 'llm_context_window_exceeded', retryable: false, status: 400, contextWindow: 8192 });
+    // Servers that send no code say so in words.
+    const other = classifyModelError(httpError(400, 'prompt is too long: 210000 tokens > 200000 maximum'));
+    expect(other).toMatchObject({ errorType: 'llm_context_window_exceeded', contextWindow: null });
+  });
+
   it('names the status and the provider message', () => {
     const classified = classifyModelError(httpError(429, 'Rate limit reached for gpt-4o'));
     expect(classified.message).toMatch(/^model endpoint answered 429 .*Rate limit reached for gpt-4o$/);

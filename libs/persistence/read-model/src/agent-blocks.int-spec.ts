@@ -134,9 +134,9 @@ describe('shared memory blocks on a real Postgres', () => {
 
   it('migrates one-agent blocks to attachments and back', async () => {
     const agent = await create([{ label: 'a', value: '1' }, { label: 'b', value: '2' }]);
-    // The run-path messages migration came after this one: undo it first.
-    await dataSource.undoLastMigration({ transaction: 'each' });
-    await dataSource.undoLastMigration({ transaction: 'each' });
+    // Undo the migrations that came after this one first, then this one.
+    const executed = async (): Promise<string[]> => (await dataSource.query(`SELECT name FROM migrations ORDER BY id DESC`)).map((row: { name: string }) => row.name);
+    while ((await executed()).includes('SharedBlocks1732290000000')) await dataSource.undoLastMigration({ transaction: 'each' });
     const columns: { column_name: string }[] = await dataSource.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'blocks'`);
     expect(columns.map((c) => c.column_name)).toEqual(expect.arrayContaining(['agent_id', 'position']));
     const old: { label: string; agent_id: string; position: number }[] = await dataSource.query(`SELECT label, agent_id, position FROM blocks WHERE agent_id = $1 ORDER BY position`, [agent.id]);

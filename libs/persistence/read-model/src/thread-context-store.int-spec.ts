@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { newId, type LettaMessage } from '@lrs/contracts';
 import { createTestDatabase, type TestDatabase } from '@lrs/testing';
+import { messageTokens } from '@lrs/domain-run';
 import { createReadModelDataSource } from './data-source';
 import { AgentStore } from './agent-store';
 import { ConversationStore } from './conversation-store';
@@ -60,6 +61,17 @@ describe('ThreadContextStore on a real Postgres', () => {
     const running = await run('running', 'two');
     expect(await said(null, thread, running)).toEqual(['one', 're: one']);
     expect(await said(running)).toEqual(['one', 're: one', 'two', 're: two']);
+  });
+
+  it('gives each message its prompt tokens: stored when written, counted on read for rows stored without', async () => {
+    const runId = await run('completed', 'counted on read, as rows from before the column');
+    const written = text('user_message', 'a summary written through the store, which counts it', null);
+    await contexts.compact(thread, written, [], 0);
+    const [stored] = await dataSource.query(`SELECT token_count FROM messages WHERE id = $1`, [written.id]);
+    expect(stored.token_count).toBe(messageTokens(written));
+    const context = await contexts.messages(thread, { runId });
+    expect(context.length).toBeGreaterThan(1);
+    for (const message of context) expect(message.tokens).toBe(messageTokens(message.body));
   });
 
   it('reset deletes what the thread said so far but not a run that began meanwhile', async () => {
