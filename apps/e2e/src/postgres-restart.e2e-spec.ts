@@ -1,11 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { ensureDatabase, freePort } from '@lrs/local-stack';
-import { runReadModelMigrations } from '@lrs/read-model';
-import { CallbackReceiver, REPO_ROOT, TestStack } from '@lrs/testing';
+import { CallbackReceiver, EmbeddedPostgres, TestStack } from '@lrs/testing';
 import { createAgent, getJson, sendAsync } from './helpers';
 
 const RUNS_PER_AGENT = 6;
@@ -13,54 +6,26 @@ const AGENTS = 8;
 
 /**
  * Postgres restarted while runs are in flight: every accepted run still ends exactly once, with
- * one callback, in order per agent. The stack gets a Postgres server of its own (embedded), so
- * restarting it disturbs no other test.
+ * one callback, in order per agent; while it is down, requests that need it answer 503 with
+ * Retry-After (not 500) and health says so. The stack gets a Postgres server of its own
+ * (embedded), so restarting it disturbs no other test.
  */
-/** An embedded Postgres in a process of its own; resolves with its admin URL once it is ready. */
-function startPostgres(dataDir: string, port: number): Promise<{ process: ChildProcess; adminUrl: string }> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/libs/local-stack/src/postgres-server-main.js'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    const lines: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (line) => lines.push(line));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('ready ')) resolve({ process: child, adminUrl: line.slice('ready '.length) });
-    });
-    child.once('exit', (code) => reject(new Error(`embedded Postgres exited (${code}): ${lines.join('\n')}`)));
-  });
-}
-
-async function stopPostgres(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  await new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
-}
-
 describe('Postgres restarted under load', () => {
-  let postgres: ChildProcess;
-  let dataDir: string;
-  let port: number;
+  let postgres: EmbeddedPostgres;
   let stack: TestStack;
   let receiver: CallbackReceiver;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'lrs-pg-restart-'));
-    port = await freePort();
-    const started = await startPostgres(join(dataDir, 'pg'), port);
-    postgres = started.process;
-    const url = await ensureDatabase(started.adminUrl, 'letta');
-    await runReadModelMigrations(url);
+    postgres = await EmbeddedPostgres.start();
     [stack, receiver] = await Promise.all([
       // The model answers slowly enough that the restart lands while steps are in flight.
-      TestStack.start({ database: { url, name: 'letta', drop: async () => undefined }, env: { JETSTREAM_ACK_WAIT_MS: '5000' } }),
+      TestStack.start({ database: postgres.database, env: { JETSTREAM_ACK_WAIT_MS: '5000' } }),
       CallbackReceiver.start(),
     ]);
   }, 120_000);
   afterAll(async () => {
     await Promise.all([stack?.stop(), receiver?.stop()]);
-    if (postgres) await stopPostgres(postgres);
-    rmSync(dataDir, { recursive: true, force: true });
+    await postgres?.stop();
   });
 
   it('every accepted run ends once, calls back once and keeps its agent order', async () => {
@@ -75,9 +40,16 @@ describe('Postgres restarted under load', () => {
     // Restart while the agents' queues are still long.
     await new Promise((resolve) => setTimeout(resolve, 300));
     const endedBeforeRestart = receiver.received.length;
-    await stopPostgres(postgres);
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    postgres = (await startPostgres(join(dataDir, 'pg'), port)).process;
+    const outage: Response[] = [];
+    await postgres.restart(2_000, async () => {
+      // While it is down: reads answer 503 with Retry-After, and health says the read model is unavailable.
+      outage.push(await fetch(`${stack.baseUrl}/v1/agents/${agents[0]}`), await fetch(`${stack.baseUrl}/v1/health`));
+    });
+    for (const response of outage) {
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ detail: expect.any(String) });
+    }
+    expect(outage[0].headers.get('retry-after')).toBe('2');
 
     const total = AGENTS * RUNS_PER_AGENT;
     expect(endedBeforeRestart).toBeLessThan(total / 2);

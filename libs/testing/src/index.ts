@@ -2,3 +2,4 @@ export * from './test-database';
 export * from './test-nats';
 export * from './callback-receiver';
 export * from './test-stack';
+export * from './embedded-postgres';

@@ -1,16 +1,33 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNatsServer, type RunningNats } from '@lrs/local-stack';
+import { startNatsServer, stopChild, type RunningNats } from '@lrs/local-stack';
+
+/** A test's nats-server, which a test can kill and start again on the same port and store (an outage). */
+export interface TestNats extends RunningNats {
+  /** SIGKILL: no goodbye to clients, unflushed state as the store left it. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and store after `kill`. */
+  restart(): Promise<void>;
+}
 
 /** A private nats-server with JetStream on a free port and a temporary store, removed on stop. */
-export async function startTestNats(): Promise<RunningNats> {
+export async function startTestNats(): Promise<TestNats> {
   const storeDir = mkdtempSync(join(tmpdir(), 'lrs-nats-'));
-  const nats = await startNatsServer({ storeDir });
+  let current = await startNatsServer({ storeDir });
+  const { port, url } = current;
   return {
-    ...nats,
+    url,
+    port,
+    get process() {
+      return current.process;
+    },
+    kill: () => stopChild(current.process, 0, 'SIGKILL'),
+    restart: async () => {
+      current = await startNatsServer({ storeDir, port });
+    },
     stop: async () => {
-      await nats.stop();
+      await current.stop();
       rmSync(storeDir, { recursive: true, force: true });
     },
   };

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { startFakeModelServer, type FakeModelServer } from '@lrs/fake-model';
-import { SERVICE_NAMES, freePort, startServices, waitForHttp, type RunningNats, type ServiceName, type ServiceProcess } from '@lrs/local-stack';
+import { SERVICE_NAMES, freePort, startServices, waitForHttp, type ServiceName, type ServiceProcess } from '@lrs/local-stack';
 import { createTestDatabase, type TestDatabase } from './test-database';
-import { startTestNats } from './test-nats';
+import { startTestNats, type TestNats } from './test-nats';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -23,7 +23,7 @@ export interface TestStackOptions {
 export class TestStack {
   private constructor(
     readonly logs: string[],
-    readonly nats: RunningNats,
+    readonly nats: TestNats,
     readonly database: TestDatabase,
     readonly model: FakeModelServer,
     readonly services: Map<ServiceName, ServiceProcess>,
@@ -41,7 +41,7 @@ export class TestStack {
       throw (failure as PromiseRejectedResult).reason;
     }
     const [nats, database, model, port] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [
-      RunningNats,
+      TestNats,
       TestDatabase,
       FakeModelServer,
       number,

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const env = new Env();
   const startedAt = Date.now();
   const nats = await connectJetStream({ servers: env.string('NATS_URL', 'nats://127.0.0.1:4222'), name: 'read-model-rebuild' });
-  const dataSource = await createReadModelDataSource({ url: env.string('DATABASE_URL'), poolSize: 1, applicationName: 'read-model-rebuild' }).initialize();
+  const dataSource = await createReadModelDataSource({ url: env.string('DATABASE_URL'), poolSize: 1, applicationName: 'read-model-rebuild', statementTimeoutMs: 0 }).initialize();
   try {
     const result = await rebuildRunTables(dataSource, new RunEventStore(nats.js, nats.jsm));
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);

@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus, Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { RunBacklog } from '@lrs/jetstream';
+import { ConnectionWatch, RunBacklog } from '@lrs/jetstream';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 
 /** A 503 the official client retries after `Retry-After` seconds; nothing was written. */
@@ -28,6 +28,7 @@ export class AdmissionControl implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly runBacklog: RunBacklog,
+    private readonly nats: ConnectionWatch,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -45,6 +46,8 @@ export class AdmissionControl implements OnModuleInit, OnModuleDestroy {
   /** Admits one run creation or throws Overloaded; call the returned function when it is done. */
   admit(): () => void {
     const { runBacklogLimit, maxConcurrentCreates } = this.settings;
+    // Without NATS nothing can be appended: say so at once rather than after the publish timeout.
+    if (!this.nats.up) throw new Overloaded('The event log is unreachable; the run was not created. Retry shortly.', 2);
     if (runBacklogLimit > 0 && this.backlog > runBacklogLimit) {
       throw new Overloaded(`The server is at capacity (${this.backlog} run events waiting); the run was not created. Retry shortly.`, 1);
     }

@@ -37,9 +37,29 @@ export class LettaExceptionFilter implements ExceptionFilter {
       response.status(HttpStatus.CONFLICT).setHeader('x-should-retry', 'false').json({ detail: `CONFLICT: ${exception.message}` });
       return;
     }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+      response.status(HttpStatus.SERVICE_UNAVAILABLE).setHeader('retry-after', '2').json({ detail: 'The database is unavailable; nothing was changed. Retry shortly.' });
+      return;
+    }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ detail: 'An unknown error occurred' });
   }
+}
+
+/**
+ * Postgres down, restarting, out of connections or too slow (a statement timeout): the request
+ * may succeed in a moment, so it is a 503 with Retry-After, not a 500.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '08000', '08001', '08003', '08006']);
+const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+function isDatabaseUnavailable(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  const code = (exception as { code?: unknown }).code;
+  const driverError = (exception as { driverError?: { code?: unknown } }).driverError;
+  const sqlState = typeof code === 'string' ? code : typeof driverError?.code === 'string' ? driverError.code : null;
+  return (sqlState !== null && UNAVAILABLE_SQLSTATES.has(sqlState)) || UNAVAILABLE_MESSAGES.test(exception.message);
 }
 
 function describe(body: unknown): string {

@@ -55,15 +55,38 @@ describe('CompactionRequests over real NATS', () => {
 
   it('turns a handler failure into a 500 answer and a slow worker into a 504', async () => {
     const stopFailing = new CompactionRequests(worker.nc).serve(async () => {
-      throw new Error('database went away');
+      throw new Error('relation "messages" does not exist: SELECT body FROM messages WHERE secret');
     });
     await worker.nc.flush();
-    await expect(new CompactionRequests(gateway.nc).request(request, 2_000)).resolves.toEqual({ ok: false, status: 500, detail: 'Failed to summarize the conversation: database went away' });
+    // The failure's text (SQL, here) stays in the worker's log.
+    await expect(new CompactionRequests(gateway.nc).request(request, 2_000)).resolves.toEqual({
+      ok: false,
+      status: 500,
+      detail: 'Failed to summarize the conversation; the server logged why',
+    });
     stopFailing();
 
     const stopSlow = new CompactionRequests(worker.nc).serve(() => new Promise((resolve) => setTimeout(() => resolve({ ok: false, status: 400, detail: 'late' }), 1_500)));
     await worker.nc.flush();
     await expect(new CompactionRequests(gateway.nc).request(request, 300)).resolves.toMatchObject({ ok: false, status: 504 });
     stopSlow();
+  });
+
+  it('answers 413 when the result is too large for a NATS message, and keeps serving', async () => {
+    let big = true;
+    const stop = new CompactionRequests(worker.nc).serve(async () => ({
+      ok: true,
+      summary: big ? 'x'.repeat(2 * 1024 * 1024) : 'small',
+      summarizedIds: [],
+      keptIds: [],
+      contextSize: 1,
+      seenUpToSequence: 1,
+    }));
+    await worker.nc.flush();
+    await expect(new CompactionRequests(gateway.nc).request(request, 2_000)).resolves.toMatchObject({ ok: false, status: 413, detail: expect.stringMatching(/is \d+ bytes, more than/) });
+    big = false;
+    await expect(new CompactionRequests(gateway.nc).request(request, 2_000)).resolves.toMatchObject({ ok: true, summary: 'small' });
+    expect(worker.nc.isClosed()).toBe(false);
+    stop();
   });
 });

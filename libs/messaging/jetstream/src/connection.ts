@@ -27,3 +27,27 @@ export async function connectJetStream(options: ConnectOptions): Promise<JetStre
   const js = jetstream(nc, { timeout: 10_000 });
   return { nc, js, jsm };
 }
+
+/**
+ * Whether the connection to NATS is up right now, from the client's own status events. A
+ * request that needs the event log answers 503 at once while it is down, instead of waiting out
+ * the publish timeout; the client keeps reconnecting in the background (without limit).
+ */
+export class ConnectionWatch {
+  private connected = true;
+
+  constructor(nc: NatsConnection) {
+    void this.watch(nc);
+  }
+
+  get up(): boolean {
+    return this.connected;
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'close') this.connected = false;
+      else if (status.type === 'reconnect') this.connected = true;
+    }
+  }
+}

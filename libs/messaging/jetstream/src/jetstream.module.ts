@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Env } from '@lrs/config';
-import { connectJetStream, type JetStreamContext } from './connection';
+import { ConnectionWatch, connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
@@ -97,13 +97,18 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new CancelNotices(context.nc),
         },
         {
+          provide: ConnectionWatch,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new ConnectionWatch(context.nc),
+        },
+        {
           provide: RunBacklog,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new RunBacklog(context.jsm),
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ConnectionWatch, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
     };
   }
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { errors, type NatsConnection } from '@nats-io/transport-node';
 
 /** A worker's answer: its result, or the HTTP status and Letta `detail` the gateway should answer with. */
@@ -12,6 +13,8 @@ export interface WorkerRequestWording {
 
 /** Every worker replica serves these requests; NATS hands each one to one of them. */
 const QUEUE = 'llm-worker';
+/** Room left in a NATS message for its subject and headers. */
+const REPLY_HEADROOM_BYTES = 4_096;
 
 /**
  * Synchronous API calls that only the llm-worker can answer (it talks to models and runs tools) go
@@ -20,6 +23,8 @@ const QUEUE = 'llm-worker';
  * time) or 500 (the worker failed) instead of hanging.
  */
 export class WorkerRequests<Request, Result> {
+  private readonly logger = new Logger(WorkerRequests.name);
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly subject: string,
@@ -45,15 +50,31 @@ export class WorkerRequests<Request, Result> {
       queue: QUEUE,
       callback: (error, message) => {
         if (error) return;
-        void handler(message.json<Request>())
-          .catch((failure: unknown): WorkerReply<Result> => ({
-            ok: false,
-            status: 500,
-            detail: `Failed to ${this.wording.action}: ${failure instanceof Error ? failure.message : String(failure)}`,
-          }))
-          .then((reply) => message.respond(JSON.stringify(reply)));
+        void Promise.resolve()
+          .then(() => handler(message.json<Request>()))
+          .catch((failure: unknown): WorkerReply<Result> => {
+            // The failure's text may hold SQL or internals: it goes to the log, not to the client.
+            this.logger.error(`${this.subject}: failed to ${this.wording.action}: ${failure instanceof Error ? failure.message : String(failure)}`);
+            return { ok: false, status: 500, detail: `Failed to ${this.wording.action}; the server logged why` };
+          })
+          .then((reply) => message.respond(this.encodeReply(reply)))
+          .catch((failure: unknown) => this.logger.error(`${this.subject}: could not answer: ${String(failure)}`));
       },
     });
     return () => subscription.unsubscribe();
+  }
+
+  /** The reply as sent; one too large for a NATS message becomes a 413 naming the sizes, never a lost answer. */
+  private encodeReply(reply: WorkerReply<Result>): string {
+    const encoded = JSON.stringify(reply);
+    const limit = this.nc.info?.max_payload ?? Number.POSITIVE_INFINITY;
+    const size = Buffer.byteLength(encoded);
+    if (size <= limit - REPLY_HEADROOM_BYTES) return encoded;
+    const tooLarge: WorkerReply<Result> = {
+      ok: false,
+      status: 413,
+      detail: `The result of the request to ${this.wording.action} is ${size} bytes, more than the ${limit - REPLY_HEADROOM_BYTES} bytes a reply can carry`,
+    };
+    return JSON.stringify(tooLarge);
   }
 }

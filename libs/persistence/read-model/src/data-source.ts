@@ -1,4 +1,5 @@
-import { DataSource } from 'typeorm';
+import { Logger as NestLogger } from '@nestjs/common';
+import { DataSource, type Logger } from 'typeorm';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
 import { InitialReadModel1732240000000 } from './migrations/1732240000000-initial-read-model';
@@ -18,6 +19,40 @@ export interface ReadModelConnectionOptions {
   /** Connections in this process's pool. */
   poolSize?: number;
   applicationName?: string;
+  /**
+   * Postgres cancels a statement running longer than this (0: never). Services keep the default
+   * (DB_STATEMENT_TIMEOUT_MS), so a stuck query fails and is retried instead of holding a
+   * connection for good; migrations and the rebuild, which may scan whole tables, pass 0.
+   */
+  statementTimeoutMs?: number;
+}
+
+/** How long a new connection may take before the attempt fails (and the caller retries or answers 503). */
+const CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * Query failures are logged with the statement's first line only: never its parameters, which
+ * carry what users wrote (messages, memory), and never megabytes of SQL.
+ */
+class RedactingLogger implements Logger {
+  private readonly logger = new NestLogger('Postgres');
+
+  logQueryError(error: string | Error, query: string): void {
+    const firstLine = query.trim().split('\n')[0].slice(0, 200);
+    this.logger.error(`query failed: ${error instanceof Error ? error.message : error} (${firstLine}…)`);
+  }
+  logQuery(): void {}
+  logQuerySlow(time: number, query: string): void {
+    this.logger.warn(`slow query (${time} ms): ${query.trim().split('\n')[0].slice(0, 200)}…`);
+  }
+  logSchemaBuild(): void {}
+  logMigration(message: string): void {
+    this.logger.log(message);
+  }
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    if (level === 'warn') this.logger.warn(String(message));
+  }
 }
 
 /** Schema changes only through migrations; `synchronize` stays off everywhere. */
@@ -30,13 +65,20 @@ export function createReadModelDataSource(options: ReadModelConnectionOptions): 
     synchronize: false,
     migrationsRun: false,
     logging: ['error'],
+    logger: new RedactingLogger(),
     applicationName: options.applicationName,
-    extra: { max: options.poolSize ?? 10 },
+    extra: {
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      // A transaction left open by a crashed handler must not hold its locks for ever.
+      idle_in_transaction_session_timeout: 60_000,
+    },
   });
 }
 
 export async function runReadModelMigrations(url: string): Promise<string[]> {
-  const dataSource = createReadModelDataSource({ url, poolSize: 1, applicationName: 'migrate' });
+  const dataSource = createReadModelDataSource({ url, poolSize: 1, applicationName: 'migrate', statementTimeoutMs: 0 });
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });

@@ -114,8 +114,14 @@ describe('isForbiddenAddress', () => {
       expect(isForbiddenAddress(address)).toBe(false);
     });
 
-    it('does not treat a NAT64-looking prefix outside 64:ff9b::/96 as embedding', () => {
-      expect(isForbiddenAddress('64:ff9b:1::7f00:1')).toBe(false);
+    it('refuses the local-use NAT64 prefix 64:ff9b:1::/48 and Teredo 2001::/32 whatever they embed', () => {
+      for (const address of ['64:ff9b:1::7f00:1', '64:ff9b:1:ffff::808:808', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '2001::1']) {
+        expect(isForbiddenAddress(address)).toBe(true);
+      }
+      // Neighbours stay allowed: a NAT64-looking prefix outside both, and public 2001: space.
+      expect(isForbiddenAddress('64:ff9b:2::7f00:1')).toBe(false);
+      expect(isForbiddenAddress('2001:4860:4860::8888')).toBe(false);
+      expect(isForbiddenAddress('2001:1::1')).toBe(false);
     });
   });
 

@@ -72,6 +72,11 @@ function isForbiddenIPv6(groups: readonly number[]): boolean {
     return isForbiddenIPv4(embeddedIPv4); // well-known NAT64 prefix 64:ff9b::/96
   }
   if (g0 === 0x2002) return isForbiddenIPv4(((g1 << 16) | g2) >>> 0); // 6to4 2002:a.b.c.d::/48
+  // Local-use NAT64 64:ff9b:1::/48 (RFC 8215): the translator is a site's own, and where it puts
+  // the IPv4 address depends on its prefix length, so no embedded address can be judged.
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return true;
+  // Teredo 2001::/32 tunnels to an IPv4 host that an obfuscated field names: refused outright.
+  if (g0 === 0x2001 && g1 === 0) return true;
 
   if ((g0 & 0xfe00) === 0xfc00) return true; // unique local fc00::/7
   if ((g0 & 0xffc0) === 0xfe80) return true; // link-local fe80::/10

@@ -1,0 +1,69 @@
+import { CallbackReceiver, TestStack } from '@lrs/testing';
+import { createAgent, getJson, sendAsync } from './helpers';
+
+/**
+ * nats-server killed (SIGKILL) while runs are in flight and started again: while it is down, a
+ * new run answers 503 with Retry-After at once and health says the event log is unreachable, reads
+ * of the read model still work; once it is back, every run accepted before or after ends exactly
+ * once, with one callback, in order per agent.
+ */
+describe('NATS killed and restarted', () => {
+  let stack: TestStack;
+  let receiver: CallbackReceiver;
+
+  beforeAll(async () => {
+    [stack, receiver] = await Promise.all([TestStack.start({ env: { JETSTREAM_ACK_WAIT_MS: '5000' } }), CallbackReceiver.start()]);
+  });
+  afterAll(async () => {
+    await Promise.all([stack?.stop(), receiver?.stop()]);
+  });
+
+  it('refuses new runs fast while it is down and loses none of those it accepted', async () => {
+    const agents = await Promise.all([0, 1, 2, 3].map(() => createAgent(stack.baseUrl)));
+    const runIds: string[][] = agents.map(() => []);
+    const send = async (round: string) => {
+      const sent = await Promise.all(agents.map((agentId, a) => sendAsync(stack.baseUrl, agentId, { input: `${round} ${a} [fake:delay=200]`, callback_url: receiver.url(`/nats/${a}`) })));
+      sent.forEach((runId, a) => runIds[a].push(runId));
+    };
+    for (const round of ['r1', 'r2', 'r3']) await send(round);
+
+    await stack.nats.kill();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const refused = await fetch(`${stack.baseUrl}/v1/agents/${agents[0]}/messages/async`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'while NATS is down' }),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect(await refused.json()).toEqual({ detail: expect.stringContaining('event log is unreachable') });
+    expect((await fetch(`${stack.baseUrl}/v1/health`)).status).toBe(503);
+    // What only needs Postgres still answers.
+    expect(await getJson(stack.baseUrl, `/v1/agents/${agents[0]}`)).toMatchObject({ id: agents[0] });
+
+    await stack.nats.restart();
+    await waitUntilHealthy(stack.baseUrl);
+    for (const round of ['r4', 'r5']) await send(round);
+
+    const perAgent = runIds[0].length;
+    await receiver.waitFor(() => agents.every((_, a) => receiver.forPath(`/nats/${a}`).length >= perAgent), 120_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const [a] of agents.entries()) {
+      const callbacks = receiver.forPath(`/nats/${a}`).map((c) => c.body as { run_id: string; status: string });
+      expect(callbacks.map((c) => c.run_id)).toEqual(runIds[a]);
+      expect(callbacks.every((c) => c.status === 'completed')).toBe(true);
+    }
+    // Nothing was created for the refused request.
+    const runsOfAgent = await getJson<{ id: string }[]>(stack.baseUrl, `/v1/runs?agent_id=${agents[0]}&limit=100`);
+    expect(runsOfAgent.map((run) => run.id).sort()).toEqual([...runIds[0]].sort());
+  }, 180_000);
+});
+
+async function waitUntilHealthy(baseUrl: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if ((await fetch(`${baseUrl}/v1/health`)).status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the gateway did not become healthy again after NATS came back');
+}
