@@ -1,3 +1,5 @@
+import { APPROVAL_TIMERS_CONSUMER, CONSUMERS, DEFAULT_ORGANIZATION_ID, RUN_EVENTS_STREAM, RUN_TIMERS_STREAM, buildRunEvent, newId } from '@lrs/contracts';
+import { RunTimers, connectJetStream } from '@lrs/jetstream';
 import { TestStack } from '@lrs/testing';
 import { createAgent, getJson, pollRun, postJson, sendAsync, waitUntil } from './helpers';
 
@@ -17,6 +19,14 @@ interface ChatRequestBody {
 
 const directives = (tool: string, args: Record<string, unknown>, extra = '') =>
   `[fake:toolsteps=1][fake:tool=${tool}][fake:args=${JSON.stringify(args)}]${extra}`;
+
+async function waitUntilAsync(predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 describe('agent loop with tools, client tools and approvals', () => {
   let stack: TestStack;
@@ -161,7 +171,31 @@ describe('agent loop with tools, client tools and approvals', () => {
     expect(await blockValue(agentId, 'human')).toBe('Name: Bo\nPlays chess');
   });
 
-  it('denies a pending approval when its timeout passes, and the agent goes on', async () => {
+  it('denies a pending approval when its timeout passes, among 10,000 other waiting timers, and the agent goes on', async () => {
+    // 10,000 other runs paused with an hour's approval timeout: their timers wait in the timers'
+    // consumer, not in the run consumers' pending windows (2,000 for the orchestrator's).
+    const nats = await connectJetStream({ servers: stack.nats.url, name: 'e2e-timers' });
+    try {
+      const timers = new RunTimers(nats.js);
+      const base = { organizationId: DEFAULT_ORGANIZATION_ID, agentId: newId('agent'), seq: 3 };
+      for (let batch = 0; batch < 10; batch++) {
+        await Promise.all(
+          Array.from({ length: 1_000 }, () => {
+            const runId = newId('run');
+            const data = { status: 'completed' as const, stopReason: 'requires_approval' as const, completedAt: new Date().toISOString(), error: null, approvalTimeout: { seconds: 3_600, toolCallIds: ['call_x'] } };
+            return timers.armApprovalTimeout(buildRunEvent({ ...base, runId, laneId: base.agentId }, 'RunFinished', data));
+          }),
+        );
+      }
+      await waitUntilAsync(async () => (await nats.jsm.consumers.info(RUN_TIMERS_STREAM, APPROVAL_TIMERS_CONSUMER)).num_ack_pending === 10_000, 60_000);
+      // Other runs are not held up meanwhile.
+      const others = await Promise.all([0, 1, 2, 3, 4].map(async () => sendAsync(stack.baseUrl, await createAgent(stack.baseUrl), { input: 'not held up' })));
+      for (const runId of others) expect(await pollRun(stack.baseUrl, runId)).toMatchObject({ status: 'completed' });
+      expect((await nats.jsm.consumers.info(RUN_EVENTS_STREAM, CONSUMERS.orchestrator)).num_ack_pending).toBeLessThan(100);
+    } finally {
+      await nats.nc.drain();
+    }
+
     const agentId = await createAgent(stack.baseUrl);
     const paused = await sendAsync(stack.baseUrl, agentId, {
       input: `deploy? ${directives('deploy', { env: 'prod' })}`,

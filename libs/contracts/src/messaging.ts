@@ -6,6 +6,16 @@
 export const RUN_EVENTS_STREAM = 'RUN_EVENTS';
 export const RUN_EVENTS_SUBJECTS = 'runs.>';
 export const DLQ_STREAM = 'DLQ';
+/**
+ * Durable timers (approval timeouts): one message per pending timer, held by its own consumer
+ * until due, so that thousands of waiting timers never occupy the run consumers' pending windows.
+ */
+export const RUN_TIMERS_STREAM = 'RUN_TIMERS';
+export const RUN_TIMERS_SUBJECTS = 'timers.>';
+
+export function approvalTimerSubject(runId: string): string {
+  return `timers.approval.${runId}`;
+}
 export const RUN_LANES_BUCKET = 'run-lanes';
 
 export const EVENT_TYPE_HEADER = 'Run-Event-Type';
@@ -25,4 +35,6 @@ export const CONSUMERS = {
   llmWorker: 'llm-worker-steps',
   callbackDispatcher: 'callback-dispatcher-run-finished',
 } as const;
+/** The consumer of RUN_TIMERS_STREAM (in the orchestrator). */
+export const APPROVAL_TIMERS_CONSUMER = 'orchestrator-approval-timers';
 export type ConsumerName = (typeof CONSUMERS)[keyof typeof CONSUMERS];

@@ -35,6 +35,8 @@ export interface MinimalLogger {
 export interface ConsumerRunnerOptions {
   js: JetStreamClient;
   consumer: string;
+  /** The stream the consumer reads: the run events, unless named. */
+  stream?: string;
   /** Only these event types reach the handler; others are acked unread (by header). */
   eventTypes: readonly RunEventType[] | 'all';
   /** Messages handled at the same time by this process. */
@@ -61,7 +63,7 @@ export class ConsumerRunner {
   constructor(private readonly options: ConsumerRunnerOptions) {}
 
   async start(): Promise<void> {
-    const consumer = await this.options.js.consumers.get(RUN_EVENTS_STREAM, this.options.consumer);
+    const consumer = await this.options.js.consumers.get(this.options.stream ?? RUN_EVENTS_STREAM, this.options.consumer);
     const messages = await consumer.consume({ max_messages: Math.max(16, this.options.concurrency * 2) });
     this.messages = messages;
     this.loop = this.pull(messages);
@@ -130,7 +132,7 @@ export class ConsumerRunner {
 
   private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
     const hdrs = headers();
-    hdrs.set('Dlq-Stream', RUN_EVENTS_STREAM);
+    hdrs.set('Dlq-Stream', this.options.stream ?? RUN_EVENTS_STREAM);
     hdrs.set('Dlq-Seq', String(msg.seq));
     hdrs.set('Dlq-Error', reason.slice(0, 1_000));
     try {

@@ -11,3 +11,4 @@ export * from './compaction-requests';
 export * from './tool-run-requests';
 export * from './run-backlog';
 export * from './cancel-notices';
+export * from './run-timers';

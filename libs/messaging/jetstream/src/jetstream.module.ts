@@ -6,6 +6,7 @@ import { RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
 import { CompactionRequests } from './compaction-requests';
 import { RunBacklog } from './run-backlog';
+import { RunTimers } from './run-timers';
 import { CancelNotices } from './cancel-notices';
 import { ToolRunRequests } from './tool-run-requests';
 import { RunEventWatcher } from './run-event-watcher';
@@ -102,13 +103,18 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new ConnectionWatch(context.nc),
         },
         {
+          provide: RunTimers,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new RunTimers(context.js),
+        },
+        {
           provide: RunBacklog,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new RunBacklog(context.jsm),
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, ConnectionWatch, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ConnectionWatch, RunTimers, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
     };
   }
 }

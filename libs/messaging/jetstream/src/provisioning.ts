@@ -10,7 +10,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { CONSUMERS, DLQ_STREAM, RUN_EVENTS_STREAM, RUN_EVENTS_SUBJECTS, RUN_LANES_BUCKET } from '@lrs/contracts';
+import { APPROVAL_TIMERS_CONSUMER, CONSUMERS, DLQ_STREAM, RUN_EVENTS_STREAM, RUN_EVENTS_SUBJECTS, RUN_LANES_BUCKET, RUN_TIMERS_STREAM, RUN_TIMERS_SUBJECTS } from '@lrs/contracts';
 
 const ms = (value: number) => value * 1_000_000;
 
@@ -25,6 +25,8 @@ export interface ProvisionOptions {
 
 export interface ConsumerPolicy {
   name: string;
+  /** The stream it reads: the run events, unless named. */
+  stream?: string;
   ackWaitMs: number;
   /** -1 is unlimited: the projector must never skip an event. */
   maxDeliver: number;
@@ -40,6 +42,18 @@ export const CONSUMER_POLICIES: Record<keyof typeof CONSUMERS, ConsumerPolicy> =
   projector: { name: CONSUMERS.projector, ackWaitMs: 30_000, maxDeliver: -1, maxAckPending: 4_000 },
   llmWorker: { name: CONSUMERS.llmWorker, ackWaitMs: 60_000, maxDeliver: 8, maxAckPending: 2_000 },
   callbackDispatcher: { name: CONSUMERS.callbackDispatcher, ackWaitMs: 30_000, maxDeliver: 30, maxAckPending: 4_000 },
+};
+
+/**
+ * Every pending timer is one unacked message held back by a delayed nak: the window is the number
+ * of timers that may wait at once, and it blocks nothing but other timers.
+ */
+export const APPROVAL_TIMERS_POLICY: ConsumerPolicy = {
+  name: APPROVAL_TIMERS_CONSUMER,
+  stream: RUN_TIMERS_STREAM,
+  ackWaitMs: 30_000,
+  maxDeliver: 100,
+  maxAckPending: 1_000_000,
 };
 
 /**
@@ -69,10 +83,21 @@ export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamCli
     num_replicas: options.replicas,
     max_age: ms(14 * 24 * 3_600_000),
   });
+  await ensureStream(jsm, {
+    name: RUN_TIMERS_STREAM,
+    subjects: [RUN_TIMERS_SUBJECTS],
+    // A fired timer is acked and gone.
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: options.replicas,
+    duplicate_window: ms(120_000),
+  });
   await new Kvm(js).create(RUN_LANES_BUCKET, { history: 1, replicas: options.replicas, storage: 'file' });
   for (const policy of Object.values(CONSUMER_POLICIES)) {
     await ensureConsumer(jsm, RUN_EVENTS_STREAM, { ...policy, ackWaitMs: options.ackWaitMs || policy.ackWaitMs });
   }
+  await ensureConsumer(jsm, RUN_TIMERS_STREAM, APPROVAL_TIMERS_POLICY);
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {

@@ -2,12 +2,14 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { CONSUMERS, newId, type AnyRunEvent, type RunEvent, type RunEventDraft } from '@lrs/contracts';
 import { enqueue, enqueueAndGrant, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext, type LaneState } from '@lrs/domain-run';
 import {
+  APPROVAL_TIMERS_POLICY,
   CONSUMER_POLICIES,
   ConcurrencyConflict,
   JetStreamLifecycle,
   LaneStore,
   RetryLater,
   RunEventStore,
+  RunTimers,
   type HandlerContext,
   type StoredRunEvent,
 } from '@lrs/jetstream';
@@ -30,6 +32,7 @@ export class RunEventsHandler implements OnApplicationBootstrap {
     private readonly jetStream: JetStreamLifecycle,
     private readonly events: RunEventStore,
     private readonly lanes: LaneStore,
+    private readonly timers: RunTimers,
     @Inject(ORCHESTRATOR_SETTINGS) private readonly settings: OrchestratorSettings,
   ) {}
 
@@ -40,6 +43,14 @@ export class RunEventsHandler implements OnApplicationBootstrap {
       concurrency: this.settings.concurrency,
       maxDeliver: CONSUMER_POLICIES.orchestrator.maxDeliver,
       handler: (event, context) => this.handle(event, context),
+    });
+    await this.jetStream.startConsumer({
+      consumer: APPROVAL_TIMERS_POLICY.name,
+      stream: APPROVAL_TIMERS_POLICY.stream,
+      eventTypes: ['RunFinished'],
+      concurrency: this.settings.concurrency,
+      maxDeliver: APPROVAL_TIMERS_POLICY.maxDeliver,
+      handler: (event) => (event.type === 'RunFinished' && event.data.approvalTimeout ? this.expireApproval(event) : Promise.resolve()),
     });
   }
 
@@ -57,7 +68,7 @@ export class RunEventsHandler implements OnApplicationBootstrap {
       }
       case 'RunFinished':
         await this.pump(event.laneId);
-        if (event.data.approvalTimeout) await this.expireApproval(event);
+        if (event.data.approvalTimeout) await this.timers.armApprovalTimeout(event);
         return;
       case 'RunStarted': {
         // RunStarted and StepRequested are appended as one chain; only a crash splits them. Look
@@ -98,9 +109,10 @@ export class RunEventsHandler implements OnApplicationBootstrap {
   }
 
   /**
-   * A pause with an approval timeout: the message is held back until the timeout (the nak delay
-   * is the timer, durable across restarts); then, unless another run was queued on the lane
-   * meanwhile (the answer), a run that denies the pending calls and continues is started.
+   * A pause with an approval timeout, from its durable timer (RunTimers): the timer's message is
+   * held back until the timeout (the nak delay is the wait, durable across restarts); then, unless
+   * another run was queued on the lane meanwhile (the answer), a run that denies the pending calls
+   * and continues is started.
    */
   private async expireApproval(event: RunEvent<'RunFinished'>): Promise<void> {
     const dueAt = Date.parse(event.data.completedAt) + event.data.approvalTimeout!.seconds * 1000;
