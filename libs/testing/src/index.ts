@@ -3,3 +3,4 @@ export * from './test-nats';
 export * from './callback-receiver';
 export * from './test-stack';
 export * from './embedded-postgres';
+export * from './run-events';

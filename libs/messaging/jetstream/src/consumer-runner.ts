@@ -1,7 +1,20 @@
-import { headers } from '@nats-io/transport-node';
+import { headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { JetStreamClient, JsMsg, ConsumerMessages } from '@nats-io/jetstream';
 import { EVENT_TYPE_HEADER, RUN_EVENTS_STREAM, dlqSubject, type AnyRunEvent, type RunEventType } from '@lrs/contracts';
 import { decodeRunEvent } from './run-event-store';
+
+/** A dead-lettered message handed back to its consumer's handler by the DLQ command. */
+export interface RedriveRequest {
+  /** The message's sequence in the stream it came from (a handler's HandlerContext.streamSeq). */
+  streamSeq: number;
+  /** The message's data, base64. */
+  data: string;
+}
+export type RedriveReply = { ok: true } | { ok: false; error: string };
+
+export function redriveSubject(consumer: string): string {
+  return `redrive.${consumer}`;
+}
 
 /** Throw from a handler to be redelivered after a specific delay (e.g. waiting for a projection). */
 export class RetryLater extends Error {
@@ -34,6 +47,8 @@ export interface MinimalLogger {
 
 export interface ConsumerRunnerOptions {
   js: JetStreamClient;
+  /** Serves `redrive.<consumer>` requests of the DLQ command when given. */
+  nc?: NatsConnection;
   consumer: string;
   /** The stream the consumer reads: the run events, unless named. */
   stream?: string;
@@ -59,6 +74,7 @@ export class ConsumerRunner {
   private readonly inFlight = new Set<Promise<void>>();
   private loop: Promise<void> | null = null;
   private stopping = false;
+  private redrives: Subscription | null = null;
 
   constructor(private readonly options: ConsumerRunnerOptions) {}
 
@@ -68,11 +84,43 @@ export class ConsumerRunner {
     this.messages = messages;
     this.loop = this.pull(messages);
     void this.watchStatus(messages);
+    this.serveRedrives();
+  }
+
+  /**
+   * The DLQ command (`npm run dlq -- redrive`) hands a dead-lettered message back to the handler
+   * it failed in, through one replica of this consumer's service; the answer says whether it is
+   * done now. Handlers are idempotent (every message may be redelivered), so a message whose run
+   * moved on meanwhile changes nothing.
+   */
+  private serveRedrives(): void {
+    const { nc, consumer, handler, logger } = this.options;
+    if (!nc) return;
+    this.redrives = nc.subscribe(redriveSubject(consumer), {
+      queue: redriveSubject(consumer),
+      callback: (error, message) => {
+        if (error) return;
+        void (async (): Promise<RedriveReply> => {
+          const request = message.json<RedriveRequest>();
+          const event = decodeRunEvent(Buffer.from(request.data, 'base64'));
+          try {
+            await handler(event, { streamSeq: request.streamSeq, deliveryCount: 1, isLastAttempt: false, working: () => undefined });
+            logger.log(`${consumer}: redrove ${event.type} ${event.runId} (stream seq ${request.streamSeq})`);
+            return { ok: true };
+          } catch (failure) {
+            return { ok: false, error: failure instanceof Error ? failure.message : String(failure) };
+          }
+        })()
+          .catch((failure: unknown): RedriveReply => ({ ok: false, error: `unreadable redrive request: ${String(failure)}` }))
+          .then((reply) => message.respond(JSON.stringify(reply)));
+      },
+    });
   }
 
   /** Stops pulling and waits for handlers in flight; unacked messages are redelivered elsewhere. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.redrives?.unsubscribe();
     await this.messages?.close();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);

@@ -12,3 +12,4 @@ export * from './tool-run-requests';
 export * from './run-backlog';
 export * from './cancel-notices';
 export * from './run-timers';
+export * from './dead-letters';

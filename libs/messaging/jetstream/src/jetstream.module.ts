@@ -28,8 +28,8 @@ export class JetStreamLifecycle implements OnApplicationShutdown {
 
   constructor(@Inject(JETSTREAM_CONTEXT) private readonly context: JetStreamContext) {}
 
-  async startConsumer(options: Omit<ConsumerRunnerOptions, 'js' | 'logger'>): Promise<ConsumerRunner> {
-    const runner = new ConsumerRunner({ ...options, js: this.context.js, logger: new Logger(options.consumer) });
+  async startConsumer(options: Omit<ConsumerRunnerOptions, 'js' | 'nc' | 'logger'>): Promise<ConsumerRunner> {
+    const runner = new ConsumerRunner({ ...options, js: this.context.js, nc: this.context.nc, logger: new Logger(options.consumer) });
     await runner.start();
     this.runners.push(runner);
     this.logger.log(`consuming ${options.consumer} (concurrency ${options.concurrency})`);

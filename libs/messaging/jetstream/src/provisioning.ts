@@ -28,18 +28,20 @@ export interface ConsumerPolicy {
   /** The stream it reads: the run events, unless named. */
   stream?: string;
   ackWaitMs: number;
-  /** -1 is unlimited: the projector must never skip an event. */
+  /** Deliveries before the message goes to the DLQ. */
   maxDeliver: number;
   maxAckPending: number;
 }
 
 /**
  * Per-consumer delivery policy: the llm-worker's longer ack wait covers a model call (kept alive by
- * `working()`), the projector never gives up on an event, the others end in the DLQ (docs/run-path.md).
+ * `working()`); every consumer ends in the DLQ after its deliveries (docs/run-path.md).
  */
 export const CONSUMER_POLICIES: Record<keyof typeof CONSUMERS, ConsumerPolicy> = {
   orchestrator: { name: CONSUMERS.orchestrator, ackWaitMs: 30_000, maxDeliver: 20, maxAckPending: 2_000 },
-  projector: { name: CONSUMERS.projector, ackWaitMs: 30_000, maxDeliver: -1, maxAckPending: 4_000 },
+  // About 8 minutes of retries (backoff capped at 5 s), then the DLQ: the run path does not wait
+  // for the projection, so giving up costs a stale view, never a run.
+  projector: { name: CONSUMERS.projector, ackWaitMs: 30_000, maxDeliver: 100, maxAckPending: 4_000 },
   llmWorker: { name: CONSUMERS.llmWorker, ackWaitMs: 60_000, maxDeliver: 8, maxAckPending: 2_000 },
   callbackDispatcher: { name: CONSUMERS.callbackDispatcher, ackWaitMs: 30_000, maxDeliver: 30, maxAckPending: 4_000 },
 };

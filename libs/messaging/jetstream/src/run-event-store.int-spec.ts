@@ -1,5 +1,5 @@
-import { buildRunEvent, newId, RUN_EVENTS_STREAM, type RunEvent } from '@lrs/contracts';
-import { startTestNats } from '@lrs/testing';
+import { newId, RUN_EVENTS_STREAM, type RunEvent } from '@lrs/contracts';
+import { sampleRunCreated, startTestNats } from '@lrs/testing';
 import type { RunningNats } from '@lrs/local-stack';
 import { connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
@@ -7,21 +7,7 @@ import { ConcurrencyConflict, RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
 import { enqueue, promote } from '@lrs/domain-run';
 
-function runCreated(runId: string, agentId: string): RunEvent<'RunCreated'> {
-  return buildRunEvent({ runId, seq: 1, organizationId: 'org-test', agentId, laneId: agentId }, 'RunCreated', {
-    conversationId: null,
-    background: true,
-    createdAt: new Date().toISOString(),
-    maxSteps: 5,
-    callbackUrl: null,
-    overrideModel: null,
-    clientTools: null,
-    includeReturnMessageTypes: null,
-    metadata: {},
-    requestConfig: { use_assistant_message: true, assistant_message_tool_name: 'send_message', assistant_message_tool_kwarg: 'message', include_return_message_types: null },
-    input: [],
-  });
-}
+const runCreated = (runId: string, agentId: string): RunEvent<'RunCreated'> => sampleRunCreated(agentId, { runId });
 
 describe('RunEventStore and LaneStore on a real JetStream', () => {
   let nats: RunningNats;

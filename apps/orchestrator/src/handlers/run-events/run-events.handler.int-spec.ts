@@ -1,4 +1,4 @@
-import { buildRunEvent, newId, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
+import { newId, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
 import {
   connectJetStream,
   JetStreamLifecycle,
@@ -10,17 +10,11 @@ import {
   type StoredRunEvent,
 } from '@lrs/jetstream';
 import type { RunningNats } from '@lrs/local-stack';
-import { startTestNats } from '@lrs/testing';
+import { sampleRunCreated, startTestNats } from '@lrs/testing';
 import { enqueue } from '@lrs/domain-run';
 import { RunEventsHandler } from './run-events.handler';
 
-function created(agentId: string): RunEvent<'RunCreated'> {
-  return buildRunEvent({ runId: newId('run'), seq: 1, organizationId: 'org-test', agentId, laneId: agentId }, 'RunCreated', {
-    conversationId: null, background: true, createdAt: new Date().toISOString(), maxSteps: 2, callbackUrl: null, overrideModel: null,
-    clientTools: null, includeReturnMessageTypes: null, metadata: {}, input: [],
-    requestConfig: { use_assistant_message: true, assistant_message_tool_name: 'send_message', assistant_message_tool_kwarg: 'message', include_return_message_types: null },
-  });
-}
+const created = (agentId: string): RunEvent<'RunCreated'> => sampleRunCreated(agentId, { maxSteps: 2 });
 
 /** The orchestrator's handler against real JetStream, with every event delivered twice (redelivery). */
 describe('orchestrator run-events handler', () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CONSUMERS, newId, type AnyRunEvent, type RunEvent, type RunEventDraft } from '@lrs/contracts';
-import { enqueue, enqueueAndGrant, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext, type LaneState } from '@lrs/domain-run';
+import { enqueue, enqueueAndGrant, finishRun, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext, type LaneState } from '@lrs/domain-run';
 import {
   APPROVAL_TIMERS_POLICY,
   CONSUMER_POLICIES,
@@ -10,6 +10,7 @@ import {
   RetryLater,
   RunEventStore,
   RunTimers,
+  createdStreamSeqOf,
   type HandlerContext,
   type StoredRunEvent,
 } from '@lrs/jetstream';
@@ -55,6 +56,25 @@ export class RunEventsHandler implements OnApplicationBootstrap {
   }
 
   async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
+    try {
+      await this.decide(event, context);
+    } catch (error) {
+      // Out of redeliveries: the message goes to the DLQ, and a run it left unfinished ends
+      // `failed` with a readable reason instead of waiting for ever.
+      if (context.isLastAttempt && event.type !== 'RunFinished') await this.failStranded(event).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async failStranded(event: AnyRunEvent): Promise<void> {
+    const latest = await this.events.latest(event.runId);
+    if (!latest || isTerminalEvent(latest.event)) return;
+    const reason = `internal_error: the orchestrator could not move the run on after ${event.type}; see the DLQ`;
+    const appended = await this.appendUnlessStale(latest, [finishRun('error', new Date().toISOString(), reason, createdStreamSeqOf(latest))]);
+    if (appended.length) this.logger.error(`run ${event.runId} failed: the orchestrator gave up on its ${event.type}`);
+  }
+
+  private async decide(event: AnyRunEvent, context: HandlerContext): Promise<void> {
     const stored: StoredRunEvent = { event, streamSeq: context.streamSeq };
     switch (event.type) {
       case 'RunCreated': {

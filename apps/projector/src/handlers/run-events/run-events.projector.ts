@@ -5,7 +5,15 @@ import { RunProjection } from '@lrs/read-model';
 import { PROJECTOR_SETTINGS, type ProjectorSettings } from '../../config/env';
 import { ProjectionBatcher } from './projection-batcher';
 
-/** Feeds every run event into the Postgres read model; acks only after the batch committed. */
+const GAP_RETRY_BASE_MS = 50;
+const GAP_RETRY_CAP_MS = 5_000;
+
+/**
+ * Feeds every run event into the Postgres read model; acks only after the batch committed. An
+ * event that still cannot be applied after the consumer's deliveries (about 8 minutes) goes to the
+ * DLQ with its reason: the run itself is unaffected (nothing on its path reads the read model),
+ * and `npm run dlq -- redrive` or `npm run read-model:rebuild` brings its view up to date.
+ */
 @Injectable()
 export class RunEventsProjector implements OnApplicationBootstrap {
   private readonly batcher: ProjectionBatcher;
@@ -31,7 +39,11 @@ export class RunEventsProjector implements OnApplicationBootstrap {
 
   async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
     const outcome = await this.batcher.submit({ event, streamSeq: context.streamSeq });
-    // An earlier event of this run is still on its way (redelivered); apply this one after it.
-    if (outcome === 'gap') throw new RetryLater(50, `${event.type} #${event.seq} of ${event.runId} arrived before its predecessor`);
+    // An earlier event of this run is still on its way (redelivered); apply this one after it. The
+    // wait grows with each try, so a predecessor that is itself failing costs little while it lasts.
+    if (outcome === 'gap') {
+      const delayMs = Math.min(GAP_RETRY_CAP_MS, GAP_RETRY_BASE_MS * 2 ** Math.min(context.deliveryCount - 1, 16));
+      throw new RetryLater(delayMs, `${event.type} #${event.seq} of ${event.runId} arrived before its predecessor`);
+    }
   }
 }
