@@ -70,6 +70,35 @@ describe('synchronous messages and cancellation', () => {
     expect(stack.model.requests.length - before).toBe(1);
   });
 
+  it('answers a repeated Idempotency-Key with the same run and refuses it with another body', async () => {
+    const agentId = await createAgent(stack.baseUrl);
+    const send = (path: string, body: unknown, key: string) =>
+      fetch(`${stack.baseUrl}/v1/agents/${agentId}/messages${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
+    const key = `key-${Date.now()}`;
+    const [first, second] = await Promise.all([send('/async', { input: 'pay once' }, key), send('/async', { input: 'pay once' }, key)]);
+    const [a, b] = [(await first.json()) as { id: string }, (await second.json()) as { id: string }];
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(b.id).toBe(a.id);
+    await pollRun(stack.baseUrl, a.id);
+    expect(await (await send('/async', { input: 'pay once' }, key)).json()).toMatchObject({ id: a.id, status: 'completed' });
+    // Same key, another body: refused, nothing created.
+    const reused = await send('/async', { input: 'pay twice' }, key);
+    expect(reused.status).toBe(422);
+    expect(await reused.json()).toEqual({ detail: expect.stringContaining('Idempotency-Key was already used with a different request') });
+    expect(await getJson<unknown[]>(stack.baseUrl, `/v1/runs?agent_id=${agentId}`)).toHaveLength(1);
+    // The sync route gives the same answer again, without a second model call.
+    const before = stack.model.requests.length;
+    const syncKey = `sync-${Date.now()}`;
+    const answers = [await (await send('', { input: 'answer once' }, syncKey)).json(), await (await send('', { input: 'answer once' }, syncKey)).json()];
+    expect(answers[1]).toEqual(answers[0]);
+    expect(stack.model.requests.length - before).toBe(1);
+    // A key is printable ASCII, at most 255 characters.
+    for (const bad of ['has space', 'x'.repeat(256)]) expect((await send('/async', { input: 'x' }, bad)).status).toBe(400);
+    // A deleted run's id is never handed out again.
+    expect((await fetch(`${stack.baseUrl}/v1/runs/${a.id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await send('/async', { input: 'pay once' }, key)).status).toBe(409);
+  });
+
   it('turns a model failure into an error status with a JSON body', async () => {
     const agentId = await createAgent(stack.baseUrl);
     const response = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages`, { input: 'fail [fake:status=503]' });
@@ -172,7 +201,7 @@ describe('run deletion and agent history', () => {
     expect((await fetch(`${stack.baseUrl}/v1/runs/${first}`, { method: 'DELETE' })).status).toBe(200);
     const retried = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages/async`, body);
     expect(retried.status).toBe(409);
-    expect(retried.body.detail).toMatch(/was deleted; send new otids/);
+    expect(retried.body.detail).toMatch(/was deleted; send a new key or new otids/);
     expect((await fetch(`${stack.baseUrl}/v1/runs/${first}`)).status).toBe(404);
   });
 

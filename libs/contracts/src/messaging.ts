@@ -17,6 +17,8 @@ export function approvalTimerSubject(runId: string): string {
   return `timers.approval.${runId}`;
 }
 export const RUN_LANES_BUCKET = 'run-lanes';
+/** Idempotency-Key claims of run-creating requests, kept for a day. */
+export const IDEMPOTENCY_KEYS_BUCKET = 'idempotency-keys';
 
 export const EVENT_TYPE_HEADER = 'Run-Event-Type';
 export const TRACEPARENT_HEADER = 'traceparent';

@@ -28,6 +28,7 @@ import { ThreadResolver } from '../threads/thread-resolver';
 import { ThreadContextUseCase } from '../threads/thread-context.use-case';
 import { CompactDto, ForkConversationQueryDto, RecompileConversationDto, RecompileQueryDto } from '../threads/thread-context.dto';
 import { ConversationIdPipe } from './conversation-id.pipe';
+import { IdempotencyKey } from '../http/idempotency-key';
 import {
   AgentIdQueryDto,
   ConversationMessageDto,
@@ -104,19 +105,20 @@ export class ConversationsController {
   async send(
     @Param('conversation_id', ConversationIdPipe) id: string,
     @Body() body: ConversationMessageDto,
+    @IdempotencyKey() idempotencyKey: string | null,
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
     const { agentId, conversationId } = await this.threads.ofConversationPath(id, body.agent_id);
     if (body.streaming === false) {
       response.status(200).setHeader('x-should-retry', 'false');
-      response.json(await this.sync.execute(agentId, body, conversationId));
+      response.json(await this.sync.execute(agentId, body, conversationId, idempotencyKey));
       return;
     }
     await this.streamer.startAndStream(
       agentId,
       body,
-      { runType: 'send_conversation_message', background: body.background ?? false, conversationId },
+      { runType: 'send_conversation_message', background: body.background ?? false, conversationId, idempotencyKey },
       request,
       response,
     );

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
-import { ConcurrencyConflict, LaneStore, RunEventStore } from '@lrs/jetstream';
+import { ConcurrencyConflict, IdempotencyKeys, LaneStore, RunEventStore } from '@lrs/jetstream';
 import { pollUntil } from '@lrs/config';
 import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
@@ -19,6 +20,8 @@ export interface RunOptions {
   callbackUrl?: string | null;
   /** The conversation the run belongs to (its own lane and history); null for the agent's default thread. */
   conversationId?: string | null;
+  /** The request's Idempotency-Key header: the run id derives from it. */
+  idempotencyKey?: string | null;
 }
 
 /** A request turned into the run it will start, validated against the agent's current state. */
@@ -49,6 +52,7 @@ export class RunCreator {
     private readonly projection: RunProjection,
     private readonly runs: RunQueries,
     private readonly admission: AdmissionControl,
+    private readonly idempotencyKeys: IdempotencyKeys,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -68,9 +72,10 @@ export class RunCreator {
     const { items, problems } = body.messages ? parseMessageItems(body.messages) : { items: null, problems: [] };
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
     const conversationId = options.conversationId ?? null;
-    const runId = runIdFor(conversationId ?? agentId, items);
-    // Only a run id derived from the messages' otids can have been created by an earlier attempt.
-    const retriable = !!items?.length && items.every((item) => !!item.otid);
+    const idempotency = options.idempotencyKey ? idempotencyOf(this.settings.organizationId, conversationId ?? agentId, options, body) : null;
+    const runId = idempotency?.runId ?? runIdFor(conversationId ?? agentId, items);
+    // Only a run id derived from an Idempotency-Key or the messages' otids can have been created by an earlier attempt.
+    const retriable = idempotency !== null || (!!items?.length && items.every((item) => !!item.otid));
     const [found, existing, pendingNow] = await Promise.all([
       this.agents.exists(this.settings.organizationId, agentId),
       retriable ? this.runs.get(this.settings.organizationId, runId) : null,
@@ -79,6 +84,7 @@ export class RunCreator {
     if (!found) throw new NotFoundException({ detail: 'Agent not found' });
     const pending = existing ? null : pendingNow;
     if (!existing) checkApprovalRules(items, pending);
+    if (idempotency) await this.claimIdempotencyKey(idempotency);
 
     const now = new Date();
     const input = renderInputMessages({ messages: items, input: body.input }, { runId, now, pending });
@@ -124,11 +130,25 @@ export class RunCreator {
     return runViewFromCreated(event);
   }
 
+  /** The first request with a key owns it; the same key with another body is refused. */
+  private async claimIdempotencyKey(idempotency: { keyId: string; bodyDigest: string; runId: string }): Promise<void> {
+    let claim;
+    try {
+      claim = await this.idempotencyKeys.claim(idempotency.keyId, idempotency.bodyDigest, idempotency.runId);
+    } catch (error) {
+      this.logger.error(`could not claim an Idempotency-Key: ${String(error)}`);
+      throw new ServiceUnavailableException({ detail: 'The event log is unavailable; the run was not created. Retry shortly.' });
+    }
+    if (!claim.ok) {
+      throw new UnprocessableEntityException({ detail: `Idempotency-Key was already used with a different request (run ${claim.runId}); use a new key for a new request` });
+    }
+  }
+
   /** A concurrent attempt of the same request created the run first: answer with that run. */
   private async createdByAnotherAttempt(runId: string): Promise<RunView> {
     const latest = await this.events.latest(runId);
     if (latest?.event.type === 'RunDeleted') {
-      throw new ConflictException({ detail: `CONFLICT: run ${runId}, which an earlier request with these message otids created, was deleted; send new otids` });
+      throw new ConflictException({ detail: `CONFLICT: run ${runId}, which an earlier request with this Idempotency-Key or these message otids created, was deleted; send a new key or new otids` });
     }
     const run = await pollUntil(() => this.runs.get(this.settings.organizationId, runId), 5_000);
     if (!run) throw new ServiceUnavailableException({ detail: `Run ${runId} exists but is not readable yet; retry shortly.` });
@@ -200,4 +220,14 @@ export function runIdFor(threadId: string, items: MessageItem[] | null): string 
   const otids = (items ?? []).map((item) => item.otid ?? null);
   if (otids.length === 0 || otids.some((otid) => !otid)) return newId('run');
   return derivedId('run', `${threadId}:${otids.join('\u0000')}`);
+}
+
+/**
+ * An Idempotency-Key's scope is the organization and the thread (agent or conversation); the run
+ * id derives from it, and the body digest (route and body) tells a repeat from a reuse.
+ */
+function idempotencyOf(organizationId: string, threadId: string, options: RunOptions, body: LettaRequestDto): { keyId: string; bodyDigest: string; runId: string } {
+  const keyId = createHash('sha256').update(`${organizationId}\n${threadId}\n${options.idempotencyKey}`).digest('hex');
+  const bodyDigest = createHash('sha256').update(`${options.runType}\n${JSON.stringify(body)}`).digest('hex');
+  return { keyId, bodyDigest, runId: derivedId('run', `idempotency:${keyId}`) };
 }

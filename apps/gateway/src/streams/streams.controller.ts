@@ -5,6 +5,7 @@ import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Min } from 'class-val
 import { RunQueries } from '@lrs/read-model';
 import { Inject } from '@nestjs/common';
 import { AgentIdPipe, RunIdPipe } from '../http/letta-id.pipe';
+import { IdempotencyKey } from '../http/idempotency-key';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { LettaStreamingRequestDto } from '../messages/dto/letta-request.dto';
 import { RunStreamer } from './run-streamer';
@@ -33,10 +34,11 @@ export class StreamsController {
   async stream(
     @Param('agent_id', AgentIdPipe) agentId: string,
     @Body() body: LettaStreamingRequestDto,
+    @IdempotencyKey() idempotencyKey: string | null,
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    await this.streamer.startAndStream(agentId, body, { runType: 'send_message_streaming', background: body.background ?? false }, request, response);
+    await this.streamer.startAndStream(agentId, body, { runType: 'send_message_streaming', background: body.background ?? false, idempotencyKey }, request, response);
   }
 
   /** POST /v1/runs/{id}/stream: replay a run's stream after `starting_after`, then follow it live. */

@@ -13,3 +13,4 @@ export * from './run-backlog';
 export * from './cancel-notices';
 export * from './run-timers';
 export * from './dead-letters';
+export * from './idempotency-keys';

@@ -7,6 +7,7 @@ import { LaneStore } from './lane-store';
 import { CompactionRequests } from './compaction-requests';
 import { RunBacklog } from './run-backlog';
 import { RunTimers } from './run-timers';
+import { IdempotencyKeys } from './idempotency-keys';
 import { CancelNotices } from './cancel-notices';
 import { ToolRunRequests } from './tool-run-requests';
 import { RunEventWatcher } from './run-event-watcher';
@@ -103,6 +104,11 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new ConnectionWatch(context.nc),
         },
         {
+          provide: IdempotencyKeys,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => IdempotencyKeys.open(context.js),
+        },
+        {
           provide: RunTimers,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new RunTimers(context.js),
@@ -114,7 +120,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, ConnectionWatch, RunTimers, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
     };
   }
 }

@@ -42,7 +42,7 @@ export class LaneStore {
   }
 }
 
-function isRevisionConflict(error: unknown): boolean {
+export function isRevisionConflict(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return /wrong last sequence|key exists/i.test(message);
 }

@@ -10,9 +10,11 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { APPROVAL_TIMERS_CONSUMER, CONSUMERS, DLQ_STREAM, RUN_EVENTS_STREAM, RUN_EVENTS_SUBJECTS, RUN_LANES_BUCKET, RUN_TIMERS_STREAM, RUN_TIMERS_SUBJECTS } from '@lrs/contracts';
+import { APPROVAL_TIMERS_CONSUMER, CONSUMERS, DLQ_STREAM, IDEMPOTENCY_KEYS_BUCKET, RUN_EVENTS_STREAM, RUN_EVENTS_SUBJECTS, RUN_LANES_BUCKET, RUN_TIMERS_STREAM, RUN_TIMERS_SUBJECTS } from '@lrs/contracts';
 
 const ms = (value: number) => value * 1_000_000;
+/** How long an Idempotency-Key is remembered (as Stripe and most APIs that take one). */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
 
 export interface ProvisionOptions {
   /** Stream replicas: 1 for a single server, 3 in production clusters. */
@@ -96,6 +98,7 @@ export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamCli
     duplicate_window: ms(120_000),
   });
   await new Kvm(js).create(RUN_LANES_BUCKET, { history: 1, replicas: options.replicas, storage: 'file' });
+  await new Kvm(js).create(IDEMPOTENCY_KEYS_BUCKET, { history: 1, replicas: options.replicas, storage: 'file', ttl: IDEMPOTENCY_KEY_TTL_MS });
   for (const policy of Object.values(CONSUMER_POLICIES)) {
     await ensureConsumer(jsm, RUN_EVENTS_STREAM, { ...policy, ackWaitMs: options.ackWaitMs || policy.ackWaitMs });
   }

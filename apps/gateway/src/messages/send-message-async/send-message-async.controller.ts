@@ -1,6 +1,7 @@
 import { LettaOperation } from '../../http/api-docs';
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { AgentIdPipe } from '../../http/letta-id.pipe';
+import { IdempotencyKey } from '../../http/idempotency-key';
 import { LettaAsyncRequestDto } from '../dto/letta-request.dto';
 import { SendMessageAsyncUseCase } from './send-message-async.use-case';
 
@@ -11,7 +12,7 @@ export class SendMessageAsyncController {
   @LettaOperation('create_agent_message_async', 'Send a message and get the Run back at once', 'Run')
   @Post('async')
   @HttpCode(200)
-  createAsync(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: LettaAsyncRequestDto) {
-    return this.useCase.execute(agentId, body);
+  createAsync(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: LettaAsyncRequestDto, @IdempotencyKey() idempotencyKey: string | null) {
+    return this.useCase.execute(agentId, body, idempotencyKey);
   }
 }

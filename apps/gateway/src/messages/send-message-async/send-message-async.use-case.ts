@@ -8,8 +8,8 @@ import { RunCreator } from '../run-creator';
 export class SendMessageAsyncUseCase {
   constructor(private readonly runs: RunCreator) {}
 
-  async execute(agentId: string, body: LettaAsyncRequestDto): Promise<RunView> {
-    const prepared = await this.runs.prepare(agentId, body, { runType: 'send_message_async', background: true, callbackUrl: body.callback_url });
+  async execute(agentId: string, body: LettaAsyncRequestDto, idempotencyKey: string | null = null): Promise<RunView> {
+    const prepared = await this.runs.prepare(agentId, body, { runType: 'send_message_async', background: true, callbackUrl: body.callback_url, idempotencyKey });
     return this.runs.commit(prepared);
   }
 }

@@ -37,7 +37,7 @@ export class SendMessageUseCase {
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
-  async execute(agentId: string, body: LettaStreamingRequestDto, conversationId: string | null = null): Promise<LettaResponse> {
+  async execute(agentId: string, body: LettaStreamingRequestDto, conversationId: string | null = null, idempotencyKey: string | null = null): Promise<LettaResponse> {
     if (body.stream_tokens || body.include_pings === false || body.background) {
       throw new UnprocessableEntityException({ detail: 'Streaming options set without streaming enabled. Set streaming=true or remove stream_tokens, include_pings and background.' });
     }
@@ -45,6 +45,7 @@ export class SendMessageUseCase {
       runType: conversationId ? 'send_conversation_message' : 'send_message',
       background: false,
       conversationId,
+      idempotencyKey,
     });
     // Listen before the run exists (or before looking at it again), so its end cannot slip by unseen.
     const finished = this.watcher.next(prepared.runId, (event) => event.type === 'RunFinished', this.settings.syncRunTimeoutMs);
