@@ -17,6 +17,8 @@ export function approvalTimerSubject(runId: string): string {
   return `timers.approval.${runId}`;
 }
 export const RUN_LANES_BUCKET = 'run-lanes';
+/** Object store for run event payloads too large for a NATS message (claim check). */
+export const RUN_PAYLOADS_BUCKET = 'run-payloads';
 /** Idempotency-Key claims of run-creating requests, kept for a day. */
 export const IDEMPOTENCY_KEYS_BUCKET = 'idempotency-keys';
 

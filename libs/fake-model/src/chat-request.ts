@@ -1,4 +1,4 @@
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTextTokens as countTokens } from '@lrs/tokens';
 
 /** The parts of a Chat Completions request body the fake acts on, narrowed from parsed JSON. */
 export interface ChatMessage {

@@ -1,5 +1,5 @@
 import { Env } from '@lrs/config';
-import { RunEventStore, connectJetStream } from '@lrs/jetstream';
+import { EventPayloads, RunEventStore, connectJetStream } from '@lrs/jetstream';
 import { createReadModelDataSource, rebuildRunTables } from '@lrs/read-model';
 
 /**
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const nats = await connectJetStream({ servers: env.string('NATS_URL', 'nats://127.0.0.1:4222'), name: 'read-model-rebuild' });
   const dataSource = await createReadModelDataSource({ url: env.string('DATABASE_URL'), poolSize: 1, applicationName: 'read-model-rebuild', statementTimeoutMs: 0 }).initialize();
   try {
-    const result = await rebuildRunTables(dataSource, new RunEventStore(nats.js, nats.jsm));
+    const result = await rebuildRunTables(dataSource, new RunEventStore(nats.js, nats.jsm, await EventPayloads.open(nats.js)));
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     console.log(`read model rebuilt from ${result.events} events (through stream sequence ${result.untilStreamSeq}): ${result.runs} runs, in ${seconds} s`);
   } finally {

@@ -1,4 +1,4 @@
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTextTokens } from '@lrs/tokens';
 import type { LettaMessage, MessageContent } from '@lrs/contracts';
 
 /**
@@ -31,7 +31,7 @@ export const DEFAULT_CONTEXT_WINDOW = 128_000;
 const DEFAULT_REPLY_RESERVE = 4_096;
 
 export function textTokens(text: string): number {
-  return text.length === 0 ? 0 : countTokens(text);
+  return countTextTokens(text);
 }
 
 function contentTokens(content: MessageContent): number {

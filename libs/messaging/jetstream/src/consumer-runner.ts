@@ -49,6 +49,8 @@ export interface ConsumerRunnerOptions {
   js: JetStreamClient;
   /** Serves `redrive.<consumer>` requests of the DLQ command when given. */
   nc?: NatsConnection;
+  /** Turns a message into its event, claimed payloads fetched (RunEventStore.decode); plain JSON when absent. */
+  decode?: (data: Uint8Array) => Promise<AnyRunEvent>;
   consumer: string;
   /** The stream the consumer reads: the run events, unless named. */
   stream?: string;
@@ -102,7 +104,7 @@ export class ConsumerRunner {
         if (error) return;
         void (async (): Promise<RedriveReply> => {
           const request = message.json<RedriveRequest>();
-          const event = decodeRunEvent(Buffer.from(request.data, 'base64'));
+          const event = await this.decode(Buffer.from(request.data, 'base64'));
           try {
             await handler(event, { streamSeq: request.streamSeq, deliveryCount: 1, isLastAttempt: false, working: () => undefined });
             logger.log(`${consumer}: redrove ${event.type} ${event.runId} (stream seq ${request.streamSeq})`);
@@ -150,7 +152,7 @@ export class ConsumerRunner {
     const keepAlive = workingEveryMs ? setInterval(() => msg.working(), workingEveryMs) : null;
     let event: AnyRunEvent | null = null;
     try {
-      event = decodeRunEvent(msg.data);
+      event = await this.decode(msg.data);
       await handler(event, { streamSeq: msg.seq, deliveryCount, isLastAttempt, working: () => msg.working() });
       msg.ack();
     } catch (error) {
@@ -170,6 +172,10 @@ export class ConsumerRunner {
     } finally {
       if (keepAlive) clearInterval(keepAlive);
     }
+  }
+
+  private decode(data: Uint8Array): Promise<AnyRunEvent> {
+    return this.options.decode ? this.options.decode(data) : Promise.resolve(decodeRunEvent(data));
   }
 
   private retryDelay(deliveryCount: number): number {

@@ -14,3 +14,4 @@ export * from './cancel-notices';
 export * from './run-timers';
 export * from './dead-letters';
 export * from './idempotency-keys';
+export * from './event-payloads';

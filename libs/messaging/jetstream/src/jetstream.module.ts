@@ -3,6 +3,7 @@ import { Env } from '@lrs/config';
 import { ConnectionWatch, connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
+import { EventPayloads } from './event-payloads';
 import { LaneStore } from './lane-store';
 import { CompactionRequests } from './compaction-requests';
 import { RunBacklog } from './run-backlog';
@@ -27,10 +28,19 @@ export class JetStreamLifecycle implements OnApplicationShutdown {
   private readonly runners: ConsumerRunner[] = [];
   private readonly logger = new Logger('JetStream');
 
-  constructor(@Inject(JETSTREAM_CONTEXT) private readonly context: JetStreamContext) {}
+  constructor(
+    @Inject(JETSTREAM_CONTEXT) private readonly context: JetStreamContext,
+    private readonly events: RunEventStore,
+  ) {}
 
-  async startConsumer(options: Omit<ConsumerRunnerOptions, 'js' | 'nc' | 'logger'>): Promise<ConsumerRunner> {
-    const runner = new ConsumerRunner({ ...options, js: this.context.js, nc: this.context.nc, logger: new Logger(options.consumer) });
+  async startConsumer(options: Omit<ConsumerRunnerOptions, 'js' | 'nc' | 'decode' | 'logger'>): Promise<ConsumerRunner> {
+    const runner = new ConsumerRunner({
+      ...options,
+      js: this.context.js,
+      nc: this.context.nc,
+      decode: (data) => this.events.decode(data),
+      logger: new Logger(options.consumer),
+    });
     await runner.start();
     this.runners.push(runner);
     this.logger.log(`consuming ${options.consumer} (concurrency ${options.concurrency})`);
@@ -66,7 +76,7 @@ export class JetStreamModule {
         {
           provide: RunEventStore,
           inject: [JETSTREAM_CONTEXT],
-          useFactory: (context: JetStreamContext) => new RunEventStore(context.js, context.jsm),
+          useFactory: async (context: JetStreamContext) => new RunEventStore(context.js, context.jsm, await EventPayloads.open(context.js)),
         },
         {
           provide: LaneStore,

@@ -9,8 +9,9 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { APPROVAL_TIMERS_CONSUMER, CONSUMERS, DLQ_STREAM, IDEMPOTENCY_KEYS_BUCKET, RUN_EVENTS_STREAM, RUN_EVENTS_SUBJECTS, RUN_LANES_BUCKET, RUN_TIMERS_STREAM, RUN_TIMERS_SUBJECTS } from '@lrs/contracts';
+import { APPROVAL_TIMERS_CONSUMER, CONSUMERS, DLQ_STREAM, IDEMPOTENCY_KEYS_BUCKET, RUN_PAYLOADS_BUCKET, RUN_EVENTS_STREAM, RUN_EVENTS_SUBJECTS, RUN_LANES_BUCKET, RUN_TIMERS_STREAM, RUN_TIMERS_SUBJECTS } from '@lrs/contracts';
 
 const ms = (value: number) => value * 1_000_000;
 /** How long an Idempotency-Key is remembered (as Stripe and most APIs that take one). */
@@ -98,6 +99,8 @@ export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamCli
     duplicate_window: ms(120_000),
   });
   await new Kvm(js).create(RUN_LANES_BUCKET, { history: 1, replicas: options.replicas, storage: 'file' });
+  // Large event payloads live as long as the run events that claim them.
+  await new Objm(js).create(RUN_PAYLOADS_BUCKET, { storage: StorageType.File, replicas: options.replicas, ttl: ms(options.runEventsMaxAgeMs) });
   await new Kvm(js).create(IDEMPOTENCY_KEYS_BUCKET, { history: 1, replicas: options.replicas, storage: 'file', ttl: IDEMPOTENCY_KEY_TTL_MS });
   for (const policy of Object.values(CONSUMER_POLICIES)) {
     await ensureConsumer(jsm, RUN_EVENTS_STREAM, { ...policy, ackWaitMs: options.ackWaitMs || policy.ackWaitMs });

@@ -12,6 +12,7 @@ import {
   type RunEvent,
   type RunEventDraft,
 } from '@lrs/contracts';
+import type { EventPayloads, StoredEventJson } from './event-payloads';
 
 /** Thrown when an append lost an optimistic-concurrency race: someone else moved the run first. */
 export class ConcurrencyConflict extends Error {
@@ -55,7 +56,17 @@ export class RunEventStore {
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    /** Where payloads too large for a NATS message go (claim check); without it such events cannot be stored or read. */
+    private readonly payloads: EventPayloads | null = null,
   ) {}
+
+  /** The event a stored message holds, its claimed payload fetched if it has one. */
+  async decode(data: Uint8Array): Promise<AnyRunEvent> {
+    const stored = decodeRunEvent(data) as StoredEventJson;
+    if (!stored.claim) return stored;
+    if (!this.payloads) throw new Error(`${stored.type} #${stored.seq} of ${stored.runId} has a claimed payload and no payload store is configured`);
+    return this.payloads.resolve(stored);
+  }
 
   /**
    * Appends a run's first event; fails with ConcurrencyConflict if the run already exists, also
@@ -167,7 +178,7 @@ export class RunEventStore {
     try {
       for await (const message of messages) {
         if (message.seq > untilStreamSeq) break;
-        yield { event: decodeRunEvent(message.data), streamSeq: message.seq };
+        yield { event: await this.decode(message.data), streamSeq: message.seq };
         if (message.seq >= untilStreamSeq) break;
       }
     } finally {
@@ -200,8 +211,9 @@ export class RunEventStore {
   async follow(runId: string): Promise<{ events: AsyncIterable<StoredRunEvent>; close: () => Promise<void> }> {
     const consumer = await this.js.consumers.get(RUN_EVENTS_STREAM, { filter_subjects: runSubject(runId) });
     const messages = await consumer.consume();
+    const decode = (data: Uint8Array) => this.decode(data);
     async function* events(): AsyncIterable<StoredRunEvent> {
-      for await (const message of messages) yield { event: decodeRunEvent(message.data), streamSeq: message.seq };
+      for await (const message of messages) yield { event: await decode(message.data), streamSeq: message.seq };
     }
     return { events: events(), close: async () => void (await messages.close()) };
   }
@@ -209,7 +221,7 @@ export class RunEventStore {
   /** One direct get on the stream, decoded; null when nothing matches. */
   private async directGet(query: DirectMsgRequest): Promise<StoredRunEvent | null> {
     const message = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, query);
-    return message ? { event: decodeRunEvent(message.data), streamSeq: message.seq } : null;
+    return message ? { event: await this.decode(message.data), streamSeq: message.seq } : null;
   }
 
   private async publish(event: AnyRunEvent, expectedLastSubjectSeq: number, duplicateIsConflict = false): Promise<number> {
@@ -217,7 +229,8 @@ export class RunEventStore {
     hdrs.set(EVENT_TYPE_HEADER, event.type);
     if (event.traceparent) hdrs.set(TRACEPARENT_HEADER, event.traceparent);
     try {
-      const ack = await this.js.publish(runSubject(event.runId), JSON.stringify(event), {
+      const json = this.payloads ? await this.payloads.encode(event) : JSON.stringify(event);
+      const ack = await this.js.publish(runSubject(event.runId), json, {
         msgID: event.id,
         headers: hdrs,
         expect: { lastSubjectSequence: expectedLastSubjectSeq },
