@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { BlockLabelTaken, UnknownBlocks, UnknownCursor } from '@lrs/read-model';
+import { exceedsMaxPayload } from '@lrs/jetstream';
 import { Overloaded } from '../admission/admission-control';
 
 /**
@@ -35,6 +36,10 @@ export class LettaExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof BlockLabelTaken) {
       response.status(HttpStatus.CONFLICT).setHeader('x-should-retry', 'false').json({ detail: `CONFLICT: ${exception.message}` });
+      return;
+    }
+    if (exceedsMaxPayload(exception)) {
+      response.status(HttpStatus.PAYLOAD_TOO_LARGE).json({ detail: 'Request too large: what it asks for exceeds the largest message the event log takes (NATS max_payload)' });
       return;
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));

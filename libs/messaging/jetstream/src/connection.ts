@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { InvalidArgumentError, connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 
 export interface JetStreamContext {
@@ -26,4 +26,12 @@ export async function connectJetStream(options: ConnectOptions): Promise<JetStre
   const jsm = await jetstreamManager(nc, { timeout: 10_000 });
   const js = jetstream(nc, { timeout: 10_000 });
   return { nc, js, jsm };
+}
+
+/**
+ * The client refused to send a message larger than the server's `max_payload` (1 MB by default):
+ * nothing was sent, and sending it again cannot succeed.
+ */
+export function exceedsMaxPayload(error: unknown): boolean {
+  return error instanceof InvalidArgumentError && error.message.includes('max_payload');
 }
