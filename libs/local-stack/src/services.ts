@@ -26,6 +26,8 @@ export class ServiceProcess {
   private child: ChildProcess | null = null;
   private stopping = false;
   restarts = 0;
+  /** Exits nobody asked for (crash(), stop() are asked for). */
+  unexpectedExits = 0;
 
   constructor(private readonly options: ServiceOptions) {}
 
@@ -35,6 +37,11 @@ export class ServiceProcess {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** The process is up: started, and not exited since. */
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   start(): void {
@@ -49,7 +56,9 @@ export class ServiceProcess {
       if (stream) createInterface({ input: stream }).on('line', (line) => onLine(this.options.name, line));
     }
     child.once('exit', (code, signal) => {
-      if (this.stopping || !this.options.restartOnExit) return;
+      if (this.stopping) return;
+      this.unexpectedExits++;
+      if (!this.options.restartOnExit) return;
       this.restarts++;
       onLine(this.options.name, `exited (${signal ?? code}); restarting`);
       setTimeout(() => this.start(), Math.min(5_000, 250 * this.restarts));

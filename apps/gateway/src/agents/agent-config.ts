@@ -1,5 +1,5 @@
 import { DEFAULT_SYSTEM_PROMPT } from '@lrs/domain-run';
-import type { NewAgent } from '@lrs/read-model';
+import { DEFAULT_BLOCK_CHAR_LIMIT, type NewAgent } from '@lrs/read-model';
 import { BASE_TOOL_NAMES, DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 
@@ -65,9 +65,8 @@ export function memoryBlockProblems(blocks: NewAgent['memoryBlocks']): string[] 
   blocks.forEach((block, index) => {
     if (seen.has(block.label)) problems.push(`memory_blocks.${index}.label: duplicate label '${block.label}'`);
     seen.add(block.label);
-    if (block.limit !== undefined && block.value.length > block.limit) {
-      problems.push(`memory_blocks.${index}.value: ${block.value.length} characters exceed the block limit of ${block.limit}`);
-    }
+    const limit = block.limit ?? DEFAULT_BLOCK_CHAR_LIMIT;
+    if (block.value.length > limit) problems.push(`memory_blocks.${index}.value: ${block.value.length} characters exceed the block limit of ${limit}`);
   });
   return problems;
 }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { BlockLabelTaken, UnknownBlocks, UnknownCursor } from '@lrs/read-model';
+import { exceedsMaxPayload } from '@lrs/jetstream';
 import { Overloaded } from '../admission/admission-control';
 
 /**
@@ -40,6 +41,10 @@ export class LettaExceptionFilter implements ExceptionFilter {
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`database unavailable: ${(exception as Error).message}`);
       response.status(HttpStatus.SERVICE_UNAVAILABLE).setHeader('retry-after', '2').json({ detail: 'The database is unavailable; nothing was changed. Retry shortly.' });
+      return;
+    }
+    if (exceedsMaxPayload(exception)) {
+      response.status(HttpStatus.PAYLOAD_TOO_LARGE).json({ detail: 'Request too large: what it asks for exceeds the largest message the event log takes (NATS max_payload)' });
       return;
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));

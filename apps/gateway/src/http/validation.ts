@@ -1,4 +1,5 @@
 import { UnprocessableEntityException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 
 /** Flattens class-validator errors into `field.path: what is wrong` lines. */
 export function describeValidationErrors(errors: ValidationError[], parent = ''): string[] {
@@ -18,3 +19,6 @@ export function lettaValidationPipe(): ValidationPipe {
       new UnprocessableEntityException({ detail: `Invalid request: ${describeValidationErrors(errors).join('; ')}` }),
   });
 }
+
+/** On an update, `null` for a field that cannot be empty leaves it unchanged (Letta's `None`: not given). */
+export const NullMeansUnchanged = (): PropertyDecorator => Transform(({ value }: { value: unknown }) => (value === null ? undefined : value));

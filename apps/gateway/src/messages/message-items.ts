@@ -18,11 +18,11 @@ export function parseMessageItems(raw: unknown[]): ParsedItems {
   const problems: string[] = [];
   raw.forEach((value, index) => {
     const path = `messages.${index}`;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    if (!isRecord(value)) {
       problems.push(`${path}: must be an object`);
       return;
     }
-    const record = value as Record<string, unknown>;
+    const record = value;
     const kind = record.type ?? ('approval_request_id' in record || 'approve' in record ? 'approval' : 'message');
     if ((kind === 'approval' || kind === 'tool_return') && index > 0) {
       problems.push(`${path}: an approval may only be the first message`);
@@ -34,10 +34,17 @@ export function parseMessageItems(raw: unknown[]): ParsedItems {
       const approval = plainToInstance(ApprovalCreateDto, record);
       errors = validateSync(approval);
       if (Array.isArray(record.approvals)) {
-        approval.approvals = record.approvals.map((entry: unknown) =>
-          (entry as { type?: unknown })?.type === 'approval' ? plainToInstance(ApprovalDecisionDto, entry) : plainToInstance(ToolReturnDto, entry),
-        );
-        approval.approvals.forEach((decision, n) => problems.push(...describeValidationErrors(validateSync(decision), `${path}.approvals.${n}`)));
+        const decisions: (ApprovalDecisionDto | ToolReturnDto)[] = [];
+        (record.approvals as unknown[]).forEach((entry, n) => {
+          if (!isRecord(entry)) {
+            problems.push(`${path}.approvals.${n}: must be an object`);
+            return;
+          }
+          const decision = entry.type === 'approval' ? plainToInstance(ApprovalDecisionDto, entry) : plainToInstance(ToolReturnDto, entry);
+          problems.push(...describeValidationErrors(validateSync(decision), `${path}.approvals.${n}`));
+          decisions.push(decision);
+        });
+        approval.approvals = decisions;
       } else if (record.approve === undefined || record.approval_request_id === undefined) {
         problems.push(`${path}: an approval needs 'approvals' (or the deprecated 'approve' with 'approval_request_id')`);
       }
@@ -60,4 +67,8 @@ export function parseMessageItems(raw: unknown[]): ParsedItems {
 
 export function isApproval(item: MessageItem | undefined): item is ApprovalCreateDto | ToolReturnCreateDto {
   return item instanceof ApprovalCreateDto || item instanceof ToolReturnCreateDto;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

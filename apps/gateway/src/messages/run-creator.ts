@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
-import { ConcurrencyConflict, IdempotencyKeys, LaneStore, RunEventStore } from '@lrs/jetstream';
+import { ConcurrencyConflict, IdempotencyKeys, LaneStore, RunEventStore, exceedsMaxPayload } from '@lrs/jetstream';
 import { pollUntil } from '@lrs/config';
 import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
@@ -122,6 +122,7 @@ export class RunCreator {
       streamSeq = await this.events.create(event);
     } catch (error) {
       if (error instanceof ConcurrencyConflict) return this.createdByAnotherAttempt(event.runId);
+      if (exceedsMaxPayload(error)) throw error;
       this.logger.error(`could not append RunCreated for ${event.runId}: ${String(error)}`);
       // Nothing was stored, so the client's automatic retry of the same body is safe.
       throw new ServiceUnavailableException({ detail: 'The event log is unavailable; the run was not created. Retry shortly.' });

@@ -1,7 +1,7 @@
 import { LettaOperation } from '../http/api-docs';
 import { Body, Controller, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Max, Min } from 'class-validator';
 import { RunQueries } from '@lrs/read-model';
 import { Inject } from '@nestjs/common';
 import { AgentIdPipe, RunIdPipe } from '../http/letta-id.pipe';
@@ -9,9 +9,10 @@ import { IdempotencyKey } from '../http/idempotency-key';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { LettaStreamingRequestDto } from '../messages/dto/letta-request.dto';
 import { RunStreamer } from './run-streamer';
+import { LIMITS } from '../http/limits';
 
 export class RetrieveStreamDto {
-  @IsOptional() @IsInt() @Min(0) starting_after?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(LIMITS.streamPosition) starting_after?: number;
   @IsOptional() @IsBoolean() include_pings?: boolean;
   @IsOptional() @IsNumber() poll_interval?: number;
   @IsOptional() @IsInt() batch_size?: number;

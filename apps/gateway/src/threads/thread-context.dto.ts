@@ -1,6 +1,7 @@
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { idPatternFor } from '@lrs/contracts';
+import { LIMITS, Name } from '../http/limits';
 import { COMPACTION_MODES, type CompactionMode } from '@lrs/domain-run';
 import { toBoolean } from '../http/page.query';
 
@@ -26,11 +27,11 @@ export class ForkConversationQueryDto {
 
 export class CompactionSettingsDto {
   @IsOptional() @IsIn(COMPACTION_MODES) mode?: CompactionMode;
-  @IsOptional() @IsString() model?: string | null;
+  @IsOptional() @IsString() @Name() model?: string | null;
   @IsOptional() @IsObject() model_settings?: Record<string, unknown> | null;
   @IsOptional() @IsString() prompt?: string | null;
   @IsOptional() @IsBoolean() prompt_acknowledgement?: boolean;
-  @IsOptional() @IsInt() @Min(1) clip_chars?: number | null;
+  @IsOptional() @IsInt() @Min(1) @Max(LIMITS.clipChars) clip_chars?: number | null;
   @IsOptional() @IsNumber() @Min(0) @Max(1) sliding_window_percentage?: number;
 }
 

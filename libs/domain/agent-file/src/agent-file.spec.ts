@@ -86,6 +86,24 @@ describe('parseAgentFile and planImport', () => {
     }
   });
 
+  it('refuses fields and messages of the wrong type, naming each, instead of failing on them', () => {
+    const broken = file();
+    const [messages, agent] = [broken.agents[0].messages, broken.agents[0] as unknown as Record<string, unknown>];
+    agent.block_ids = 'nope';
+    agent.tags = 'x';
+    agent.messages = [null, { ...messages[1], content: 'x' }, { ...messages[2], tool_calls: [{ id: 5 }] }];
+    expect(() => planImport(broken, options)).toThrow(AgentFileError);
+    try {
+      planImport(broken, options);
+    } catch (error) {
+      expect((error as Error).message).toContain('agents.0.block_ids: must be a list of strings');
+      expect((error as Error).message).toContain('agents.0.tags: must be a list of strings');
+      expect((error as Error).message).toContain('agents.0.messages.0: must be an object');
+      expect((error as Error).message).toContain('agents.0.messages.1: content: must be a list');
+      expect((error as Error).message).toContain('agents.0.messages.2: tool_calls.0: must be an object with a string id');
+    }
+  });
+
   it("refuses custom code tools, drops Letta's other built-ins, and strips messages on request", () => {
     const withTools = file();
     withTools.tools.push({ id: 'tool-1', name: 'send_message', tool_type: 'letta_core', description: null, source_code: null, json_schema: null });

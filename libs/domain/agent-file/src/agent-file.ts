@@ -1,5 +1,5 @@
 import type { LettaMessage } from '@lrs/contracts';
-import { fromFileMessage, toFileMessages, type ApiMessageShell, type FileMessage } from './file-messages';
+import { fileMessageProblem, fromFileMessage, isOptional, isRecord, isString, isStringList, toFileMessages, type ApiMessageShell, type FileMessage } from './file-messages';
 
 export interface FileBlock {
   id: string;
@@ -150,7 +150,7 @@ export function parseAgentFile(text: string): AgentFile {
   } catch {
     throw new AgentFileError('Corrupted agent file format.');
   }
-  if (!isObject(parsed)) throw new AgentFileError('Corrupted agent file format.');
+  if (!isRecord(parsed)) throw new AgentFileError('Corrupted agent file format.');
   if (!Array.isArray(parsed.agents)) {
     throw new AgentFileError("Legacy AgentSchema format is deprecated. Please use the new AgentFileSchema format with 'agents' field.");
   }
@@ -163,7 +163,7 @@ export function parseAgentFile(text: string): AgentFile {
     tools: arrayOr(parsed.tools) as FileTool[],
     mcp_servers: arrayOr(parsed.mcp_servers),
     skills: arrayOr(parsed.skills),
-    metadata: isObject(parsed.metadata) ? (parsed.metadata as Record<string, string>) : {},
+    metadata: isRecord(parsed.metadata) ? (parsed.metadata as Record<string, string>) : {},
     created_at: typeof parsed.created_at === 'string' ? parsed.created_at : '',
   };
 }
@@ -206,11 +206,16 @@ export function planImport(file: AgentFile, options: ImportOptions): AgentImport
   if (file.agents.length === 0) problems.push('the file has no agents');
   const plans = file.agents.map((agent, index) => {
     const where = `agents.${index}`;
-    if (!isObject(agent) || typeof agent.id !== 'string') {
+    if (!isRecord(agent) || typeof agent.id !== 'string') {
       problems.push(`${where}: not an agent`);
       return null;
     }
     if (typeof agent.name !== 'string' || agent.name.length === 0) problems.push(`${where}.name: missing`);
+    const shapeProblems = agentShapeProblems(agent, where);
+    if (shapeProblems.length) {
+      problems.push(...shapeProblems);
+      return null;
+    }
     const agentBlocks = (agent.block_ids ?? []).map((id) => blocks.get(id) ?? (problems.push(`${where}.block_ids: unknown block ${id}`), null));
     const agentTools = (agent.tool_ids ?? []).map((id) => tools.get(id) ?? (problems.push(`${where}.tool_ids: unknown tool ${id}`), null));
     const unsupported = agentTools.filter(
@@ -232,7 +237,7 @@ export function planImport(file: AgentFile, options: ImportOptions): AgentImport
         if (inContextFileIds.has(message.id)) inContextIds.push(...produced.map((m) => m.id));
       }
     }
-    const llmConfig = isObject(agent.llm_config) ? agent.llm_config : {};
+    const llmConfig = isRecord(agent.llm_config) ? agent.llm_config : {};
     return {
       name: agent.name,
       system: typeof agent.system === 'string' ? agent.system : '',
@@ -256,21 +261,42 @@ export function planImport(file: AgentFile, options: ImportOptions): AgentImport
   return plans as AgentImport[];
 }
 
+/** The fields the import reads, in the types it reads them: `agents.N.field: must be ...` lines. */
+function agentShapeProblems(agent: FileAgent, where: string): string[] {
+  const expected: [keyof FileAgent, (value: unknown) => boolean, string][] = [
+    ['system', isString, 'a string'],
+    ['agent_type', isString, 'a string'],
+    ['model', isString, 'a string'],
+    ['embedding', isString, 'a string'],
+    ['description', isString, 'a string'],
+    ['llm_config', isRecord, 'an object'],
+    ['metadata', isRecord, 'an object'],
+    ['tags', isStringList, 'a list of strings'],
+    ['tool_rules', Array.isArray, 'a list'],
+    ['block_ids', isStringList, 'a list of strings'],
+    ['tool_ids', isStringList, 'a list of strings'],
+    ['in_context_message_ids', isStringList, 'a list of strings'],
+    ['messages', Array.isArray, 'a list'],
+  ];
+  const problems = expected.filter(([field, ok]) => !isOptional(agent[field], ok)).map(([field, , what]) => `${where}.${String(field)}: must be ${what}`);
+  (Array.isArray(agent.messages) ? (agent.messages as unknown[]) : []).forEach((message, index) => {
+    const problem = fileMessageProblem(message);
+    if (problem) problems.push(`${where}.messages.${index}: ${problem}`);
+  });
+  return problems;
+}
+
 function indexById<T extends { id: string }>(entities: T[], prefix: string, problems: string[]): Map<string, T> {
   const byId = new Map<string, T>();
   for (const entity of entities) {
-    if (!isObject(entity) || typeof entity.id !== 'string' || !new RegExp(`^${prefix}-\\d+$`).test(entity.id)) {
-      problems.push(`Invalid ID format: ${isObject(entity) ? String(entity.id) : 'entry'} should look like '${prefix}-<number>'`);
+    if (!isRecord(entity) || typeof entity.id !== 'string' || !new RegExp(`^${prefix}-\\d+$`).test(entity.id)) {
+      problems.push(`Invalid ID format: ${isRecord(entity) ? String(entity.id) : 'entry'} should look like '${prefix}-<number>'`);
       continue;
     }
     if (byId.has(entity.id)) problems.push(`Duplicate ID ${entity.id}`);
     byId.set(entity.id, entity);
   }
   return byId;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> & { [key: string]: unknown } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function arrayOr(value: unknown): unknown[] {

@@ -43,6 +43,54 @@ export interface FileMessage {
   approvals: unknown[];
 }
 
+export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isString = (value: unknown): value is string => typeof value === 'string';
+export const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
+/** Absent (undefined or null), or as `ok` wants it. */
+export const isOptional = (value: unknown, ok: (value: unknown) => boolean): boolean => value === undefined || value === null || ok(value);
+
+function listProblem(value: unknown, field: string, itemProblem: (item: unknown) => string | null): string | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) return `${field}: must be a list`;
+  for (const [index, item] of value.entries()) {
+    const problem = itemProblem(item);
+    if (problem) return `${field}.${index}: ${problem}`;
+  }
+  return null;
+}
+
+function partProblem(part: unknown): string | null {
+  if (!isRecord(part)) return 'must be an object';
+  if (part.type === 'text' && !isString(part.text)) return 'text must be a string';
+  if (part.type === 'image' && !isRecord(part.source)) return 'source must be an object';
+  return null;
+}
+
+function toolCallProblem(call: unknown): string | null {
+  if (!isRecord(call) || !isString(call.id)) return 'must be an object with a string id';
+  const fn = call.function;
+  return isRecord(fn) && isString(fn.name) && isString(fn.arguments) ? null : 'function must have a string name and arguments';
+}
+
+function toolReturnProblem(result: unknown): string | null {
+  if (!isRecord(result)) return 'must be an object';
+  if (!isOptional(result.tool_call_id, isString) || !isOptional(result.func_response, isString)) return 'tool_call_id and func_response must be strings';
+  if (!isOptional(result.stdout, isStringList) || !isOptional(result.stderr, isStringList)) return 'stdout and stderr must be lists of strings';
+  return null;
+}
+
+/** What is wrong with the shape of a file message, as far as the import reads it (`field: problem`), or null. */
+export function fileMessageProblem(message: unknown): string | null {
+  if (!isRecord(message)) return 'must be an object';
+  for (const field of ['id', 'role'] as const) if (!isString(message[field])) return `${field}: must be a string`;
+  for (const field of ['tool_call_id', 'otid', 'created_at'] as const) if (!isOptional(message[field], isString)) return `${field}: must be a string`;
+  return (
+    listProblem(message.content, 'content', partProblem) ??
+    listProblem(message.tool_calls, 'tool_calls', toolCallProblem) ??
+    listProblem(message.tool_returns, 'tool_returns', toolReturnProblem)
+  );
+}
+
 export type MessageDraft = Omit<FileMessage, 'id' | 'agent_id'>;
 
 function draft(role: FileMessage['role'], createdAt: string, fields: Partial<MessageDraft>): MessageDraft {

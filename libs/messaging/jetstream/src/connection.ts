@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { InvalidArgumentError, connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 
 export interface JetStreamContext {
@@ -50,4 +50,12 @@ export class ConnectionWatch {
       else if (status.type === 'reconnect') this.connected = true;
     }
   }
+}
+
+/**
+ * The client refused to send a message larger than the server's `max_payload` (1 MB by default):
+ * nothing was sent, and sending it again cannot succeed.
+ */
+export function exceedsMaxPayload(error: unknown): boolean {
+  return error instanceof InvalidArgumentError && error.message.includes('max_payload');
 }

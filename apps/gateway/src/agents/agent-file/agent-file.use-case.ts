@@ -5,8 +5,13 @@ import { BASE_TOOL_NAMES, baseToolsNamed, messageDate, newId } from '@lrs/contra
 import { AgentStore, READ_MODEL_MIGRATIONS, ThreadContextStore, systemPromptOf, toToolView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { ThreadResolver } from '../../threads/thread-resolver';
-import { llmConfigFor, memoryBlockProblems, newAgentFrom } from '../agent-config';
-import { AGENT_TYPES, MODEL_HANDLE_PATTERN } from '../dto/create-agent.dto';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { memoryBlockProblems, newAgentFrom } from '../agent-config';
+import { describeValidationErrors } from '../../http/validation';
+import { LIMITS } from '../../http/limits';
+import { unstorableInputProblem } from '../../http/unstorable-input';
+import { AGENT_TYPES, CreateAgentDto, MODEL_HANDLE_PATTERN } from '../dto/create-agent.dto';
 import type { ExportAgentQueryDto, ImportAgentFormDto } from './agent-file.dto';
 
 /** Migrations are this server's schema revisions; the newest names the format an export was written from. */
@@ -60,7 +65,12 @@ export class AgentFileUseCase {
     }
     let plans: AgentImport[];
     try {
-      plans = planImport(parseAgentFile(upload.buffer.toString('utf8')), {
+      const file = parseAgentFile(upload.buffer.toString('utf8'));
+      // Multipart is parsed after the JSON body's check, so the form and the file are checked here.
+      const unstorable = unstorableInputProblem({ form, file });
+      if (unstorable) throw new UnprocessableEntityException({ detail: `Invalid request: ${unstorable}` });
+      if (file.agents.length > LIMITS.agentsPerFile) throw new AgentFileError(`Import failed: agents: at most ${LIMITS.agentsPerFile} agents per file (got ${file.agents.length})`);
+      plans = planImport(file, {
         supportedTools: BASE_TOOL_NAMES,
         stripMessages: form.strip_messages ?? false,
         newMessageShell: (source) => ({ id: newId('message'), otid: source.otid ?? randomUUID(), date: messageDate(validDate(source.created_at)) }),
@@ -71,29 +81,28 @@ export class AgentFileUseCase {
     }
     const modelOverride = form.model ?? form.override_model_handle;
     const nameOverride = form.name ?? form.override_name;
-    const inputs = plans.map((plan) => {
+    const inputs = plans.map((plan, index) => {
       const model = modelOverride ?? plan.modelHandle ?? this.settings.defaultModelHandle;
       if (!MODEL_HANDLE_PATTERN.test(model)) throw new BadRequestException({ detail: `Model handle '${model}' must look like '<provider>/<model>'` });
-      const input = newAgentFrom(
-        {
-          name: nameOverride ?? (form.append_copy_suffix === false ? plan.name : `${plan.name}_copy`),
-          system: plan.system,
-          agent_type: agentTypeOf(plan.agentType),
-          model,
-          embedding: form.embedding ?? plan.embedding ?? undefined,
-          memory_blocks: plan.blocks.map(({ fileId: _, ...block }) => block),
-          tags: plan.tags,
-          description: plan.description ?? undefined,
-          metadata: plan.metadata ?? undefined,
-          tool_rules: plan.toolRules as object[],
-          tools: plan.toolNames,
-          include_base_tools: false,
-        },
-        this.settings.defaultModelHandle,
-        this.settings.organizationId,
-      );
-      if (!modelOverride && plan.contextWindow) input.llmConfig = llmConfigFor(model, { contextWindow: plan.contextWindow });
-      const problems = memoryBlockProblems(input.memoryBlocks);
+      const body: CreateAgentDto = {
+        name: nameOverride ?? (form.append_copy_suffix === false ? plan.name : `${plan.name}_copy`),
+        system: plan.system,
+        agent_type: agentTypeOf(plan.agentType),
+        model,
+        embedding: form.embedding ?? plan.embedding ?? undefined,
+        memory_blocks: plan.blocks.map(({ fileId: _, ...block }) => block),
+        tags: plan.tags,
+        description: plan.description ?? undefined,
+        metadata: plan.metadata ?? undefined,
+        tool_rules: plan.toolRules as object[],
+        tools: plan.toolNames,
+        include_base_tools: false,
+        ...(!modelOverride && plan.contextWindow ? { context_window_limit: plan.contextWindow } : {}),
+      };
+      // What the file holds is bounded and typed exactly as a create request's body.
+      const invalid = describeValidationErrors(validateSync(plainToInstance(CreateAgentDto, body)), `agents.${index}`);
+      const input = newAgentFrom(body, this.settings.defaultModelHandle, this.settings.organizationId);
+      const problems = [...invalid, ...(invalid.length ? [] : memoryBlockProblems(input.memoryBlocks))];
       if (problems.length) throw new BadRequestException({ detail: `Import failed: ${problems.join('; ')}` });
       return { input, plan };
     });

@@ -1,17 +1,19 @@
 import { Body, Controller, Get, Inject, NotFoundException, Param, Patch, UnprocessableEntityException } from '@nestjs/common';
-import { IsBoolean, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Min } from 'class-validator';
+import { IsBoolean, IsObject, IsOptional, IsString } from 'class-validator';
 import { AgentStore, toAgentView, toBlockView, type AgentEntity } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { LettaOperation } from '../../http/api-docs';
 import { AgentIdPipe, BlockIdPipe } from '../../http/letta-id.pipe';
 import { ThreadResolver, agentNotFound } from '../../threads/thread-resolver';
+import { BlockCharLimit, BlockLabel } from '../dto/create-agent.dto';
+import { NullMeansUnchanged } from '../../http/validation';
 
 export class UpdateBlockDto {
-  @IsOptional() @IsString() @IsNotEmpty() @Matches(/^[A-Za-z0-9_-]+$/, { message: 'label may contain only letters, digits, _ and -' }) label?: string;
-  @IsOptional() @IsString() value?: string;
-  @IsOptional() @IsInt() @Min(1) limit?: number;
+  @NullMeansUnchanged() @IsOptional() @BlockLabel() label?: string;
+  @NullMeansUnchanged() @IsOptional() @IsString() value?: string;
+  @NullMeansUnchanged() @BlockCharLimit() limit?: number;
   @IsOptional() @IsString() description?: string | null;
-  @IsOptional() @IsBoolean() read_only?: boolean;
+  @NullMeansUnchanged() @IsOptional() @IsBoolean() read_only?: boolean;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
 }
 

@@ -1,5 +1,7 @@
+import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   ArrayUnique,
   IsArray,
   IsBoolean,
@@ -11,10 +13,12 @@ import {
   IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
+  type ValidationOptions,
 } from 'class-validator';
+import { LIMITS, Name } from '../../http/limits';
+import { NullMeansUnchanged } from '../../http/validation';
 
 export const AGENT_TYPES = [
   'letta_v1_agent',
@@ -31,10 +35,22 @@ export const AGENT_TYPES = [
 export const MODEL_HANDLE_PATTERN = /^[^/\s]+\/\S+$/;
 const MODEL_HANDLE_MESSAGE = "must be a model handle of the form '<provider>/<model>', e.g. 'openai/gpt-4o-mini'";
 
+/** A block label: indexed (unique per agent), so short. */
+export const BlockLabel = (options: ValidationOptions = {}): PropertyDecorator =>
+  applyDecorators(
+    IsString(options),
+    IsNotEmpty(options),
+    Name(options),
+    Matches(/^[A-Za-z0-9_-]+$/, { ...options, message: 'label may contain only letters, digits, _ and -' }),
+  );
+
+/** A block's optional `limit` in characters (a Postgres integer column). */
+export const BlockCharLimit = (): PropertyDecorator => applyDecorators(IsOptional(), IsInt(), Min(1), Max(LIMITS.blockCharLimit));
+
 export class MemoryBlockDto {
-  @IsString() @IsNotEmpty() @Matches(/^[A-Za-z0-9_-]+$/, { message: 'label may contain only letters, digits, _ and -' }) label: string;
+  @BlockLabel() label: string;
   @IsString() value: string;
-  @IsOptional() @IsInt() @Min(1) limit?: number;
+  @BlockCharLimit() limit?: number;
   @IsOptional() @IsString() description?: string | null;
   @IsOptional() @IsBoolean() read_only?: boolean;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
@@ -55,21 +71,21 @@ export class ModelSettingsDto {
 
 /** Letta's CreateAgent: the fields this server acts on are validated, the rest are accepted and kept. */
 export class CreateAgentDto {
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(256) name?: string;
+  @IsOptional() @IsString() @IsNotEmpty() @Name() name?: string;
   @IsOptional() @IsString() system?: string;
   @IsOptional() @IsIn(AGENT_TYPES) agent_type?: (typeof AGENT_TYPES)[number];
-  @IsOptional() @IsString() @Matches(MODEL_HANDLE_PATTERN, { message: `model ${MODEL_HANDLE_MESSAGE}` }) model?: string;
-  @IsOptional() @IsString() embedding?: string;
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => MemoryBlockDto) memory_blocks?: MemoryBlockDto[];
+  @IsOptional() @IsString() @Name() @Matches(MODEL_HANDLE_PATTERN, { message: `model ${MODEL_HANDLE_MESSAGE}` }) model?: string;
+  @IsOptional() @IsString() @Name() embedding?: string;
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.blocks) @ValidateNested({ each: true }) @Type(() => MemoryBlockDto) memory_blocks?: MemoryBlockDto[];
   /** Existing blocks (of other agents) to share with this one. */
-  @IsOptional() @IsArray() @IsString({ each: true }) @ArrayUnique() block_ids?: string[];
-  @IsOptional() @IsArray() @IsString({ each: true }) @ArrayUnique() tags?: string[];
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.blocks) @IsString({ each: true }) @Name({ each: true }) @ArrayUnique() block_ids?: string[];
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tags) @IsString({ each: true }) @Name({ each: true }) @ArrayUnique() tags?: string[];
   @IsOptional() @IsString() description?: string | null;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
-  @IsOptional() @IsArray() @IsString({ each: true }) tools?: string[];
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tools) @IsString({ each: true }) @Name({ each: true }) tools?: string[];
   @IsOptional() @IsBoolean() include_base_tools?: boolean;
-  @IsOptional() @IsArray() tool_rules?: unknown[];
-  @IsOptional() @IsInt() @Min(1) context_window_limit?: number;
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.toolRules) tool_rules?: unknown[];
+  @IsOptional() @IsInt() @Min(1) @Max(LIMITS.contextWindow) context_window_limit?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1_000_000) max_tokens?: number;
   /** Turns the model's thinking on where the endpoint makes it switchable. */
   @IsOptional() @IsBoolean() reasoning?: boolean;
@@ -78,13 +94,13 @@ export class CreateAgentDto {
 }
 
 export class UpdateAgentDto {
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(256) name?: string;
-  @IsOptional() @IsString() system?: string;
-  @IsOptional() @IsString() @Matches(MODEL_HANDLE_PATTERN, { message: `model ${MODEL_HANDLE_MESSAGE}` }) model?: string;
-  @IsOptional() @IsArray() @IsString({ each: true }) tags?: string[];
+  @NullMeansUnchanged() @IsOptional() @IsString() @IsNotEmpty() @Name() name?: string;
+  @NullMeansUnchanged() @IsOptional() @IsString() system?: string;
+  @NullMeansUnchanged() @IsOptional() @IsString() @Name() @Matches(MODEL_HANDLE_PATTERN, { message: `model ${MODEL_HANDLE_MESSAGE}` }) model?: string;
+  @NullMeansUnchanged() @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tags) @IsString({ each: true }) @Name({ each: true }) tags?: string[];
   @IsOptional() @IsString() description?: string | null;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
-  @IsOptional() @IsArray() tool_rules?: unknown[];
+  @NullMeansUnchanged() @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.toolRules) tool_rules?: unknown[];
   /** Replaces the agent's blocks with these (detached ones are kept for the agents that share them). */
-  @IsOptional() @IsArray() @IsString({ each: true }) @ArrayUnique() block_ids?: string[];
+  @NullMeansUnchanged() @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.blocks) @IsString({ each: true }) @Name({ each: true }) @ArrayUnique() block_ids?: string[];
 }

@@ -1,12 +1,13 @@
 import { LettaOperation } from '../../http/api-docs';
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { IsArray, IsOptional, Matches } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, Matches } from 'class-validator';
+import { LIMITS } from '../../http/limits';
 import { idPatternFor } from '@lrs/contracts';
 import { AgentIdPipe, RunIdPipe } from '../../http/letta-id.pipe';
 import { CancelRunsUseCase } from './cancel-runs.use-case';
 
 export class CancelRunsDto {
-  @IsOptional() @IsArray() @Matches(new RegExp(idPatternFor('run')), { each: true, message: "run_ids must match 'run-{uuid4}'" }) run_ids?: string[] | null;
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.ids) @Matches(new RegExp(idPatternFor('run')), { each: true, message: "run_ids must match 'run-{uuid4}'" }) run_ids?: string[] | null;
 }
 
 @Controller('v1')

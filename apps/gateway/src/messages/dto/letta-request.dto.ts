@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -18,6 +19,7 @@ import {
 import { MESSAGE_TYPES, type MessageContent, type MessageType } from '@lrs/contracts';
 import { MODEL_HANDLE_PATTERN } from '../../agents/dto/create-agent.dto';
 import { IsMessageContent } from './content.validator';
+import { LIMITS, Name } from '../../http/limits';
 
 export class MessageCreateDto {
   @IsOptional() @IsIn(['message']) type?: 'message';
@@ -35,8 +37,8 @@ export class ToolReturnDto {
   @IsString() @IsNotEmpty() tool_call_id: string;
   @IsMessageContent() tool_return: MessageContent;
   @IsIn(['success', 'error']) status: 'success' | 'error';
-  @IsOptional() @IsArray() @IsString({ each: true }) stdout?: string[] | null;
-  @IsOptional() @IsArray() @IsString({ each: true }) stderr?: string[] | null;
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.messages) @IsString({ each: true }) stdout?: string[] | null;
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.messages) @IsString({ each: true }) stderr?: string[] | null;
 }
 
 export class ApprovalDecisionDto {
@@ -49,7 +51,8 @@ export class ApprovalDecisionDto {
 /** `{"type": "approval", "approvals": [...]}`, or Letta's deprecated single-call form. */
 export class ApprovalCreateDto {
   @IsOptional() @IsIn(['approval']) type?: 'approval';
-  @IsOptional() @IsArray() approvals?: (ApprovalDecisionDto | ToolReturnDto)[] | null;
+  /** Each entry is validated by its `type` in `parseMessageItems`. */
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.messages) approvals?: (ApprovalDecisionDto | ToolReturnDto)[] | null;
   @IsOptional() @IsBoolean() approve?: boolean | null;
   @IsOptional() @IsString() approval_request_id?: string | null;
   @IsOptional() @IsString() reason?: string | null;
@@ -60,7 +63,7 @@ export class ApprovalCreateDto {
 /** `{"type": "tool_return", "tool_returns": [...]}`: sugar for an approval made of tool results. */
 export class ToolReturnCreateDto {
   @IsIn(['tool_return']) type: 'tool_return';
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ToolReturnDto) tool_returns: ToolReturnDto[];
+  @IsArray() @ArrayMaxSize(LIMITS.messages) @ValidateNested({ each: true }) @Type(() => ToolReturnDto) tool_returns: ToolReturnDto[];
   @IsOptional() @IsString() otid?: string | null;
 }
 
@@ -75,16 +78,16 @@ export class ClientToolDto {
 /** Letta's LettaRequest: the body of every send-message route. */
 export class LettaRequestDto {
   /** Items are validated by their `type` (message, approval, tool_return) in `parseMessageItems`. */
-  @IsOptional() @IsArray() messages?: unknown[] | null;
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.messages) messages?: unknown[] | null;
   @IsOptional() @IsMessageContent() input?: MessageContent | null;
   @IsOptional() @IsInt() @Min(1) @Max(10_000) max_steps?: number;
   @IsOptional() @IsBoolean() use_assistant_message?: boolean;
   @IsOptional() @IsString() assistant_message_tool_name?: string;
   @IsOptional() @IsString() assistant_message_tool_kwarg?: string;
-  @IsOptional() @IsArray() @IsIn(MESSAGE_TYPES, { each: true }) include_return_message_types?: MessageType[] | null;
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.enumValues) @IsIn(MESSAGE_TYPES, { each: true }) include_return_message_types?: MessageType[] | null;
   @IsOptional() enable_thinking?: unknown;
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ClientToolDto) client_tools?: ClientToolDto[] | null;
-  @IsOptional() @IsString() @Matches(MODEL_HANDLE_PATTERN, { message: "override_model must be a model handle '<provider>/<model>'" })
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tools) @ValidateNested({ each: true }) @Type(() => ClientToolDto) client_tools?: ClientToolDto[] | null;
+  @IsOptional() @IsString() @Name() @Matches(MODEL_HANDLE_PATTERN, { message: "override_model must be a model handle '<provider>/<model>'" })
   override_model?: string | null;
   @IsOptional() @IsBoolean() include_compaction_messages?: boolean;
   @IsOptional() @IsBoolean() return_logprobs?: boolean;

@@ -1,15 +1,16 @@
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { RUN_STATUSES, STOP_REASONS, idPatternFor, type RunStatus, type StopReason } from '@lrs/contracts';
 import { Matches } from 'class-validator';
 import { PageQueryDto, toArray, toBoolean } from '../../http/page.query';
+import { LIMITS } from '../../http/limits';
 
 const AGENT_ID = new RegExp(idPatternFor('agent'));
 
 export class ListRunsQueryDto extends PageQueryDto {
   @IsOptional() @Matches(AGENT_ID, { message: "agent_id must match 'agent-{uuid4}'" }) agent_id?: string;
-  @IsOptional() @Transform(toArray) @Matches(AGENT_ID, { each: true, message: "agent_ids must match 'agent-{uuid4}'" }) agent_ids?: string[];
-  @IsOptional() @Transform(toArray) @IsIn(RUN_STATUSES, { each: true }) statuses?: RunStatus[];
+  @IsOptional() @Transform(toArray) @ArrayMaxSize(LIMITS.ids) @Matches(AGENT_ID, { each: true, message: "agent_ids must match 'agent-{uuid4}'" }) agent_ids?: string[];
+  @IsOptional() @Transform(toArray) @ArrayMaxSize(LIMITS.enumValues) @IsIn(RUN_STATUSES, { each: true }) statuses?: RunStatus[];
   @IsOptional() @Transform(toBoolean) @IsBoolean() active?: boolean;
   @IsOptional() @Transform(toBoolean) @IsBoolean() background?: boolean;
   @IsOptional() @IsIn(STOP_REASONS) stop_reason?: StopReason;
