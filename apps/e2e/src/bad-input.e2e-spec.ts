@@ -100,4 +100,13 @@ describe('bad input', () => {
     expect(response.status).toBe(404);
     expect(typeof ((await response.json()) as { detail: unknown }).detail).toBe('string');
   });
+
+  it("answers requests Node's parser refuses (a 20 KB URL, 20 KB of headers) with a status and a detail, and keeps serving", async () => {
+    const longUrl = await fetch(`${stack.baseUrl}/v1/agents?name=${'x'.repeat(20_000)}`);
+    expect(longUrl.status).toBe(431);
+    expect(await longUrl.json()).toEqual({ detail: expect.stringContaining('too large') });
+    const longHeader = await fetch(`${stack.baseUrl}/v1/health`, { headers: { 'x-padding': 'y'.repeat(20_000) } });
+    expect(longHeader.status).toBe(431);
+    expect((await fetch(`${stack.baseUrl}/v1/health`)).status).toBe(200);
+  });
 });

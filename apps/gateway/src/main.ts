@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { nestLogLevels } from '@lrs/config';
 import { AppModule } from './app.module';
@@ -22,6 +24,22 @@ function malformedBodyHandler(error: Error & { type?: string; status?: number },
   }
 }
 
+/**
+ * Requests Node's HTTP parser refuses before any handler runs (headers or URL over 16 KB, a
+ * malformed request line) still get a status and a `{"detail"}` body, not a bare 431 or 400.
+ */
+function answerParserErrors(server: Server): void {
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    if (!socket.writable) return socket.destroy();
+    const [status, reason, detail] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'Request headers or URL too large (16 KB at most)']
+        : [400, 'Bad Request', 'Malformed HTTP request'];
+    const body = JSON.stringify({ detail });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+}
+
 async function bootstrap(): Promise<void> {
   const settings = readGatewaySettings();
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
@@ -36,6 +54,7 @@ async function bootstrap(): Promise<void> {
   app.set('x-powered-by', false);
   app.enableShutdownHooks();
   serveOpenApi(app);
+  answerParserErrors(app.getHttpServer() as Server);
   await app.listen(settings.port, settings.host);
   console.log(`gateway listening on http://${settings.host}:${settings.port}`);
 }

@@ -38,6 +38,11 @@ export class LettaExceptionFilter implements ExceptionFilter {
       response.status(HttpStatus.CONFLICT).setHeader('x-should-retry', 'false').json({ detail: `CONFLICT: ${exception.message}` });
       return;
     }
+    if (sqlStateOf(exception) === FOREIGN_KEY_VIOLATION) {
+      // What the request refers to (an agent, a conversation) was deleted while it was being served.
+      response.status(HttpStatus.CONFLICT).setHeader('x-should-retry', 'false').json({ detail: 'CONFLICT: something this request refers to was deleted meanwhile; nothing was changed' });
+      return;
+    }
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`database unavailable: ${(exception as Error).message}`);
       response.status(HttpStatus.SERVICE_UNAVAILABLE).setHeader('retry-after', '2').json({ detail: 'The database is unavailable; nothing was changed. Retry shortly.' });
@@ -59,11 +64,18 @@ export class LettaExceptionFilter implements ExceptionFilter {
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '08000', '08001', '08003', '08006']);
 const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
-function isDatabaseUnavailable(exception: unknown): boolean {
-  if (!(exception instanceof Error)) return false;
+const FOREIGN_KEY_VIOLATION = '23503';
+
+function sqlStateOf(exception: unknown): string | null {
+  if (!(exception instanceof Error)) return null;
   const code = (exception as { code?: unknown }).code;
   const driverError = (exception as { driverError?: { code?: unknown } }).driverError;
-  const sqlState = typeof code === 'string' ? code : typeof driverError?.code === 'string' ? driverError.code : null;
+  return typeof code === 'string' ? code : typeof driverError?.code === 'string' ? driverError.code : null;
+}
+
+function isDatabaseUnavailable(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  const sqlState = sqlStateOf(exception);
   return (sqlState !== null && UNAVAILABLE_SQLSTATES.has(sqlState)) || UNAVAILABLE_MESSAGES.test(exception.message);
 }
 
