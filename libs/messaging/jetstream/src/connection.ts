@@ -11,6 +11,11 @@ export interface ConnectOptions {
   servers: string;
   /** Shown in `nats server report connections`; one per process. */
   name: string;
+  /**
+   * Services: started while NATS is down, keep trying (as on a reconnect) instead of exiting.
+   * Tools and tests leave it off, so a wrong URL fails at once.
+   */
+  waitForServer?: boolean;
 }
 
 export async function connectJetStream(options: ConnectOptions): Promise<JetStreamContext> {
@@ -19,6 +24,7 @@ export async function connectJetStream(options: ConnectOptions): Promise<JetStre
     name: options.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    waitOnFirstConnect: options.waitForServer ?? false,
     // Async stack traces make the client build an Error per request: a quarter of the
     // orchestrator's CPU in the benchmark profile, for stacks nobody reads.
     noAsyncTraces: true,

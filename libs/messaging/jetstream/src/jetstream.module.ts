@@ -63,7 +63,7 @@ export class JetStreamModule {
         {
           provide: JETSTREAM_CONTEXT,
           useFactory: async () => {
-            const context = await connectJetStream({ servers: options.natsUrl, name: options.serviceName });
+            const context = await connectJetStream({ servers: options.natsUrl, name: options.serviceName, waitForServer: true });
             const env = new Env();
             await provisionJetStream(context.jsm, context.js, {
               replicas: env.int('JETSTREAM_REPLICAS', 1, { min: 1, max: 5 }),

@@ -34,42 +34,49 @@ export interface MessageOwner {
   runId: string | null;
 }
 
-/** Inserts messages in the given order (their sequence ids follow it); ids already stored are left alone. */
-export async function insertMessages(manager: EntityManager, owner: MessageOwner, messages: readonly LettaMessage[]): Promise<void> {
-  await insertOwnedMessages(
-    manager,
-    messages.map((message) => ({ owner, message })),
+/**
+ * Inserts messages in the given order (their sequence ids follow it); ids already stored are left
+ * alone. With `replacingStep`, in the same statement, that step's rows other than these go first
+ * (an earlier attempt's).
+ */
+export async function insertMessages(manager: EntityManager, owner: MessageOwner, messages: readonly LettaMessage[], options: { replacingStep?: string } = {}): Promise<void> {
+  const rows = messages.map((message) => ({ owner, message }));
+  if (!options.replacingStep) return insertOwnedMessages(manager, rows);
+  await manager.query(
+    `WITH replaced AS (DELETE FROM messages WHERE run_id = $2 AND step_id = $3 AND id <> ALL ($4)) ${INSERT_MESSAGES_SQL}`,
+    [messageRowsJson(rows), owner.runId, options.replacingStep, messages.map((message) => message.id)],
   );
 }
 
 /** The same for messages of several runs at once (a projection batch): one statement. */
 export async function insertOwnedMessages(manager: EntityManager, rows: readonly { owner: MessageOwner; message: LettaMessage }[]): Promise<void> {
   if (rows.length === 0) return;
-  await manager.query(
-    `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body, token_count)
+  await manager.query(INSERT_MESSAGES_SQL, [messageRowsJson(rows)]);
+}
+
+const INSERT_MESSAGES_SQL = `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body, token_count)
      SELECT m.item ->> 'id', m.item ->> 'organization_id', m.item ->> 'agent_id', m.item ->> 'run_id', m.item ->> 'lane_id',
             m.item ->> 'step_id', m.item ->> 'message_type', m.item ->> 'otid', (m.item ->> 'created_at')::timestamptz, m.item -> 'body',
             (m.item ->> 'token_count')::int
      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m(item, n)
      ORDER BY m.n
-     ON CONFLICT (id) DO NOTHING`,
-    [
-      storableJson(
-        rows.map(({ owner, message }) => ({
-          id: message.id,
-          organization_id: owner.organizationId,
-          agent_id: owner.agentId,
-          run_id: owner.runId,
-          lane_id: owner.laneId,
-          step_id: message.step_id ?? null,
-          message_type: message.message_type,
-          otid: message.otid ?? null,
-          created_at: message.date,
-          body: message,
-          // Counted once here, so prompt building never re-counts the thread's history.
-          token_count: messageTokens(message),
-        })),
-      ),
-    ],
+     ON CONFLICT (id) DO NOTHING`;
+
+function messageRowsJson(rows: readonly { owner: MessageOwner; message: LettaMessage }[]): string {
+  return storableJson(
+    rows.map(({ owner, message }) => ({
+      id: message.id,
+      organization_id: owner.organizationId,
+      agent_id: owner.agentId,
+      run_id: owner.runId,
+      lane_id: owner.laneId,
+      step_id: message.step_id ?? null,
+      message_type: message.message_type,
+      otid: message.otid ?? null,
+      created_at: message.date,
+      body: message,
+      // Counted once here, so prompt building never re-counts the thread's history.
+      token_count: messageTokens(message),
+    })),
   );
 }

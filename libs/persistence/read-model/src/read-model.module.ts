@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createReadModelDataSource, type ReadModelConnectionOptions } from './data-source';
 import { RunProjection } from './run-projection';
@@ -17,6 +17,23 @@ class ReadModelLifecycle implements OnApplicationShutdown {
   }
 }
 
+/**
+ * A service that starts while Postgres is down or restarting keeps trying (with backoff up to 5 s,
+ * logging each failure) instead of exiting: it comes up when the database does.
+ */
+async function connectWithRetries(options: ReadModelConnectionOptions): Promise<DataSource> {
+  const logger = new Logger('Postgres');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createReadModelDataSource(options).initialize();
+    } catch (error) {
+      const delayMs = Math.min(5_000, 250 * 2 ** Math.min(attempt - 1, 5));
+      logger.warn(`cannot connect (attempt ${attempt}): ${error instanceof Error ? error.message : String(error)}; retrying in ${delayMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
 @Global()
 @Module({})
 export class ReadModelModule {
@@ -24,7 +41,7 @@ export class ReadModelModule {
     return {
       module: ReadModelModule,
       providers: [
-        { provide: DataSource, useFactory: () => createReadModelDataSource(options).initialize() },
+        { provide: DataSource, useFactory: () => connectWithRetries(options) },
         { provide: RunProjection, inject: [DataSource], useFactory: (ds: DataSource) => new RunProjection(ds) },
         { provide: RunQueries, inject: [DataSource], useFactory: (ds: DataSource) => new RunQueries(ds) },
         { provide: AgentStore, inject: [DataSource], useFactory: (ds: DataSource) => new AgentStore(ds) },

@@ -45,6 +45,8 @@ class BatchWrites {
   readonly stepInserts: Record<string, unknown>[] = [];
   readonly stepUpdates: Record<string, unknown>[] = [];
   readonly messages: { owner: MessageOwner; message: LettaMessage }[] = [];
+  /** Steps the log has settled, with the message ids it kept for each (none for a failed step). */
+  readonly settledSteps: { run_id: string; step_id: string; ids: string[] }[] = [];
   readonly attempts: Record<string, unknown>[] = [];
   readonly agentFinishes: Record<string, unknown>[] = [];
   readonly deletedRuns: string[] = [];
@@ -145,12 +147,14 @@ export class RunProjection {
         });
         // Memory edits are the run path's: the llm-worker applied them before appending this event.
         writes.addMessages(event, data.messages);
+        writes.settledSteps.push({ run_id: event.runId, step_id: data.stepId, ids: data.messages.map((message) => message.id) });
         if (data.stepIndex === 1 && data.firstTokenAtMs !== null && state.startedAtMs !== null) {
           patch.ttft_ns = Math.max(0, Math.round((data.firstTokenAtMs - state.startedAtMs) * 1_000_000));
         }
         break;
       }
       case 'StepFailed':
+        writes.settledSteps.push({ run_id: event.runId, step_id: event.data.stepId, ids: [] });
         writes.stepUpdates.push({
           run_id: event.runId,
           step_index: event.data.stepIndex,
@@ -286,6 +290,15 @@ export class RunProjection {
            completed_at timestamptz)
          WHERE steps.run_id = ANY ($2) AND steps.run_id = s.run_id AND steps.step_index = s.step_index`,
         [storableJson(writes.stepUpdates), [...new Set(writes.stepUpdates.map((step) => step.run_id))]],
+      );
+    }
+    if (writes.settledSteps.length) {
+      // Rows an attempt of a settled step wrote and the log did not keep (a worker that died between
+      // its write and its append, after another attempt had answered) leave the thread.
+      await manager.query(
+        `DELETE FROM messages m USING jsonb_to_recordset($1::jsonb) AS s(run_id text, step_id text, ids text[])
+         WHERE m.run_id = ANY ($2) AND m.run_id = s.run_id AND m.step_id = s.step_id AND m.id <> ALL (s.ids)`,
+        [JSON.stringify(writes.settledSteps), [...new Set(writes.settledSteps.map((step) => step.run_id))]],
       );
     }
     if (writes.messages.length) await insertOwnedMessages(manager, writes.messages);

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { LettaMessage } from '@lrs/contracts';
 import { AgentStore } from './agent-store';
 import { insertMessages, type MessageOwner } from './pg-values';
@@ -10,8 +10,6 @@ export interface StepRecord {
   input: readonly LettaMessage[];
   messages: readonly LettaMessage[];
   memoryEdits: readonly { label: string; value: string }[];
-  /** False on a step's first delivery: no earlier attempt can have written rows for it. */
-  replacePrevious: boolean;
 }
 
 /**
@@ -19,22 +17,26 @@ export interface StepRecord {
  * appends the step's event: the run's input (with the first step), the step's messages and its
  * memory edits. Whoever reads the thread after that event (the next step, the next run of the
  * thread) finds them without waiting for the projector. A step is written again as a whole: an
- * earlier attempt's rows of the same step (a worker that died before its append) are replaced.
+ * earlier attempt's rows of the same step (a worker that died before its append) are replaced, and
+ * rows already there with the same ids (this attempt's own, written before a crash) stay put.
  */
 export class StepRecords {
   constructor(private readonly dataSource: DataSource) {}
 
   async write(record: StepRecord): Promise<void> {
     const messages = [...record.input, ...record.messages];
-    if (!record.replacePrevious && record.memoryEdits.length === 0) {
+    // An earlier attempt's rows of the step go, except those this write keeps (same ids): they keep
+    // their place in the thread, which later runs' messages may already follow. Done on every
+    // attempt: a delivery count is no proof of a first attempt (a restarted server may forget it).
+    const write = (manager: EntityManager) => insertMessages(manager, record.owner, messages, { replacingStep: record.stepId });
+    if (record.memoryEdits.length === 0) {
       // The common case is one statement, atomic on its own.
-      await insertMessages(this.dataSource.manager, record.owner, messages);
+      await write(this.dataSource.manager);
       return;
     }
     await this.dataSource.transaction(async (manager) => {
-      if (record.replacePrevious) await manager.query(`DELETE FROM messages WHERE run_id = $1 AND step_id = $2`, [record.owner.runId, record.stepId]);
-      await insertMessages(manager, record.owner, messages);
-      if (record.memoryEdits.length) await AgentStore.applyMemoryEdits(manager, record.owner.agentId, [...record.memoryEdits]);
+      await write(manager);
+      await AgentStore.applyMemoryEdits(manager, record.owner.agentId, [...record.memoryEdits]);
     });
   }
 

@@ -199,7 +199,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     }
     if (reply === ABORTED) {
       this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run cancelled, model call aborted`);
-      if (input.length) await this.records.write({ ...this.recordOf(event, input, [], []), replacePrevious: context.deliveryCount > 1 });
+      if (input.length) await this.records.write(this.recordOf(event, input, [], []));
       return;
     }
     if (reply instanceof ModelCallError) {
@@ -272,7 +272,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   ): Promise<void> {
     const messages = draft.type === 'StepCompleted' ? draft.data.messages : [];
     const edits = draft.type === 'StepCompleted' ? (draft.data.memoryEdits ?? []) : [];
-    const writing = this.records.write({ ...this.recordOf(event, input, messages, edits), replacePrevious: context.deliveryCount > 1 });
+    const writing = this.records.write(this.recordOf(event, input, messages, edits));
     if (options.bestEffortRecords) {
       // The last delivery ends the run even if Postgres is down; the projector adds the input later.
       await writing.catch((error) => this.logger.warn(`step ${event.data.stepIndex} of ${event.runId}: messages not written: ${describe(error)}`));
@@ -293,7 +293,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     if (answer?.event.type === 'StepCompleted' && answer.event.data.stepId === event.data.stepId) {
       const { messages, memoryEdits } = answer.event.data;
       const created = event.data.stepIndex === 1 ? await this.events.createdOf(event.runId, event.data.createdStreamSeq) : null;
-      await this.records.write({ ...this.recordOf(event, created?.data.input ?? [], messages, memoryEdits ?? []), replacePrevious: true });
+      await this.records.write(this.recordOf(event, created?.data.input ?? [], messages, memoryEdits ?? []));
     } else {
       await this.records.discard(event.runId, event.data.stepId);
     }
@@ -304,7 +304,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     input: readonly LettaMessage[],
     messages: readonly LettaMessage[],
     memoryEdits: readonly { label: string; value: string }[],
-  ): Omit<StepRecord, 'replacePrevious'> {
+  ): StepRecord {
     return {
       owner: { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId, runId: event.runId },
       stepId: event.data.stepId,

@@ -1,0 +1,138 @@
+import { CallbackReceiver, EmbeddedPostgres, TestStack } from '@lrs/testing';
+import type { ServiceName } from '@lrs/local-stack';
+import { createAgent, getJson } from './helpers';
+
+const AGENTS = 20;
+const ROUNDS = 16;
+const VICTIMS: ServiceName[] = ['orchestrator', 'llm-worker', 'projector', 'callback-dispatcher', 'gateway', 'llm-worker', 'orchestrator', 'callback-dispatcher'];
+
+interface CallbackBody {
+  run_id: string;
+  status: string;
+}
+
+/**
+ * Chaos under load: 320 runs on 20 agents while services are SIGKILLed and restarted one after
+ * another, nats-server is killed and restarted once and Postgres is restarted once. Every run the
+ * API accepted ends exactly once: completed, one callback effect (a repeated delivery keeps its
+ * webhook-id), one user and one assistant message, and each agent's messages in the order sent.
+ */
+describe('chaos', () => {
+  let postgres: EmbeddedPostgres;
+  let stack: TestStack;
+  let receiver: CallbackReceiver;
+
+  beforeAll(async () => {
+    postgres = await EmbeddedPostgres.start();
+    [stack, receiver] = await Promise.all([
+      TestStack.start({ database: postgres.database, env: { JETSTREAM_ACK_WAIT_MS: '3000', CALLBACK_RETRY_BASE_MS: '200' } }),
+      CallbackReceiver.start(),
+    ]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([stack?.stop(), receiver?.stop()]);
+    await postgres?.stop();
+  });
+
+  it('ends every accepted run exactly once while services, NATS and Postgres are killed', async () => {
+    const agents = await Promise.all(Array.from({ length: AGENTS }, () => createAgent(stack.baseUrl)));
+    const accepted: string[][] = agents.map(() => []);
+    const inputs = new Map<string, string>();
+    let retried = 0;
+
+    // As a careful client does: an Idempotency-Key per message, and the same request again after a
+    // 503 or a lost connection until it is accepted, so that a run created by an answer that never
+    // arrived is found again rather than doubled.
+    const send = async (round: number) =>
+      Promise.all(
+        agents.map(async (agentId, a) => {
+          const input = `chaos ${a}.${round} [fake:delay=${20 + ((a * 7 + round * 13) % 150)}]`;
+          for (let attempt = 1; attempt <= 200; attempt++) {
+            try {
+              const response = await fetch(`${stack.baseUrl}/v1/agents/${agentId}/messages/async`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', 'idempotency-key': `chaos-${a}-${round}` },
+                body: JSON.stringify({ input, callback_url: receiver.url(`/chaos/${a}`) }),
+              });
+              if (response.status === 200) {
+                const runId = ((await response.json()) as { id: string }).id;
+                accepted[a].push(runId);
+                inputs.set(runId, input);
+                return;
+              }
+              expect(response.status).toBe(503);
+            } catch (error) {
+              // A lost connection (the gateway was killed): fetch's TypeError, from another realm than the test's.
+              if ((error as Error).message !== 'fetch failed') throw error;
+            }
+            retried++;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+          throw new Error(`message ${a}.${round} was never accepted`);
+        }),
+      );
+
+    const sending = (async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        await send(round);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    const chaos = (async () => {
+      for (const [index, name] of VICTIMS.entries()) {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        const service = stack.service(name);
+        await service.crash();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        service.start();
+        if (index === 2) {
+          await stack.nats.kill();
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          await stack.nats.restart();
+        }
+        if (index === 5) await postgres.restart(1_500);
+      }
+    })();
+    await Promise.all([sending, chaos]);
+
+    const total = accepted.flat().length;
+    expect(total).toBe(AGENTS * ROUNDS);
+    await receiver.waitFor(() => new Set(receiver.received.map((c) => (c.body as CallbackBody).run_id)).size >= total, 240_000);
+
+    for (const [a, agentId] of agents.entries()) {
+      const deliveries = receiver.forPath(`/chaos/${a}`);
+      for (const runId of accepted[a]) {
+        const ofRun = deliveries.filter((c) => (c.body as CallbackBody).run_id === runId);
+        // One effect: every delivery of a run's callback is the same webhook (a retry after a crash repeats its id).
+        expect({ runId, ids: new Set(ofRun.map((c) => c.headers['webhook-id'])).size }).toEqual({ runId, ids: 1 });
+        expect((ofRun[0].body as CallbackBody).status).toBe('completed');
+      }
+      // No run ran twice or unasked: every callback belongs to an accepted run.
+      expect(deliveries.every((c) => accepted[a].includes((c.body as CallbackBody).run_id))).toBe(true);
+
+      // One user and one assistant message per run, in the order the runs were sent.
+      const expected = accepted[a].flatMap((runId) => [runId, runId]);
+      const history = await waitForHistory(stack.baseUrl, agentId, expected.length);
+      expect(history.map((m) => m.run_id)).toEqual(expected);
+      expect(history.map((m) => m.message_type)).toEqual(accepted[a].flatMap(() => ['user_message', 'assistant_message']));
+      expect(history.filter((m) => m.message_type === 'user_message').map((m) => m.content)).toEqual(accepted[a].map((runId) => inputs.get(runId)));
+    }
+    console.log(`chaos: ${total} runs accepted and ended once; ${retried} sends retried while something was down`);
+  }, 420_000);
+});
+
+interface HistoryMessage {
+  run_id: string;
+  message_type: string;
+  content: string;
+}
+
+/** The agent's history once it holds `count` messages (the projector catches up after its restarts). */
+async function waitForHistory(baseUrl: string, agentId: string, count: number): Promise<HistoryMessage[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const history = await getJson<HistoryMessage[]>(baseUrl, `/v1/agents/${agentId}/messages?order=asc&limit=1000`);
+    if (history.length >= count || Date.now() > deadline) return history;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
