@@ -47,6 +47,7 @@ describe('chaos', () => {
       Promise.all(
         agents.map(async (agentId, a) => {
           const input = `chaos ${a}.${round} [fake:delay=${20 + ((a * 7 + round * 13) % 150)}]`;
+          let last = '';
           for (let attempt = 1; attempt <= 200; attempt++) {
             try {
               const response = await fetch(`${stack.baseUrl}/v1/agents/${agentId}/messages/async`, {
@@ -60,15 +61,18 @@ describe('chaos', () => {
                 inputs.set(runId, input);
                 return;
               }
+              last = `${response.status} ${await response.text()}`;
               expect(response.status).toBe(503);
             } catch (error) {
               // A lost connection (the gateway was killed): fetch's TypeError, from another realm than the test's.
               if ((error as Error).message !== 'fetch failed') throw error;
+              last = 'connection refused';
             }
             retried++;
             await new Promise((resolve) => setTimeout(resolve, 250));
           }
-          throw new Error(`message ${a}.${round} was never accepted`);
+          const services = [...stack.services.values()].map((service) => `${service.name}: ${service.running ? 'running' : 'down'}, ${service.unexpectedExits} unexpected exits`);
+          throw new Error(`message ${a}.${round} was never accepted; last answer: ${last}; ${services.join('; ')}\n${stack.logs.slice(-30).join('\n')}`);
         }),
       );
 

@@ -4,13 +4,14 @@ import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage,
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
 import { ConcurrencyConflict, IdempotencyKeys, LaneStore, RunEventStore, exceedsMaxPayload } from '@lrs/jetstream';
 import { pollUntil } from '@lrs/config';
-import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
+import { AgentStore, RunProjection, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import type { LettaRequestDto, MessageItem } from './dto/letta-request.dto';
 import { checkApprovalRules } from './approval-rules';
 import { inputProblem, renderInputMessages } from './input-messages';
 import { parseMessageItems } from './message-items';
 import { AdmissionControl } from '../admission/admission-control';
+import { RunReader } from '../runs/run-reader';
 
 export const DEFAULT_MAX_STEPS = 50;
 
@@ -50,9 +51,9 @@ export class RunCreator {
     private readonly events: RunEventStore,
     private readonly lanes: LaneStore,
     private readonly projection: RunProjection,
-    private readonly runs: RunQueries,
     private readonly admission: AdmissionControl,
     private readonly idempotencyKeys: IdempotencyKeys,
+    private readonly reader: RunReader,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -78,7 +79,8 @@ export class RunCreator {
     const retriable = idempotency !== null || (!!items?.length && items.every((item) => !!item.otid));
     const [found, existing, pendingNow] = await Promise.all([
       this.agents.exists(this.settings.organizationId, agentId),
-      retriable ? this.runs.get(this.settings.organizationId, runId) : null,
+      // As the log has it: a retry after the run ended must see it ended, however the projection lags.
+      retriable ? this.reader.findOrNull(runId) : null,
       this.agents.pendingApproval(agentId, conversationId),
     ]);
     if (!found) throw new NotFoundException({ detail: 'Agent not found' });
@@ -151,7 +153,7 @@ export class RunCreator {
     if (latest?.event.type === 'RunDeleted') {
       throw new ConflictException({ detail: `CONFLICT: run ${runId}, which an earlier request with this Idempotency-Key or these message otids created, was deleted; send a new key or new otids` });
     }
-    const run = await pollUntil(() => this.runs.get(this.settings.organizationId, runId), 5_000);
+    const run = await pollUntil(() => this.reader.findOrNull(runId), 5_000);
     if (!run) throw new ServiceUnavailableException({ detail: `Run ${runId} exists but is not readable yet; retry shortly.` });
     return run;
   }

@@ -26,7 +26,12 @@ export class RunReader {
   ) {}
 
   async find(runId: string): Promise<RunView> {
-    return this.found(runId, await this.topUp(await this.row(runId)));
+    return this.found(runId, await this.findOrNull(runId));
+  }
+
+  /** The run as `find` shows it, or null when there is none (or it was deleted). */
+  async findOrNull(runId: string): Promise<RunView | null> {
+    return this.topUp(await this.row(runId));
   }
 
   /**
