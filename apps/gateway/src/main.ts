@@ -7,6 +7,9 @@ import { json, type NextFunction, type Request, type Response } from 'express';
 import { nestLogLevels } from '@lrs/config';
 import { AppModule } from './app.module';
 import { readGatewaySettings } from './config/env';
+import { ApiKeyStore } from '@lrs/read-model';
+import { authentication, bindCaller } from './auth/authentication';
+import { authenticationMode } from './auth/authentication-mode';
 import { lettaValidationPipe } from './http/validation';
 import { serveOpenApi } from './http/openapi';
 import { refuseUnstorableInput } from './http/unstorable-input';
@@ -46,8 +49,12 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
     logger: nestLogLevels(settings.logLevel),
   });
+  const mode = await authenticationMode(app.get(ApiKeyStore), settings);
+  // The key is checked before the body is read, so an unauthenticated client cannot make us parse 10 MB.
+  app.use(authentication(app.get(ApiKeyStore), mode));
   app.use(json({ limit: settings.bodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(malformedBodyHandler);
+  app.use(bindCaller);
   app.use(refuseUnstorableInput);
   app.useGlobalPipes(lettaValidationPipe());
   app.set('etag', false);
@@ -56,7 +63,7 @@ async function bootstrap(): Promise<void> {
   serveOpenApi(app);
   answerParserErrors(app.getHttpServer() as Server);
   await app.listen(settings.port, settings.host);
-  console.log(`gateway listening on http://${settings.host}:${settings.port}`);
+  console.log(`gateway listening on http://${settings.host}:${settings.port} (${mode.required ? 'API keys required' : 'no API keys: local mode'})`);
 }
 
 void bootstrap();

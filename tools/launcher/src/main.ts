@@ -66,6 +66,12 @@ async function main(): Promise<void> {
       console.log(`no OPENAI_BASE_URL set: using the built-in fake model at ${fake.url}`);
     }
 
+    const host = env.string('HOST', '127.0.0.1');
+    const localMode = isLoopback(host) && !env.optionalString('BOOTSTRAP_API_KEY');
+    if (!isLoopback(host) && !env.optionalString('BOOTSTRAP_API_KEY') && !env.bool('ALLOW_UNAUTHENTICATED', false)) {
+      // The gateway would refuse too; saying it here spares a restart loop.
+      throw new Error(`HOST=${host} exposes the server: set BOOTSTRAP_API_KEY (an admin API key), or ALLOW_UNAUTHENTICATED=true if something in front authenticates`);
+    }
     services = startServices({
       repoRoot,
       restartOnExit: true,
@@ -75,13 +81,20 @@ async function main(): Promise<void> {
         OPENAI_BASE_URL: openaiBaseUrl,
         OPENAI_API_KEY: openaiApiKey ?? 'not-set',
         PORT: String(port),
-        // Local single-machine mode: callbacks to this machine or its network are expected here.
-        CALLBACK_ALLOW_PRIVATE_NETWORKS: env.string('CALLBACK_ALLOW_PRIVATE_NETWORKS', 'true'),
+        // Local mode (loopback, no keys): callbacks to this machine or its network are expected
+        // here. With keys or another address, the SSRF guard stays on unless set otherwise.
+        CALLBACK_ALLOW_PRIVATE_NETWORKS: env.string('CALLBACK_ALLOW_PRIVATE_NETWORKS', localMode ? 'true' : 'false'),
       },
     });
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/v1/health`, 60_000);
+    const base = `http://${isLoopback(host) ? '127.0.0.1' : host}:${port}`;
+    await waitForHttp(`http://127.0.0.1:${port}/v1/health`, 60_000).catch(() => waitForHttp(`${base}/v1/health`, 5_000));
     console.log(`\nLetta-compatible server ready at ${base}\n`);
+    console.log(
+      localMode
+        ? `Local mode: listening on ${host} only, no API keys, callbacks to private addresses allowed.\n` +
+            'To serve other machines, set HOST and BOOTSTRAP_API_KEY (an admin key); see the README, "Authentication".\n'
+        : `API keys required: send Authorization: Bearer <key>. Callbacks to private addresses ${env.string('CALLBACK_ALLOW_PRIVATE_NETWORKS', 'false') === 'true' ? 'allowed' : 'refused'}.\n`,
+    );
     console.log('Try it:');
     console.log(`  curl -s -X POST ${base}/v1/agents -H 'content-type: application/json' -d '{"name":"demo","model":"openai/gpt-4o-mini"}'`);
     console.log(`  curl -s -X POST ${base}/v1/agents/<agent id>/messages/async -H 'content-type: application/json' -d '{"input":"hello"}'`);
@@ -94,3 +107,7 @@ async function main(): Promise<void> {
 }
 
 void main();
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

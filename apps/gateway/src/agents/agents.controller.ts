@@ -15,6 +15,8 @@ import { ThreadContextUseCase } from '../threads/thread-context.use-case';
 import { AgentFileUseCase } from './agent-file/agent-file.use-case';
 import { ExportAgentQueryDto, ImportAgentFormDto } from './agent-file/agent-file.dto';
 import { CompactDto, RecompileQueryDto, ResetMessagesDto } from '../threads/thread-context.dto';
+import { callerOrganization } from '../auth/caller';
+import { requireAllowedModel } from '../auth/allowed-models';
 
 /** Agent files are small JSON documents; this bounds what one upload may hold in memory. */
 const AGENT_FILE_MAX_BYTES = 50 * 1024 * 1024;
@@ -33,7 +35,8 @@ export class AgentsController {
   @Post()
   @HttpCode(200)
   async create(@Body() body: CreateAgentDto) {
-    const input = newAgentFrom(body, this.settings.defaultModelHandle, this.settings.organizationId);
+    const input = newAgentFrom(body, this.settings.defaultModelHandle, callerOrganization());
+    requireAllowedModel(this.settings.allowedModels, input.model, 'model');
     const problems = [...memoryBlockProblems(input.memoryBlocks), ...unknownToolProblems(body.tools)];
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
     const created = await this.agents.create(input);
@@ -53,7 +56,7 @@ export class AgentsController {
   @LettaOperation('list_agents', 'List agents', { arrayOf: 'AgentState' })
   @Get()
   async list(@Query() query: ListAgentsQueryDto) {
-    const agents = await this.agents.list(this.settings.organizationId, {
+    const agents = await this.agents.list(callerOrganization(), {
       ...query.toPage({ limit: 50, order: 'desc' }),
       name: query.name,
       tags: query.tags,
@@ -71,7 +74,8 @@ export class AgentsController {
   @LettaOperation('modify_agent', 'Update an agent', 'AgentState')
   @Patch(':agent_id')
   async update(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: UpdateAgentDto) {
-    const agent = await this.agents.update(this.settings.organizationId, agentId, {
+    requireAllowedModel(this.settings.allowedModels, body.model, 'model');
+    const agent = await this.agents.update(callerOrganization(), agentId, {
       name: body.name,
       system: body.system,
       model: body.model,
@@ -89,7 +93,7 @@ export class AgentsController {
   @LettaOperation('list_messages', "List an agent's messages", { arrayOf: 'LettaMessage' })
   @Get(':agent_id/messages')
   async messages(@Param('agent_id', AgentIdPipe) agentId: string, @Query() query: ListAgentMessagesQueryDto) {
-    if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw agentNotFound(agentId);
+    if (!(await this.agents.exists(callerOrganization(), agentId))) throw agentNotFound(agentId);
     return this.agents.history(agentId, query.toPage({ limit: 100, order: 'desc' }), query.include_return_message_types);
   }
 
@@ -106,7 +110,7 @@ export class AgentsController {
       (rule) => !(typeof rule === 'object' && rule !== null && (rule as { type?: unknown }).type === 'requires_approval' && (rule as { tool_name?: unknown }).tool_name === toolName),
     );
     const toolRules = body.requires_approval ? [...others, { type: 'requires_approval', tool_name: toolName }] : others;
-    return toAgentView((await this.agents.update(this.settings.organizationId, agentId, { toolRules }))!);
+    return toAgentView((await this.agents.update(callerOrganization(), agentId, { toolRules }))!);
   }
 
   /** The agent, its memory blocks, tools and in-context messages as Letta's agent file (v2), indented. */
@@ -148,7 +152,7 @@ export class AgentsController {
   @LettaOperation('delete_agent', 'Delete an agent', 'Deleted')
   @Delete(':agent_id')
   async remove(@Param('agent_id', AgentIdPipe) agentId: string) {
-    if (!(await this.agents.delete(this.settings.organizationId, agentId))) throw agentNotFound(agentId);
+    if (!(await this.agents.delete(callerOrganization(), agentId))) throw agentNotFound(agentId);
     return { message: `Agent id=${agentId} successfully deleted` };
   }
 }

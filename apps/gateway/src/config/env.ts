@@ -9,7 +9,14 @@ export function readGatewaySettings(env = new Env()) {
   return {
     ...readCommonSettings('gateway', env),
     port: env.int('PORT', 8283, { min: 0, max: 65535 }),
-    host: env.string('HOST', '0.0.0.0'),
+    /** Loopback unless told otherwise: nothing is exposed by accident. */
+    host: env.string('HOST', '127.0.0.1'),
+    /** An admin key of the default organization, made at start if it does not exist (README, "Authentication"). */
+    bootstrapApiKey: env.optionalString('BOOTSTRAP_API_KEY'),
+    /** Serve without keys on a non-loopback address (a deliberate choice, e.g. behind an authenticating proxy). */
+    allowUnauthenticated: env.bool('ALLOW_UNAUTHENTICATED', false),
+    /** Model handles agents and override_model may name; empty allows any. */
+    allowedModels: env.list('ALLOWED_MODELS'),
     defaultModelHandle,
     organizationId: env.string('ORGANIZATION_ID', DEFAULT_ORGANIZATION_ID),
     bodyLimit: env.string('REQUEST_BODY_LIMIT', '10mb'),
@@ -25,6 +32,8 @@ export function readGatewaySettings(env = new Env()) {
     /** New runs answer 503 + Retry-After while more run events than this wait for the run path (0: no bound). */
     runBacklogLimit: env.int('RUN_BACKLOG_LIMIT', 2_000, { min: 0 }),
     runBacklogCheckMs: env.int('RUN_BACKLOG_CHECK_MS', 250, { min: 10 }),
+    /** Runs queued or running per organization at most (0: no cap); past it, 429 + Retry-After. */
+    organizationMaxRunsInFlight: env.int('ORG_MAX_RUNS_IN_FLIGHT', 0, { min: 0 }),
     /** Run creations in progress in one gateway process at most; past it, 503 + Retry-After. */
     maxConcurrentCreates: env.int('MAX_CONCURRENT_CREATES', 512, { min: 1 }),
   };

@@ -38,6 +38,8 @@ import {
   ListConversationsQueryDto,
   UpdateConversationDto,
 } from './conversations.dto';
+import { callerOrganization } from '../auth/caller';
+import { requireAllowedModel } from '../auth/allowed-models';
 
 /**
  * Conversations: independent threads of one agent. Each is a lane of its own (one run at a time
@@ -65,7 +67,8 @@ export class ConversationsController {
   async create(@Query() query: AgentIdQueryDto, @Body() body: CreateConversationDto) {
     if (!query.agent_id) throw new UnprocessableEntityException({ detail: 'agent_id: query parameter is required' });
     await this.threads.ofAgent(query.agent_id);
-    return this.conversations.create(this.settings.organizationId, query.agent_id, {
+    requireAllowedModel(this.settings.allowedModels, body.model, 'model');
+    return this.conversations.create(callerOrganization(), query.agent_id, {
       summary: body.summary,
       model: body.model,
       isolatedBlockLabels: body.isolated_block_labels,
@@ -75,7 +78,7 @@ export class ConversationsController {
   @LettaOperation('list_conversations', 'List conversations', { arrayOf: 'Conversation' })
   @Get()
   list(@Query() query: ListConversationsQueryDto) {
-    return this.conversations.list(this.settings.organizationId, query.agent_id, query.toPage({ limit: 50, order: 'desc' }));
+    return this.conversations.list(callerOrganization(), query.agent_id, query.toPage({ limit: 50, order: 'desc' }));
   }
 
   @LettaOperation('retrieve_conversation', 'Retrieve a conversation', 'Conversation')
@@ -88,14 +91,14 @@ export class ConversationsController {
   @Patch(':conversation_id')
   async update(@Param('conversation_id', ConversationIdPipe) id: string, @Body() body: UpdateConversationDto) {
     await this.threads.conversation(id);
-    return this.conversations.update(this.settings.organizationId, id, { summary: body.summary });
+    return this.conversations.update(callerOrganization(), id, { summary: body.summary });
   }
 
   @LettaOperation('delete_conversation', 'Delete a conversation', 'Deleted')
   @Delete(':conversation_id')
   async remove(@Param('conversation_id', ConversationIdPipe) id: string) {
     await this.threads.conversation(id);
-    await this.conversations.delete(this.settings.organizationId, id);
+    await this.conversations.delete(callerOrganization(), id);
     return null;
   }
 
@@ -142,7 +145,7 @@ export class ConversationsController {
   ): Promise<void> {
     const { agentId, conversationId } = await this.threads.ofConversationPath(id, body.agent_id);
     const run = body.run_id
-      ? await this.runs.get(this.settings.organizationId, body.run_id)
+      ? await this.runs.get(callerOrganization(), body.run_id)
       : (
           await this.reader.list({
             agentIds: [agentId],

@@ -121,6 +121,21 @@ const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
       messages: { type: 'array', items: ref('LettaMessage') },
     },
   },
+  ApiKey: {
+    type: 'object',
+    properties: {
+      id: str,
+      key: { type: 'string', description: 'The secret: only in the answer that created it' },
+      name: str,
+      prefix: str,
+      organization_id: str,
+      organization: str,
+      admin: { type: 'boolean' },
+      created_at: str,
+      last_used_at: nullable(str),
+      revoked_at: nullable(str),
+    },
+  },
   CompactionResponse: { type: 'object', properties: { summary: str, num_messages_before: int, num_messages_after: int } },
   TraceSpans: { type: 'array', items: { type: 'object', additionalProperties: true }, description: "Spans of the run (run, steps, model calls, tool calls) from the run's event log." },
   AgentFile: { type: 'object', additionalProperties: true, description: "Letta's agent file (v2): agents, blocks, tools, messages with file-local ids." },
@@ -139,7 +154,28 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config);
   const requestSchemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' });
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...(requestSchemas as object), ...RESPONSE_SCHEMAS } };
+  declareAuthentication(document);
   return document;
+}
+
+/**
+ * Every operation but health takes `Authorization: Bearer <key>` and may answer 401; the admin
+ * operations answer 403 to a key that is not an admin's (README, "Authentication").
+ */
+function declareAuthentication(document: OpenAPIObject): void {
+  document.security = [{ bearer: [] }];
+  const detail = { description: '', content: { 'application/json': { schema: { type: 'object', properties: { detail: str }, required: ['detail'] } } } };
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const operation of Object.values(item) as { responses?: Record<string, unknown>; security?: unknown[] }[]) {
+      if (typeof operation !== 'object' || !operation?.responses) continue;
+      if (path === '/v1/health') {
+        operation.security = [];
+        continue;
+      }
+      operation.responses['401'] = { ...detail, description: 'No API key, or an unknown or revoked one' };
+      if (path.startsWith('/v1/admin/')) operation.responses['403'] = { ...detail, description: 'The key is not an admin key' };
+    }
+  }
 }
 
 /** GET /openapi.json and Swagger UI at /docs. */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, HttpException, HttpStatus, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
 import { ConcurrencyConflict, IdempotencyKeys, LaneStore, RunEventStore, exceedsMaxPayload } from '@lrs/jetstream';
 import { pollUntil } from '@lrs/config';
-import { AgentStore, RunProjection, runViewFromCreated } from '@lrs/read-model';
+import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import type { LettaRequestDto, MessageItem } from './dto/letta-request.dto';
 import { checkApprovalRules } from './approval-rules';
@@ -12,8 +12,18 @@ import { inputProblem, renderInputMessages } from './input-messages';
 import { parseMessageItems } from './message-items';
 import { AdmissionControl } from '../admission/admission-control';
 import { RunReader } from '../runs/run-reader';
+import { callerOrganization } from '../auth/caller';
+import { requireAllowedModel } from '../auth/allowed-models';
 
 export const DEFAULT_MAX_STEPS = 50;
+
+/** 429 with Retry-After: the caller's organization is at its cap of runs in flight; nothing was written. */
+export class TooManyRuns extends HttpException {
+  readonly retryAfterSeconds = 1;
+  constructor(detail: string) {
+    super({ detail }, HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
 
 export interface RunOptions {
   runType: 'send_message' | 'send_message_async' | 'send_message_streaming' | 'send_conversation_message';
@@ -53,6 +63,7 @@ export class RunCreator {
     private readonly projection: RunProjection,
     private readonly admission: AdmissionControl,
     private readonly idempotencyKeys: IdempotencyKeys,
+    private readonly runs: RunQueries,
     private readonly reader: RunReader,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
@@ -67,18 +78,31 @@ export class RunCreator {
     }
   }
 
+  /**
+   * ORG_MAX_RUNS_IN_FLIGHT: one organization cannot starve the others. The count is the read
+   * model's, which the gateway writes at create: it may count a just-ended run a moment longer.
+   */
+  private async requireRoomForOrganization(): Promise<void> {
+    const cap = this.settings.organizationMaxRunsInFlight;
+    if (cap <= 0) return;
+    const inFlight = await this.runs.activeCount(callerOrganization());
+    if (inFlight >= cap) throw new TooManyRuns(`Your organization has ${inFlight} runs queued or running, the most this server allows; the run was not created. Retry shortly.`);
+  }
+
   private async prepareAdmitted(agentId: string, body: LettaRequestDto, options: RunOptions): Promise<PreparedRun> {
+    requireAllowedModel(this.settings.allowedModels, body.override_model, 'override_model');
     const problem = inputProblem(body);
+    await this.requireRoomForOrganization();
     if (problem) throw new UnprocessableEntityException({ detail: problem });
     const { items, problems } = body.messages ? parseMessageItems(body.messages) : { items: null, problems: [] };
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
     const conversationId = options.conversationId ?? null;
-    const idempotency = options.idempotencyKey ? idempotencyOf(this.settings.organizationId, conversationId ?? agentId, options, body) : null;
+    const idempotency = options.idempotencyKey ? idempotencyOf(callerOrganization(), conversationId ?? agentId, options, body) : null;
     const runId = idempotency?.runId ?? runIdFor(conversationId ?? agentId, items);
     // Only a run id derived from an Idempotency-Key or the messages' otids can have been created by an earlier attempt.
     const retriable = idempotency !== null || (!!items?.length && items.every((item) => !!item.otid));
     const [found, existing, pendingNow] = await Promise.all([
-      this.agents.exists(this.settings.organizationId, agentId),
+      this.agents.exists(callerOrganization(), agentId),
       // As the log has it: a retry after the run ended must see it ended, however the projection lags.
       retriable ? this.reader.findOrNull(runId) : null,
       this.agents.pendingApproval(agentId, conversationId),
@@ -168,7 +192,7 @@ export class RunCreator {
     const body = options.body;
     const conversationId = options.conversationId ?? null;
     return buildRunEvent(
-      { runId, seq: 1, organizationId: this.settings.organizationId, agentId, laneId: laneIdOf(agentId, conversationId) },
+      { runId, seq: 1, organizationId: callerOrganization(), agentId, laneId: laneIdOf(agentId, conversationId) },
       'RunCreated',
       {
         conversationId,

@@ -4,6 +4,7 @@ import { ACTIVE_STATUSES, foldFromView, foldRun, isTerminalStatus } from '@lrs/d
 import { RunEventStore, type StoredRunEvent } from '@lrs/jetstream';
 import { RunQueries, toRunView, type RunListFilter, type RunRow } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+import { callerOrganization } from '../auth/caller';
 
 /** How long a read of the projector's views of a run waits for the projection to reach the log. */
 const PROJECTED_READ_WAIT_MS = 2_000;
@@ -59,13 +60,13 @@ export class RunReader {
     // read too, and kept only if their current status is one asked for.
     const requested = filter.statuses?.length ? filter.statuses : filter.active ? [...ACTIVE_STATUSES] : null;
     const query = requested ? { ...filter, active: undefined, statuses: [...new Set([...requested, ...ACTIVE_STATUSES])] } : filter;
-    const rows = await this.runs.listRows(this.settings.organizationId, query);
+    const rows = await this.runs.listRows(callerOrganization(), query);
     const views = await Promise.all(rows.map((row) => this.topUp(row)));
     return views.filter((view): view is RunView => view !== null && (!requested || requested.includes(view.status)));
   }
 
   private row(runId: string): Promise<RunRow | null> {
-    return this.runs.row(this.settings.organizationId, runId);
+    return this.runs.row(callerOrganization(), runId);
   }
 
   private found(runId: string, view: RunView | null): RunView {

@@ -10,6 +10,7 @@ import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { LettaStreamingRequestDto } from '../messages/dto/letta-request.dto';
 import { RunStreamer } from './run-streamer';
 import { LIMITS } from '../http/limits';
+import { callerOrganization } from '../auth/caller';
 
 export class RetrieveStreamDto {
   @IsOptional() @IsInt() @Min(0) @Max(LIMITS.streamPosition) starting_after?: number;
@@ -51,7 +52,7 @@ export class StreamsController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const run = await this.runs.get(this.settings.organizationId, runId);
+    const run = await this.runs.get(callerOrganization(), runId);
     if (!run) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
     await this.streamer.stream(runId, request, response, {
       startingAfter: body?.starting_after ?? 0,

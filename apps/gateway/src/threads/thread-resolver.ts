@@ -2,6 +2,7 @@ import { BadRequestException, Inject, Injectable, NotFoundException, Unprocessab
 import { laneIdOf } from '@lrs/contracts';
 import { AgentStore, ConversationStore, type AgentEntity, type ConversationView, type ThreadRef } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
+import { callerOrganization } from '../auth/caller';
 
 export interface Thread extends ThreadRef {
   conversationId: string | null;
@@ -18,13 +19,13 @@ export class ThreadResolver {
 
   /** The agent with its blocks; 404 when there is none. */
   async agent(agentId: string): Promise<AgentEntity> {
-    const agent = await this.agents.get(this.settings.organizationId, agentId);
+    const agent = await this.agents.get(callerOrganization(), agentId);
     if (!agent) throw agentNotFound(agentId);
     return agent;
   }
 
   async ofAgent(agentId: string): Promise<Thread> {
-    if (!(await this.agents.exists(this.settings.organizationId, agentId))) throw agentNotFound(agentId);
+    if (!(await this.agents.exists(callerOrganization(), agentId))) throw agentNotFound(agentId);
     return this.thread(agentId, null);
   }
 
@@ -37,13 +38,13 @@ export class ThreadResolver {
 
   async conversation(id: string): Promise<ConversationView> {
     if (id === 'default') throw new BadRequestException({ detail: "The 'default' conversation is the agent's own thread; it has no record of its own." });
-    const conversation = await this.conversations.get(this.settings.organizationId, id);
+    const conversation = await this.conversations.get(callerOrganization(), id);
     if (!conversation) throw new NotFoundException({ detail: `Conversation with ID ${id} not found` });
     return conversation;
   }
 
   private thread(agentId: string, conversationId: string | null): Thread {
-    return { organizationId: this.settings.organizationId, agentId, conversationId, laneId: laneIdOf(agentId, conversationId) };
+    return { organizationId: callerOrganization(), agentId, conversationId, laneId: laneIdOf(agentId, conversationId) };
   }
 }
 

@@ -13,3 +13,4 @@ export { UnknownBlocks, BlockLabelTaken } from './agent-blocks';
 export * from './step-records';
 export * from './pg-values';
 export * from './read-model-rebuild';
+export * from './api-key-store';

@@ -7,6 +7,7 @@ import { AgentStore } from './agent-store';
 import { ConversationStore } from './conversation-store';
 import { ThreadContextStore } from './thread-context-store';
 import { StepRecords } from './step-records';
+import { ApiKeyStore } from './api-key-store';
 
 @Injectable()
 class ReadModelLifecycle implements OnApplicationShutdown {
@@ -48,9 +49,10 @@ export class ReadModelModule {
         { provide: StepRecords, inject: [DataSource], useFactory: (ds: DataSource) => new StepRecords(ds) },
         { provide: ConversationStore, inject: [DataSource], useFactory: (ds: DataSource) => new ConversationStore(ds) },
         { provide: ThreadContextStore, inject: [DataSource], useFactory: (ds: DataSource) => new ThreadContextStore(ds) },
+        { provide: ApiKeyStore, inject: [DataSource], useFactory: (ds: DataSource) => new ApiKeyStore(ds) },
         ReadModelLifecycle,
       ],
-      exports: [DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ThreadContextStore, StepRecords],
+      exports: [ApiKeyStore, DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ThreadContextStore, StepRecords],
     };
   }
 }

@@ -179,6 +179,15 @@ export class RunQueries {
   }
 
   /** The last applied per-run sequence of a run (read-your-writes after an append). */
+  /** The organization's runs queued or running, as projected (runs that just ended may still count). */
+  async activeCount(organizationId: string): Promise<number> {
+    const [row] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM runs WHERE organization_id = $1 AND status IN ('created', 'running') AND deleted_at IS NULL`,
+      [organizationId],
+    );
+    return row.n;
+  }
+
   async currentVersion(runId: string): Promise<number | null> {
     const rows: { version: number }[] = await this.dataSource.query(`SELECT version FROM runs WHERE id = $1`, [runId]);
     return rows[0]?.version ?? null;

@@ -22,6 +22,11 @@ export class Env {
     return value === undefined || value === '' ? null : value;
   }
 
+  /** A comma-separated list, entries trimmed, empty ones dropped; [] when unset. */
+  list(name: string): string[] {
+    return (this.source[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  }
+
   int(name: string, fallback: number, bounds: { min?: number; max?: number } = {}): number {
     const raw = this.source[name];
     if (raw === undefined || raw === '') return fallback;

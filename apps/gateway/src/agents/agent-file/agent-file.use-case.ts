@@ -13,6 +13,7 @@ import { LIMITS } from '../../http/limits';
 import { unstorableInputProblem } from '../../http/unstorable-input';
 import { AGENT_TYPES, CreateAgentDto, MODEL_HANDLE_PATTERN } from '../dto/create-agent.dto';
 import type { ExportAgentQueryDto, ImportAgentFormDto } from './agent-file.dto';
+import { callerOrganization } from '../../auth/caller';
 
 /** Migrations are this server's schema revisions; the newest names the format an export was written from. */
 const REVISION_ID = READ_MODEL_MIGRATIONS[READ_MODEL_MIGRATIONS.length - 1].name;
@@ -101,7 +102,7 @@ export class AgentFileUseCase {
       };
       // What the file holds is bounded and typed exactly as a create request's body.
       const invalid = describeValidationErrors(validateSync(plainToInstance(CreateAgentDto, body)), `agents.${index}`);
-      const input = newAgentFrom(body, this.settings.defaultModelHandle, this.settings.organizationId);
+      const input = newAgentFrom(body, this.settings.defaultModelHandle, callerOrganization());
       const problems = [...invalid, ...(invalid.length ? [] : memoryBlockProblems(input.memoryBlocks))];
       if (problems.length) throw new BadRequestException({ detail: `Import failed: ${problems.join('; ')}` });
       return { input, plan };
@@ -121,7 +122,7 @@ export class AgentFileUseCase {
         for (const block of plan.blocks) blockIdsByFileId.set(block.fileId, agent.blocks.find((own) => own.label === block.label)!.id);
       }
     } catch (error) {
-      for (const id of created) await this.agents.delete(this.settings.organizationId, id);
+      for (const id of created) await this.agents.delete(callerOrganization(), id);
       throw error;
     }
     return { agent_ids: created };

@@ -7,6 +7,7 @@ import { AgentIdPipe } from '../../http/letta-id.pipe';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { ThreadResolver } from '../../threads/thread-resolver';
 import { RunToolUseCase } from './run-tool.use-case';
+import { callerOrganization } from '../../auth/caller';
 
 export class RunToolDto {
   /** The tool's arguments, as a model would pass them. */
@@ -52,6 +53,6 @@ export class AgentToolsController {
     const tool = BASE_TOOLS.find((candidate) => candidate.id === toolId);
     if (!tool) throw new NotFoundException({ detail: `Tool with id ${toolId} not found (this server provides ${BASE_TOOLS.map((t) => `${t.name}=${t.id}`).join(', ')})` });
     const agent = await this.threads.agent(agentId);
-    return toAgentView((await this.agents.update(this.settings.organizationId, agentId, { toolNames: next(agent.toolNames, tool) }))!);
+    return toAgentView((await this.agents.update(callerOrganization(), agentId, { toolNames: next(agent.toolNames, tool) }))!);
   }
 }

@@ -3,6 +3,7 @@ import { ToolRunRequests } from '@lrs/jetstream';
 import { AgentStore, toAgentView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { ThreadResolver } from '../../threads/thread-resolver';
+import { callerOrganization } from '../../auth/caller';
 
 /**
  * agents.tools.run: an llm-worker runs the tool exactly as it would for the model, and its memory
@@ -20,7 +21,7 @@ export class RunToolUseCase {
 
   async run(agentId: string, toolName: string, args: Record<string, unknown>) {
     await this.threads.agent(agentId);
-    const reply = await this.requests.request({ organizationId: this.settings.organizationId, agentId, toolName, args }, this.settings.toolRunTimeoutMs);
+    const reply = await this.requests.request({ organizationId: callerOrganization(), agentId, toolName, args }, this.settings.toolRunTimeoutMs);
     if (!reply.ok) throw new HttpException({ detail: reply.detail }, reply.status);
     await this.agents.editBlocks(agentId, reply.memoryEdits);
     return {

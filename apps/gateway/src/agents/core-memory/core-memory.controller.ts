@@ -7,6 +7,7 @@ import { AgentIdPipe, BlockIdPipe } from '../../http/letta-id.pipe';
 import { ThreadResolver, agentNotFound } from '../../threads/thread-resolver';
 import { BlockCharLimit, BlockLabel } from '../dto/create-agent.dto';
 import { NullMeansUnchanged } from '../../http/validation';
+import { callerOrganization } from '../../auth/caller';
 
 export class UpdateBlockDto {
   @NullMeansUnchanged() @IsOptional() @BlockLabel() label?: string;
@@ -67,14 +68,14 @@ export class CoreMemoryController {
   @LettaOperation('attach_core_memory_block', 'Attach a memory block to an agent', 'AgentState')
   @Patch('attach/:block_id')
   attach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('block_id', BlockIdPipe) blockId: string) {
-    return this.stateAfter(agentId, this.agents.attachBlock(this.settings.organizationId, agentId, blockId));
+    return this.stateAfter(agentId, this.agents.attachBlock(callerOrganization(), agentId, blockId));
   }
 
   /** The block stays for the other agents it is attached to, and can be attached again by id. */
   @LettaOperation('detach_core_memory_block', 'Detach a memory block from an agent', 'AgentState')
   @Patch('detach/:block_id')
   detach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('block_id', BlockIdPipe) blockId: string) {
-    return this.stateAfter(agentId, this.agents.detachBlock(this.settings.organizationId, agentId, blockId));
+    return this.stateAfter(agentId, this.agents.detachBlock(callerOrganization(), agentId, blockId));
   }
 
   private async stateAfter(agentId: string, change: Promise<AgentEntity | null>) {

@@ -6,6 +6,7 @@ import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { RunCreator } from '../run-creator';
 import { RunReader } from '../../runs/run-reader';
 import { agentNotFound } from '../../threads/thread-resolver';
+import { callerOrganization } from '../../auth/caller';
 
 export type CancelOutcome = 'cancelled' | 'failed';
 
@@ -36,7 +37,7 @@ export class CancelRunsUseCase {
 
   /** POST /v1/agents/{id}/messages/cancel: the given runs, or every active run of the agent. */
   async cancelForAgent(agentId: string, runIds: string[] | undefined): Promise<Record<string, CancelOutcome>> {
-    const organizationId = this.settings.organizationId;
+    const organizationId = callerOrganization();
     if (!(await this.agents.exists(organizationId, agentId))) throw agentNotFound(agentId);
     let targets = runIds ?? [];
     if (!runIds?.length) {
@@ -75,7 +76,7 @@ export class CancelRunsUseCase {
 
   /** POST /v1/runs/{id}/cancel. */
   async cancelOne(runId: string): Promise<CancelOutcome> {
-    const run = await this.runs.get(this.settings.organizationId, runId);
+    const run = await this.runs.get(callerOrganization(), runId);
     if (!run) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
     if (run.stop_reason === 'requires_approval') {
       const pending = await this.agents.pendingApproval(run.agent_id, run.conversation_id);

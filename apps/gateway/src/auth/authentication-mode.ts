@@ -1,0 +1,25 @@
+import type { ApiKeyStore } from '@lrs/read-model';
+import type { GatewaySettings } from '../config/env';
+import type { AuthenticationMode } from './authentication';
+
+/**
+ * Keys are required once any exists (BOOTSTRAP_API_KEY makes the first). Without keys the gateway
+ * serves only on a loopback address, unless ALLOW_UNAUTHENTICATED says that is meant.
+ */
+export async function authenticationMode(
+  keys: Pick<ApiKeyStore, 'bootstrap' | 'activeCount'>,
+  settings: Pick<GatewaySettings, 'bootstrapApiKey' | 'host' | 'allowUnauthenticated' | 'organizationId'>,
+): Promise<AuthenticationMode> {
+  if (settings.bootstrapApiKey) await keys.bootstrap(settings.bootstrapApiKey, settings.organizationId);
+  const required = (await keys.activeCount()) > 0;
+  if (!required && !isLoopback(settings.host) && !settings.allowUnauthenticated) {
+    throw new Error(
+      `refusing to serve on ${settings.host} without API keys: set BOOTSTRAP_API_KEY (an admin key), or ALLOW_UNAUTHENTICATED=true if something in front authenticates`,
+    );
+  }
+  return { required, defaultOrganizationId: settings.organizationId };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
