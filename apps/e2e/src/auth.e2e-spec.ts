@@ -135,6 +135,8 @@ describe('API keys and organizations', () => {
     for (const [method, path, body] of hidden) {
       const answer = await call(keyB, method, path, body);
       expect({ method, path, status: answer.status, detail: typeof answer.body.detail }).toEqual({ method, path, status: 404, detail: 'string' });
+      // And as no one at all: 401, before anything is looked up.
+      expect({ method, path, status: (await call(null, method, path, body)).status }).toEqual({ method, path, status: 401 });
     }
     expect((await call(keyB, 'GET', '/v1/agents')).body).toEqual([expect.objectContaining({ id: ownAgent })]);
     expect((await call(keyB, 'GET', `/v1/runs?agent_id=${agent.id}`)).body).toEqual([]);
