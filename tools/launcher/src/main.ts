@@ -37,6 +37,12 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   try {
+    const host = env.string('HOST', '127.0.0.1');
+    const localMode = isLoopback(host) && !env.optionalString('BOOTSTRAP_API_KEY');
+    if (!isLoopback(host) && !env.optionalString('BOOTSTRAP_API_KEY') && !env.bool('ALLOW_UNAUTHENTICATED', false)) {
+      // The gateway would refuse too; saying it before anything starts spares a restart loop.
+      throw new Error(`HOST=${host} exposes the server: set BOOTSTRAP_API_KEY (an admin API key), or ALLOW_UNAUTHENTICATED=true if something in front authenticates`);
+    }
     let natsUrl = env.optionalString('NATS_URL');
     if (!natsUrl) {
       const nats: RunningNats = await startNatsServer({ storeDir: resolve(dataDir, 'nats') });
@@ -66,12 +72,6 @@ async function main(): Promise<void> {
       console.log(`no OPENAI_BASE_URL set: using the built-in fake model at ${fake.url}`);
     }
 
-    const host = env.string('HOST', '127.0.0.1');
-    const localMode = isLoopback(host) && !env.optionalString('BOOTSTRAP_API_KEY');
-    if (!isLoopback(host) && !env.optionalString('BOOTSTRAP_API_KEY') && !env.bool('ALLOW_UNAUTHENTICATED', false)) {
-      // The gateway would refuse too; saying it here spares a restart loop.
-      throw new Error(`HOST=${host} exposes the server: set BOOTSTRAP_API_KEY (an admin API key), or ALLOW_UNAUTHENTICATED=true if something in front authenticates`);
-    }
     services = startServices({
       repoRoot,
       restartOnExit: true,
