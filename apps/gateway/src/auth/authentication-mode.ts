@@ -1,3 +1,4 @@
+import { withStartupRetries } from '@lrs/config';
 import type { ApiKeyStore } from '@lrs/read-model';
 import type { GatewaySettings } from '../config/env';
 import type { AuthenticationMode } from './authentication';
@@ -9,9 +10,12 @@ import type { AuthenticationMode } from './authentication';
 export async function authenticationMode(
   keys: Pick<ApiKeyStore, 'bootstrap' | 'activeCount'>,
   settings: Pick<GatewaySettings, 'bootstrapApiKey' | 'host' | 'allowUnauthenticated' | 'organizationId'>,
+  // Postgres may be restarting while the gateway starts: wait for it rather than exit.
+  retry: <T>(what: string, work: () => Promise<T>) => Promise<T> = withStartupRetries,
 ): Promise<AuthenticationMode> {
-  if (settings.bootstrapApiKey) await keys.bootstrap(settings.bootstrapApiKey, settings.organizationId);
-  const required = (await keys.activeCount()) > 0;
+  const bootstrapKey = settings.bootstrapApiKey;
+  if (bootstrapKey) await retry('making the bootstrap key', () => keys.bootstrap(bootstrapKey, settings.organizationId));
+  const required = (await retry('counting API keys', () => keys.activeCount())) > 0;
   if (!required && !isLoopback(settings.host) && !settings.allowUnauthenticated) {
     throw new Error(
       `refusing to serve on ${settings.host} without API keys: set BOOTSTRAP_API_KEY (an admin key), or ALLOW_UNAUTHENTICATED=true if something in front authenticates`,

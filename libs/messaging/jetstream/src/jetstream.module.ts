@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { Env } from '@lrs/config';
+import { Env, withStartupRetries } from '@lrs/config';
 import { ConnectionWatch, connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
@@ -16,6 +16,8 @@ import { TokenDeltaBus } from './token-delta-bus';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
 
 export const JETSTREAM_CONTEXT = Symbol('JETSTREAM_CONTEXT');
+
+const opened = <T>(what: string, open: () => Promise<T>) => withStartupRetries(`opening ${what}`, open, new Logger('JetStream'));
 
 export interface JetStreamModuleOptions {
   serviceName: string;
@@ -41,7 +43,7 @@ export class JetStreamLifecycle implements OnApplicationShutdown {
       decode: (data) => this.events.decode(data),
       logger: new Logger(options.consumer),
     });
-    await runner.start();
+    await withStartupRetries(`starting consumer ${options.consumer}`, () => runner.start(), this.logger);
     this.runners.push(runner);
     this.logger.log(`consuming ${options.consumer} (concurrency ${options.concurrency})`);
     return runner;
@@ -65,23 +67,25 @@ export class JetStreamModule {
           useFactory: async () => {
             const context = await connectJetStream({ servers: options.natsUrl, name: options.serviceName, waitForServer: true });
             const env = new Env();
-            await provisionJetStream(context.jsm, context.js, {
+            const provisioning = {
               replicas: env.int('JETSTREAM_REPLICAS', 1, { min: 1, max: 5 }),
               runEventsMaxAgeMs: env.int('RUN_EVENTS_MAX_AGE_MS', 0, { min: 0 }),
               ackWaitMs: env.int('JETSTREAM_ACK_WAIT_MS', 0, { min: 0 }) || null,
-            });
+            };
+            // NATS may go away again while the service starts: wait for it rather than exit.
+            await withStartupRetries('provisioning JetStream', () => provisionJetStream(context.jsm, context.js, provisioning), new Logger('JetStream'));
             return context;
           },
         },
         {
           provide: RunEventStore,
           inject: [JETSTREAM_CONTEXT],
-          useFactory: async (context: JetStreamContext) => new RunEventStore(context.js, context.jsm, await EventPayloads.open(context.js)),
+          useFactory: async (context: JetStreamContext) => new RunEventStore(context.js, context.jsm, await opened('the payload store', () => EventPayloads.open(context.js))),
         },
         {
           provide: LaneStore,
           inject: [JETSTREAM_CONTEXT],
-          useFactory: (context: JetStreamContext) => LaneStore.open(context.js),
+          useFactory: (context: JetStreamContext) => opened('the lane store', () => LaneStore.open(context.js)),
         },
         {
           provide: RunEventWatcher,
@@ -116,7 +120,7 @@ export class JetStreamModule {
         {
           provide: IdempotencyKeys,
           inject: [JETSTREAM_CONTEXT],
-          useFactory: (context: JetStreamContext) => IdempotencyKeys.open(context.js),
+          useFactory: (context: JetStreamContext) => opened('the idempotency keys', () => IdempotencyKeys.open(context.js)),
         },
         {
           provide: RunTimers,

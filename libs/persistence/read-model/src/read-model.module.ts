@@ -1,4 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { withStartupRetries } from '@lrs/config';
 import { DataSource } from 'typeorm';
 import { createReadModelDataSource, type ReadModelConnectionOptions } from './data-source';
 import { RunProjection } from './run-projection';
@@ -18,21 +19,9 @@ class ReadModelLifecycle implements OnApplicationShutdown {
   }
 }
 
-/**
- * A service that starts while Postgres is down or restarting keeps trying (with backoff up to 5 s,
- * logging each failure) instead of exiting: it comes up when the database does.
- */
-async function connectWithRetries(options: ReadModelConnectionOptions): Promise<DataSource> {
-  const logger = new Logger('Postgres');
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await createReadModelDataSource(options).initialize();
-    } catch (error) {
-      const delayMs = Math.min(5_000, 250 * 2 ** Math.min(attempt - 1, 5));
-      logger.warn(`cannot connect (attempt ${attempt}): ${error instanceof Error ? error.message : String(error)}; retrying in ${delayMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
+/** A service started while Postgres is down or restarting waits for it instead of exiting. */
+function connectWithRetries(options: ReadModelConnectionOptions): Promise<DataSource> {
+  return withStartupRetries('connecting to Postgres', () => createReadModelDataSource(options).initialize(), new Logger('Postgres'));
 }
 
 @Global()

@@ -1,3 +1,4 @@
 export * from './env';
 export * from './bootstrap';
 export * from './poll';
+export * from './startup-retries';
