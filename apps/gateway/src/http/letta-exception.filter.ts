@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { BlockLabelTaken, UnknownBlocks, UnknownCursor } from '@lrs/read-model';
+import { BlockLabelTaken, TooManyBlocks, UnknownBlocks, UnknownCursor } from '@lrs/read-model';
 import { exceedsMaxPayload } from '@lrs/jetstream';
 import { Overloaded } from '../admission/admission-control';
 import { TooManyRuns } from '../messages/run-creator';
@@ -33,6 +33,10 @@ export class LettaExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof UnknownBlocks) {
       response.status(HttpStatus.NOT_FOUND).json({ detail: exception.message });
+      return;
+    }
+    if (exception instanceof TooManyBlocks) {
+      response.status(HttpStatus.UNPROCESSABLE_ENTITY).json({ detail: `Invalid request: block_id: ${exception.message}` });
       return;
     }
     if (exception instanceof BlockLabelTaken) {

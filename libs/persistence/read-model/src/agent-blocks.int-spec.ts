@@ -3,7 +3,7 @@ import { newId } from '@lrs/contracts';
 import { createTestDatabase, type TestDatabase } from '@lrs/testing';
 import { createReadModelDataSource } from './data-source';
 import { AgentStore, type MemoryBlockInput } from './agent-store';
-import { BlockLabelTaken, UnknownBlocks } from './agent-blocks';
+import { BlockLabelTaken, TooManyBlocks, UnknownBlocks } from './agent-blocks';
 
 const ORG = 'org-00000000-0000-4000-8000-000000000000';
 
@@ -94,6 +94,14 @@ describe('shared memory blocks on a real Postgres', () => {
     // Detached everywhere but the owner; still there to attach again.
     await agents.attachBlock(ORG, other.id, team.id);
     expect(await labels(other.id)).toEqual(['team=t']);
+  });
+
+  it('refuses an attach past the most blocks an agent may have, and changes nothing then', async () => {
+    const owner = await create([{ label: 'a', value: '1' }, { label: 'b', value: '2' }]);
+    const other = await create([{ label: 'own', value: 'x' }]);
+    await agents.attachBlock(ORG, other.id, owner.blocks[0].id, 2);
+    await expect(agents.attachBlock(ORG, other.id, owner.blocks[1].id, 2)).rejects.toThrow(TooManyBlocks);
+    expect(await labels(other.id)).toEqual(['own=x', 'a=1']);
   });
 
   it('replaces the blocks on update: detached ones stay for their other agents, new ones come after the rest', async () => {

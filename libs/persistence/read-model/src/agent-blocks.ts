@@ -12,6 +12,13 @@ export class UnknownBlocks extends Error {
 }
 
 /** An attachment or rename would give an agent two blocks with one label. */
+/** Attaching the block would give the agent more blocks than the server allows. */
+export class TooManyBlocks extends Error {
+  constructor(readonly max: number) {
+    super(`an agent has at most ${max} memory blocks`);
+  }
+}
+
 export class BlockLabelTaken extends Error {
   constructor(readonly label: string) {
     super(`an agent this block is attached to already has a block labelled '${label}'`);

@@ -4,7 +4,7 @@ import { compileSystemPrompt, memorySections, type PromptBlock } from '@lrs/doma
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
 import { UnknownCursor, type PageQuery } from './pagination';
-import { attachBlocks, BlockLabelTaken, blockFromRow, blocksOfAgents, guardingLabels, UnknownBlocks, type BlockRow } from './agent-blocks';
+import { attachBlocks, BlockLabelTaken, TooManyBlocks, blockFromRow, blocksOfAgents, guardingLabels, UnknownBlocks, type BlockRow } from './agent-blocks';
 import { isoUtc } from './wire-format';
 import { storableText } from './pg-values';
 
@@ -250,9 +250,14 @@ export class AgentStore {
   }
 
   /** Shares an existing block with the agent (a no-op when it is already attached); null when there is no such agent. */
-  async attachBlock(organizationId: string, agentId: string, blockId: string): Promise<AgentEntity | null> {
+  /** `maxBlocks`: the attach fails (TooManyBlocks, nothing changed) if the agent would have more. */
+  async attachBlock(organizationId: string, agentId: string, blockId: string, maxBlocks = Number.POSITIVE_INFINITY): Promise<AgentEntity | null> {
     if (!(await this.exists(organizationId, agentId))) return null;
-    await this.dataSource.transaction((manager) => attachBlocks(manager, organizationId, agentId, [blockId]));
+    await this.dataSource.transaction(async (manager) => {
+      await attachBlocks(manager, organizationId, agentId, [blockId]);
+      const [{ n }]: { n: number }[] = await manager.query(`SELECT count(*)::int AS n FROM agent_blocks WHERE agent_id = $1`, [agentId]);
+      if (n > maxBlocks) throw new TooManyBlocks(maxBlocks);
+    });
     return this.get(organizationId, agentId);
   }
 

@@ -9,7 +9,7 @@ export * from './pagination';
 export * from './wire-format';
 export * from './read-model.module';
 export * from './thread-context-store';
-export { UnknownBlocks, BlockLabelTaken } from './agent-blocks';
+export { UnknownBlocks, BlockLabelTaken, TooManyBlocks } from './agent-blocks';
 export * from './step-records';
 export * from './pg-values';
 export * from './read-model-rebuild';

@@ -8,6 +8,7 @@ import { ThreadResolver, agentNotFound } from '../../threads/thread-resolver';
 import { BlockCharLimit, BlockLabel } from '../dto/create-agent.dto';
 import { NullMeansUnchanged } from '../../http/validation';
 import { callerOrganization } from '../../auth/caller';
+import { LIMITS } from '../../http/limits';
 
 export class UpdateBlockDto {
   @NullMeansUnchanged() @IsOptional() @BlockLabel() label?: string;
@@ -68,7 +69,7 @@ export class CoreMemoryController {
   @LettaOperation('attach_core_memory_block', 'Attach a memory block to an agent', 'AgentState')
   @Patch('attach/:block_id')
   attach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('block_id', BlockIdPipe) blockId: string) {
-    return this.stateAfter(agentId, this.agents.attachBlock(callerOrganization(), agentId, blockId));
+    return this.stateAfter(agentId, this.agents.attachBlock(callerOrganization(), agentId, blockId, LIMITS.blocks));
   }
 
   /** The block stays for the other agents it is attached to, and can be attached again by id. */
