@@ -97,5 +97,23 @@ describe('orchestrator run-events handler', () => {
     expect((await latest(b.runId)).event).toMatchObject({ type: 'StepRequested', seq: 3 });
     expect((await lanes.read(agentId)).active?.runId).toBe(b.runId);
   });
-});
 
+  // Last, because it takes the lane store away.
+  it('ends a run failed, with a readable reason, when its last delivery cannot move it on', async () => {
+    const event = created(newId('agent'));
+    const stored = { event, streamSeq: await store.create(event) };
+    // A real failure, no stand-in: the lanes' KV bucket is gone, so the handler cannot queue the run.
+    await context.jsm.streams.delete('KV_run-lanes');
+    const context_ = { streamSeq: stored.streamSeq, deliveryCount: 20, isLastAttempt: true, working: () => undefined };
+    await expect(handler.handle(event, context_)).rejects.toThrow();
+    expect((await latest(event.runId)).event).toMatchObject({
+      type: 'RunFinished',
+      data: { status: 'failed', stopReason: 'error', error: expect.stringContaining('the orchestrator could not move the run on after RunCreated') },
+    });
+    // Not on an earlier delivery: that one is retried.
+    const other = created(newId('agent'));
+    const otherStored = { event: other, streamSeq: await store.create(other) };
+    await expect(handler.handle(other, { ...context_, streamSeq: otherStored.streamSeq, deliveryCount: 1, isLastAttempt: false })).rejects.toThrow();
+    expect((await latest(other.runId)).event.type).toBe('RunCreated');
+  });
+});
