@@ -65,6 +65,26 @@ describe('API keys and organizations', () => {
     await expect(client('lrs-wrong').agents.list()).rejects.toBeInstanceOf(AuthenticationError);
   });
 
+  it("answers browsers' CORS preflights without a key, for Letta's ADE and localhost, and not for other origins", async () => {
+    const preflight = (origin: string) =>
+      fetch(`${stack.baseUrl}/v1/agents`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-stainless-os' },
+      });
+    for (const origin of ['https://app.letta.com', 'http://localhost:5173']) {
+      const answer = await preflight(origin);
+      expect(answer.status).toBe(204);
+      expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(answer.headers.get('access-control-allow-headers')).toContain('authorization');
+    }
+    const foreign = await preflight('https://evil.example');
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    // The actual request still needs its key.
+    const withoutKey = await fetch(`${stack.baseUrl}/v1/agents`, { headers: { origin: 'https://app.letta.com' } });
+    expect(withoutKey.status).toBe(401);
+    expect(withoutKey.headers.get('access-control-allow-origin')).toBe('https://app.letta.com');
+  });
+
   it('makes keys that are shown once, lists them without secrets, and keeps administration to admin keys', async () => {
     expect(keyA).toMatch(/^lrs-[A-Za-z0-9_-]{40,}$/);
     const listed = await call(BOOTSTRAP_KEY, 'GET', '/v1/admin/api-keys');

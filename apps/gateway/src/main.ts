@@ -10,6 +10,7 @@ import { readGatewaySettings } from './config/env';
 import { ApiKeyStore } from '@lrs/read-model';
 import { authentication, bindCaller } from './auth/authentication';
 import { authenticationMode } from './auth/authentication-mode';
+import { corsOptions } from './http/cors';
 import { lettaValidationPipe } from './http/validation';
 import { serveOpenApi } from './http/openapi';
 import { refuseUnstorableInput } from './http/unstorable-input';
@@ -49,6 +50,8 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
     logger: nestLogLevels(settings.logLevel),
   });
+  // Before authentication: a browser's preflight carries no key.
+  app.enableCors(corsOptions(settings.corsOrigins));
   const mode = await authenticationMode(app.get(ApiKeyStore), settings);
   // The key is checked before the body is read, so an unauthenticated client cannot make us parse 10 MB.
   app.use(authentication(app.get(ApiKeyStore), mode));

@@ -15,6 +15,11 @@ export function readGatewaySettings(env = new Env()) {
     bootstrapApiKey: env.optionalString('BOOTSTRAP_API_KEY'),
     /** Serve without keys on a non-loopback address (a deliberate choice, e.g. behind an authenticating proxy). */
     allowUnauthenticated: env.bool('ALLOW_UNAUTHENTICATED', false),
+    /**
+     * Browser origins allowed to call the API (CORS): Letta's ADE and any localhost port unless
+     * set; `*` allows every origin.
+     */
+    corsOrigins: env.list('CORS_ORIGINS'),
     /** Model handles agents and override_model may name; empty allows any. */
     allowedModels: env.list('ALLOWED_MODELS'),
     defaultModelHandle,
