@@ -155,7 +155,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const requestSchemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' });
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...(requestSchemas as object), ...RESPONSE_SCHEMAS } };
   declareAuthentication(document);
-  return document;
+  return replaceTypelessRefs(document) as OpenAPIObject;
 }
 
 /**
@@ -176,6 +176,20 @@ function declareAuthentication(document: OpenAPIObject): void {
       if (path.startsWith('/v1/admin/')) operation.responses['403'] = { ...detail, description: 'The key is not an admin key' };
     }
   }
+}
+
+/**
+ * Properties typed `unknown`, `object` or a union (`input`, `client_tools`, `tool_returns`, ...)
+ * reach the schema generator as the JavaScript `Object` or `Array`, which it writes as references
+ * to schemas of those names that nothing defines: they become plain object and array schemas.
+ */
+function replaceTypelessRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(replaceTypelessRefs);
+  if (typeof value !== 'object' || value === null) return value;
+  const ref = (value as { $ref?: unknown }).$ref;
+  if (ref === '#/components/schemas/Object') return { type: 'object', additionalProperties: true };
+  if (ref === '#/components/schemas/Array') return { type: 'array', items: {} };
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replaceTypelessRefs(item)]));
 }
 
 /** GET /openapi.json and Swagger UI at /docs. */
