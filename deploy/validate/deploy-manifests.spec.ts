@@ -429,17 +429,22 @@ describe('Kubernetes workloads', () => {
       const containers = podSpecOf(workload)?.containers ?? [];
       for (const container of containers.filter(usesAppImage)) {
         const entry = entrySourceForCommand(container.command);
-        let expected: { path: string; port: number | undefined };
-        if (entry === 'apps/gateway/src/main.ts') expected = { path: '/v1/health', port: Number(literalEnv(container, 'PORT') ?? GATEWAY_PORT) };
-        else if (entry === 'apps/fake-model/src/main.ts') expected = { path: '/health', port: Number(literalEnv(container, 'PORT') ?? 8399) };
-        else {
+        let port: number | undefined;
+        // Liveness and start-up ask whether the process answers, readiness whether its dependencies do.
+        let paths = { livenessProbe: '/livez', readinessProbe: '/readyz', startupProbe: '/livez' };
+        if (entry === 'apps/gateway/src/main.ts') port = Number(literalEnv(container, 'PORT') ?? GATEWAY_PORT);
+        else if (entry === 'apps/fake-model/src/main.ts') {
+          port = Number(literalEnv(container, 'PORT') ?? 8399);
+          paths = { livenessProbe: '/health', readinessProbe: '/health', startupProbe: '/health' };
+        } else {
           const healthPort = literalEnv(container, 'HEALTH_PORT');
-          if (!healthPort) problems.push(`${idOf(workload)}: HEALTH_PORT is not set, so /healthz is not served`);
-          expected = { path: '/healthz', port: healthPort ? Number(healthPort) : undefined };
+          if (!healthPort) problems.push(`${idOf(workload)}: HEALTH_PORT is not set, so the probes are not served`);
+          port = healthPort ? Number(healthPort) : undefined;
         }
         for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
           const spec = container[probe];
           if (!spec) continue;
+          const expected = { path: paths[probe], port };
           const actual = { path: spec.httpGet?.path, port: resolvePort(spec.httpGet?.port, containers) };
           if (actual.path !== expected.path || actual.port !== expected.port) {
             problems.push(`${idOf(workload)} ${probe}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);

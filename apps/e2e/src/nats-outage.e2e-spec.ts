@@ -38,11 +38,17 @@ describe('NATS killed and restarted', () => {
     expect(refused.headers.get('retry-after')).toBe('2');
     expect(await refused.json()).toEqual({ detail: expect.stringContaining('event log is unreachable') });
     expect((await fetch(`${stack.baseUrl}/v1/health`)).status).toBe(503);
+    // The probes: alive, but not ready, and the answer says why.
+    expect((await fetch(`${stack.baseUrl}/livez`)).status).toBe(200);
+    const notReady = await fetch(`${stack.baseUrl}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual({ detail: 'not ready', checks: { nats: expect.not.stringMatching(/^ok$/), postgres: 'ok' } });
     // What only needs Postgres still answers.
     expect(await getJson(stack.baseUrl, `/v1/agents/${agents[0]}`)).toMatchObject({ id: agents[0] });
 
     await stack.nats.restart();
     await waitUntilHealthy(stack.baseUrl);
+    expect(await (await fetch(`${stack.baseUrl}/readyz`)).json()).toEqual({ status: 'ok', checks: { nats: 'ok', postgres: 'ok' } });
     for (const round of ['r4', 'r5']) await send(round);
 
     const perAgent = runIds[0].length;

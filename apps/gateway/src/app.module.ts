@@ -26,6 +26,7 @@ import { RunToolUseCase } from './agents/agent-tools/run-tool.use-case';
 import { RunReader } from './runs/run-reader';
 import { AdmissionControl } from './admission/admission-control';
 import { ApiKeysController } from './auth/api-keys.controller';
+import { ProbesController } from './health/probes.controller';
 
 const settings = readGatewaySettings();
 
@@ -34,7 +35,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, ApiKeysController, AgentsController, CoreMemoryController, AgentToolsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
+  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, AgentToolsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },

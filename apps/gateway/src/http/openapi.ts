@@ -168,7 +168,7 @@ function declareAuthentication(document: OpenAPIObject): void {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const operation of Object.values(item) as { responses?: Record<string, unknown>; security?: unknown[] }[]) {
       if (typeof operation !== 'object' || !operation?.responses) continue;
-      if (path === '/v1/health') {
+      if (path === '/v1/health' || path === '/livez' || path === '/readyz') {
         operation.security = [];
         continue;
       }

@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { Env, withStartupRetries } from '@lrs/config';
+import { Env, NATS_READINESS, withStartupRetries, type ReadinessCheck } from '@lrs/config';
 import { ConnectionWatch, connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
@@ -118,6 +118,18 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new ConnectionWatch(context.nc),
         },
         {
+          provide: NATS_READINESS,
+          inject: [JETSTREAM_CONTEXT, ConnectionWatch],
+          useFactory: (context: JetStreamContext, watch: ConnectionWatch): ReadinessCheck => ({
+            name: 'nats',
+            check: async () => {
+              if (!watch.up) throw new Error('disconnected from NATS');
+              // JetStream answers, not just the connection.
+              await context.jsm.getAccountInfo();
+            },
+          }),
+        },
+        {
           provide: IdempotencyKeys,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => opened('the idempotency keys', () => IdempotencyKeys.open(context.js)),
@@ -134,7 +146,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, NATS_READINESS, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
     };
   }
 }

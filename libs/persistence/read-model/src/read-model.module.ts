@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { withStartupRetries } from '@lrs/config';
+import { POSTGRES_READINESS, withStartupRetries, type ReadinessCheck } from '@lrs/config';
 import { DataSource } from 'typeorm';
 import { createReadModelDataSource, type ReadModelConnectionOptions } from './data-source';
 import { RunProjection } from './run-projection';
@@ -39,9 +39,14 @@ export class ReadModelModule {
         { provide: ConversationStore, inject: [DataSource], useFactory: (ds: DataSource) => new ConversationStore(ds) },
         { provide: ThreadContextStore, inject: [DataSource], useFactory: (ds: DataSource) => new ThreadContextStore(ds) },
         { provide: ApiKeyStore, inject: [DataSource], useFactory: (ds: DataSource) => new ApiKeyStore(ds) },
+        {
+          provide: POSTGRES_READINESS,
+          inject: [DataSource],
+          useFactory: (ds: DataSource): ReadinessCheck => ({ name: 'postgres', check: async () => void (await ds.query('SELECT 1')) }),
+        },
         ReadModelLifecycle,
       ],
-      exports: [ApiKeyStore, DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ThreadContextStore, StepRecords],
+      exports: [ApiKeyStore, POSTGRES_READINESS, DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ThreadContextStore, StepRecords],
     };
   }
 }

@@ -3,10 +3,12 @@ import { createServer } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import { Env, nestLogLevels } from './env';
+import { NATS_READINESS, POSTGRES_READINESS, readiness, type ReadinessCheck } from './readiness';
 
 /**
  * Boots a service that has no HTTP API of its own (orchestrator, worker, dispatcher, projector).
- * With HEALTH_PORT set it answers GET /healthz for Kubernetes probes once the context is up.
+ * With HEALTH_PORT set it answers the probes once the context is up: GET /livez (alive; also as
+ * /healthz) and GET /readyz (its NATS and Postgres answer, 503 naming what does not).
  */
 export async function startServiceContext(module: Type<unknown>): Promise<INestApplicationContext> {
   const env = new Env();
@@ -14,14 +16,34 @@ export async function startServiceContext(module: Type<unknown>): Promise<INestA
   app.enableShutdownHooks();
   const healthPort = env.int('HEALTH_PORT', 0, { min: 0, max: 65535 });
   if (healthPort > 0) {
+    const checks = readinessChecksOf(app);
     const server = createServer((request, response) => {
-      const healthy = request.url === '/healthz';
-      response.writeHead(healthy ? 200 : 404, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(healthy ? { status: 'ok' } : { detail: 'Not Found' }));
+      const answer = (status: number, body: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(body));
+      };
+      if (request.url === '/livez' || request.url === '/healthz') return answer(200, { status: 'ok' });
+      if (request.url !== '/readyz') return answer(404, { detail: 'Not Found' });
+      void readiness(checks).then((result) =>
+        answer(result.ready ? 200 : 503, result.ready ? { status: 'ok', checks: result.checks } : { detail: 'not ready', checks: result.checks }),
+      );
     });
     server.listen(healthPort, env.string('HOST', '0.0.0.0'));
     process.once('SIGTERM', () => server.close());
     process.once('SIGINT', () => server.close());
   }
   return app;
+}
+
+/** The readiness checks of the modules the service uses (a service without Postgres has none for it). */
+export function readinessChecksOf(app: INestApplicationContext): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [];
+  for (const token of [NATS_READINESS, POSTGRES_READINESS]) {
+    try {
+      checks.push(app.get<ReadinessCheck>(token, { strict: false }));
+    } catch {
+      // Not part of this service.
+    }
+  }
+  return checks;
 }

@@ -2,3 +2,4 @@ export * from './env';
 export * from './bootstrap';
 export * from './poll';
 export * from './startup-retries';
+export * from './readiness';

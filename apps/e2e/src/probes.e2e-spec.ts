@@ -1,0 +1,50 @@
+import { freePort, startServices, type ServiceProcess } from '@lrs/local-stack';
+import { REPO_ROOT, createTestDatabase, startTestNats, type TestDatabase, type TestNats } from '@lrs/testing';
+
+/**
+ * The probes of a service without an HTTP API (here the projector, which needs NATS and Postgres)
+ * on HEALTH_PORT: /livez while the process answers, /readyz only while its dependencies do.
+ */
+describe('service probes on HEALTH_PORT', () => {
+  let nats: TestNats;
+  let database: TestDatabase;
+  let service: ServiceProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    [nats, database] = await Promise.all([startTestNats(), createTestDatabase()]);
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    [service] = startServices({
+      repoRoot: REPO_ROOT,
+      names: ['projector'],
+      env: { NATS_URL: nats.url, DATABASE_URL: database.url, HEALTH_PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' },
+      onLine: () => undefined,
+    });
+    await until(async () => (await fetch(`${base}/livez`).catch(() => null))?.status === 200);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await Promise.all([nats?.stop(), database?.drop()]);
+  });
+
+  it('is alive and ready; not ready while NATS is down, naming it; ready again once it is back', async () => {
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ok', checks: { nats: 'ok', postgres: 'ok' } });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    await nats.kill();
+    await until(async () => (await fetch(`${base}/readyz`)).status === 503);
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ detail: 'not ready', checks: { nats: expect.not.stringMatching(/^ok$/), postgres: 'ok' } });
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
+    await nats.restart();
+    await until(async () => (await fetch(`${base}/readyz`)).status === 200);
+    expect(service.unexpectedExits).toBe(0);
+  }, 60_000);
+});
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

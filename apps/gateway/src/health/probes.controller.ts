@@ -1,0 +1,31 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { NATS_READINESS, POSTGRES_READINESS, readiness, type ReadinessCheck } from '@lrs/config';
+import { LettaOperation } from '../http/api-docs';
+
+/**
+ * Kubernetes probes (no key needed): `/livez` says the process answers; `/readyz` says NATS (with
+ * JetStream) and Postgres answer within 2 s, else 503 naming what does not. `/v1/health` stays for
+ * Letta clients.
+ */
+@Controller()
+export class ProbesController {
+  private readonly checks: ReadinessCheck[];
+
+  constructor(@Inject(NATS_READINESS) nats: ReadinessCheck, @Inject(POSTGRES_READINESS) postgres: ReadinessCheck) {
+    this.checks = [nats, postgres];
+  }
+
+  @LettaOperation('livez', 'Liveness probe: the process answers', 'Health')
+  @Get('livez')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @LettaOperation('readyz', 'Readiness probe: NATS and Postgres answer', 'Health')
+  @Get('readyz')
+  async ready(@Res() response: Response): Promise<void> {
+    const result = await readiness(this.checks);
+    response.status(result.ready ? 200 : 503).json(result.ready ? { status: 'ok', checks: result.checks } : { detail: 'not ready', checks: result.checks });
+  }
+}
