@@ -38,6 +38,10 @@ describe('service probes on HEALTH_PORT', () => {
     await nats.restart();
     await until(async () => (await fetch(`${base}/readyz`)).status === 200);
     expect(service.unexpectedExits).toBe(0);
+    // Its metrics, on the same port.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^process_cpu_user_seconds_total\{service="projector"\} [\d.]+$/m);
+    expect(metrics).toContain('# TYPE lrs_consumer_deliveries_total counter');
   }, 60_000);
 });
 

@@ -4,13 +4,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { json, type NextFunction, type Request, type Response } from 'express';
-import { nestLogLevels } from '@lrs/config';
+import { nestLogLevels, startMetrics } from '@lrs/config';
 import { AppModule } from './app.module';
 import { readGatewaySettings } from './config/env';
 import { ApiKeyStore } from '@lrs/read-model';
 import { authentication, bindCaller } from './auth/authentication';
 import { authenticationMode } from './auth/authentication-mode';
 import { corsOptions } from './http/cors';
+import { httpMetrics } from './http/http-metrics';
 import { lettaValidationPipe } from './http/validation';
 import { serveOpenApi } from './http/openapi';
 import { refuseUnstorableInput } from './http/unstorable-input';
@@ -50,6 +51,8 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
     logger: nestLogLevels(settings.logLevel),
   });
+  startMetrics('gateway');
+  app.use(httpMetrics);
   // Before authentication: a browser's preflight carries no key.
   app.enableCors(corsOptions(settings.corsOrigins));
   const mode = await authenticationMode(app.get(ApiKeyStore), settings);

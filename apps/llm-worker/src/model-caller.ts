@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { METRICS } from '@lrs/config';
 import { ModelCallError, ModelClient, type ModelCall, type ModelReply } from '@lrs/llm-client';
 import { WORKER_SETTINGS, type WorkerSettings } from './config/env';
 
@@ -16,10 +17,15 @@ export class ModelCaller {
   async completeWithRetries(call: ModelCall, onRetry: () => void = () => undefined): Promise<ModelReply | ModelCallError> {
     let lastError: ModelCallError | null = null;
     for (let attempt = 1; attempt <= this.settings.modelMaxAttempts; attempt++) {
+      const started = performance.now();
       try {
-        return await this.client.complete(call);
+        const reply = await this.client.complete(call);
+        METRICS.modelCalls.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
+        if (reply.firstTokenAtMs !== null) METRICS.timeToFirstToken.observe(Math.max(0, reply.firstTokenAtMs - reply.requestStartedAtMs) / 1000);
+        return reply;
       } catch (error) {
         lastError = error as ModelCallError;
+        METRICS.modelCalls.observe({ outcome: lastError.errorType ?? 'error' }, (performance.now() - started) / 1000);
         if (!lastError.retryable || call.signal?.aborted || attempt === this.settings.modelMaxAttempts) break;
         const delayMs = retryDelayMs(lastError, attempt, this.settings);
         // A provider that asks for a longer pause than we would wait is not hammered: the step fails.

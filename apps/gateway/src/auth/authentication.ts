@@ -6,7 +6,7 @@ const CALLER = Symbol('caller');
 type WithCaller = Request & { [CALLER]?: Caller };
 
 /** Routes anyone may call: health and the probes, and the API's own description. */
-const PUBLIC_PATHS = new Set(['/v1/health', '/v1/health/', '/livez', '/readyz', '/openapi.json']);
+const PUBLIC_PATHS = new Set(['/v1/health', '/v1/health/', '/livez', '/readyz', '/metrics', '/openapi.json']);
 const isPublic = (path: string) => PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/');
 
 export interface AuthenticationMode {

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { NATS_READINESS, POSTGRES_READINESS, readiness, type ReadinessCheck } from '@lrs/config';
+import { NATS_READINESS, POSTGRES_READINESS, metricsContentType, metricsText, readiness, type ReadinessCheck } from '@lrs/config';
 import { LettaOperation } from '../http/api-docs';
 
 /**
@@ -20,6 +20,12 @@ export class ProbesController {
   @Get('livez')
   live() {
     return { status: 'ok' };
+  }
+
+  @LettaOperation('metrics', 'Prometheus metrics of this gateway process', 'Metrics')
+  @Get('metrics')
+  async metrics(@Res() response: Response): Promise<void> {
+    response.status(200).setHeader('content-type', metricsContentType).send(await metricsText());
   }
 
   @LettaOperation('readyz', 'Readiness probe: NATS and Postgres answer', 'Health')

@@ -86,6 +86,7 @@ const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
   AgentState: { type: 'object', additionalProperties: true, properties: { id: str, name: str, system: str, agent_type: str, model: str, llm_config: { type: 'object' }, blocks: { type: 'array', items: { type: 'object' } }, tools: { type: 'array', items: { type: 'object' } }, tags: { type: 'array', items: str }, created_at: str, updated_at: str } },
   Conversation: { type: 'object', properties: { id: str, agent_id: str, summary: nullable(str), model: nullable(str), created_at: str, updated_at: str, last_message_at: nullable(str) } },
   Health: { type: 'object', properties: { version: str, status: { type: 'string', enum: ['ok'] } } },
+  Metrics: { type: 'string', description: 'Prometheus text exposition format' },
   Deleted: { type: 'object', nullable: true, description: 'null, or a confirmation message' },
   CancelResult: { type: 'object', additionalProperties: { type: 'string', enum: ['cancelled', 'failed'] }, description: 'run id -> outcome' },
   Block: { type: 'object', additionalProperties: true, properties: { id: str, label: str, value: str, limit: int, description: nullable(str), read_only: { type: 'boolean' } } },
@@ -168,7 +169,7 @@ function declareAuthentication(document: OpenAPIObject): void {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const operation of Object.values(item) as { responses?: Record<string, unknown>; security?: unknown[] }[]) {
       if (typeof operation !== 'object' || !operation?.responses) continue;
-      if (path === '/v1/health' || path === '/livez' || path === '/readyz') {
+      if (path === '/v1/health' || path === '/livez' || path === '/readyz' || path === '/metrics') {
         operation.security = [];
         continue;
       }

@@ -3,7 +3,7 @@ import { ConflictException, HttpException, HttpStatus, Inject, Injectable, Logge
 import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
 import { ConcurrencyConflict, IdempotencyKeys, LaneStore, RunEventStore, exceedsMaxPayload } from '@lrs/jetstream';
-import { pollUntil } from '@lrs/config';
+import { METRICS, pollUntil } from '@lrs/config';
 import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import type { LettaRequestDto, MessageItem } from './dto/letta-request.dto';
@@ -153,6 +153,7 @@ export class RunCreator {
       // Nothing was stored, so the client's automatic retry of the same body is safe.
       throw new ServiceUnavailableException({ detail: 'The event log is unavailable; the run was not created. Retry shortly.' });
     }
+    METRICS.runsCreated.inc();
     await Promise.all([this.joinLane(event, streamSeq), this.projectRightAway(event, streamSeq)]);
     return runViewFromCreated(event);
   }

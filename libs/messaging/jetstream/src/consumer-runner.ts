@@ -1,6 +1,7 @@
 import { headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { JetStreamClient, JsMsg, ConsumerMessages } from '@nats-io/jetstream';
 import { EVENT_TYPE_HEADER, RUN_EVENTS_STREAM, dlqSubject, type AnyRunEvent, type RunEventType } from '@lrs/contracts';
+import { METRICS } from '@lrs/config';
 import { decodeRunEvent } from './run-event-store';
 
 /** A dead-lettered message handed back to its consumer's handler by the DLQ command. */
@@ -149,26 +150,31 @@ export class ConsumerRunner {
     const { handler, logger, maxDeliver, workingEveryMs } = this.options;
     const deliveryCount = msg.info.deliveryCount;
     const isLastAttempt = maxDeliver > 0 && deliveryCount >= maxDeliver;
+    if (deliveryCount > 1) METRICS.consumerRedeliveries.inc({ consumer: this.options.consumer });
     const keepAlive = workingEveryMs ? setInterval(() => msg.working(), workingEveryMs) : null;
     let event: AnyRunEvent | null = null;
     try {
       event = await this.decode(msg.data);
       await handler(event, { streamSeq: msg.seq, deliveryCount, isLastAttempt, working: () => msg.working() });
       msg.ack();
+      METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'acked' });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof RetryLater && !isLastAttempt) {
         msg.nak(error.delayMs);
+        METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'waiting' });
         return;
       }
       if (isLastAttempt || event === null) {
         logger.error(`${this.options.consumer}: giving up on stream seq ${msg.seq} after ${deliveryCount} deliveries: ${reason}`);
         await this.deadLetter(msg, reason);
         msg.term();
+        METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'dead_lettered' });
         return;
       }
       logger.warn(`${this.options.consumer}: ${event.type} ${event.runId} failed (delivery ${deliveryCount}), retrying: ${reason}`);
       msg.nak(this.retryDelay(deliveryCount));
+      METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'retried' });
     } finally {
       if (keepAlive) clearInterval(keepAlive);
     }

@@ -4,16 +4,19 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import { Env, nestLogLevels } from './env';
 import { NATS_READINESS, POSTGRES_READINESS, readiness, type ReadinessCheck } from './readiness';
+import { metricsContentType, metricsText, startMetrics } from './metrics';
 
 /**
  * Boots a service that has no HTTP API of its own (orchestrator, worker, dispatcher, projector).
  * With HEALTH_PORT set it answers the probes once the context is up: GET /livez (alive; also as
- * /healthz) and GET /readyz (its NATS and Postgres answer, 503 naming what does not).
+ * /healthz) and GET /readyz (its NATS and Postgres answer, 503 naming what does not), and
+ * GET /metrics (Prometheus text).
  */
 export async function startServiceContext(module: Type<unknown>): Promise<INestApplicationContext> {
   const env = new Env();
   const app = await NestFactory.createApplicationContext(module, { logger: nestLogLevels(env.string('LOG_LEVEL', 'log')) });
   app.enableShutdownHooks();
+  startMetrics(env.string('SERVICE_NAME', 'service'));
   const healthPort = env.int('HEALTH_PORT', 0, { min: 0, max: 65535 });
   if (healthPort > 0) {
     const checks = readinessChecksOf(app);
@@ -23,6 +26,13 @@ export async function startServiceContext(module: Type<unknown>): Promise<INestA
         response.end(JSON.stringify(body));
       };
       if (request.url === '/livez' || request.url === '/healthz') return answer(200, { status: 'ok' });
+      if (request.url === '/metrics') {
+        void metricsText().then((text) => {
+          response.writeHead(200, { 'content-type': metricsContentType });
+          response.end(text);
+        });
+        return;
+      }
       if (request.url !== '/readyz') return answer(404, { detail: 'Not Found' });
       void readiness(checks).then((result) =>
         answer(result.ready ? 200 : 503, result.ready ? { status: 'ok', checks: result.checks } : { detail: 'not ready', checks: result.checks }),

@@ -3,3 +3,4 @@ export * from './bootstrap';
 export * from './poll';
 export * from './startup-retries';
 export * from './readiness';
+export * from './metrics';

@@ -5,6 +5,7 @@ import { CONSUMER_POLICIES, ConcurrencyConflict, JetStreamLifecycle, RetryLater,
 import { classifyAttempt, deliverWebhook, retryDelayMs } from '@lrs/webhook-delivery';
 import { DISPATCHER_SETTINGS, type DispatcherSettings } from '../../config/env';
 import { buildCallbackPayload } from './callback-payload';
+import { METRICS } from '@lrs/config';
 
 /**
  * Delivers a finished run's callback. Attempts are numbered from the run's own log (the last
@@ -34,6 +35,8 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
 
   async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
     if (event.type !== 'RunFinished') return;
+    // Every run's RunFinished comes here once (redeliveries aside): the one place to count ends.
+    if (context.deliveryCount === 1) METRICS.runsFinished.inc({ status: event.data.status, stop_reason: event.data.stopReason });
     // The run's log says which attempt this is (and whether the run was deleted meanwhile).
     const [latest, created] = await Promise.all([this.events.latest(event.runId), this.events.createdOf(event.runId, event.data.createdStreamSeq)]);
     if (!latest || latest.event.type === 'RunDeleted') return;
@@ -59,6 +62,7 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
       signingSecret: this.settings.signingSecret,
     });
     const outcome = classifyAttempt(result);
+    METRICS.callbackAttempts.inc({ outcome });
     const final = outcome !== 'retryable' || attempt >= this.settings.maxAttempts;
     const error = result.error === null ? null : `Failed to dispatch callback for run ${event.runId} to ${callbackUrl}: ${result.error}`;
     try {

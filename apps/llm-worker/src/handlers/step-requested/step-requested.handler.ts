@@ -13,6 +13,7 @@ import {
   type StepCompletedData,
 } from '@lrs/contracts';
 import { contextBudget, systemPromptTokens, toolSchemaTokens, toolSchemas, type ContextBudget } from '@lrs/domain-run';
+import { METRICS } from '@lrs/config';
 import {
   CONSUMER_POLICIES,
   ConcurrencyConflict,
@@ -94,9 +95,12 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
 
   async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
     if (event.type !== 'StepRequested') return;
+    const started = performance.now();
     try {
       await this.runStep(event, context);
+      METRICS.steps.observe({ outcome: 'answered' }, (performance.now() - started) / 1000);
     } catch (error) {
+      METRICS.steps.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
       if (!context.isLastAttempt) throw error;
       // Out of redeliveries: fail the step rather than leave the run without a terminal state.
       this.logger.error(`step ${event.data.stepIndex} of ${event.runId} failed on its last delivery: ${describe(error)}`);
