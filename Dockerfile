@@ -34,6 +34,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # ---- runtime ----
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# One JSON object per log line (time, level, service, run_id, agent_id) for log pipelines; README, "Operations".
+ENV LOG_FORMAT=json
 WORKDIR /app
 # Everything stays owned by root and is only read by the service, so the container works
 # with a read-only root filesystem.

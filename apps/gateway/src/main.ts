@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { json, type NextFunction, type Request, type Response } from 'express';
-import { nestLogLevels, startMetrics } from '@lrs/config';
+import { serviceLogger, startMetrics } from '@lrs/config';
 import { AppModule } from './app.module';
 import { readGatewaySettings } from './config/env';
 import { ApiKeyStore } from '@lrs/read-model';
@@ -49,7 +49,7 @@ async function bootstrap(): Promise<void> {
   const settings = readGatewaySettings();
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     bodyParser: false,
-    logger: nestLogLevels(settings.logLevel),
+    logger: serviceLogger('gateway'),
   });
   startMetrics('gateway');
   app.use(httpMetrics);

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { createServer } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext, Type } from '@nestjs/common';
-import { Env, nestLogLevels } from './env';
+import { Env } from './env';
+import { serviceLogger } from './service-logger';
 import { NATS_READINESS, POSTGRES_READINESS, readiness, type ReadinessCheck } from './readiness';
 import { metricsContentType, metricsText, startMetrics } from './metrics';
 
@@ -14,7 +15,7 @@ import { metricsContentType, metricsText, startMetrics } from './metrics';
  */
 export async function startServiceContext(module: Type<unknown>): Promise<INestApplicationContext> {
   const env = new Env();
-  const app = await NestFactory.createApplicationContext(module, { logger: nestLogLevels(env.string('LOG_LEVEL', 'log')) });
+  const app = await NestFactory.createApplicationContext(module, { logger: serviceLogger(env.string('SERVICE_NAME', 'service'), env) });
   app.enableShutdownHooks();
   startMetrics(env.string('SERVICE_NAME', 'service'));
   const healthPort = env.int('HEALTH_PORT', 0, { min: 0, max: 65535 });

@@ -4,3 +4,4 @@ export * from './poll';
 export * from './startup-retries';
 export * from './readiness';
 export * from './metrics';
+export * from './service-logger';
