@@ -8,11 +8,12 @@
 #   node dist/apps/projector/src/main.js
 #   node dist/apps/fake-model/src/main.js           (OpenAI-compatible stand-in, dev/test only)
 #   node dist/tools/migrate/src/main.js             (applies read-model migrations, then exits)
-# Non-HTTP services answer GET /healthz on HEALTH_PORT when it is set.
+# Non-HTTP services answer GET /livez, /readyz and /metrics on HEALTH_PORT when it is set.
 #
 #   docker build -t letta-jetstream-server:local .
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 22 LTS (Node 20 reached its end of life in April 2026); package.json's engines still allow 20.19+.
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---- build: full dependency tree, compile TypeScript to dist/ ----
 FROM ${NODE_IMAGE} AS build
@@ -25,7 +26,7 @@ COPY libs ./libs
 COPY tools ./tools
 RUN npm run build
 
-# ---- prod-deps: runtime dependencies only ----
+# ---- prod-deps: runtime dependencies only (no embedded Postgres, no test or build tools) ----
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -983,9 +983,9 @@ describe('Dockerfile', () => {
   }
   const final = stages.at(-1);
 
-  it('is multi-stage on node:20-bookworm-slim', () => {
+  it('is multi-stage on node:22-bookworm-slim', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(stages.map((stage) => stage.from).every((image) => image === 'node:20-bookworm-slim' || stages.some((stage) => stage.name === image))).toBe(true);
+    expect(stages.map((stage) => stage.from).every((image) => image === 'node:22-bookworm-slim' || stages.some((stage) => stage.name === image))).toBe(true);
   });
 
   it('builds with npm ci and npm run build, and ships production dependencies only', () => {

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     });
     const base = `http://${isLoopback(host) ? '127.0.0.1' : host}:${port}`;
     await waitForHttp(`http://127.0.0.1:${port}/v1/health`, 60_000).catch(() => waitForHttp(`${base}/v1/health`, 5_000));
-    console.log(`\nLetta-compatible server ready at ${base}\n`);
+    console.log(`\nLetta-compatible server ready at ${base} (API docs at ${base}/docs)\n`);
     console.log(
       localMode
         ? `Local mode: listening on ${host} only, no API keys, callbacks to private addresses allowed.\n` +

@@ -41,4 +41,12 @@ describe('serviceLogger', () => {
     expect(line).not.toMatch(/\u001b\[/);
     expect(() => serviceLogger('gateway', new Env({ LOG_FORMAT: 'xml' }))).toThrow(/LOG_FORMAT must be text or json/);
   });
+
+  it("keeps Nest's start-up lines (routes, modules) out below LOG_LEVEL=debug", () => {
+    const quiet = serviceLogger('gateway', new Env({ LOG_FORMAT: 'json' }));
+    expect(captureStdout(() => quiet.log('Mapped {/v1/agents, GET} route', 'RouterExplorer'))).toEqual([]);
+    expect(captureStdout(() => quiet.log('listening', 'Bootstrap'))).toHaveLength(1);
+    const chatty = serviceLogger('gateway', new Env({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' }));
+    expect(captureStdout(() => chatty.log('Mapped {/v1/agents, GET} route', 'RouterExplorer'))).toHaveLength(1);
+  });
 });

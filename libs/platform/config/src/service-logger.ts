@@ -35,6 +35,9 @@ class JsonLogger extends ConsoleLogger {
   }
 }
 
+/** Nest's start-up chatter (a line per module and per route): shown from LOG_LEVEL=debug on. */
+const START_UP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
 /**
  * The process's logger: LOG_LEVEL's levels, as JSON lines with LOG_FORMAT=json, else Nest's text,
  * coloured only on a terminal.
@@ -43,6 +46,13 @@ export function serviceLogger(service: string, env = new Env()): ConsoleLogger {
   const levels = nestLogLevels(env.string('LOG_LEVEL', 'log'));
   const format = env.string('LOG_FORMAT', 'text');
   if (format !== 'text' && format !== 'json') throw new Error(`LOG_FORMAT must be text or json, got "${format}"`);
-  if (format === 'json') return new JsonLogger(service, levels);
-  return new ConsoleLogger({ logLevels: levels, colors: process.stdout.isTTY === true && !process.env.NO_COLOR });
+  const logger = format === 'json' ? new JsonLogger(service, levels) : new ConsoleLogger({ logLevels: levels, colors: process.stdout.isTTY === true && !process.env.NO_COLOR });
+  if (levels.includes('debug')) return logger;
+  const log = logger.log.bind(logger);
+  logger.log = (message: unknown, ...rest: unknown[]) => {
+    const context = rest[rest.length - 1];
+    if (typeof context === 'string' && START_UP_CONTEXTS.has(context)) return;
+    log(message, ...rest);
+  };
+  return logger;
 }
