@@ -1,4 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { runSubject } from '@lrs/contracts';
+import { connectJetStream } from '@lrs/jetstream';
 import { TestStack } from '@lrs/testing';
 import { createAgent, pollRun, sendAsync } from './helpers';
 
@@ -42,5 +44,37 @@ describe('operations endpoints', () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total\{service="gateway"\} [\d.]+$/m);
     // Ids never become labels.
     expect(text).not.toContain(runId);
+  });
+
+  it("carries a request's W3C traceparent through every event of its run, and the trace endpoint joins that trace", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = '00f067aa0ba902b7';
+    const agentId = await createAgent(stack.baseUrl);
+    const response = await fetch(`${stack.baseUrl}/v1/agents/${agentId}/messages/async`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parent}-01` },
+      body: JSON.stringify({ input: 'trace me' }),
+    });
+    const runId = ((await response.json()) as { id: string }).id;
+    await pollRun(stack.baseUrl, runId);
+    const spans = (await (await fetch(`${stack.baseUrl}/v1/runs/${runId}/trace`)).json()) as { TraceId: string; SpanName: string; ParentSpanId: string }[];
+    expect(spans.length).toBeGreaterThan(2);
+    expect(new Set(spans.map((span) => span.TraceId))).toEqual(new Set([traceId]));
+    expect(spans.find((span) => span.SpanName === 'run')?.ParentSpanId).toBe(parent);
+    // In the NATS headers of the run's events, up to its last.
+    const nats = await connectJetStream({ servers: stack.nats.url, name: 'e2e-trace' });
+    try {
+      const last = await nats.jsm.direct.getMessage('RUN_EVENTS', { last_by_subj: runSubject(runId) });
+      expect(last?.header.get('traceparent')).toBe(`00-${traceId}-${parent}-01`);
+    } finally {
+      await nats.nc.drain();
+    }
+    // A malformed one is ignored: the run gets a trace of its own.
+    const plain = await fetch(`${stack.baseUrl}/v1/agents/${agentId}/messages/async`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: 'not-a-traceparent' },
+      body: JSON.stringify({ input: 'no trace' }),
+    });
+    expect(plain.status).toBe(200);
   });
 });

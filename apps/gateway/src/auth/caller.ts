@@ -6,6 +6,8 @@ export interface Caller {
   /** Null in the unauthenticated local mode. */
   keyId: string | null;
   admin: boolean;
+  /** The request's W3C `traceparent`, when it sent a valid one: a run it creates joins that trace. */
+  traceparent?: string | null;
 }
 
 const callers = new AsyncLocalStorage<Caller>();

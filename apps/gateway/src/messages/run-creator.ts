@@ -12,7 +12,7 @@ import { inputProblem, renderInputMessages } from './input-messages';
 import { parseMessageItems } from './message-items';
 import { AdmissionControl } from '../admission/admission-control';
 import { RunReader } from '../runs/run-reader';
-import { callerOrganization } from '../auth/caller';
+import { callerOrganization, currentCaller } from '../auth/caller';
 import { requireAllowedModel } from '../auth/allowed-models';
 
 export const DEFAULT_MAX_STEPS = 50;
@@ -193,7 +193,7 @@ export class RunCreator {
     const body = options.body;
     const conversationId = options.conversationId ?? null;
     return buildRunEvent(
-      { runId, seq: 1, organizationId: callerOrganization(), agentId, laneId: laneIdOf(agentId, conversationId) },
+      { runId, seq: 1, organizationId: callerOrganization(), agentId, laneId: laneIdOf(agentId, conversationId), traceparent: currentCaller()?.traceparent ?? null },
       'RunCreated',
       {
         conversationId,
