@@ -24,6 +24,14 @@ describe('operations endpoints', () => {
     const schemas = (document.components as { schemas: Record<string, unknown> }).schemas;
     expect([...new Set(refs.filter((name) => !(name in schemas)))]).toEqual([]);
     await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeDefined();
+    // Routes declare the errors they answer, as JSON, stream routes included.
+    const paths = document.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+    const asyncRoute = paths['/v1/agents/{agent_id}/messages/async'].post.responses;
+    for (const code of ['401', '404', '409', '413', '422', '429', '503']) expect(Object.keys(asyncRoute[code]?.content ?? {})).toEqual(['application/json']);
+    const streamRoute = paths['/v1/agents/{agent_id}/messages/stream'].post.responses;
+    expect(Object.keys(streamRoute['422'].content ?? {})).toEqual(['application/json']);
+    expect(paths['/v1/agents/{agent_id}/messages'].post.responses['504']).toBeDefined();
+    expect(paths['/v1/admin/api-keys'].get.responses['403']).toBeDefined();
   });
 
   it('serves Prometheus metrics: requests by route pattern and status, runs created, process figures', async () => {

@@ -155,26 +155,53 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config);
   const requestSchemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' });
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...(requestSchemas as object), ...RESPONSE_SCHEMAS } };
-  declareAuthentication(document);
+  declareAuthenticationAndErrors(document);
   return replaceTypelessRefs(document) as OpenAPIObject;
 }
 
+/** Error answers by status, as every route words them: `{"detail": ...}` (README, "API implemented"). */
+const ERROR_ANSWERS: Record<string, string> = {
+  '400': 'Malformed JSON, a malformed id or cursor',
+  '401': 'No API key, or an unknown or revoked one',
+  '403': 'The key is not an admin key',
+  '404': 'No such resource in the caller\'s organization',
+  '409': 'Conflicts with the resource\'s state (a run in progress, a pending approval, a deleted run\'s otids or key)',
+  '413': 'The request is larger than REQUEST_BODY_LIMIT',
+  '422': 'Invalid request: the detail names the field',
+  '429': 'The organization has the most runs in flight it may have; retry after Retry-After',
+  '500': 'An unexpected failure; nothing internal is shown',
+  '503': 'The event log or the database is unreachable, or the server is at capacity; retry after Retry-After',
+  '504': 'No answer in time; the work goes on (a run) or nothing changed (a summary, a tool run)',
+};
+
+const RUN_CREATING = /\/(messages|messages\/async|messages\/stream)$/;
+const AWAITS_A_WORKER = /\/(messages|summarize|compact|tools\/\{[^}]+\}\/run)$/;
+
 /**
- * Every operation but health takes `Authorization: Bearer <key>` and may answer 401; the admin
- * operations answer 403 to a key that is not an admin's (README, "Authentication").
+ * Every operation but the probes and health takes `Authorization: Bearer <key>` and declares the
+ * errors it can answer, as JSON (stream routes too: their errors come before the stream starts).
  */
-function declareAuthentication(document: OpenAPIObject): void {
+function declareAuthenticationAndErrors(document: OpenAPIObject): void {
   document.security = [{ bearer: [] }];
-  const detail = { description: '', content: { 'application/json': { schema: { type: 'object', properties: { detail: str }, required: ['detail'] } } } };
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object', properties: { detail: str }, required: ['detail'] } } } });
   for (const [path, item] of Object.entries(document.paths)) {
-    for (const operation of Object.values(item) as { responses?: Record<string, unknown>; security?: unknown[] }[]) {
+    for (const [method, operation] of Object.entries(item) as [string, { responses?: Record<string, unknown>; security?: unknown[] }][]) {
       if (typeof operation !== 'object' || !operation?.responses) continue;
       if (path === '/v1/health' || path === '/livez' || path === '/readyz' || path === '/metrics') {
         operation.security = [];
         continue;
       }
-      operation.responses['401'] = { ...detail, description: 'No API key, or an unknown or revoked one' };
-      if (path.startsWith('/v1/admin/')) operation.responses['403'] = { ...detail, description: 'The key is not an admin key' };
+      const codes = ['401', '422', '500'];
+      if (path.includes('{')) codes.push('400', '404');
+      if (method === 'post' || method === 'patch' || method === 'put') codes.push('400', '413', '409');
+      if (path.startsWith('/v1/admin/')) codes.push('403');
+      if (method === 'post' && RUN_CREATING.test(path)) codes.push('429', '503');
+      if (method === 'post' && AWAITS_A_WORKER.test(path)) codes.push('503', '504');
+      for (const code of new Set(codes)) operation.responses[code] ??= error(ERROR_ANSWERS[code]);
+      // Errors are JSON whatever the route answers on success (an SSE stream starts only on success).
+      for (const [code, response] of Object.entries(operation.responses)) {
+        if (Number(code) >= 400) operation.responses[code] = error((response as { description?: string }).description || ERROR_ANSWERS[code] || 'Error');
+      }
     }
   }
 }
