@@ -129,3 +129,38 @@ function spanId(runId: string, key: string): string {
 function compact(attributes: Record<string, string | null>): Record<string, string> {
   return Object.fromEntries(Object.entries(attributes).filter((entry): entry is [string, string] => entry[1] !== null));
 }
+
+/**
+ * Spans as an OTLP/HTTP JSON export request (`POST <endpoint>/v1/traces`), the format every
+ * OpenTelemetry collector takes: ids in hex, times in Unix nanoseconds, status code 1 ok, 2 error.
+ */
+export function otlpTraceRequest(spans: readonly TraceSpan[], serviceName: string): object {
+  const kinds = { SPAN_KIND_INTERNAL: 1, SPAN_KIND_CLIENT: 3 } as const;
+  const statuses = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 } as const;
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: serviceName } }] },
+        scopeSpans: [
+          {
+            scope: { name: 'letta-jetstream-server.run-trace' },
+            spans: spans.map((span) => {
+              const start = BigInt(Date.parse(span.Timestamp)) * BigInt(NS_PER_MS);
+              return {
+                traceId: span.TraceId,
+                spanId: span.SpanId,
+                ...(span.ParentSpanId ? { parentSpanId: span.ParentSpanId } : {}),
+                name: span.SpanName,
+                kind: kinds[span.SpanKind],
+                startTimeUnixNano: start.toString(),
+                endTimeUnixNano: (start + BigInt(span.Duration)).toString(),
+                attributes: Object.entries(span.SpanAttributes).map(([key, value]) => ({ key, value: { stringValue: value } })),
+                status: { code: statuses[span.StatusCode], ...(span.StatusMessage ? { message: span.StatusMessage } : {}) },
+              };
+            }),
+          },
+        ],
+      },
+    ],
+  };
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { CONSUMERS, type AnyRunEvent } from '@lrs/contracts';
-import { filterMessageTypes, foldRun } from '@lrs/domain-run';
+import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
+import { filterMessageTypes, foldRun, otlpTraceRequest, runTraceSpans } from '@lrs/domain-run';
 import { CONSUMER_POLICIES, ConcurrencyConflict, JetStreamLifecycle, RetryLater, RunEventStore, type HandlerContext } from '@lrs/jetstream';
 import { classifyAttempt, deliverWebhook, retryDelayMs } from '@lrs/webhook-delivery';
 import { DISPATCHER_SETTINGS, type DispatcherSettings } from '../../config/env';
@@ -33,6 +33,25 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     });
   }
 
+  /**
+   * Sends the run's spans (as `GET /v1/runs/{id}/trace` shows them) to the OpenTelemetry
+   * collector, once, when the run ends; a collector that is down costs a log line, never the callback.
+   */
+  private async exportTrace(event: RunEvent<'RunFinished'>, streamSeq: number, created: RunEvent<'RunCreated'>): Promise<void> {
+    try {
+      const events = await this.events.readRun(event.runId, { event, streamSeq }, event.data.createdStreamSeq, created);
+      const response = await fetch(`${this.settings.otlpEndpoint!.replace(/\/+$/, '')}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(otlpTraceRequest(runTraceSpans(events), 'letta-jetstream-server')),
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (!response.ok) this.logger.warn(`trace of ${event.runId} not exported: the collector answered ${response.status}`);
+    } catch (error) {
+      this.logger.warn(`trace of ${event.runId} not exported: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
     if (event.type !== 'RunFinished') return;
     // Every run's RunFinished comes here once (redeliveries aside): the one place to count ends.
@@ -40,6 +59,7 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     // The run's log says which attempt this is (and whether the run was deleted meanwhile).
     const [latest, created] = await Promise.all([this.events.latest(event.runId), this.events.createdOf(event.runId, event.data.createdStreamSeq)]);
     if (!latest || latest.event.type === 'RunDeleted') return;
+    if (context.deliveryCount === 1 && this.settings.otlpEndpoint && created) void this.exportTrace(event, context.streamSeq, created);
     if (!created?.data.callbackUrl) return;
 
     const previous = latest.event.type === 'CallbackAttempted' ? latest.event.data : null;
