@@ -78,6 +78,16 @@ export class ConsumerRunner {
   private loop: Promise<void> | null = null;
   private stopping = false;
   private redrives: Subscription | null = null;
+  /** The pull loop is running (it ends only when the runner is stopped, or if the subscription dies). */
+  private pulling = false;
+
+  get consuming(): boolean {
+    return this.pulling;
+  }
+
+  get name(): string {
+    return this.options.consumer;
+  }
 
   constructor(private readonly options: ConsumerRunnerOptions) {}
 
@@ -130,6 +140,15 @@ export class ConsumerRunner {
   }
 
   private async pull(messages: ConsumerMessages): Promise<void> {
+    this.pulling = true;
+    try {
+      await this.pullEach(messages);
+    } finally {
+      this.pulling = false;
+    }
+  }
+
+  private async pullEach(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
       if (this.stopping) {
         msg.nak();

@@ -49,6 +49,12 @@ export class JetStreamLifecycle implements OnApplicationShutdown {
     return runner;
   }
 
+  /** Readiness: every consumer this process started is still pulling. */
+  checkConsumers(): void {
+    const stopped = this.runners.filter((runner) => !runner.consuming).map((runner) => runner.name);
+    if (stopped.length) throw new Error(`not consuming: ${stopped.join(', ')}`);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled(this.runners.map((runner) => runner.stop()));
     await this.context.nc.drain().catch(() => undefined);
@@ -119,13 +125,14 @@ export class JetStreamModule {
         },
         {
           provide: NATS_READINESS,
-          inject: [JETSTREAM_CONTEXT, ConnectionWatch],
-          useFactory: (context: JetStreamContext, watch: ConnectionWatch): ReadinessCheck => ({
+          inject: [JETSTREAM_CONTEXT, ConnectionWatch, JetStreamLifecycle],
+          useFactory: (context: JetStreamContext, watch: ConnectionWatch, lifecycle: JetStreamLifecycle): ReadinessCheck => ({
             name: 'nats',
             check: async () => {
               if (!watch.up) throw new Error('disconnected from NATS');
-              // JetStream answers, not just the connection.
+              // JetStream answers, not just the connection, and this process's consumers pull.
               await context.jsm.getAccountInfo();
+              lifecycle.checkConsumers();
             },
           }),
         },
