@@ -42,6 +42,10 @@ describe('service probes on HEALTH_PORT', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/^process_cpu_user_seconds_total\{service="projector"\} [\d.]+$/m);
     expect(metrics).toContain('# TYPE lrs_consumer_deliveries_total counter');
+    // Its consumer's lag and unacknowledged messages, read from JetStream at the scrape.
+    for (const gauge of ['lrs_consumer_lag_messages', 'lrs_consumer_unacked_messages', 'lrs_consumer_in_flight']) {
+      expect(metrics).toMatch(new RegExp(`^${gauge}\\{[^}]*consumer="projector-read-model"[^}]*\\} \\d+$`, 'm'));
+    }
   }, 60_000);
 });
 

@@ -89,6 +89,15 @@ export class ConsumerRunner {
     return this.options.consumer;
   }
 
+  /** Handlers running now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  get stream(): string {
+    return this.options.stream ?? RUN_EVENTS_STREAM;
+  }
+
   constructor(private readonly options: ConsumerRunnerOptions) {}
 
   async start(): Promise<void> {

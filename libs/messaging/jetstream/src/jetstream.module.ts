@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { Env, NATS_READINESS, withStartupRetries, type ReadinessCheck } from '@lrs/config';
+import { Env, GAUGES, NATS_READINESS, onScrape, withStartupRetries, type ReadinessCheck } from '@lrs/config';
 import { ConnectionWatch, connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
@@ -33,7 +33,17 @@ export class JetStreamLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(JETSTREAM_CONTEXT) private readonly context: JetStreamContext,
     private readonly events: RunEventStore,
-  ) {}
+  ) {
+    // The consumers' lag and unacknowledged counts, read from JetStream when /metrics is scraped.
+    onScrape(async () => {
+      for (const runner of this.runners) {
+        GAUGES.inFlight.set({ consumer: runner.name }, runner.inFlightCount);
+        const info = await this.context.jsm.consumers.info(runner.stream, runner.name);
+        GAUGES.consumerLag.set({ consumer: runner.name }, info.num_pending);
+        GAUGES.consumerUnacked.set({ consumer: runner.name }, info.num_ack_pending);
+      }
+    });
+  }
 
   async startConsumer(options: Omit<ConsumerRunnerOptions, 'js' | 'nc' | 'decode' | 'logger'>): Promise<ConsumerRunner> {
     const runner = new ConsumerRunner({

@@ -1,4 +1,4 @@
-import { Counter, Histogram, collectDefaultMetrics, register } from 'prom-client';
+import { Counter, Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client';
 
 /**
  * The process's Prometheus metrics (prom-client's default registry), served as text at `/metrics`
@@ -34,3 +34,36 @@ export const METRICS = {
   consumerDeliveries: new Counter({ name: 'lrs_consumer_deliveries_total', help: 'Messages handled by a consumer, by outcome (acked, retried, dead_lettered)', labelNames: ['consumer', 'outcome'] }),
   consumerRedeliveries: new Counter({ name: 'lrs_consumer_redeliveries_total', help: 'Messages a consumer received more than once', labelNames: ['consumer'] }),
 };
+
+/** Sources of a process's gauges, read when /metrics is scraped. */
+const gaugeSources: (() => Promise<void>)[] = [];
+let refreshing: Promise<void> | null = null;
+
+/** Runs every source once per scrape, however many gauges ask (prom-client collects them at once). */
+function refreshGauges(): Promise<void> {
+  refreshing ??= Promise.all(gaugeSources.map((source) => source().catch(() => undefined))).then(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+export const GAUGES = {
+  consumerLag: new Gauge({
+    name: 'lrs_consumer_lag_messages',
+    help: 'Messages a consumer has not received yet (JetStream num_pending), as of the scrape',
+    labelNames: ['consumer'],
+    collect: refreshGauges,
+  }),
+  consumerUnacked: new Gauge({
+    name: 'lrs_consumer_unacked_messages',
+    help: 'Messages delivered and not yet acknowledged (JetStream num_ack_pending), as of the scrape',
+    labelNames: ['consumer'],
+    collect: refreshGauges,
+  }),
+  inFlight: new Gauge({ name: 'lrs_consumer_in_flight', help: 'Messages this process is handling now', labelNames: ['consumer'], collect: refreshGauges }),
+};
+
+/** Registers work that sets gauges just before a scrape (e.g. reading consumer info from JetStream). */
+export function onScrape(source: () => Promise<void>): void {
+  gaugeSources.push(source);
+}
