@@ -45,13 +45,19 @@ export class RunReader {
     const row = await this.row(runId);
     const latest = row ? await this.events.latest(runId).catch(() => null) : null;
     const view = this.found(runId, await this.topUp(row, latest));
-    const deadline = Date.now() + PROJECTED_READ_WAIT_MS;
-    let version = row!.version;
-    while (latest && version < latest.event.seq && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      version = (await this.runs.currentVersion(runId)) ?? latest.event.seq;
-    }
+    if (latest && row!.version < latest.event.seq) await this.projectedUpTo(runId, latest.event.seq);
     return view;
+  }
+
+  /**
+   * Waits (at most PROJECTED_READ_WAIT_MS) until the read model has applied the run's events up to
+   * `seq`; a run without a row counts as applied.
+   */
+  async projectedUpTo(runId: string, seq: number): Promise<void> {
+    const deadline = Date.now() + PROJECTED_READ_WAIT_MS;
+    while (((await this.runs.currentVersion(runId)) ?? seq) < seq && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   /** A page of runs, each active one topped up from the log. */

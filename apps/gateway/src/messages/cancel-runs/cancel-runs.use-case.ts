@@ -12,8 +12,6 @@ export type CancelOutcome = 'cancelled' | 'failed';
 
 const CANCEL_REASON = 'The user cancelled the request, so the tool call was denied.';
 const MAX_RACES = 10;
-/** How long a delete waits for a lagging projection, so that the run is gone for the next read. */
-const DELETE_PROJECTION_WAIT_MS = 2_000;
 
 /**
  * Cancelling ends a run `cancelled` right away: RunFinished is appended behind whatever the run
@@ -95,21 +93,13 @@ export class CancelRunsUseCase {
         const [outcome] = await this.projection.apply([deleted]);
         // The projector had not applied the run's last events yet (a callback attempt, say): it
         // applies the deletion right behind them, normally within milliseconds.
-        if (outcome === 'gap') await this.projectedUpTo(runId, deleted.event.seq);
+        if (outcome === 'gap') await this.reader.projectedUpTo(runId, deleted.event.seq);
         return;
       } catch (error) {
         if (!(error instanceof ConcurrencyConflict)) throw error;
       }
     }
     throw new ConflictException({ detail: `CONFLICT: run ${runId} kept changing; try the delete again` });
-  }
-
-  /** Waits (at most DELETE_PROJECTION_WAIT_MS) for the read model to apply the run's events up to `seq`. */
-  private async projectedUpTo(runId: string, seq: number): Promise<void> {
-    const deadline = Date.now() + DELETE_PROJECTION_WAIT_MS;
-    while (((await this.runs.currentVersion(runId)) ?? seq) < seq && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   private async cancelRun(runId: string, agentId: string): Promise<CancelOutcome> {
