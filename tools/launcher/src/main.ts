@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Env } from '@lrs/config';
+import { Env, isLoopback } from '@lrs/config';
 import { startFakeModelServer, type FakeModelServer } from '@lrs/fake-model';
 import {
   ensureDatabase,
@@ -107,7 +107,3 @@ async function main(): Promise<void> {
 }
 
 void main();
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}

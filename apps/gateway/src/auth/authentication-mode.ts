@@ -1,4 +1,4 @@
-import { withStartupRetries } from '@lrs/config';
+import { isLoopback, withStartupRetries } from '@lrs/config';
 import type { ApiKeyStore } from '@lrs/read-model';
 import type { GatewaySettings } from '../config/env';
 import type { AuthenticationMode } from './authentication';
@@ -22,8 +22,4 @@ export async function authenticationMode(
     );
   }
   return { required, defaultOrganizationId: settings.organizationId };
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

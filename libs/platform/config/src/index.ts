@@ -5,3 +5,4 @@ export * from './startup-retries';
 export * from './readiness';
 export * from './metrics';
 export * from './service-logger';
+export * from './loopback';
