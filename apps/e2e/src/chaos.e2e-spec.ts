@@ -1,6 +1,6 @@
-import { CallbackReceiver, EmbeddedPostgres, TestStack } from '@lrs/testing';
+import type { CallbackReceiver, EmbeddedPostgres, TestStack } from '@lrs/testing';
 import type { ServiceName } from '@lrs/local-stack';
-import { createAgent, getJson } from './helpers';
+import { createAgent, getJson, startStackWithOwnPostgres, type StackWithOwnPostgres } from './helpers';
 
 const AGENTS = 20;
 const ROUNDS = 16;
@@ -21,17 +21,14 @@ describe('chaos', () => {
   let postgres: EmbeddedPostgres;
   let stack: TestStack;
   let receiver: CallbackReceiver;
+  let running: StackWithOwnPostgres;
 
   beforeAll(async () => {
-    postgres = await EmbeddedPostgres.start();
-    [stack, receiver] = await Promise.all([
-      TestStack.start({ database: postgres.database, env: { JETSTREAM_ACK_WAIT_MS: '3000', CALLBACK_RETRY_BASE_MS: '200' } }),
-      CallbackReceiver.start(),
-    ]);
+    running = await startStackWithOwnPostgres({ JETSTREAM_ACK_WAIT_MS: '3000', CALLBACK_RETRY_BASE_MS: '200' });
+    ({ postgres, stack, receiver } = running);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([stack?.stop(), receiver?.stop()]);
-    await postgres?.stop();
+    await running?.stop();
   });
 
   it('ends every accepted run exactly once while services, NATS and Postgres are killed', async () => {

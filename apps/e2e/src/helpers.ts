@@ -1,5 +1,5 @@
 import Letta from '@letta-ai/letta-client';
-import type { TestStack } from '@lrs/testing';
+import { CallbackReceiver, EmbeddedPostgres, TestStack } from '@lrs/testing';
 
 export const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
@@ -76,4 +76,26 @@ export function promptMentioning(stack: TestStack, text: string): string {
   const request = stack.model.requests.filter((r) => JSON.stringify(r.body).includes(text)).at(-1);
   if (!request) throw new Error(`no model request mentions ${text}`);
   return JSON.stringify((request.body as { messages: unknown[] }).messages);
+}
+
+export interface StackWithOwnPostgres {
+  postgres: EmbeddedPostgres;
+  stack: TestStack;
+  receiver: CallbackReceiver;
+  stop(): Promise<void>;
+}
+
+/** A stack on a Postgres server of its own (so the test may restart it), with a callback receiver. */
+export async function startStackWithOwnPostgres(env: Record<string, string>): Promise<StackWithOwnPostgres> {
+  const postgres = await EmbeddedPostgres.start();
+  const [stack, receiver] = await Promise.all([TestStack.start({ database: postgres.database, env }), CallbackReceiver.start()]);
+  return {
+    postgres,
+    stack,
+    receiver,
+    stop: async () => {
+      await Promise.all([stack.stop(), receiver.stop()]);
+      await postgres.stop();
+    },
+  };
 }

@@ -1,5 +1,5 @@
-import { CallbackReceiver, EmbeddedPostgres, TestStack } from '@lrs/testing';
-import { createAgent, getJson, sendAsync } from './helpers';
+import type { CallbackReceiver, EmbeddedPostgres, TestStack } from '@lrs/testing';
+import { createAgent, getJson, sendAsync, startStackWithOwnPostgres, type StackWithOwnPostgres } from './helpers';
 
 const RUNS_PER_AGENT = 6;
 const AGENTS = 8;
@@ -14,18 +14,15 @@ describe('Postgres restarted under load', () => {
   let postgres: EmbeddedPostgres;
   let stack: TestStack;
   let receiver: CallbackReceiver;
+  let running: StackWithOwnPostgres;
 
   beforeAll(async () => {
-    postgres = await EmbeddedPostgres.start();
-    [stack, receiver] = await Promise.all([
-      // The model answers slowly enough that the restart lands while steps are in flight.
-      TestStack.start({ database: postgres.database, env: { JETSTREAM_ACK_WAIT_MS: '5000' } }),
-      CallbackReceiver.start(),
-    ]);
+    // The model answers slowly enough that the restart lands while steps are in flight.
+    running = await startStackWithOwnPostgres({ JETSTREAM_ACK_WAIT_MS: '5000' });
+    ({ postgres, stack, receiver } = running);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([stack?.stop(), receiver?.stop()]);
-    await postgres?.stop();
+    await running?.stop();
   });
 
   it('every accepted run ends once, calls back once and keeps its agent order', async () => {
