@@ -135,7 +135,8 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const input = event.data.stepIndex === 1 ? run.input : [];
     const stored = threadRows.map((m) => m.body);
     const storedIds = new Set(stored.map((message) => message.id));
-    const history = [...stored, ...input.filter((message) => !storedIds.has(message.id))];
+    const unstoredInput = input.filter((message) => !storedIds.has(message.id));
+    const history = [...stored, ...unstoredInput];
     const tools = ToolContext.of(agent);
     const messageContext: StepMessageContext = {
       runId: event.runId,
@@ -171,7 +172,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       thread,
       runId: event.runId,
       rows: threadRows,
-      pending: [...input.filter((message) => !storedIds.has(message.id)), ...resumed],
+      pending: [...unstoredInput, ...resumed],
       fixedTokens: systemPromptTokens(compile(history.length)) + toolSchemaTokens(schemas),
       budget: this.budgetFor(handle, agent.llmConfig),
       modelHandle: handle,
