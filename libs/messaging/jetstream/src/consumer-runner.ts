@@ -50,8 +50,11 @@ export interface ConsumerRunnerOptions {
   js: JetStreamClient;
   /** Serves `redrive.<consumer>` requests of the DLQ command when given. */
   nc?: NatsConnection;
-  /** Turns a message into its event, claimed payloads fetched (RunEventStore.decode); plain JSON when absent. */
-  decode?: (data: Uint8Array) => Promise<AnyRunEvent>;
+  /**
+   * Fetches a claimed payload (RunEventStore.resolve). Kept apart from parsing: a message that is
+   * not JSON is dead-lettered at once, while a payload store that does not answer is retried.
+   */
+  resolve?: (event: AnyRunEvent) => Promise<AnyRunEvent>;
   consumer: string;
   /** The stream the consumer reads: the run events, unless named. */
   stream?: string;
@@ -101,7 +104,7 @@ export class ConsumerRunner {
   constructor(private readonly options: ConsumerRunnerOptions) {}
 
   async start(): Promise<void> {
-    const consumer = await this.options.js.consumers.get(this.options.stream ?? RUN_EVENTS_STREAM, this.options.consumer);
+    const consumer = await this.options.js.consumers.get(this.stream, this.options.consumer);
     const messages = await consumer.consume({ max_messages: Math.max(16, this.options.concurrency * 2) });
     this.messages = messages;
     this.loop = this.pull(messages);
@@ -124,7 +127,7 @@ export class ConsumerRunner {
         if (error) return;
         void (async (): Promise<RedriveReply> => {
           const request = message.json<RedriveRequest>();
-          const event = await this.decode(Buffer.from(request.data, 'base64'));
+          const event = await this.resolve(decodeRunEvent(Buffer.from(request.data, 'base64')));
           try {
             await handler(event, { streamSeq: request.streamSeq, deliveryCount: 1, isLastAttempt: false, working: () => undefined });
             logger.log(`${consumer}: redrove ${event.type} ${event.runId} (stream seq ${request.streamSeq})`);
@@ -182,8 +185,8 @@ export class ConsumerRunner {
     const keepAlive = workingEveryMs ? setInterval(() => msg.working(), workingEveryMs) : null;
     let event: AnyRunEvent | null = null;
     try {
-      event = await this.decode(msg.data);
-      await handler(event, { streamSeq: msg.seq, deliveryCount, isLastAttempt, working: () => msg.working() });
+      event = decodeRunEvent(msg.data);
+      await handler(await this.resolve(event), { streamSeq: msg.seq, deliveryCount, isLastAttempt, working: () => msg.working() });
       msg.ack();
       METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'acked' });
     } catch (error) {
@@ -208,8 +211,8 @@ export class ConsumerRunner {
     }
   }
 
-  private decode(data: Uint8Array): Promise<AnyRunEvent> {
-    return this.options.decode ? this.options.decode(data) : Promise.resolve(decodeRunEvent(data));
+  private resolve(event: AnyRunEvent): Promise<AnyRunEvent> {
+    return this.options.resolve ? this.options.resolve(event) : Promise.resolve(event);
   }
 
   private retryDelay(deliveryCount: number): number {
@@ -220,7 +223,7 @@ export class ConsumerRunner {
 
   private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
     const hdrs = headers();
-    hdrs.set('Dlq-Stream', this.options.stream ?? RUN_EVENTS_STREAM);
+    hdrs.set('Dlq-Stream', this.stream);
     hdrs.set('Dlq-Seq', String(msg.seq));
     hdrs.set('Dlq-Error', reason.slice(0, 1_000));
     try {

@@ -92,4 +92,43 @@ describe('dead letters on a real JetStream', () => {
     const letter = { dlqSeq: 999, consumer: 'nobody', stream: RUN_EVENTS_STREAM, streamSeq: 1, eventType: 'RunCreated', runId: 'run-x', error: '', deadAt: '', data: new Uint8Array() };
     expect(await deadLetters.redrive(letter)).toEqual({ ok: false, error: 'no nobody consumer is running to take it' });
   });
+
+  it('retries a message whose claimed payload cannot be fetched yet, instead of dead-lettering it', async () => {
+    await context.jsm.consumers.add(RUN_EVENTS_STREAM, {
+      durable_name: 'test-claims',
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.New,
+      ack_wait: 2_000_000_000,
+      max_deliver: 3,
+    });
+    let fetches = 0;
+    const seen: string[] = [];
+    const claims = new ConsumerRunner({
+      js: context.js,
+      consumer: 'test-claims',
+      eventTypes: 'all',
+      concurrency: 1,
+      maxDeliver: 3,
+      retry: { baseMs: 10, capMs: 20 },
+      logger: quiet,
+      // The payload store does not answer the first time.
+      resolve: async (event) => {
+        if (++fetches === 1) throw new Error('payload store unreachable');
+        return event;
+      },
+      handler: async (event) => void seen.push(event.runId),
+    });
+    await claims.start();
+    try {
+      const event = sampleRunCreated('agent-claims', { maxSteps: 1 });
+      await new RunEventStore(context.js, context.jsm).create(event);
+      const deadline = Date.now() + 10_000;
+      while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(seen).toEqual([event.runId]);
+      expect(fetches).toBe(2);
+      expect(await new DeadLetters(context.nc, context.jsm).list('test-claims')).toEqual([]);
+    } finally {
+      await claims.stop();
+    }
+  });
 });

@@ -45,12 +45,12 @@ export class JetStreamLifecycle implements OnApplicationShutdown {
     });
   }
 
-  async startConsumer(options: Omit<ConsumerRunnerOptions, 'js' | 'nc' | 'decode' | 'logger'>): Promise<ConsumerRunner> {
+  async startConsumer(options: Omit<ConsumerRunnerOptions, 'js' | 'nc' | 'resolve' | 'logger'>): Promise<ConsumerRunner> {
     const runner = new ConsumerRunner({
       ...options,
       js: this.context.js,
       nc: this.context.nc,
-      decode: (data) => this.events.decode(data),
+      resolve: (event) => this.events.resolve(event),
       logger: new Logger(options.consumer),
     });
     await withStartupRetries(`starting consumer ${options.consumer}`, () => runner.start(), this.logger);

@@ -61,8 +61,13 @@ export class RunEventStore {
   ) {}
 
   /** The event a stored message holds, its claimed payload fetched if it has one. */
-  async decode(data: Uint8Array): Promise<AnyRunEvent> {
-    const stored = decodeRunEvent(data) as StoredEventJson;
+  decode(data: Uint8Array): Promise<AnyRunEvent> {
+    return this.resolve(decodeRunEvent(data));
+  }
+
+  /** The event with its data, fetched from the payload store if it carries a claim instead. */
+  async resolve(event: AnyRunEvent): Promise<AnyRunEvent> {
+    const stored = event as StoredEventJson;
     if (!stored.claim) return stored;
     if (!this.payloads) throw new Error(`${stored.type} #${stored.seq} of ${stored.runId} has a claimed payload and no payload store is configured`);
     return this.payloads.resolve(stored);
