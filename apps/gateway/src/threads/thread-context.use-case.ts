@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, HttpException, Inject, Injectable } from '@nestjs/common';
-import { messageDate, messageEnvelope, type LettaMessage, type UserMessage } from '@lrs/contracts';
+import type { LettaMessage } from '@lrs/contracts';
 import {
   DEFAULT_COMPACTION_MODE,
   DEFAULT_KEEP_FRACTION,
@@ -9,7 +8,7 @@ import {
   contextBudget,
   isSummaryMessage,
   isTerminalEvent,
-  summaryMessageText,
+  summaryMessage,
   systemPromptTokens,
   textTokens,
   toolSchemaTokens,
@@ -146,13 +145,7 @@ export class ThreadContextUseCase {
     );
     if (!reply.ok) throw new HttpException({ detail: reply.detail }, reply.status);
     const summary = clipSummary(reply.summary, settings?.clip_chars === undefined ? DEFAULT_SUMMARY_CLIP_CHARS : settings.clip_chars);
-    const now = new Date();
-    const message: UserMessage = {
-      ...messageEnvelope({ runId: null, date: messageDate(now), otid: randomUUID() }),
-      message_type: 'user_message',
-      content: summaryMessageText(summary, mode, now),
-    };
-    await this.contexts.compact(thread, message, reply.keptIds, reply.seenUpToSequence);
+    await this.contexts.compact(thread, summaryMessage(summary, mode), reply.keptIds, reply.seenUpToSequence);
     return { summary, num_messages_before: reply.contextSize + 1, num_messages_after: reply.keptIds.length + 2 };
   }
 

@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { messageDate, messageEnvelope, type LettaMessage, type StepCompaction, type UserMessage } from '@lrs/contracts';
+import type { LettaMessage, StepCompaction } from '@lrs/contracts';
 import {
   COMPACTION_KEEP_FRACTION,
   clipSummary,
   clipToTokens,
   keepNewest,
   messageTokens,
-  summaryMessageText,
+  summaryMessage,
   type CompactionMode,
   type ContextBudget,
 } from '@lrs/domain-run';
@@ -20,7 +19,7 @@ export interface ContextRequest {
   runId: string;
   /** The thread's in-context rows as read for this run. */
   rows: ContextMessage[];
-  /** Messages of this step not stored yet (the run's input on its first step, resumed tool results). */
+  /** Messages of this step not stored yet, none of them among `rows` (the run's input on its first step, resumed tool results). */
   pending: readonly LettaMessage[];
   /** The system prompt's and the tool schemas' tokens. */
   fixedTokens: number;
@@ -57,7 +56,7 @@ export class ContextFitter {
   async fit(request: ContextRequest): Promise<FittedContext> {
     const { budget } = request;
     const pendingTokens = request.pending.reduce((sum, message) => sum + messageTokens(message), 0);
-    const promptTokens = (rows: readonly ContextMessage[]) => request.fixedTokens + pendingTokens + rows.reduce((sum, row) => sum + row.tokens, 0);
+    const promptTokens = (rows: readonly ContextMessage[]) => request.fixedTokens + pendingTokens + sumTokens(rows);
     const before = { tokens: promptTokens(request.rows), messages: request.rows.length + request.pending.length };
     let rows = request.rows;
     let compaction: StepCompaction | null = null;
@@ -101,21 +100,10 @@ export class ContextFitter {
     }
     const tokens = promptTokens(rows);
     if (tokens > budget.promptLimit) return { kind: 'overflow', promptTokens: tokens };
-    const stored = rows.map((row) => row.body);
-    const storedIds = new Set(stored.map((message) => message.id));
-    return { kind: 'fits', history: [...stored, ...request.pending.filter((message) => !storedIds.has(message.id))], promptTokens: tokens, compaction };
+    return { kind: 'fits', history: [...rows.map((row) => row.body), ...request.pending], promptTokens: tokens, compaction };
   }
 }
 
 function sumTokens(rows: readonly ContextMessage[]): number {
   return rows.reduce((sum, row) => sum + row.tokens, 0);
-}
-
-function summaryMessage(summary: string, mode: CompactionMode): UserMessage {
-  const now = new Date();
-  return {
-    ...messageEnvelope({ runId: null, date: messageDate(now), otid: randomUUID() }),
-    message_type: 'user_message',
-    content: summaryMessageText(summary, mode, now),
-  };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { messageEnvelope, type EventMessage, type LettaMessage, type MessageContent, type StepCompletedData, type SummaryMessage } from '@lrs/contracts';
+import { messageDate, messageEnvelope, type EventMessage, type LettaMessage, type MessageContent, type StepCompletedData, type SummaryMessage, type UserMessage } from '@lrs/contracts';
 
 export const COMPACTION_MODES = ['all', 'sliding_window', 'self_compact_all', 'self_compact_sliding_window'] as const;
 export type CompactionMode = (typeof COMPACTION_MODES)[number];
@@ -65,6 +65,15 @@ export function transcriptLines(messages: readonly LettaMessage[]): string[] {
  * What stands in for the summarised messages in the thread's context: a user message holding
  * Letta's packed system alert, so clients that parse Letta's summaries read ours the same way.
  */
+/** The summary as the thread stores it: a message made outside any run, holding `summaryMessageText`. */
+export function summaryMessage(summary: string, mode: CompactionMode, now = new Date()): UserMessage {
+  return {
+    ...messageEnvelope({ runId: null, date: messageDate(now), otid: randomUUID() }),
+    message_type: 'user_message',
+    content: summaryMessageText(summary, mode, now),
+  };
+}
+
 export function summaryMessageText(summary: string, mode: CompactionMode, now: Date): string {
   const hidden = mode === 'all' || mode === 'self_compact_all'
     ? 'Note: prior messages have been hidden from view due to conversation memory constraints.'
