@@ -2,13 +2,17 @@ import { HttpException, HttpStatus, Inject, Injectable, Logger, type OnModuleDes
 import { ConnectionWatch, RunBacklog } from '@lrs/jetstream';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 
-/** A 503 the official client retries after `Retry-After` seconds; nothing was written. */
+/**
+ * A 503 (or, for a caller over its own share, a 429) that the official client retries after
+ * `Retry-After` seconds; nothing was written.
+ */
 export class Overloaded extends HttpException {
   constructor(
     detail: string,
     readonly retryAfterSeconds: number,
+    status: HttpStatus.SERVICE_UNAVAILABLE | HttpStatus.TOO_MANY_REQUESTS = HttpStatus.SERVICE_UNAVAILABLE,
   ) {
-    super({ detail }, HttpStatus.SERVICE_UNAVAILABLE);
+    super({ detail }, status);
   }
 }
 

@@ -3,7 +3,6 @@ import type { Response } from 'express';
 import { BlockLabelTaken, TooManyBlocks, UnknownBlocks, UnknownCursor } from '@lrs/read-model';
 import { exceedsMaxPayload } from '@lrs/jetstream';
 import { Overloaded } from '../admission/admission-control';
-import { TooManyRuns } from '../messages/run-creator';
 
 /**
  * Every error leaves as Letta's `{"detail": "..."}` body with the right status. Unexpected
@@ -20,7 +19,7 @@ export class LettaExceptionFilter implements ExceptionFilter {
       const body = exception.getResponse();
       // The official client retries 409s with the same body; a conflict here does not go away by itself.
       if (status === HttpStatus.CONFLICT) response.setHeader('x-should-retry', 'false');
-      if (exception instanceof Overloaded || exception instanceof TooManyRuns) response.setHeader('retry-after', String(exception.retryAfterSeconds));
+      if (exception instanceof Overloaded) response.setHeader('retry-after', String(exception.retryAfterSeconds));
       // Letta bodies ({detail} or, for model failures, {error}) pass through; anything else is wrapped.
       const lettaShaped =
         typeof body === 'object' && body !== null && ('detail' in body || typeof (body as { error?: unknown }).error === 'object');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConflictException, HttpException, HttpStatus, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, HttpStatus, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
 import { ConcurrencyConflict, IdempotencyKeys, LaneStore, RunEventStore, exceedsMaxPayload } from '@lrs/jetstream';
@@ -10,20 +10,13 @@ import type { LettaRequestDto, MessageItem } from './dto/letta-request.dto';
 import { checkApprovalRules } from './approval-rules';
 import { inputProblem, renderInputMessages } from './input-messages';
 import { parseMessageItems } from './message-items';
-import { AdmissionControl } from '../admission/admission-control';
+import { AdmissionControl, Overloaded } from '../admission/admission-control';
 import { RunReader } from '../runs/run-reader';
 import { callerOrganization, currentCaller } from '../auth/caller';
 import { requireAllowedModel } from '../auth/allowed-models';
 
 export const DEFAULT_MAX_STEPS = 50;
 
-/** 429 with Retry-After: the caller's organization is at its cap of runs in flight; nothing was written. */
-export class TooManyRuns extends HttpException {
-  readonly retryAfterSeconds = 1;
-  constructor(detail: string) {
-    super({ detail }, HttpStatus.TOO_MANY_REQUESTS);
-  }
-}
 
 export interface RunOptions {
   runType: 'send_message' | 'send_message_async' | 'send_message_streaming' | 'send_conversation_message';
@@ -86,7 +79,10 @@ export class RunCreator {
     const cap = this.settings.organizationMaxRunsInFlight;
     if (cap <= 0) return;
     const inFlight = await this.runs.activeCount(callerOrganization());
-    if (inFlight >= cap) throw new TooManyRuns(`Your organization has ${inFlight} runs queued or running, the most this server allows; the run was not created. Retry shortly.`);
+    if (inFlight >= cap) {
+      const detail = `Your organization has ${inFlight} runs queued or running, the most this server allows; the run was not created. Retry shortly.`;
+      throw new Overloaded(detail, 1, HttpStatus.TOO_MANY_REQUESTS);
+    }
   }
 
   private async prepareAdmitted(agentId: string, body: LettaRequestDto, options: RunOptions): Promise<PreparedRun> {
