@@ -48,10 +48,14 @@ export async function insertMessages(manager: EntityManager, owner: MessageOwner
   );
 }
 
-/** The same for messages of several runs at once (a projection batch): one statement. */
-export async function insertOwnedMessages(manager: EntityManager, rows: readonly { owner: MessageOwner; message: LettaMessage }[]): Promise<void> {
+/**
+ * The same for messages of several runs at once (a projection batch): one statement. Without
+ * `countTokens` the rows get no token count (they are counted when read): for the projector, whose
+ * inserts almost always find the run path's rows, with their counts, already there.
+ */
+export async function insertOwnedMessages(manager: EntityManager, rows: readonly { owner: MessageOwner; message: LettaMessage }[], options: { countTokens?: boolean } = {}): Promise<void> {
   if (rows.length === 0) return;
-  await manager.query(INSERT_MESSAGES_SQL, [messageRowsJson(rows)]);
+  await manager.query(INSERT_MESSAGES_SQL, [messageRowsJson(rows, options.countTokens ?? true)]);
 }
 
 const INSERT_MESSAGES_SQL = `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body, token_count)
@@ -62,7 +66,7 @@ const INSERT_MESSAGES_SQL = `INSERT INTO messages (id, organization_id, agent_id
      ORDER BY m.n
      ON CONFLICT (id) DO NOTHING`;
 
-function messageRowsJson(rows: readonly { owner: MessageOwner; message: LettaMessage }[]): string {
+function messageRowsJson(rows: readonly { owner: MessageOwner; message: LettaMessage }[], countTokens = true): string {
   return storableJson(
     rows.map(({ owner, message }) => ({
       id: message.id,
@@ -76,7 +80,7 @@ function messageRowsJson(rows: readonly { owner: MessageOwner; message: LettaMes
       created_at: message.date,
       body: message,
       // Counted once here, so prompt building never re-counts the thread's history.
-      token_count: messageTokens(message),
+      token_count: countTokens ? messageTokens(message) : null,
     })),
   );
 }
