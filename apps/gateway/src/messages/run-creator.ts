@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConflictException, HttpStatus, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type RunEvent, type RunView } from '@lrs/contracts';
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
-import { ConcurrencyConflict, IdempotencyKeys, LaneStore, RunEventStore, exceedsMaxPayload } from '@lrs/jetstream';
+import { IdempotencyKeys, RunCommands, LaneStore, RunEventStore, exceedsMaxPayload } from '@lrs/jetstream';
 import { METRICS, pollUntil } from '@lrs/config';
 import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
@@ -52,6 +52,7 @@ export class RunCreator {
   constructor(
     private readonly agents: AgentStore,
     private readonly events: RunEventStore,
+    private readonly commands: RunCommands,
     private readonly lanes: LaneStore,
     private readonly projection: RunProjection,
     private readonly admission: AdmissionControl,
@@ -139,16 +140,16 @@ export class RunCreator {
   async commit(prepared: PreparedRun): Promise<RunView> {
     if (prepared.existing) return prepared.existing;
     const { event } = prepared;
-    let streamSeq: number;
+    let streamSeq: number | null;
     try {
-      streamSeq = await this.events.create(event);
+      streamSeq = await this.commands.create(event);
     } catch (error) {
-      if (error instanceof ConcurrencyConflict) return this.createdByAnotherAttempt(event.runId);
       if (exceedsMaxPayload(error)) throw error;
       this.logger.error(`could not append RunCreated for ${event.runId}: ${String(error)}`);
       // Nothing was stored, so the client's automatic retry of the same body is safe.
       throw new ServiceUnavailableException({ detail: 'The event log is unavailable; the run was not created. Retry shortly.' });
     }
+    if (streamSeq === null) return this.createdByAnotherAttempt(event.runId);
     METRICS.runsCreated.inc();
     await Promise.all([this.joinLane(event, streamSeq), this.projectRightAway(event, streamSeq)]);
     return runViewFromCreated(event);

@@ -15,3 +15,4 @@ export * from './run-timers';
 export * from './dead-letters';
 export * from './idempotency-keys';
 export * from './event-payloads';
+export * from './run-commands';

@@ -14,6 +14,7 @@ import { ToolRunRequests } from './tool-run-requests';
 import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
+import { RunCommands } from './run-commands';
 
 export const JETSTREAM_CONTEXT = Symbol('JETSTREAM_CONTEXT');
 
@@ -99,6 +100,11 @@ export class JetStreamModule {
           useFactory: async (context: JetStreamContext) => new RunEventStore(context.js, context.jsm, await opened('the payload store', () => EventPayloads.open(context.js))),
         },
         {
+          provide: RunCommands,
+          inject: [RunEventStore],
+          useFactory: (events: RunEventStore) => new RunCommands(events),
+        },
+        {
           provide: LaneStore,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => opened('the lane store', () => LaneStore.open(context.js)),
@@ -163,7 +169,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, NATS_READINESS, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, NATS_READINESS, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
     };
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
-import { filterMessageTypes, foldRun, otlpTraceRequest, runTraceSpans } from '@lrs/domain-run';
-import { CONSUMER_POLICIES, ConcurrencyConflict, JetStreamLifecycle, RetryLater, RunEventStore, type HandlerContext } from '@lrs/jetstream';
+import { filterMessageTypes, foldRun, nextCallbackAttempt, otlpTraceRequest, runTraceSpans, stateOf } from '@lrs/domain-run';
+import { CONSUMER_POLICIES, JetStreamLifecycle, RetryLater, RunCommands, RunEventStore, type HandlerContext } from '@lrs/jetstream';
 import { classifyAttempt, deliverWebhook, retryDelayMs } from '@lrs/webhook-delivery';
 import { DISPATCHER_SETTINGS, type DispatcherSettings } from '../../config/env';
 import { buildCallbackPayload } from './callback-payload';
@@ -20,6 +20,7 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
   constructor(
     private readonly jetStream: JetStreamLifecycle,
     private readonly events: RunEventStore,
+    private readonly commands: RunCommands,
     @Inject(DISPATCHER_SETTINGS) private readonly settings: DispatcherSettings,
   ) {}
 
@@ -62,9 +63,8 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     if (context.deliveryCount === 1 && this.settings.otlpEndpoint && created) void this.exportTrace(event, context.streamSeq, created);
     if (!created?.data.callbackUrl) return;
 
-    const previous = latest.event.type === 'CallbackAttempted' ? latest.event.data : null;
-    if (previous?.final) return;
-    const attempt = (previous?.attempt ?? 0) + 1;
+    const attempt = nextCallbackAttempt(stateOf(latest.event));
+    if (attempt === null) return;
 
     // The payload is the run as its own events tell it, up to its RunFinished: no read model involved.
     const events = await this.events.readRun(event.runId, { event, streamSeq: context.streamSeq }, event.data.createdStreamSeq, created);
@@ -83,17 +83,19 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     });
     const outcome = classifyAttempt(result);
     METRICS.callbackAttempts.inc({ outcome });
-    const final = outcome !== 'retryable' || attempt >= this.settings.maxAttempts;
     const error = result.error === null ? null : `Failed to dispatch callback for run ${event.runId} to ${callbackUrl}: ${result.error}`;
-    try {
-      await this.events.appendAfter(latest, [
-        { type: 'CallbackAttempted', data: { attempt, sentAt: sentAt.toISOString(), statusCode: result.statusCode, error, final } },
-      ]);
-    } catch (appendError) {
-      // Another delivery of this event recorded the attempt first; it owns the retry schedule.
-      if (appendError instanceof ConcurrencyConflict) return;
-      throw appendError;
-    }
+    // Conditional on the latest event read before the delivery: if another delivery of this event
+    // recorded an attempt first, it owns the retry schedule and this result is dropped.
+    const recorded = await this.commands.executeAfter(latest, {
+      kind: 'callbackResult',
+      sentAt: sentAt.toISOString(),
+      statusCode: result.statusCode,
+      error,
+      outcome,
+      maxAttempts: this.settings.maxAttempts,
+    });
+    if (recorded.kind !== 'appended') return;
+    const { final } = recorded.events[0].event.data as { final: boolean };
     if (!final) {
       const delay = retryDelayMs(attempt, { baseMs: this.settings.retryBaseMs, capMs: this.settings.retryCapMs });
       this.logger.warn(`callback for ${event.runId} attempt ${attempt} ${result.statusCode ?? result.error}; retrying in ${delay} ms`);

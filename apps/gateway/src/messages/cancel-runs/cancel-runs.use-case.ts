@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { finishRun, isTerminalEvent } from '@lrs/domain-run';
-import { CancelNotices, ConcurrencyConflict, RunEventStore, createdStreamSeqOf } from '@lrs/jetstream';
+import { isSettled } from '@lrs/domain-run';
+import { CancelNotices, RETRY_ON_CONFLICT, RunCommands } from '@lrs/jetstream';
 import { AgentStore, RunProjection, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { RunCreator } from '../run-creator';
@@ -11,7 +11,6 @@ import { callerOrganization } from '../../auth/caller';
 export type CancelOutcome = 'cancelled' | 'failed';
 
 const CANCEL_REASON = 'The user cancelled the request, so the tool call was denied.';
-const MAX_RACES = 10;
 
 /**
  * Cancelling ends a run `cancelled` right away: RunFinished is appended behind whatever the run
@@ -23,7 +22,7 @@ const MAX_RACES = 10;
 @Injectable()
 export class CancelRunsUseCase {
   constructor(
-    private readonly events: RunEventStore,
+    private readonly commands: RunCommands,
     private readonly runs: RunQueries,
     private readonly reader: RunReader,
     private readonly agents: AgentStore,
@@ -85,38 +84,25 @@ export class CancelRunsUseCase {
 
   /** Appends RunDeleted and applies it right away, so the run is gone for the very next read. */
   async deleteRun(runId: string): Promise<void> {
-    for (let race = 0; race < MAX_RACES; race++) {
-      const latest = await this.events.latest(runId);
-      if (!latest || latest.event.type === 'RunDeleted') return;
-      try {
-        const [deleted] = await this.events.appendAfter(latest, [{ type: 'RunDeleted', data: { deletedAt: new Date().toISOString() } }]);
-        const [outcome] = await this.projection.apply([deleted]);
-        // The projector had not applied the run's last events yet (a callback attempt, say): it
-        // applies the deletion right behind them, normally within milliseconds.
-        if (outcome === 'gap') await this.reader.projectedUpTo(runId, deleted.event.seq);
-        return;
-      } catch (error) {
-        if (!(error instanceof ConcurrencyConflict)) throw error;
-      }
-    }
-    throw new ConflictException({ detail: `CONFLICT: run ${runId} kept changing; try the delete again` });
+    const result = await this.commands.execute(runId, { kind: 'delete' }, RETRY_ON_CONFLICT);
+    if (result.kind === 'lost') throw new ConflictException({ detail: `CONFLICT: run ${runId} kept changing; try the delete again` });
+    if (result.kind !== 'appended') return;
+    const [deleted] = result.events;
+    const [outcome] = await this.projection.apply([deleted]);
+    // The projector had not applied the run's last events yet (a callback attempt, say): it
+    // applies the deletion right behind them, normally within milliseconds.
+    if (outcome === 'gap') await this.reader.projectedUpTo(runId, deleted.event.seq);
   }
 
   private async cancelRun(runId: string, agentId: string): Promise<CancelOutcome> {
-    for (let race = 0; race < MAX_RACES; race++) {
-      const latest = await this.events.latest(runId);
-      if (!latest || latest.event.agentId !== agentId) return 'failed';
-      if (isTerminalEvent(latest.event)) return 'cancelled';
-      try {
-        await this.events.appendAfter(latest, [finishRun('cancelled', new Date().toISOString(), null, createdStreamSeqOf(latest))]);
-        // Aborts the model call if a worker is in one for this run.
-        this.cancelNotices.publish(runId);
-        return 'cancelled';
-      } catch (error) {
-        if (!(error instanceof ConcurrencyConflict)) throw error;
-      }
+    const result = await this.commands.execute(runId, { kind: 'cancel' }, RETRY_ON_CONFLICT, (latest) => latest.event.agentId === agentId);
+    if (result.kind === 'appended') {
+      // Aborts the model call if a worker is in one for this run.
+      this.cancelNotices.publish(runId);
+      return 'cancelled';
     }
-    return 'failed';
+    // A run that had ended already stays as it was, and counts as cancelled.
+    return result.kind === 'decided' && result.latest && isSettled(result.state) ? 'cancelled' : 'failed';
   }
 
   private async denyPending(agentId: string, conversationId: string | null = null): Promise<CancelOutcome> {

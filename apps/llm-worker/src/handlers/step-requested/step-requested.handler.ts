@@ -12,12 +12,12 @@ import {
   type StepCompaction,
   type StepCompletedData,
 } from '@lrs/contracts';
-import { contextBudget, systemPromptTokens, toolSchemaTokens, toolSchemas, type ContextBudget } from '@lrs/domain-run';
+import { contextBudget, stepVerdict, type StepAnswer, systemPromptTokens, toolSchemaTokens, toolSchemas, type ContextBudget } from '@lrs/domain-run';
 import { METRICS } from '@lrs/config';
 import {
   CONSUMER_POLICIES,
-  ConcurrencyConflict,
   JetStreamLifecycle,
+  RunCommands,
   RunEventStore,
   CancelNotices,
   TokenDeltaBus,
@@ -47,6 +47,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   constructor(
     private readonly jetStream: JetStreamLifecycle,
     private readonly events: RunEventStore,
+    private readonly commands: RunCommands,
     private readonly agents: AgentStore,
     private readonly records: StepRecords,
     private readonly contexts: ThreadContextStore,
@@ -271,7 +272,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   private async commit(
     event: RunEvent<'StepRequested'>,
     context: HandlerContext,
-    draft: RunEventDraft,
+    draft: StepAnswer,
     input: readonly LettaMessage[],
     options: { bestEffortRecords?: boolean } = {},
   ): Promise<void> {
@@ -282,14 +283,10 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       // The last delivery ends the run even if Postgres is down; the projector adds the input later.
       await writing.catch((error) => this.logger.warn(`step ${event.data.stepIndex} of ${event.runId}: messages not written: ${describe(error)}`));
     } else await writing;
-    const data = { ...draft.data, createdStreamSeq: event.data.createdStreamSeq } as typeof draft.data;
-    try {
-      await this.events.appendAfter({ event, streamSeq: context.streamSeq }, [{ type: draft.type, data } as RunEventDraft]);
-    } catch (error) {
-      if (!(error instanceof ConcurrencyConflict)) throw error;
-      this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run moved on, result dropped`);
-      await this.settleLostAppend(event, context);
-    }
+    const answered = await this.commands.executeAfter({ event, streamSeq: context.streamSeq }, { kind: 'stepOutcome', stepId: event.data.stepId, answer: draft });
+    if (answered.kind === 'appended') return;
+    this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run moved on, result dropped`);
+    await this.settleLostAppend(event, context);
   }
 
   /** Makes this step's rows match whatever the log holds right after its StepRequested. */
@@ -338,24 +335,13 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     counts: { calls: number; pending: number },
     approvalTimeoutSeconds: number | null,
     compaction: StepCompaction | null,
-  ): RunEventDraft {
-    const emptyReply = reply.text.length === 0 && counts.calls === 0;
-    const stopReason = counts.pending > 0
-      ? 'requires_approval'
-      : emptyReply
-        ? 'invalid_llm_response'
-        : reply.finishReason === 'length' && counts.calls === 0
-          ? 'max_tokens_exceeded'
-          : null;
+  ): StepAnswer {
     return stepCompleted(event, tools, {
       model: modelNameFromHandle(handle),
       modelHandle: handle,
       messages,
       usage: reply.usage,
-      // letta_v1_agent: any tool call (successful or not) asks for another step, unless the
-      // step paused on calls the client or a human must answer; plain text ends the turn.
-      continueLoop: counts.calls > 0 && counts.pending === 0,
-      stopReason,
+      ...stepVerdict({ textLength: reply.text.length, calls: counts.calls, pendingCalls: counts.pending, finishReason: reply.finishReason }),
       approvalTimeoutSeconds: counts.pending > 0 ? approvalTimeoutSeconds : null,
       firstTokenAtMs: reply.firstTokenAtMs,
       llmRequestStartedAtMs: reply.requestStartedAtMs,
@@ -364,7 +350,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   }
 
   /** A run that only answers a pending approval (a cancelled pause): record the results, no model call. */
-  private approvalsOnly(event: RunEvent<'StepRequested'>, resumed: LettaMessage[], tools: ToolContext): RunEventDraft {
+  private approvalsOnly(event: RunEvent<'StepRequested'>, resumed: LettaMessage[], tools: ToolContext): StepAnswer {
     return stepCompleted(event, tools, {
       model: 'none',
       modelHandle: 'none',
@@ -377,7 +363,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     });
   }
 
-  private failure(event: RunEvent<'StepRequested'>, stopReason: 'llm_api_error' | 'error' | 'context_window_overflow_in_system_prompt', errorType: string, message: string, attempts: number): RunEventDraft {
+  private failure(event: RunEvent<'StepRequested'>, stopReason: 'llm_api_error' | 'error' | 'context_window_overflow_in_system_prompt', errorType: string, message: string, attempts: number): StepAnswer {
     return {
       type: 'StepFailed',
       data: { stepId: event.data.stepId, stepIndex: event.data.stepIndex, stopReason, errorType, message, attempts, failedAt: new Date(epochMs()).toISOString() },
@@ -389,7 +375,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
 type StepOutcome = Omit<StepCompletedData, 'stepId' | 'stepIndex' | 'maxSteps' | 'memoryEdits' | 'completedAt'>;
 
 /** The StepCompleted answering a StepRequested, with the memory edits its tools made. */
-function stepCompleted(event: RunEvent<'StepRequested'>, tools: ToolContext, outcome: StepOutcome): RunEventDraft {
+function stepCompleted(event: RunEvent<'StepRequested'>, tools: ToolContext, outcome: StepOutcome): StepAnswer {
   const { stepId, stepIndex, maxSteps } = event.data;
   return {
     type: 'StepCompleted',

@@ -1,21 +1,21 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { CONSUMERS, newId, type AnyRunEvent, type RunEvent, type RunEventDraft } from '@lrs/contracts';
-import { enqueue, enqueueAndGrant, finishRun, isTerminalEvent, nextAfter, promote, release, startRun, type DecisionContext, type LaneState } from '@lrs/domain-run';
+import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
+import { approvalTimeoutRun, decide, enqueue, enqueueAndGrant, isSettled, promote, release, stateOf, type LaneState } from '@lrs/domain-run';
 import {
   APPROVAL_TIMERS_POLICY,
   CONSUMER_POLICIES,
-  ConcurrencyConflict,
+  DROP_ON_CONFLICT,
   JetStreamLifecycle,
   LaneStore,
   RetryLater,
+  RunCommands,
   RunEventStore,
   RunTimers,
-  createdStreamSeqOf,
+  decisionContextNow,
   type HandlerContext,
   type StoredRunEvent,
 } from '@lrs/jetstream';
 import { ORCHESTRATOR_SETTINGS, type OrchestratorSettings } from '../../config/env';
-import { approvalTimeoutRun } from './approval-timeout';
 
 const MAX_PUMP_ROUNDS = 64;
 
@@ -32,6 +32,7 @@ export class RunEventsHandler implements OnApplicationBootstrap {
   constructor(
     private readonly jetStream: JetStreamLifecycle,
     private readonly events: RunEventStore,
+    private readonly commands: RunCommands,
     private readonly lanes: LaneStore,
     private readonly timers: RunTimers,
     @Inject(ORCHESTRATOR_SETTINGS) private readonly settings: OrchestratorSettings,
@@ -67,11 +68,9 @@ export class RunEventsHandler implements OnApplicationBootstrap {
   }
 
   private async failStranded(event: AnyRunEvent): Promise<void> {
-    const latest = await this.events.latest(event.runId);
-    if (!latest || isTerminalEvent(latest.event)) return;
     const reason = `internal_error: the orchestrator could not move the run on after ${event.type}; see the DLQ`;
-    const appended = await this.appendUnlessStale(latest, [finishRun('error', new Date().toISOString(), reason, createdStreamSeqOf(latest))]);
-    if (appended.length) this.logger.error(`run ${event.runId} failed: the orchestrator gave up on its ${event.type}`);
+    const result = await this.commands.execute(event.runId, { kind: 'gaveUp', reason }, DROP_ON_CONFLICT);
+    if (result.kind === 'appended') this.logger.error(`run ${event.runId} failed: the orchestrator gave up on its ${event.type}`);
   }
 
   private async decide(event: AnyRunEvent, context: HandlerContext): Promise<void> {
@@ -82,7 +81,7 @@ export class RunEventsHandler implements OnApplicationBootstrap {
         const lane = await this.lanes.update(event.laneId, (current) => enqueueAndGrant(current, { runId: event.runId, createdSeq: context.streamSeq }));
         // Granted (by the gateway, usually): start it right behind this RunCreated. If it was
         // started already, the conditional append loses and nothing happens.
-        if (lane.active?.runId === event.runId) await this.appendUnlessStale(stored, startRun(event, this.decisionContext(), context.streamSeq));
+        if (lane.active?.runId === event.runId) await this.commands.executeAfter(stored, { kind: 'laneGranted', createdStreamSeq: context.streamSeq });
         else await this.pump(event.laneId, lane);
         return;
       }
@@ -90,16 +89,14 @@ export class RunEventsHandler implements OnApplicationBootstrap {
         await this.pump(event.laneId);
         if (event.data.approvalTimeout) await this.timers.armApprovalTimeout(event);
         return;
-      case 'RunStarted': {
-        // RunStarted and StepRequested are appended as one chain; only a crash splits them. Look
-        // before deciding, so the usual case costs a read instead of an append that must lose.
-        const latest = await this.events.latest(event.runId);
-        if (latest?.event.type === 'RunStarted') await this.appendUnlessStale(latest, nextAfter(latest.event, this.decisionContext()));
+      case 'RunStarted':
+        // RunStarted and StepRequested are appended as one chain; only a crash splits them. Read
+        // the latest first, so the usual case costs a read instead of an append that must lose.
+        await this.commands.execute(event.runId, { kind: 'advance' }, DROP_ON_CONFLICT);
         return;
-      }
       default: {
-        const appended = await this.appendUnlessStale(stored, nextAfter(event, this.decisionContext()));
-        if (appended.some((next) => next.event.type === 'RunFinished')) await this.pump(event.laneId);
+        const result = await this.commands.executeAfter(stored, { kind: 'advance' });
+        if (result.kind === 'appended' && result.events.some((next) => next.event.type === 'RunFinished')) await this.pump(event.laneId);
       }
     }
   }
@@ -115,11 +112,12 @@ export class RunEventsHandler implements OnApplicationBootstrap {
       if (lane.active) {
         const activeRunId = lane.active.runId;
         const latest = await this.events.latest(activeRunId);
-        if (!latest || isTerminalEvent(latest.event)) {
+        const state = stateOf(latest?.event);
+        if (state.kind === 'absent' || isSettled(state)) {
           lane = await this.lanes.update(laneId, (current) => release(current, activeRunId));
           continue;
         }
-        if (latest.event.type === 'RunCreated') await this.appendUnlessStale(latest, startRun(latest.event, this.decisionContext(), latest.streamSeq));
+        if (state.kind === 'queued') await this.commands.executeAfter(latest!, { kind: 'laneGranted', createdStreamSeq: latest!.streamSeq });
         return;
       }
       if (lane.waiting.length === 0) return;
@@ -135,35 +133,17 @@ export class RunEventsHandler implements OnApplicationBootstrap {
    * and continues is started.
    */
   private async expireApproval(event: RunEvent<'RunFinished'>): Promise<void> {
-    const dueAt = Date.parse(event.data.completedAt) + event.data.approvalTimeout!.seconds * 1000;
-    const remaining = dueAt - Date.now();
-    if (remaining > 0) throw new RetryLater(remaining, `approval for ${event.runId} is due in ${remaining} ms`);
     const lane = await this.lanes.read(event.laneId);
-    if (lane.latestRunId && lane.latestRunId !== event.runId) return;
+    const laneMovedOn = Boolean(lane.latestRunId && lane.latestRunId !== event.runId);
+    const decision = decide(stateOf(event), { kind: 'approvalDue', nowMs: Date.now(), laneMovedOn }, decisionContextNow());
+    if (decision.kind === 'later') throw new RetryLater(decision.delayMs, `approval for ${event.runId} is due in ${decision.delayMs} ms`);
+    if (decision.kind !== 'continueAfterTimeout') return;
     const continuation = approvalTimeoutRun(event, new Date());
-    let createdSeq: number;
-    try {
-      createdSeq = await this.events.create(continuation);
-    } catch (error) {
-      if (error instanceof ConcurrencyConflict) return;
-      throw error;
-    }
+    // A redelivered timer finds its continuation created already (its id is derived from the paused run).
+    const createdSeq = await this.commands.create(continuation);
+    if (createdSeq === null) return;
     this.logger.log(`approval for ${event.runId} timed out; ${continuation.runId} denies it and continues`);
     await this.lanes.update(event.laneId, (current) => enqueue(current, { runId: continuation.runId, createdSeq }));
     await this.pump(event.laneId);
-  }
-
-  private async appendUnlessStale(after: StoredRunEvent, drafts: RunEventDraft[]): Promise<StoredRunEvent[]> {
-    if (drafts.length === 0) return [];
-    try {
-      return await this.events.appendAfter(after, drafts);
-    } catch (error) {
-      if (error instanceof ConcurrencyConflict) return [];
-      throw error;
-    }
-  }
-
-  private decisionContext(): DecisionContext {
-    return { now: new Date().toISOString(), newStepId: () => newId('step') };
   }
 }

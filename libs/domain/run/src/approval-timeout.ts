@@ -1,5 +1,5 @@
 import { buildRunEvent, derivedId, type RunEvent } from '@lrs/contracts';
-import { denyAll } from '@lrs/domain-run';
+import { denyAll } from './approval-denial';
 
 /**
  * The run that continues an agent whose approval timed out: its input denies every pending call
