@@ -8,7 +8,6 @@ import {
   type ApprovalResponseMessage,
   type LettaMessage,
   type RunEvent,
-  type RunEventDraft,
   type StepCompaction,
   type StepCompletedData,
 } from '@lrs/contracts';
