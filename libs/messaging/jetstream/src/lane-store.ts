@@ -5,11 +5,18 @@ import { EMPTY_LANE, type LaneState } from '@lrs/domain-run';
 
 const MAX_CAS_ATTEMPTS = 50;
 
+/** The per-lane queues: the JetStream KV LaneStore, or the in-memory one unit tests use (libs/testing). */
+export interface LaneStorage {
+  read(laneId: string): Promise<LaneState>;
+  /** Applies `change` atomically against concurrent writers; returns the resulting state. */
+  update(laneId: string, change: (lane: LaneState) => LaneState): Promise<LaneState>;
+}
+
 /**
  * Lane state per agent (or conversation) in a JetStream KV bucket, changed only by
  * compare-and-set on the entry's revision, so orchestrator replicas can race safely.
  */
-export class LaneStore {
+export class LaneStore implements LaneStorage {
   private constructor(private readonly kv: KV) {}
 
   static async open(js: JetStreamClient): Promise<LaneStore> {

@@ -1,13 +1,7 @@
-import { newId, type RunEvent, type RunEventDraft } from '@lrs/contracts';
+import { newId, type RunEvent } from '@lrs/contracts';
 import { decide, stateOf, type DecisionContext, type RunDecision, type RunInput, type RunState } from '@lrs/domain-run';
-import { ConcurrencyConflict, type StoredRunEvent } from './run-event-store';
+import { ConcurrencyConflict, type RunEventLog, type StoredRunEvent } from './run-event-store';
 
-/** What the command helper needs of an event log: the JetStream RunEventStore, or the in-memory one of unit tests. */
-export interface RunEventLog {
-  latest(runId: string): Promise<StoredRunEvent | null>;
-  appendAfter(after: StoredRunEvent, drafts: RunEventDraft[]): Promise<StoredRunEvent[]>;
-  create(event: RunEvent<'RunCreated'>): Promise<number>;
-}
 
 /**
  * What to do when the conditional append loses (someone else moved the run after the event the

@@ -1,11 +1,10 @@
 import { newId, RUN_EVENTS_STREAM, type RunEvent } from '@lrs/contracts';
-import { sampleRunCreated, startTestNats } from '@lrs/testing';
+import { describeLaneStorageContract, describeRunEventLogContract, sampleRunCreated, startTestNats } from '@lrs/testing';
 import type { RunningNats } from '@lrs/local-stack';
 import { connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { ConcurrencyConflict, RunEventStore } from './run-event-store';
 import { LaneStore } from './lane-store';
-import { enqueue, promote } from '@lrs/domain-run';
 
 const runCreated = (runId: string, agentId: string): RunEvent<'RunCreated'> => sampleRunCreated(agentId, { runId });
 
@@ -45,39 +44,6 @@ describe('RunEventStore and LaneStore on a real JetStream', () => {
     expect(await streamSize()).toBe(before + 1);
   });
 
-  it('appends behind the latest event only; a stale writer loses with ConcurrencyConflict', async () => {
-    const created = runCreated(newId('run'), newId('agent'));
-    const createdSeq = await store.create(created);
-    const stored = { event: created, streamSeq: createdSeq };
-    const [started] = await store.appendAfter(stored, [{ type: 'RunStarted', data: { startedAt: new Date().toISOString(), maxSteps: 5 } }]);
-    expect(started.event).toMatchObject({ type: 'RunStarted', seq: 2, laneId: created.laneId });
-    expect(started.event.id).toMatch(new RegExp(`^evt:${created.runId}:2:[0-9a-f]{16}$`));
-
-    // A second, different decision taken from the same (now stale) RunCreated is rejected, not
-    // appended after RunStarted and not mistaken for it.
-    const competitor = store.appendAfter(stored, [
-      { type: 'StepRequested', data: { stepId: newId('step'), stepIndex: 1, maxSteps: 5, requestedAt: new Date().toISOString() } },
-    ]);
-    await expect(competitor).rejects.toBeInstanceOf(ConcurrencyConflict);
-
-    const latest = await store.latest(created.runId);
-    expect(latest?.event.type).toBe('RunStarted');
-    expect(latest?.streamSeq).toBe(started.streamSeq);
-    expect(await store.latest(newId('run'))).toBeNull();
-  });
-
-  it('lanes: concurrent enqueues from many writers keep every run exactly once, in creation order', async () => {
-    const lanes = await LaneStore.open(context.js);
-    const laneId = newId('agent');
-    const entries = Array.from({ length: 25 }, (_, index) => ({ runId: newId('run'), createdSeq: 1000 + index }));
-    await Promise.all([...entries].reverse().map((entry) => lanes.update(laneId, (lane) => enqueue(lane, entry))));
-    const lane = await lanes.read(laneId);
-    expect(lane.active).toBeNull();
-    expect(lane.waiting.map((e) => e.runId)).toEqual(entries.map((e) => e.runId));
-
-    await Promise.all([1, 2, 3, 4].map(() => lanes.update(laneId, promote)));
-    const promoted = await lanes.read(laneId);
-    expect(promoted.active?.runId).toBe(entries[0].runId);
-    expect(promoted.waiting).toHaveLength(entries.length - 1);
-  });
+  describeRunEventLogContract('RunEventStore on JetStream', () => store);
+  describeLaneStorageContract('LaneStore on a JetStream KV bucket', () => LaneStore.open(context.js));
 });

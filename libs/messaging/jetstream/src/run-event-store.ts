@@ -38,6 +38,25 @@ export function decodeRunEvent(data: Uint8Array): AnyRunEvent {
   return JSON.parse(Buffer.from(data).toString('utf8')) as AnyRunEvent;
 }
 
+/**
+ * What the run path needs of the event log: the JetStream RunEventStore, or the in-memory one
+ * unit tests use (libs/testing); both pass the same contract tests.
+ */
+export interface RunEventLog {
+  /** The run's latest event, or null for an unknown run. */
+  latest(runId: string): Promise<StoredRunEvent | null>;
+  /** Appends drafts behind `after`, each conditional on the previous being the latest; throws ConcurrencyConflict when it is not. */
+  appendAfter(after: StoredRunEvent, drafts: RunEventDraft[]): Promise<StoredRunEvent[]>;
+  /** Appends a run's first event; throws ConcurrencyConflict if the run exists (or the same event was stored before). */
+  create(event: RunEvent<'RunCreated'>): Promise<number>;
+  /** The event stored at a stream sequence, or null. */
+  at(streamSeq: number): Promise<StoredRunEvent | null>;
+  /** The run's first event stored at or after `fromStreamSeq`, or null. */
+  nextOf(runId: string, fromStreamSeq: number): Promise<StoredRunEvent | null>;
+  /** The run's RunCreated (read at `createdStreamSeq` when known), or null. */
+  createdOf(runId: string, createdStreamSeq?: number): Promise<RunEvent<'RunCreated'> | null>;
+}
+
 const CREATED_CACHE_SIZE = 4_096;
 
 function payloadDigest(draft: RunEventDraft): string {
@@ -45,11 +64,22 @@ function payloadDigest(draft: RunEventDraft): string {
 }
 
 /**
+ * The event a draft becomes behind `previous`: the next per-run sequence, the run's envelope, and
+ * an id derived from its content, so a retried append of the same decision is the same event.
+ */
+export function eventAfter(previous: AnyRunEvent, draft: RunEventDraft): AnyRunEvent {
+  const { runId, organizationId, agentId, laneId, traceparent } = previous;
+  const event = buildRunEvent({ runId, seq: previous.seq + 1, organizationId, agentId, laneId, traceparent }, draft.type, draft.data) as AnyRunEvent;
+  event.id = runEventId(event.runId, event.seq, payloadDigest(draft));
+  return event;
+}
+
+/**
  * The run event log: one JetStream subject per run, appended with the expected last subject
  * sequence so that exactly one writer can move a run forward from a given event, and with the
  * deterministic event id as Nats-Msg-Id so a retried publish is recognised as the same event.
  */
-export class RunEventStore {
+export class RunEventStore implements RunEventLog {
   /** RunCreated events recently read: every step of a run needs its own, and it never changes. */
   private readonly createdCache = new Map<string, RunEvent<'RunCreated'>>();
 
@@ -91,19 +121,7 @@ export class RunEventStore {
     const stored: StoredRunEvent[] = [];
     let previous = after;
     for (const draft of drafts) {
-      const event = buildRunEvent(
-        {
-          runId: previous.event.runId,
-          seq: previous.event.seq + 1,
-          organizationId: previous.event.organizationId,
-          agentId: previous.event.agentId,
-          laneId: previous.event.laneId,
-          traceparent: previous.event.traceparent,
-        },
-        draft.type,
-        draft.data,
-      ) as AnyRunEvent;
-      event.id = runEventId(event.runId, event.seq, payloadDigest(draft));
+      const event = eventAfter(previous.event, draft);
       const streamSeq = await this.publish(event, previous.streamSeq);
       previous = { event, streamSeq };
       stored.push(previous);

@@ -21,6 +21,7 @@ import {
   CancelNotices,
   TokenDeltaBus,
   type HandlerContext,
+  type RunEventLog,
 } from '@lrs/jetstream';
 import { CONTEXT_WINDOW_EXCEEDED, ModelCallError, epochMs, modelNameFromHandle, toChatMessages, type ModelCall, type ModelReply } from '@lrs/llm-client';
 import { AgentStore, StepRecords, ThreadContextStore, systemPromptOf, type StepRecord } from '@lrs/read-model';
@@ -45,7 +46,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   private readonly logger = new Logger(StepRequestedHandler.name);
   constructor(
     private readonly jetStream: JetStreamLifecycle,
-    private readonly events: RunEventStore,
+    @Inject(RunEventStore) private readonly events: RunEventLog,
     private readonly commands: RunCommands,
     private readonly agents: AgentStore,
     private readonly records: StepRecords,

@@ -12,6 +12,8 @@ import {
   RunEventStore,
   RunTimers,
   decisionContextNow,
+  type LaneStorage,
+  type RunEventLog,
   type HandlerContext,
   type StoredRunEvent,
 } from '@lrs/jetstream';
@@ -31,10 +33,10 @@ export class RunEventsHandler implements OnApplicationBootstrap {
 
   constructor(
     private readonly jetStream: JetStreamLifecycle,
-    private readonly events: RunEventStore,
+    @Inject(RunEventStore) private readonly events: RunEventLog,
     private readonly commands: RunCommands,
-    private readonly lanes: LaneStore,
-    private readonly timers: RunTimers,
+    @Inject(LaneStore) private readonly lanes: LaneStorage,
+    @Inject(RunTimers) private readonly timers: Pick<RunTimers, 'armApprovalTimeout'>,
     @Inject(ORCHESTRATOR_SETTINGS) private readonly settings: OrchestratorSettings,
   ) {}
 
