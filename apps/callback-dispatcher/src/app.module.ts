@@ -1,14 +1,21 @@
 import { Module } from '@nestjs/common';
-import { JetStreamModule } from '@lrs/jetstream';
+import { CONSUMERS } from '@lrs/contracts';
+import { CONSUMER_POLICIES, JetStreamModule, type DeclaredConsumer } from '@lrs/jetstream';
 import { DISPATCHER_SETTINGS, readDispatcherSettings } from './config/env';
 import { RunFinishedHandler } from './handlers/run-finished/run-finished.handler';
 
 const settings = readDispatcherSettings();
 
+/** The consumer this service runs; its handler is RunFinishedHandler's @EventPattern method. */
+export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
+  { consumer: CONSUMERS.callbackDispatcher, concurrency: settings.concurrency, maxDeliver: CONSUMER_POLICIES.callbackDispatcher.maxDeliver },
+];
+
 @Module({
   imports: [
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
   ],
-  providers: [{ provide: DISPATCHER_SETTINGS, useValue: settings }, RunFinishedHandler],
+  controllers: [RunFinishedHandler],
+  providers: [{ provide: DISPATCHER_SETTINGS, useValue: settings }],
 })
 export class AppModule {}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { JetStreamModule } from '@lrs/jetstream';
+import { CONSUMERS } from '@lrs/contracts';
+import { CompactionRequests, CONSUMER_POLICIES, JetStreamModule, ToolRunRequests, type DeclaredConsumer } from '@lrs/jetstream';
 import { ReadModelModule } from '@lrs/read-model';
 import { WORKER_SETTINGS, readWorkerSettings } from './config/env';
 import { StepRequestedHandler } from './handlers/step-requested/step-requested.handler';
@@ -12,11 +13,29 @@ import { ThreadSummarizer } from './context/thread-summarizer';
 
 const settings = readWorkerSettings();
 
+/** The consumer this service runs; its handler is StepRequestedHandler's @EventPattern method. */
+export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
+  {
+    consumer: CONSUMERS.llmWorker,
+    concurrency: settings.concurrency,
+    maxDeliver: CONSUMER_POLICIES.llmWorker.maxDeliver,
+    // Well inside the consumer's ack_wait so a long model call is never redelivered meanwhile.
+    workingEveryMs: settings.workingEveryMs,
+    // A step that failed on its infrastructure (Postgres restarting, NATS electing a leader) is
+    // retried over about 90 s of backoff before its run fails; model errors are retried inside.
+    retry: { baseMs: 1_000, capMs: 30_000 },
+  },
+];
+
 @Module({
   imports: [
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ServerTools, ModelCaller, ThreadSummarizer, ContextFitter, StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler],
+  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler],
+  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ServerTools, ModelCaller, ThreadSummarizer, ContextFitter],
 })
 export class AppModule {}
+
+/** The request/reply subjects this service answers, by its handlers' @MessagePattern methods. */
+export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests];

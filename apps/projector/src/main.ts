@@ -1,4 +1,4 @@
-import { startServiceContext } from '@lrs/config';
-import { AppModule } from './app.module';
+import { startJetStreamService } from '@lrs/jetstream';
+import { AppModule, DECLARED_CONSUMERS } from './app.module';
 
-void startServiceContext(AppModule);
+void startJetStreamService(AppModule, DECLARED_CONSUMERS);

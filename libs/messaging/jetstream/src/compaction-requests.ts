@@ -25,8 +25,11 @@ export interface CompactionResult {
 export type CompactionReply = WorkerReply<CompactionResult>;
 
 /** Summarising a thread needs a model, which only the llm-worker talks to; the gateway writes the result itself. */
+/** The subject compaction requests go to (the worker's `@MessagePattern`). */
+export const COMPACTION_REQUESTS = 'llm.compactions';
+
 export class CompactionRequests extends WorkerRequests<CompactionRequest, CompactionResult> {
   constructor(nc: NatsConnection) {
-    super(nc, 'llm.compactions', { action: 'summarize the conversation', afterTimeout: 'nothing was changed' });
+    super(nc, COMPACTION_REQUESTS, { action: 'summarize the conversation', afterTimeout: 'nothing was changed' });
   }
 }

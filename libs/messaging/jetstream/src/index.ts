@@ -16,3 +16,4 @@ export * from './dead-letters';
 export * from './idempotency-keys';
 export * from './event-payloads';
 export * from './run-commands';
+export * from './jetstream-transport';

@@ -18,9 +18,12 @@ export interface ToolRunResult {
 
 export type ToolRunReply = WorkerReply<ToolRunResult>;
 
+/** The subject tool-run requests go to (the worker's `@MessagePattern`). */
+export const TOOL_RUN_REQUESTS = 'llm.tool-runs';
+
 /** Tools run where the model loop runs them, in the llm-worker; a direct run (agents.tools.run) asks one. */
 export class ToolRunRequests extends WorkerRequests<ToolRunRequest, ToolRunResult> {
   constructor(nc: NatsConnection) {
-    super(nc, 'llm.tool-runs', { action: 'run the tool', afterTimeout: 'nothing was changed' });
+    super(nc, TOOL_RUN_REQUESTS, { action: 'run the tool', afterTimeout: 'nothing was changed' });
   }
 }

@@ -27,7 +27,7 @@ export class WorkerRequests<Request, Result> {
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly subject: string,
+    readonly subject: string,
     private readonly wording: WorkerRequestWording,
   ) {}
 

@@ -1,22 +1,18 @@
 import 'reflect-metadata';
 import { createServer } from 'node:http';
-import { NestFactory } from '@nestjs/core';
-import type { INestApplicationContext, Type } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { Env } from './env';
-import { serviceLogger } from './service-logger';
 import { NATS_READINESS, POSTGRES_READINESS, readiness, type ReadinessCheck } from './readiness';
 import { metricsContentType, metricsText, startMetrics } from './metrics';
 
 /**
- * Boots a service that has no HTTP API of its own (orchestrator, worker, dispatcher, projector).
- * With HEALTH_PORT set it answers the probes once the context is up: GET /livez (alive; also as
- * /healthz) and GET /readyz (its NATS and Postgres answer, 503 naming what does not), and
- * GET /metrics (Prometheus text).
+ * The probes and metrics of a service that has no HTTP API of its own (orchestrator, worker,
+ * dispatcher, projector), served once it is up (startJetStreamService in the jetstream lib).
+ * With HEALTH_PORT set it answers GET /livez (alive; also as /healthz) and GET /readyz (its NATS
+ * and Postgres answer, 503 naming what does not), and GET /metrics (Prometheus text).
  */
-export async function startServiceContext(module: Type<unknown>): Promise<INestApplicationContext> {
+export function serveProbes(app: INestApplicationContext): void {
   const env = new Env();
-  const app = await NestFactory.createApplicationContext(module, { logger: serviceLogger(env.string('SERVICE_NAME', 'service'), env) });
-  app.enableShutdownHooks();
   startMetrics(env.string('SERVICE_NAME', 'service'));
   const healthPort = env.int('HEALTH_PORT', 0, { min: 0, max: 65535 });
   if (healthPort > 0) {
@@ -43,7 +39,6 @@ export async function startServiceContext(module: Type<unknown>): Promise<INestA
     process.once('SIGTERM', () => server.close());
     process.once('SIGINT', () => server.close());
   }
-  return app;
 }
 
 /** The readiness checks of the modules the service uses (a service without Postgres has none for it). */

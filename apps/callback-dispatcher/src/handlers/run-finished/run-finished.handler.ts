@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
 import { filterMessageTypes, foldRun, nextCallbackAttempt, otlpTraceRequest, runTraceSpans, stateOf } from '@lrs/domain-run';
-import { CONSUMER_POLICIES, JetStreamLifecycle, RetryLater, RunCommands, RunEventStore, type HandlerContext } from '@lrs/jetstream';
+import { RetryLater, RunCommands, RunEventStore, onRunEvents, type HandlerContext } from '@lrs/jetstream';
 import { classifyAttempt, deliverWebhook, retryDelayMs } from '@lrs/webhook-delivery';
 import { DISPATCHER_SETTINGS, type DispatcherSettings } from '../../config/env';
 import { buildCallbackPayload } from './callback-payload';
@@ -13,26 +14,15 @@ import { METRICS } from '@lrs/config';
  * or double-counts one. Each attempt is bounded by the timeout and runs beside many others, so a
  * receiver that hangs or fails only ever delays its own run's callback.
  */
-@Injectable()
-export class RunFinishedHandler implements OnApplicationBootstrap {
+@Controller()
+export class RunFinishedHandler {
   private readonly logger = new Logger(RunFinishedHandler.name);
 
   constructor(
-    private readonly jetStream: JetStreamLifecycle,
     private readonly events: RunEventStore,
     private readonly commands: RunCommands,
     @Inject(DISPATCHER_SETTINGS) private readonly settings: DispatcherSettings,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.jetStream.startConsumer({
-      consumer: CONSUMERS.callbackDispatcher,
-      eventTypes: ['RunFinished'],
-      concurrency: this.settings.concurrency,
-      maxDeliver: CONSUMER_POLICIES.callbackDispatcher.maxDeliver,
-      handler: (event, context) => this.handle(event, context),
-    });
-  }
 
   /**
    * Sends the run's spans (as `GET /v1/runs/{id}/trace` shows them) to the OpenTelemetry
@@ -53,7 +43,8 @@ export class RunFinishedHandler implements OnApplicationBootstrap {
     }
   }
 
-  async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
+  @EventPattern(onRunEvents(CONSUMERS.callbackDispatcher, 'RunFinished'))
+  async handle(@Payload() event: AnyRunEvent, @Ctx() context: HandlerContext): Promise<void> {
     if (event.type !== 'RunFinished') return;
     // Every run's RunFinished comes here once (redeliveries aside): the one place to count ends.
     if (context.deliveryCount === 1) METRICS.runsFinished.inc({ status: event.data.status, stop_reason: event.data.stopReason });

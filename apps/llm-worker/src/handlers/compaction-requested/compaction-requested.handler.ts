@@ -1,6 +1,7 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { COMPACTION_MODES, NOTHING_TO_COMPACT, contextBudget, planCompaction } from '@lrs/domain-run';
-import { CompactionRequests, type CompactionReply, type CompactionRequest } from '@lrs/jetstream';
+import { COMPACTION_REQUESTS, type CompactionReply, type CompactionRequest } from '@lrs/jetstream';
 import { ModelCallError } from '@lrs/llm-client';
 import { AgentStore, ThreadContextStore } from '@lrs/read-model';
 import { ThreadSummarizer } from '../../context/thread-summarizer';
@@ -10,27 +11,18 @@ import { ThreadSummarizer } from '../../context/thread-summarizer';
  * the summary and answers with it and the ids of what it covers. It writes nothing; the gateway
  * records the result, so a summary that never arrives changes nothing.
  */
-@Injectable()
-export class CompactionRequestedHandler implements OnApplicationBootstrap, OnApplicationShutdown {
+@Controller()
+export class CompactionRequestedHandler {
   private readonly logger = new Logger(CompactionRequestedHandler.name);
-  private stopServing: (() => void) | null = null;
 
   constructor(
-    private readonly requests: CompactionRequests,
     private readonly agents: AgentStore,
     private readonly contexts: ThreadContextStore,
     private readonly summarizer: ThreadSummarizer,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.stopServing = this.requests.serve((request) => this.summarize(request));
-  }
-
-  onApplicationShutdown(): void {
-    this.stopServing?.();
-  }
-
-  async summarize(request: CompactionRequest): Promise<CompactionReply> {
+  @MessagePattern(COMPACTION_REQUESTS)
+  async summarize(@Payload() request: CompactionRequest): Promise<CompactionReply> {
     if (!COMPACTION_MODES.includes(request.mode)) return { ok: false, status: 422, detail: `Unknown compaction mode ${request.mode}` };
     const agent = await this.agents.get(request.organizationId, request.agentId);
     if (!agent) return { ok: false, status: 404, detail: `Agent with ID ${request.agentId} not found` };

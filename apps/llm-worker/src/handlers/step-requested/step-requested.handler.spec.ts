@@ -20,7 +20,7 @@ describe('llm-worker step handler (in memory)', () => {
     const contexts = { messages: async () => [] };
     // The model, tools, fitter and notice buses are not reached on these paths.
     return new StepRequestedHandler(
-      null as never, events, new RunCommands(events), agent as never, records as never, contexts as never,
+      events, new RunCommands(events), agent as never, records as never, contexts as never,
       null as never, null as never, null as never, null as never, null as never, { modelMaxAttempts: 3 } as never,
     );
   };

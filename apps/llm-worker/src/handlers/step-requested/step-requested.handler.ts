@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import {
   CONSUMERS,
@@ -14,12 +15,11 @@ import {
 import { contextBudget, stepVerdict, type StepAnswer, systemPromptTokens, toolSchemaTokens, toolSchemas, type ContextBudget } from '@lrs/domain-run';
 import { METRICS } from '@lrs/config';
 import {
-  CONSUMER_POLICIES,
-  JetStreamLifecycle,
   RunCommands,
   RunEventStore,
   CancelNotices,
   TokenDeltaBus,
+  onRunEvents,
   type HandlerContext,
   type RunEventLog,
 } from '@lrs/jetstream';
@@ -41,11 +41,10 @@ import { approvalResponseOf, denialText, pendingApprovalRequest, resolveApproval
  * answers. Nothing here waits for the projector. If the run moved on meanwhile (cancelled, or
  * another replica already answered a redelivery), the append loses and the result is dropped.
  */
-@Injectable()
+@Controller()
 export class StepRequestedHandler implements OnApplicationBootstrap {
   private readonly logger = new Logger(StepRequestedHandler.name);
   constructor(
-    private readonly jetStream: JetStreamLifecycle,
     @Inject(RunEventStore) private readonly events: RunEventLog,
     private readonly commands: RunCommands,
     private readonly agents: AgentStore,
@@ -78,23 +77,12 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     };
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     this.cancelNotices.subscribe((runId) => this.inFlight.get(runId)?.abort());
-    await this.jetStream.startConsumer({
-      consumer: CONSUMERS.llmWorker,
-      eventTypes: ['StepRequested'],
-      concurrency: this.settings.concurrency,
-      maxDeliver: CONSUMER_POLICIES.llmWorker.maxDeliver,
-      // Well inside the consumer's ack_wait so a long model call is never redelivered meanwhile.
-      workingEveryMs: this.settings.workingEveryMs,
-      // A step that failed on its infrastructure (Postgres restarting, NATS electing a leader) is
-      // retried over about 90 s of backoff before its run fails; model errors are retried inside.
-      retry: { baseMs: 1_000, capMs: 30_000 },
-      handler: (event, context) => this.handle(event, context),
-    });
   }
 
-  async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
+  @EventPattern(onRunEvents(CONSUMERS.llmWorker, 'StepRequested'))
+  async handle(@Payload() event: AnyRunEvent, @Ctx() context: HandlerContext): Promise<void> {
     if (event.type !== 'StepRequested') return;
     const started = performance.now();
     try {

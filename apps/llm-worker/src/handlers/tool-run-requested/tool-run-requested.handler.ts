@@ -1,6 +1,7 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
-import { ToolRunRequests, type ToolRunReply, type ToolRunRequest } from '@lrs/jetstream';
+import { TOOL_RUN_REQUESTS, type ToolRunReply, type ToolRunRequest } from '@lrs/jetstream';
 import { AgentStore } from '@lrs/read-model';
 import { ServerTools, ToolContext } from '../../tools/server-tools';
 
@@ -9,25 +10,16 @@ import { ServerTools, ToolContext } from '../../tools/server-tools';
  * a model's tool call. It writes nothing: memory edits go back in the reply and the gateway
  * records them, so a reply that never arrives changes nothing.
  */
-@Injectable()
-export class ToolRunRequestedHandler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private stopServing: (() => void) | null = null;
+@Controller()
+export class ToolRunRequestedHandler {
 
   constructor(
-    private readonly requests: ToolRunRequests,
     private readonly agents: AgentStore,
     private readonly tools: ServerTools,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.stopServing = this.requests.serve((request) => this.run(request));
-  }
-
-  onApplicationShutdown(): void {
-    this.stopServing?.();
-  }
-
-  async run(request: ToolRunRequest): Promise<ToolRunReply> {
+  @MessagePattern(TOOL_RUN_REQUESTS)
+  async run(@Payload() request: ToolRunRequest): Promise<ToolRunReply> {
     const agent = await this.agents.get(request.organizationId, request.agentId);
     if (!agent) return { ok: false, status: 404, detail: `Agent with ID ${request.agentId} not found` };
     if (!agent.toolNames.includes(request.toolName)) {

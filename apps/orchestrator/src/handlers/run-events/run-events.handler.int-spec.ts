@@ -1,7 +1,6 @@
 import { newId, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
 import {
   connectJetStream,
-  JetStreamLifecycle,
   LaneStore,
   provisionJetStream,
   RunCommands,
@@ -31,7 +30,7 @@ describe('orchestrator run-events handler', () => {
     await provisionJetStream(context.jsm, context.js, { replicas: 1, runEventsMaxAgeMs: 0 });
     store = new RunEventStore(context.js, context.jsm);
     lanes = await LaneStore.open(context.js);
-    handler = new RunEventsHandler(new JetStreamLifecycle(context, store), store, new RunCommands(store), lanes, new RunTimers(context.js), { concurrency: 1 } as never);
+    handler = new RunEventsHandler(store, new RunCommands(store), lanes, new RunTimers(context.js));
   });
   afterAll(async () => {
     await context?.nc.drain();

@@ -1,4 +1,4 @@
-import { newId, type AnyRunEvent, type RunEvent, type RunEventDraft, type StepCompletedData } from '@lrs/contracts';
+import { newId, type RunEvent, type RunEventDraft, type StepCompletedData } from '@lrs/contracts';
 import { enqueue, type LaneState } from '@lrs/domain-run';
 import { RetryLater, RunCommands, type HandlerContext, type StoredRunEvent } from '@lrs/jetstream';
 import { InMemoryLaneStore, InMemoryRunEventStore, deliveryOf, sampleRunCreated } from '@lrs/testing';
@@ -20,8 +20,7 @@ describe('orchestrator run-events handler (in memory)', () => {
     lanes = new InMemoryLaneStore();
     armed = [];
     const timers = { armApprovalTimeout: async (finished: RunEvent<'RunFinished'>) => void armed.push(finished) };
-    // The JetStream lifecycle only starts the consumers at bootstrap, which these tests do not run.
-    handler = new RunEventsHandler(null as never, events, new RunCommands(events), lanes, timers, { concurrency: 1 } as never);
+    handler = new RunEventsHandler(events, new RunCommands(events), lanes, timers);
   });
 
   const deliver = (stored: StoredRunEvent, overrides: Partial<HandlerContext> = {}) => handler.handle(stored.event, deliveryOf(stored, overrides));
@@ -123,7 +122,7 @@ describe('orchestrator run-events handler (in memory)', () => {
       ]);
       return finished as StoredRunEvent & { event: RunEvent<'RunFinished'> };
     };
-    const fireTimer = (finished: StoredRunEvent) => (handler as unknown as { expireApproval(event: AnyRunEvent): Promise<void> }).expireApproval(finished.event);
+    const fireTimer = (finished: StoredRunEvent) => handler.onApprovalTimer(finished.event);
 
     it('arms its durable timer when the RunFinished arrives', async () => {
       const finished = await pause(newId('agent'), new Date());

@@ -1,23 +1,22 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
 import { approvalTimeoutRun, decide, enqueue, enqueueAndGrant, isSettled, promote, release, stateOf, type LaneState } from '@lrs/domain-run';
 import {
   APPROVAL_TIMERS_POLICY,
-  CONSUMER_POLICIES,
   DROP_ON_CONFLICT,
-  JetStreamLifecycle,
   LaneStore,
   RetryLater,
   RunCommands,
   RunEventStore,
   RunTimers,
   decisionContextNow,
+  onRunEvents,
   type LaneStorage,
   type RunEventLog,
   type HandlerContext,
   type StoredRunEvent,
 } from '@lrs/jetstream';
-import { ORCHESTRATOR_SETTINGS, type OrchestratorSettings } from '../../config/env';
 
 const MAX_PUMP_ROUNDS = 64;
 
@@ -27,38 +26,19 @@ const MAX_PUMP_ROUNDS = 64;
  * appended conditionally on that event still being the latest, so redeliveries and racing
  * replicas cannot double-step a run.
  */
-@Injectable()
-export class RunEventsHandler implements OnApplicationBootstrap {
+@Controller()
+export class RunEventsHandler {
   private readonly logger = new Logger(RunEventsHandler.name);
 
   constructor(
-    private readonly jetStream: JetStreamLifecycle,
     @Inject(RunEventStore) private readonly events: RunEventLog,
     private readonly commands: RunCommands,
     @Inject(LaneStore) private readonly lanes: LaneStorage,
     @Inject(RunTimers) private readonly timers: Pick<RunTimers, 'armApprovalTimeout'>,
-    @Inject(ORCHESTRATOR_SETTINGS) private readonly settings: OrchestratorSettings,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.jetStream.startConsumer({
-      consumer: CONSUMERS.orchestrator,
-      eventTypes: ['RunCreated', 'RunStarted', 'StepCompleted', 'StepFailed', 'RunFinished'],
-      concurrency: this.settings.concurrency,
-      maxDeliver: CONSUMER_POLICIES.orchestrator.maxDeliver,
-      handler: (event, context) => this.handle(event, context),
-    });
-    await this.jetStream.startConsumer({
-      consumer: APPROVAL_TIMERS_POLICY.name,
-      stream: APPROVAL_TIMERS_POLICY.stream,
-      eventTypes: ['RunFinished'],
-      concurrency: this.settings.concurrency,
-      maxDeliver: APPROVAL_TIMERS_POLICY.maxDeliver,
-      handler: (event) => (event.type === 'RunFinished' && event.data.approvalTimeout ? this.expireApproval(event) : Promise.resolve()),
-    });
-  }
-
-  async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
+  @EventPattern(onRunEvents(CONSUMERS.orchestrator, 'RunCreated', 'RunStarted', 'StepCompleted', 'StepFailed', 'RunFinished'))
+  async handle(@Payload() event: AnyRunEvent, @Ctx() context: HandlerContext): Promise<void> {
     try {
       await this.decide(event, context);
     } catch (error) {
@@ -134,6 +114,11 @@ export class RunEventsHandler implements OnApplicationBootstrap {
    * another run was queued on the lane meanwhile (the answer), a run that denies the pending calls
    * and continues is started.
    */
+  @EventPattern(onRunEvents(APPROVAL_TIMERS_POLICY.name, 'RunFinished'))
+  async onApprovalTimer(@Payload() event: AnyRunEvent): Promise<void> {
+    if (event.type === 'RunFinished' && event.data.approvalTimeout) await this.expireApproval(event);
+  }
+
   private async expireApproval(event: RunEvent<'RunFinished'>): Promise<void> {
     const lane = await this.lanes.read(event.laneId);
     const laneMovedOn = Boolean(lane.latestRunId && lane.latestRunId !== event.runId);

@@ -1,6 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { CONSUMERS, type AnyRunEvent } from '@lrs/contracts';
-import { CONSUMER_POLICIES, JetStreamLifecycle, RetryLater, type HandlerContext } from '@lrs/jetstream';
+import { RetryLater, onRunEvents, type HandlerContext } from '@lrs/jetstream';
 import { RunProjection } from '@lrs/read-model';
 import { PROJECTOR_SETTINGS, type ProjectorSettings } from '../../config/env';
 import { ProjectionBatcher } from './projection-batcher';
@@ -14,30 +15,19 @@ const GAP_RETRY_CAP_MS = 5_000;
  * DLQ with its reason: the run itself is unaffected (nothing on its path reads the read model),
  * and `npm run dlq -- redrive` or `npm run read-model:rebuild` brings its view up to date.
  */
-@Injectable()
-export class RunEventsProjector implements OnApplicationBootstrap {
+@Controller()
+export class RunEventsProjector {
   private readonly batcher: ProjectionBatcher;
 
   constructor(
-    private readonly jetStream: JetStreamLifecycle,
     projection: RunProjection,
-    @Inject(PROJECTOR_SETTINGS) private readonly settings: ProjectorSettings,
+    @Inject(PROJECTOR_SETTINGS) settings: ProjectorSettings,
   ) {
     this.batcher = new ProjectionBatcher((batch) => projection.apply(batch), settings.batchSize);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.jetStream.startConsumer({
-      consumer: CONSUMERS.projector,
-      eventTypes: 'all',
-      concurrency: this.settings.batchSize,
-      maxDeliver: CONSUMER_POLICIES.projector.maxDeliver,
-      retry: { baseMs: 100, capMs: 5_000 },
-      handler: (event, context) => this.handle(event, context),
-    });
-  }
-
-  async handle(event: AnyRunEvent, context: HandlerContext): Promise<void> {
+  @EventPattern(onRunEvents(CONSUMERS.projector))
+  async handle(@Payload() event: AnyRunEvent, @Ctx() context: HandlerContext): Promise<void> {
     const outcome = await this.batcher.submit({ event, streamSeq: context.streamSeq });
     // An earlier event of this run is still on its way (redelivered); apply this one after it. The
     // wait grows with each try, so a predecessor that is itself failing costs little while it lasts.
