@@ -3,7 +3,7 @@ import { baseToolsNamed, laneIdOf, newId, type ApprovalRequestMessage, type Lett
 import { compileSystemPrompt, memorySections, type PromptBlock } from '@lrs/domain-run';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
-import { UnknownCursor, type PageQuery } from './pagination';
+import { keysetConditions, keysetOrder, numberedParams, type Bind, type KeysetSort, type PageQuery } from './pagination';
 import { attachBlocks, BlockLabelTaken, TooManyBlocks, blockFromRow, blocksOfAgents, guardingLabels, UnknownBlocks, type BlockRow } from './agent-blocks';
 import { isoUtc } from './wire-format';
 import { storableText } from './pg-values';
@@ -186,19 +186,20 @@ export class AgentStore {
     if (filter.tags?.length) {
       query.andWhere(filter.matchAllTags ? 'agent.tags @> :tags' : 'agent.tags && :tags', { tags: filter.tags });
     }
-    for (const [cursor, forward, name] of [[filter.after, true, 'after'], [filter.before, false, 'before']] as const) {
-      if (!cursor) continue;
-      const key = await this.agents.findOne({ where: { id: cursor, organizationId }, select: { id: true, createdAt: true } });
-      if (!key) throw new UnknownCursor(cursor);
-      const ascending = filter.order === 'asc' ? forward : !forward;
-      query.andWhere(`(agent.createdAt, agent.id) ${ascending ? '>' : '<'} (:${name}CreatedAt, :${name}Id)`, {
-        [`${name}CreatedAt`]: key.createdAt,
-        [`${name}Id`]: key.id,
-      });
-    }
-    const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
-    const ids = await query.clone().select('agent.id', 'id').addSelect('agent.createdAt', 'created_at')
-      .orderBy('agent.createdAt', direction).addOrderBy('agent.id', direction).limit(filter.limit).getRawMany<{ id: string }>();
+    const sort: KeysetSort = {
+      columns: ['agent.created_at', 'agent.id'],
+      keyOf: (cursor, scope) => `SELECT created_at, id FROM agents WHERE id = ${cursor} AND organization_id = ${scope}`,
+      scope: organizationId,
+    };
+    const bound: Record<string, unknown> = {};
+    const bind: Bind = (value) => {
+      const name = `key${Object.keys(bound).length}`;
+      bound[name] = value;
+      return `:${name}`;
+    };
+    for (const condition of await keysetConditions(this.dataSource, filter, sort, bind)) query.andWhere(condition, bound);
+    const ids = await query.clone().select('agent.id', 'id').addSelect('agent.created_at', 'created_at')
+      .orderBy(Object.fromEntries(sort.columns.map((column) => [column, filter.order === 'asc' ? 'ASC' : 'DESC'] as const))).limit(filter.limit).getRawMany<{ id: string }>();
     if (ids.length === 0) return [];
     const agents = await this.withBlocks(await this.agents.find({ where: ids.map(({ id }) => ({ id, organizationId })) }));
     const byId = new Map(agents.map((agent) => [agent.id, agent]));
@@ -327,21 +328,15 @@ export class AgentStore {
       params.push(laneIdOf(agentId, thread.conversationId));
       where.push(`(lane_id = $${params.length} OR run_id IN (SELECT id FROM runs WHERE agent_id = $1 AND lane_id = $${params.length}))`);
     }
-    for (const [cursor, forward] of [[page.after, true], [page.before, false]] as const) {
-      if (!cursor) continue;
-      const rows: { sequence_id: string }[] = await this.dataSource.query(`SELECT sequence_id FROM messages WHERE id = $1 AND agent_id = $2`, [cursor, agentId]);
-      if (rows.length === 0) throw new UnknownCursor(cursor);
-      const ascending = page.order === 'asc' ? forward : !forward;
-      params.push(rows[0].sequence_id);
-      where.push(`sequence_id ${ascending ? '>' : '<'} $${params.length}`);
-    }
+    const sort: KeysetSort = { columns: ['sequence_id'], keyOf: (cursor, scope) => `SELECT sequence_id FROM messages WHERE id = ${cursor} AND agent_id = ${scope}`, scope: agentId };
+    where.push(...(await keysetConditions(this.dataSource, page, sort, numberedParams(params))));
     if (includeTypes?.length) {
       params.push(includeTypes);
       where.push(`message_type = ANY ($${params.length})`);
     }
     params.push(page.limit);
     const rows: { body: LettaMessage }[] = await this.dataSource.query(
-      `SELECT body FROM messages WHERE ${where.join(' AND ')} ORDER BY sequence_id ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      `SELECT body FROM messages WHERE ${where.join(' AND ')} ORDER BY ${keysetOrder(sort, page.order)} LIMIT $${params.length}`,
       params,
     );
     return rows.map((row) => row.body);

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { newId } from '@lrs/contracts';
-import { UnknownCursor, type PageQuery } from './pagination';
+import { keysetConditions, keysetOrder, numberedParams, type KeysetSort, type PageQuery } from './pagination';
 import { isoUtc } from './wire-format';
 import { ThreadContextStore } from './thread-context-store';
 
@@ -75,18 +75,15 @@ export class ConversationStore {
       params.push(agentId);
       where.push(`c.agent_id = $${params.length}`);
     }
-    for (const [cursor, forward] of [[page.after, true], [page.before, false]] as const) {
-      if (!cursor) continue;
-      const key: { created_at: Date }[] = await this.dataSource.query(`SELECT created_at FROM conversations WHERE id = $1 AND organization_id = $2`, [cursor, organizationId]);
-      if (key.length === 0) throw new UnknownCursor(cursor);
-      const ascending = page.order === 'asc' ? forward : !forward;
-      params.push(key[0].created_at, cursor);
-      where.push(`(c.created_at, c.id) ${ascending ? '>' : '<'} ($${params.length - 1}, $${params.length})`);
-    }
-    const direction = page.order === 'asc' ? 'ASC' : 'DESC';
+    const sort: KeysetSort = {
+      columns: ['c.created_at', 'c.id'],
+      keyOf: (cursor, scope) => `SELECT created_at, id FROM conversations WHERE id = ${cursor} AND organization_id = ${scope}`,
+      scope: organizationId,
+    };
+    where.push(...(await keysetConditions(this.dataSource, page, sort, numberedParams(params))));
     params.push(page.limit);
     const rows: ConversationRow[] = await this.dataSource.query(
-      `${SELECT} WHERE ${where.join(' AND ')} ORDER BY c.created_at ${direction}, c.id ${direction} LIMIT $${params.length}`,
+      `${SELECT} WHERE ${where.join(' AND ')} ORDER BY ${keysetOrder(sort, page.order)} LIMIT $${params.length}`,
       params,
     );
     return rows.map(toConversationView);

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { LettaMessage, RunStatus, RunView, StopReason, TokenUsage } from '@lrs/contracts';
 import { ACTIVE_STATUSES } from '@lrs/domain-run';
-import { UnknownCursor, type PageQuery } from './pagination';
+import { keysetConditions, keysetOrder, numberedParams, type KeysetSort, type PageQuery } from './pagination';
 import { filterMessageTypes, isoUtc, toRunView, type RunRow } from './wire-format';
 
 export interface RunListFilter extends PageQuery {
@@ -108,17 +108,15 @@ export class RunQueries {
     if (filter.background !== undefined) add((p) => `background = ${p}`, filter.background);
     if (filter.conversationId) add((p) => `conversation_id = ${p}`, filter.conversationId);
     if (filter.defaultThreadOnly) where.push('conversation_id IS NULL');
-    for (const [cursor, forward] of [[filter.after, true], [filter.before, false]] as const) {
-      if (!cursor) continue;
-      const key = await this.cursorKey(`SELECT created_at, id FROM runs WHERE id = $1 AND organization_id = $2`, cursor, organizationId);
-      const ascending = filter.order === 'asc' ? forward : !forward;
-      params.push(key.created_at, key.id);
-      where.push(`(created_at, id) ${ascending ? '>' : '<'} ($${params.length - 1}, $${params.length})`);
-    }
-    const direction = filter.order === 'asc' ? 'ASC' : 'DESC';
+    const sort: KeysetSort = {
+      columns: ['created_at', 'id'],
+      keyOf: (cursor, scope) => `SELECT created_at, id FROM runs WHERE id = ${cursor} AND organization_id = ${scope}`,
+      scope: organizationId,
+    };
+    where.push(...(await keysetConditions(this.dataSource, filter, sort, numberedParams(params))));
     params.push(filter.limit);
     return this.dataSource.query(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at ${direction}, id ${direction} LIMIT $${params.length}`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY ${keysetOrder(sort, filter.order)} LIMIT $${params.length}`,
       params,
     );
   }
@@ -127,15 +125,17 @@ export class RunQueries {
   async messages(run: RunView, page: PageQuery): Promise<LettaMessage[]> {
     const params: unknown[] = [run.id];
     const where = ['run_id = $1'];
-    for (const [cursor, op] of [[page.after, '>'], [page.before, '<']] as const) {
-      if (!cursor) continue;
-      const key = await this.cursorKey(`SELECT sequence_id FROM messages WHERE id = $1 AND run_id = $2`, cursor, run.id);
-      params.push(key.sequence_id);
-      where.push(`sequence_id ${op} $${params.length}`);
-    }
+    // A run's message cursors move towards later messages whatever the order, as Letta's do.
+    const sort: KeysetSort = {
+      columns: ['sequence_id'],
+      keyOf: (cursor, scope) => `SELECT sequence_id FROM messages WHERE id = ${cursor} AND run_id = ${scope}`,
+      scope: run.id,
+      cursors: 'ascending',
+    };
+    where.push(...(await keysetConditions(this.dataSource, page, sort, numberedParams(params))));
     params.push(page.limit);
     const rows: { body: LettaMessage }[] = await this.dataSource.query(
-      `SELECT body FROM messages WHERE ${where.join(' AND ')} ORDER BY sequence_id ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      `SELECT body FROM messages WHERE ${where.join(' AND ')} ORDER BY ${keysetOrder(sort, page.order)} LIMIT $${params.length}`,
       params,
     );
     return filterMessageTypes(
@@ -147,16 +147,11 @@ export class RunQueries {
   async steps(run: RunView, page: PageQuery): Promise<StepView[]> {
     const params: unknown[] = [run.id];
     const where = ['run_id = $1'];
-    for (const [cursor, forward] of [[page.after, true], [page.before, false]] as const) {
-      if (!cursor) continue;
-      const key = await this.cursorKey(`SELECT step_index FROM steps WHERE id = $1 AND run_id = $2`, cursor, run.id);
-      const ascending = page.order === 'asc' ? forward : !forward;
-      params.push(key.step_index);
-      where.push(`step_index ${ascending ? '>' : '<'} $${params.length}`);
-    }
+    const sort: KeysetSort = { columns: ['step_index'], keyOf: (cursor, scope) => `SELECT step_index FROM steps WHERE id = ${cursor} AND run_id = ${scope}`, scope: run.id };
+    where.push(...(await keysetConditions(this.dataSource, page, sort, numberedParams(params))));
     params.push(page.limit);
     const rows: StepRow[] = await this.dataSource.query(
-      `SELECT * FROM steps WHERE ${where.join(' AND ')} ORDER BY step_index ${page.order === 'asc' ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      `SELECT * FROM steps WHERE ${where.join(' AND ')} ORDER BY ${keysetOrder(sort, page.order)} LIMIT $${params.length}`,
       params,
     );
     return rows.map(toStepView);
@@ -193,12 +188,6 @@ export class RunQueries {
     return rows[0]?.version ?? null;
   }
 
-  /** The sort key of the row a cursor names, within its list's scope. */
-  private async cursorKey(sql: string, cursor: string, scope: string): Promise<Record<string, unknown>> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(sql, [cursor, scope]);
-    if (rows.length === 0) throw new UnknownCursor(cursor);
-    return rows[0];
-  }
 }
 
 function toStepView(row: StepRow): StepView {
