@@ -2,7 +2,7 @@ import { LettaOperation } from '../http/api-docs';
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Patch, Post, Query, UnprocessableEntityException, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiConsumes } from '@nestjs/swagger';
-import { AgentStore, toAgentView } from '@lrs/read-model';
+import { AgentStore, MessageQueries, toAgentView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { AgentIdPipe } from '../http/letta-id.pipe';
 import { CreateAgentDto, UpdateAgentDto } from './dto/create-agent.dto';
@@ -25,6 +25,7 @@ const AGENT_FILE_MAX_BYTES = 50 * 1024 * 1024;
 export class AgentsController {
   constructor(
     private readonly agents: AgentStore,
+    private readonly messageQueries: MessageQueries,
     private readonly threads: ThreadResolver,
     private readonly contexts: ThreadContextUseCase,
     private readonly agentFiles: AgentFileUseCase,
@@ -94,7 +95,7 @@ export class AgentsController {
   @Get(':agent_id/messages')
   async messages(@Param('agent_id', AgentIdPipe) agentId: string, @Query() query: ListAgentMessagesQueryDto) {
     if (!(await this.agents.exists(callerOrganization(), agentId))) throw agentNotFound(agentId);
-    return this.agents.history(agentId, query.toPage({ limit: 100, order: 'desc' }), query.include_return_message_types);
+    return this.messageQueries.history(agentId, query.toPage({ limit: 100, order: 'desc' }), query.include_return_message_types);
   }
 
   /** Marks (or unmarks) a tool as needing a human's approval before each call. */

@@ -18,7 +18,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AgentStore, ConversationStore, RunQueries } from '@lrs/read-model';
+import { ConversationStore, MessageQueries, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { SendMessageUseCase } from '../messages/send-message/send-message.use-case';
 import { CancelRunsUseCase } from '../messages/cancel-runs/cancel-runs.use-case';
@@ -50,7 +50,7 @@ import { requireAllowedModel } from '../auth/allowed-models';
 export class ConversationsController {
   constructor(
     private readonly conversations: ConversationStore,
-    private readonly agents: AgentStore,
+    private readonly messages: MessageQueries,
     private readonly runs: RunQueries,
     private readonly reader: RunReader,
     private readonly sync: SendMessageUseCase,
@@ -131,7 +131,7 @@ export class ConversationsController {
   @Get(':conversation_id/messages')
   async history(@Param('conversation_id', ConversationIdPipe) id: string, @Query() query: ConversationMessagesQueryDto) {
     const { agentId, conversationId } = await this.threads.ofConversationPath(id, query.agent_id);
-    return this.agents.history(agentId, query.toPage({ limit: 100, order: 'desc' }), query.include_return_message_types, { conversationId });
+    return this.messages.history(agentId, query.toPage({ limit: 100, order: 'desc' }), query.include_return_message_types, { conversationId });
   }
 
   /** Resumes a run's stream: the given run, else the conversation's newest active one. */

@@ -4,7 +4,7 @@ import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage,
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
 import { IdempotencyKeys, RunCommands, LaneStore, RunEventStore, exceedsMaxPayload } from '@lrs/jetstream';
 import { METRICS, pollUntil } from '@lrs/config';
-import { AgentStore, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
+import { AgentStore, MessageQueries, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import type { LettaRequestDto, MessageItem } from './dto/letta-request.dto';
 import { checkApprovalRules } from './approval-rules';
@@ -51,6 +51,7 @@ export class RunCreator {
 
   constructor(
     private readonly agents: AgentStore,
+    private readonly messages: MessageQueries,
     private readonly events: RunEventStore,
     private readonly commands: RunCommands,
     private readonly lanes: LaneStore,
@@ -102,7 +103,7 @@ export class RunCreator {
       this.agents.exists(callerOrganization(), agentId),
       // As the log has it: a retry after the run ended must see it ended, however the projection lags.
       retriable ? this.reader.findOrNull(runId) : null,
-      this.agents.pendingApproval(agentId, conversationId),
+      this.messages.pendingApproval(agentId, conversationId),
     ]);
     if (!found) throw new NotFoundException({ detail: 'Agent not found' });
     const pending = existing ? null : pendingNow;

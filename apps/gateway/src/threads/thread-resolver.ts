@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { laneIdOf } from '@lrs/contracts';
-import { AgentStore, ConversationStore, type AgentEntity, type ConversationView, type ThreadRef } from '@lrs/read-model';
+import { AgentStore, ConversationStore, type AgentSnapshot, type ConversationView, type ThreadRef } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { callerOrganization } from '../auth/caller';
 
@@ -18,7 +18,7 @@ export class ThreadResolver {
   ) {}
 
   /** The agent with its blocks; 404 when there is none. */
-  async agent(agentId: string): Promise<AgentEntity> {
+  async agent(agentId: string): Promise<AgentSnapshot> {
     const agent = await this.agents.get(callerOrganization(), agentId);
     if (!agent) throw agentNotFound(agentId);
     return agent;

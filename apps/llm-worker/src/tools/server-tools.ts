@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { baseTool, type ToolCall } from '@lrs/contracts';
 import { memoryInsert, memoryReplace, type EditableBlock, type EditResult } from '@lrs/domain-run';
-import { AgentStore, storableText, type AgentEntity } from '@lrs/read-model';
+import { MessageQueries, storableText, type AgentSnapshot } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
 
 /** What a step's tools act on: the agent's blocks as of this step, and the edits made so far. */
@@ -16,7 +16,7 @@ export class ToolContext {
   ) {}
 
   /** The agent's blocks and tools as stored now, with no edits yet. */
-  static of(agent: AgentEntity): ToolContext {
+  static of(agent: AgentSnapshot): ToolContext {
     return new ToolContext(
       agent.id,
       new Map(agent.blocks.map((b) => [b.label, { label: b.label, value: b.value, limit: b.charLimit, readOnly: b.readOnly }])),
@@ -45,7 +45,7 @@ const MESSAGE_TYPES_BY_ROLE: Record<string, string> = { user: 'user_message', as
  */
 @Injectable()
 export class ServerTools {
-  constructor(private readonly agents: AgentStore) {}
+  constructor(private readonly messages: MessageQueries) {}
 
   async execute(call: ToolCall, context: ToolContext): Promise<ToolOutcome> {
     const args = parseArguments(call.arguments);
@@ -88,7 +88,7 @@ export class ServerTools {
       if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return failure(call, `Error: ${name} must be an ISO 8601 date, like 2025-01-31`);
       dates[name] = new Date(value).toISOString();
     }
-    const found = await this.agents.searchMessages(context.agentId, {
+    const found = await this.messages.searchMessages(context.agentId, {
       query: storableText(args.query),
       messageTypes: roles.map((role) => MESSAGE_TYPES_BY_ROLE[role]).filter(Boolean),
       limit,

@@ -1,11 +1,10 @@
 import type { DataSource, EntityManager, Repository } from 'typeorm';
-import { baseToolsNamed, laneIdOf, newId, type ApprovalRequestMessage, type LettaMessage, type ToolDefinition } from '@lrs/contracts';
-import { compileSystemPrompt, memorySections, type PromptBlock } from '@lrs/domain-run';
+import { newId } from '@lrs/contracts';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
-import { keysetConditions, keysetOrder, numberedParams, type Bind, type KeysetSort, type PageQuery } from './pagination';
+import { keysetConditions, type Bind, type KeysetSort, type PageQuery } from './pagination';
+import type { AgentSnapshot, BlockSnapshot } from './agent-snapshot';
 import { attachBlocks, BlockLabelTaken, TooManyBlocks, blockFromRow, blocksOfAgents, guardingLabels, UnknownBlocks, type BlockRow } from './agent-blocks';
-import { isoUtc } from './wire-format';
 import { storableText } from './pg-values';
 
 export interface MemoryBlockInput {
@@ -82,7 +81,7 @@ export class AgentStore {
   }
 
   /** `within` runs in the creating transaction (an import seeds the agent's history there). */
-  async create(input: NewAgent, within?: (manager: EntityManager, agent: AgentEntity) => Promise<void>): Promise<AgentEntity> {
+  async create(input: NewAgent, within?: (manager: EntityManager, agent: AgentSnapshot) => Promise<void>): Promise<AgentSnapshot> {
     const now = new Date();
     const id = newId('agent');
     return this.dataSource.transaction(async (manager) => {
@@ -130,7 +129,7 @@ export class AgentStore {
   }
 
   /** The agent with its blocks in prompt order, in one statement (every step of every run loads it). */
-  async get(organizationId: string, id: string): Promise<AgentEntity | null> {
+  async get(organizationId: string, id: string): Promise<AgentSnapshot | null> {
     const rows: (AgentRow & { blocks_json: BlockJson[] })[] = await this.dataSource.query(
       `SELECT a.*, coalesce((
          SELECT json_agg(b ORDER BY ab.position, b.id) FROM agent_blocks ab JOIN blocks b ON b.id = ab.block_id WHERE ab.agent_id = a.id
@@ -178,7 +177,7 @@ export class AgentStore {
     return this.agents.exists({ where: { id, organizationId } });
   }
 
-  async list(organizationId: string, filter: AgentListFilter): Promise<AgentEntity[]> {
+  async list(organizationId: string, filter: AgentListFilter): Promise<AgentSnapshot[]> {
     const query = this.agents
       .createQueryBuilder('agent')
       .where('agent.organizationId = :organizationId', { organizationId });
@@ -206,7 +205,7 @@ export class AgentStore {
     return ids.map(({ id }) => byId.get(id)).filter((agent): agent is AgentEntity => agent !== undefined);
   }
 
-  async update(organizationId: string, id: string, changes: AgentChanges): Promise<AgentEntity | null> {
+  async update(organizationId: string, id: string, changes: AgentChanges): Promise<AgentSnapshot | null> {
     const agent = await this.agents.findOne({ where: { id, organizationId } });
     if (!agent) return null;
     const { llmConfig, blockIds, ...plain } = changes;
@@ -228,14 +227,14 @@ export class AgentStore {
    * Changes a memory block, for every agent it is attached to; the caller has checked the change
    * fits the block. A new label must be free on all of those agents (BlockLabelTaken otherwise).
    */
-  async updateBlock(block: BlockEntity, changes: BlockChanges): Promise<BlockEntity> {
+  async updateBlock(current: BlockSnapshot, changes: BlockChanges): Promise<BlockSnapshot> {
+    const block = this.blocks.create({ ...current, updatedAt: new Date() });
     if (changes.label !== undefined) block.label = changes.label;
     if (changes.value !== undefined) block.value = changes.value;
     if (changes.limit !== undefined) block.charLimit = changes.limit;
     if (changes.description !== undefined) block.description = changes.description;
     if (changes.readOnly !== undefined) block.readOnly = changes.readOnly;
     if (changes.metadata !== undefined) block.metadata = changes.metadata;
-    block.updatedAt = new Date();
     return this.dataSource.transaction(async (manager) => {
       if (changes.label !== undefined) {
         const taken: unknown[] = await manager.query(
@@ -252,7 +251,7 @@ export class AgentStore {
 
   /** Shares an existing block with the agent (a no-op when it is already attached); null when there is no such agent. */
   /** `maxBlocks`: the attach fails (TooManyBlocks, nothing changed) if the agent would have more. */
-  async attachBlock(organizationId: string, agentId: string, blockId: string, maxBlocks = Number.POSITIVE_INFINITY): Promise<AgentEntity | null> {
+  async attachBlock(organizationId: string, agentId: string, blockId: string, maxBlocks = Number.POSITIVE_INFINITY): Promise<AgentSnapshot | null> {
     if (!(await this.exists(organizationId, agentId))) return null;
     await this.dataSource.transaction(async (manager) => {
       await attachBlocks(manager, organizationId, agentId, [blockId]);
@@ -267,7 +266,7 @@ export class AgentStore {
    * and it can be attached again by id). Null when there is no such agent; UnknownBlocks when the
    * block is not attached to it.
    */
-  async detachBlock(organizationId: string, agentId: string, blockId: string): Promise<AgentEntity | null> {
+  async detachBlock(organizationId: string, agentId: string, blockId: string): Promise<AgentSnapshot | null> {
     if (!(await this.exists(organizationId, agentId))) return null;
     const [{ detached }]: { detached: boolean }[] = await this.dataSource.query(
       `WITH gone AS (DELETE FROM agent_blocks WHERE agent_id = $1 AND block_id = $2 RETURNING block_id) SELECT count(*) > 0 AS detached FROM gone`,
@@ -296,68 +295,6 @@ export class AgentStore {
     });
   }
 
-  /**
-   * The agent's pending approval: tool calls its last executed run paused on, when no message
-   * has answered them since and no queued run is about to (a queued approval counts as answered).
-   */
-  async pendingApproval(agentId: string, conversationId: string | null = null): Promise<ApprovalRequestMessage | null> {
-    const rows: { body: LettaMessage; answer_queued: boolean }[] = await this.dataSource.query(
-      `SELECT m.body, EXISTS (
-         SELECT 1 FROM runs WHERE agent_id = $1 AND conversation_id IS NOT DISTINCT FROM $2 AND status IN ('created', 'running')
-           AND input -> 0 ->> 'message_type' = 'approval_response_message'
-       ) AS answer_queued
-       FROM messages m
-       WHERE m.lane_id = $3 AND m.agent_id = $1 AND m.run_id IS NOT NULL
-         AND m.sequence_id > coalesce((SELECT starts_after_sequence FROM thread_contexts WHERE lane_id = $3), 0)
-       ORDER BY m.sequence_id DESC LIMIT 1`,
-      [agentId, conversationId, laneIdOf(agentId, conversationId)],
-    );
-    const last = rows[0];
-    return last && !last.answer_queued && last.body.message_type === 'approval_request_message' ? last.body : null;
-  }
-
-  /**
-   * GET /v1/agents/{id}/messages: every message the agent's runs produced or received, in
-   * execution order. Cursors name a message and move in the requested order (`after` = further
-   * along it), which is what the official client's auto-pagination sends.
-   */
-  async history(agentId: string, page: PageQuery, includeTypes: string[] | undefined, thread?: { conversationId: string | null }): Promise<LettaMessage[]> {
-    const params: unknown[] = [agentId];
-    const where = ['agent_id = $1'];
-    if (thread) {
-      params.push(laneIdOf(agentId, thread.conversationId));
-      where.push(`(lane_id = $${params.length} OR run_id IN (SELECT id FROM runs WHERE agent_id = $1 AND lane_id = $${params.length}))`);
-    }
-    const sort: KeysetSort = { columns: ['sequence_id'], keyOf: (cursor, scope) => `SELECT sequence_id FROM messages WHERE id = ${cursor} AND agent_id = ${scope}`, scope: agentId };
-    where.push(...(await keysetConditions(this.dataSource, page, sort, numberedParams(params))));
-    if (includeTypes?.length) {
-      params.push(includeTypes);
-      where.push(`message_type = ANY ($${params.length})`);
-    }
-    params.push(page.limit);
-    const rows: { body: LettaMessage }[] = await this.dataSource.query(
-      `SELECT body FROM messages WHERE ${where.join(' AND ')} ORDER BY ${keysetOrder(sort, page.order)} LIMIT $${params.length}`,
-      params,
-    );
-    return rows.map((row) => row.body);
-  }
-
-  /** Text search over the agent's whole history (conversation_search), newest first. */
-  async searchMessages(
-    agentId: string,
-    search: { query: string; messageTypes: string[]; limit: number; startDate: string | null; endDate: string | null },
-  ): Promise<LettaMessage[]> {
-    const rows: { body: LettaMessage }[] = await this.dataSource.query(
-      `SELECT body FROM messages
-       WHERE agent_id = $1 AND message_type = ANY ($2)
-         AND coalesce(body->>'content', body->>'tool_return', '') ILIKE '%' || $3 || '%'
-         AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at <= $5)
-       ORDER BY sequence_id DESC LIMIT $6`,
-      [agentId, search.messageTypes, escapeLike(search.query), search.startDate, search.endDate, search.limit],
-    );
-    return rows.map((row) => row.body);
-  }
-
   /** Applies memory edits made outside a run (a direct tool run), all or none. */
   async editBlocks(agentId: string, edits: { label: string; value: string }[]): Promise<void> {
     if (edits.length) await this.dataSource.transaction((manager) => AgentStore.applyMemoryEdits(manager, agentId, edits));
@@ -375,122 +312,6 @@ export class AgentStore {
 
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/**
- * The agent's system prompt as the model sees it now; `currentValue` lets a step show the
- * block values its own tool calls have just changed.
- */
-export function systemPromptOf(agent: AgentEntity, previousMessageCount: number, currentValue: (block: BlockEntity) => string = (block) => block.value): string {
-  return compileSystemPrompt(agent.system, promptBlocksOf(agent, currentValue), { agentId: agent.id, previousMessageCount });
-}
-
-/** The agent's memory as its system prompt shows it, in two parts: the blocks, and the recall metadata. */
-export function memorySectionsOf(agent: AgentEntity, previousMessageCount: number): { coreMemory: string; memoryMetadata: string } {
-  return memorySections(promptBlocksOf(agent), { agentId: agent.id, previousMessageCount });
-}
-
-function promptBlocksOf(agent: AgentEntity, currentValue: (block: BlockEntity) => string = (block) => block.value): PromptBlock[] {
-  return (agent.blocks ?? []).map((block) => ({ label: block.label, value: currentValue(block), limit: block.charLimit, description: block.description, readOnly: block.readOnly }));
-}
-
-export function toBlockView(block: BlockEntity) {
-  return {
-    id: block.id,
-    label: block.label,
-    value: block.value,
-    limit: block.charLimit,
-    description: block.description,
-    read_only: block.readOnly,
-    metadata: block.metadata ?? {},
-    hidden: null,
-    is_template: false,
-    template_name: null,
-    template_id: null,
-    base_template_id: null,
-    deployment_id: null,
-    entity_id: null,
-    preserve_on_migration: false,
-    project_id: null,
-    created_by_id: null,
-    last_updated_by_id: null,
-  };
-}
-
-/** Letta's tool_type of a base tool. */
-function baseToolType(name: string): string {
-  return name === 'conversation_search' ? 'letta_core' : 'letta_memory_core';
-}
-
-export function toToolView(tool: ToolDefinition) {
-  return {
-    id: tool.id,
-    name: tool.name,
-    description: tool.description,
-    tool_type: baseToolType(tool.name),
-    source_type: 'python',
-    json_schema: { name: tool.name, description: tool.description, parameters: tool.parameters },
-    args_json_schema: null,
-    return_char_limit: 50_000,
-    tags: ['letta_core'],
-    default_requires_approval: null,
-    metadata_: {},
-  };
-}
-
-/** Letta's AgentState. Relationships (blocks, tags) are always included: clients never mistake them for lost data. */
-export function toAgentView(agent: AgentEntity) {
-  const blocks = (agent.blocks ?? []).map(toBlockView);
-  return {
-    id: agent.id,
-    name: agent.name,
-    system: agent.system,
-    agent_type: agent.agentType,
-    llm_config: agent.llmConfig,
-    embedding_config: null,
-    model: agent.model,
-    embedding: agent.embedding,
-    model_settings: null,
-    compaction_settings: null,
-    response_format: null,
-    tool_rules: agent.toolRules,
-    message_ids: [],
-    memory: { agent_type: agent.agentType, blocks, file_blocks: [], prompt_template: null },
-    blocks,
-    tools: baseToolsNamed(agent.toolNames).map(toToolView),
-    sources: [],
-    tags: agent.tags,
-    identity_ids: [],
-    identities: [],
-    pending_approval: null,
-    message_buffer_autoclear: false,
-    enable_sleeptime: null,
-    multi_agent_group: null,
-    managed_group: null,
-    last_run_completion: isoUtc(agent.lastRunCompletion),
-    last_run_duration_ms: agent.lastRunDurationMs === null ? null : Number(agent.lastRunDurationMs),
-    last_stop_reason: agent.lastStopReason,
-    timezone: 'UTC',
-    max_files_open: null,
-    per_file_view_window_char_limit: null,
-    hidden: null,
-    project_id: null,
-    template_id: null,
-    base_template_id: null,
-    deployment_id: null,
-    entity_id: null,
-    secrets: [],
-    tool_exec_environment_variables: [],
-    description: agent.description,
-    metadata: agent.metadata,
-    created_by_id: null,
-    last_updated_by_id: null,
-    created_at: isoUtc(agent.createdAt),
-    updated_at: isoUtc(agent.updatedAt),
-  };
-}
 
 interface AgentRow {
   id: string;

@@ -5,6 +5,7 @@ import { createReadModelDataSource, type ReadModelConnectionOptions } from './da
 import { RunProjection } from './run-projection';
 import { RunQueries } from './run-queries';
 import { AgentStore } from './agent-store';
+import { MessageQueries } from './message-queries';
 import { ConversationStore } from './conversation-store';
 import { ThreadContextStore } from './thread-context-store';
 import { StepRecords } from './step-records';
@@ -35,6 +36,7 @@ export class ReadModelModule {
         { provide: RunProjection, inject: [DataSource], useFactory: (ds: DataSource) => new RunProjection(ds) },
         { provide: RunQueries, inject: [DataSource], useFactory: (ds: DataSource) => new RunQueries(ds) },
         { provide: AgentStore, inject: [DataSource], useFactory: (ds: DataSource) => new AgentStore(ds) },
+        { provide: MessageQueries, inject: [DataSource], useFactory: (ds: DataSource) => new MessageQueries(ds) },
         { provide: StepRecords, inject: [DataSource], useFactory: (ds: DataSource) => new StepRecords(ds) },
         { provide: ConversationStore, inject: [DataSource], useFactory: (ds: DataSource) => new ConversationStore(ds) },
         { provide: ThreadContextStore, inject: [DataSource], useFactory: (ds: DataSource) => new ThreadContextStore(ds) },
@@ -46,7 +48,7 @@ export class ReadModelModule {
         },
         ReadModelLifecycle,
       ],
-      exports: [ApiKeyStore, POSTGRES_READINESS, DataSource, RunProjection, RunQueries, AgentStore, ConversationStore, ThreadContextStore, StepRecords],
+      exports: [ApiKeyStore, POSTGRES_READINESS, DataSource, RunProjection, RunQueries, AgentStore, MessageQueries, ConversationStore, ThreadContextStore, StepRecords],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Inject, NotFoundException, Param, Patch, UnprocessableEntityException } from '@nestjs/common';
 import { IsBoolean, IsObject, IsOptional, IsString } from 'class-validator';
-import { AgentStore, toAgentView, toBlockView, type AgentEntity } from '@lrs/read-model';
+import { AgentStore, toAgentView, toBlockView, type AgentSnapshot } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { LettaOperation } from '../../http/api-docs';
 import { AgentIdPipe, BlockIdPipe } from '../../http/letta-id.pipe';
@@ -79,13 +79,13 @@ export class CoreMemoryController {
     return this.stateAfter(agentId, this.agents.detachBlock(callerOrganization(), agentId, blockId));
   }
 
-  private async stateAfter(agentId: string, change: Promise<AgentEntity | null>) {
+  private async stateAfter(agentId: string, change: Promise<AgentSnapshot | null>) {
     const agent = await change;
     if (!agent) throw agentNotFound(agentId);
     return toAgentView(agent);
   }
 
-  private block(agent: AgentEntity, label: string) {
+  private block(agent: AgentSnapshot, label: string) {
     const block = agent.blocks.find((candidate) => candidate.label === label);
     if (!block) throw new NotFoundException({ detail: `Block with label '${label}' not found for agent ${agent.id}` });
     return block;

@@ -1,7 +1,7 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { isSettled } from '@lrs/domain-run';
 import { CancelNotices, RETRY_ON_CONFLICT, RunCommands } from '@lrs/jetstream';
-import { AgentStore, RunProjection, RunQueries } from '@lrs/read-model';
+import { AgentStore, MessageQueries, RunProjection, RunQueries } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { RunCreator } from '../run-creator';
 import { RunReader } from '../../runs/run-reader';
@@ -26,6 +26,7 @@ export class CancelRunsUseCase {
     private readonly runs: RunQueries,
     private readonly reader: RunReader,
     private readonly agents: AgentStore,
+    private readonly messages: MessageQueries,
     private readonly creator: RunCreator,
     private readonly projection: RunProjection,
     private readonly cancelNotices: CancelNotices,
@@ -45,7 +46,7 @@ export class CancelRunsUseCase {
     const outcomes: Record<string, CancelOutcome> = {};
     for (const runId of targets) outcomes[runId] = await this.cancelRun(runId, agentId);
     if (!runIds?.length) {
-      const pending = await this.agents.pendingApproval(agentId);
+      const pending = await this.messages.pendingApproval(agentId);
       if (pending?.run_id) outcomes[pending.run_id] = await this.denyPending(agentId);
     }
     if (Object.keys(outcomes).length === 0) throw new ConflictException({ detail: `CONFLICT: No active runs to cancel for agent ${agentId}` });
@@ -63,7 +64,7 @@ export class CancelRunsUseCase {
     });
     const outcomes: Record<string, CancelOutcome> = {};
     for (const run of active) outcomes[run.id] = await this.cancelRun(run.id, agentId);
-    const pending = await this.agents.pendingApproval(agentId, conversationId);
+    const pending = await this.messages.pendingApproval(agentId, conversationId);
     if (pending?.run_id && !outcomes[pending.run_id]) outcomes[pending.run_id] = await this.denyPending(agentId, conversationId);
     if (Object.keys(outcomes).length === 0) {
       throw new ConflictException({ detail: `CONFLICT: No active runs to cancel for conversation ${conversationId ?? 'default'}` });
@@ -76,7 +77,7 @@ export class CancelRunsUseCase {
     const run = await this.runs.get(callerOrganization(), runId);
     if (!run) throw new NotFoundException({ detail: `Run with ID ${runId} not found` });
     if (run.stop_reason === 'requires_approval') {
-      const pending = await this.agents.pendingApproval(run.agent_id, run.conversation_id);
+      const pending = await this.messages.pendingApproval(run.agent_id, run.conversation_id);
       if (pending?.run_id === runId) return this.denyPending(run.agent_id, run.conversation_id);
     }
     return this.cancelRun(runId, run.agent_id);
@@ -106,7 +107,7 @@ export class CancelRunsUseCase {
   }
 
   private async denyPending(agentId: string, conversationId: string | null = null): Promise<CancelOutcome> {
-    const pending = await this.agents.pendingApproval(agentId, conversationId);
+    const pending = await this.messages.pendingApproval(agentId, conversationId);
     if (!pending) return 'cancelled';
     await this.creator.commit(this.creator.prepareDenial(agentId, pending, CANCEL_REASON, conversationId));
     return 'cancelled';
