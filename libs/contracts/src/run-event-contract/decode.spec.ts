@@ -1,5 +1,5 @@
 import { RUN_EVENT_SCHEMA_VERSION, RUN_EVENT_TYPES, type RunEvent } from '../run-events';
-import { decodeRunEventMessage, InvalidRunEvent, withRunEventData } from './decode';
+import { decodeRunEventMessage, InvalidRunEvent, peekRunEventIdentity, withRunEventData } from './decode';
 import { RUN_EVENT_EXAMPLES } from './examples';
 import { upcastRunEventData, type RunEventUpcasters } from './upcasters';
 
@@ -118,5 +118,15 @@ describe('upcastRunEventData', () => {
     const data = { original: 'x' };
     expect(upcastRunEventData('RunStarted', data, 3, 3, upcasters)).toBe(data);
     expect(upcastRunEventData('RunFinished', data, 1, 3, upcasters)).toBe(data);
+  });
+});
+
+describe('peekRunEventIdentity', () => {
+  it('names the type and run of a message the decoder refuses, and "?" for what it cannot read', () => {
+    const invalid = { ...RUN_EVENT_EXAMPLES.RunFinished, version: 99 };
+    expect(() => decodeRunEventMessage(encode(invalid))).toThrow(InvalidRunEvent);
+    expect(peekRunEventIdentity(encode(invalid))).toEqual({ type: 'RunFinished', runId: invalid.runId });
+    expect(peekRunEventIdentity(encode({ type: 7 }))).toEqual({ type: '?', runId: '?' });
+    expect(peekRunEventIdentity(Buffer.from('not json'))).toEqual({ type: '?', runId: '?' });
   });
 });

@@ -75,3 +75,16 @@ export function withRunEventData(message: RunEventMessage, data: unknown): AnyRu
 function nameOf(message: RunEventMessage): string {
   return `${message.type} #${message.seq} of run ${message.runId} (${message.id})`;
 }
+
+/**
+ * The type and run a message names, read without any check: for listing messages that could not
+ * be decoded (the DLQ), so a poison message still says what it claims to be. Never for handling.
+ */
+export function peekRunEventIdentity(bytes: Uint8Array): { type: string; runId: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { type?: unknown; runId?: unknown };
+    return { type: typeof parsed.type === 'string' ? parsed.type : '?', runId: typeof parsed.runId === 'string' ? parsed.runId : '?' };
+  } catch {
+    return { type: '?', runId: '?' };
+  }
+}
