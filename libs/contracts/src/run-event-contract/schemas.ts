@@ -1,5 +1,5 @@
 import { MESSAGE_TYPES, RUN_STATUSES, STOP_REASONS } from '../letta-wire';
-import { RUN_EVENT_TYPES, type RunEventType } from '../run-events';
+import { RUN_EVENT_SCHEMA_VERSION, RUN_EVENT_TYPES, type RunEventType } from '../run-events';
 
 /**
  * JSON Schemas (draft-07, which AsyncAPI's schema format extends) of the run events at
@@ -203,10 +203,20 @@ export const RUN_EVENT_ENVELOPE_SCHEMA: JsonSchema = {
   ],
 };
 
-/** The whole event of one type at the current version, as a subscriber sees it after resolving a claim. */
-export function runEventSchema(type: RunEventType): JsonSchema {
-  const envelope = RUN_EVENT_ENVELOPE_SCHEMA;
-  const { oneOf: _claimOrData, ...rest } = envelope;
-  const properties = rest.properties as Record<string, JsonSchema>;
-  return { ...rest, title: type, properties: { ...properties, type: { const: type }, data: RUN_EVENT_DATA_SCHEMAS[type] } };
+/**
+ * A message of one event type as RUN_EVENTS stores it at the current version: the envelope with
+ * this type, its data inline or null with a claim on it. docs/asyncapi.yaml publishes one per type.
+ */
+export function runEventMessageSchema(type: RunEventType): JsonSchema {
+  const properties = RUN_EVENT_ENVELOPE_SCHEMA['properties'] as Record<string, JsonSchema>;
+  return {
+    ...RUN_EVENT_ENVELOPE_SCHEMA,
+    title: `${type}Event`,
+    properties: {
+      ...properties,
+      type: { const: type },
+      version: { const: RUN_EVENT_SCHEMA_VERSION, description: 'Schema version of the payload; see docs/events.md, "Versioning".' },
+      data: { ...nullable(RUN_EVENT_DATA_SCHEMAS[type]), description: 'The payload; null when claim is set.' },
+    },
+  };
 }
