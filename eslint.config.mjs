@@ -18,6 +18,8 @@ const layerConstraints = [
   { sourceTag: 'type:fake', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['*'] },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['*'] },
+  // Examples show a subscriber outside the services: the published contract and the NATS client, nothing else.
+  { sourceTag: 'type:example', onlyDependOnLibsWithTags: ['type:contracts'] },
 ];
 
 const scopeConstraints = [
