@@ -12,11 +12,14 @@ const layerConstraints = [
   { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'], bannedExternalImports: ['@nestjs/*', '@nats-io/*', 'typeorm', 'pg', 'openai'] },
   { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain', ...TEST_SUPPORT] },
   { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain', ...TEST_SUPPORT] },
-  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: ['*'] },
+  // The contracts validate events against their JSON Schemas at decode: the validator is the one package they may use.
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util'], allowedExternalImports: ['ajv', 'ajv-formats'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
   { sourceTag: 'type:fake', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['*'] },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['*'] },
+  // Examples show a subscriber outside the services: the published contract and the NATS client, nothing else.
+  { sourceTag: 'type:example', onlyDependOnLibsWithTags: ['type:contracts'] },
 ];
 
 const scopeConstraints = [

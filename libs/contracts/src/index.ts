@@ -4,3 +4,4 @@ export * from './run-events';
 export * from './messaging';
 export * from './version';
 export * from './base-tools';
+export * from './run-event-contract';

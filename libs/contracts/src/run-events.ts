@@ -1,7 +1,10 @@
 import type { ClientTool, CompactionStats, LettaMessage, MessageType, RunRequestConfig, RunStatus, StopReason } from './letta-wire';
 
-/** Schema version of every event payload below; bump together with an upcaster when a payload changes shape. */
-export const RUN_EVENT_SCHEMA_VERSION = 1;
+/**
+ * Schema version of every event payload below; bump together with an upcaster when a payload
+ * changes shape (run-event-contract/upcasters.ts). 2: RunCreated always carries approvalTimeoutSeconds.
+ */
+export const RUN_EVENT_SCHEMA_VERSION = 2;
 
 export interface TokenUsage {
   prompt_tokens: number;
@@ -24,7 +27,10 @@ export interface RunCreatedData {
   requestConfig: RunRequestConfig;
   /** The request's messages, already rendered as Letta messages with ids and otids. */
   input: LettaMessage[];
-  /** When the run pauses for approval, deny the pending calls after this long and continue. */
+  /**
+   * When the run pauses for approval, deny the pending calls after this long and continue (null:
+   * wait). Present in every stored event since version 2: buildRunEvent writes null when left out.
+   */
   approvalTimeoutSeconds?: number | null;
   /** The run only records its approval decisions (a cancelled paused run); no model call. */
   resolveApprovalsOnly?: boolean;
@@ -191,8 +197,15 @@ export function buildRunEvent<T extends RunEventType>(
     agentId: base.agentId,
     laneId: base.laneId,
     traceparent: base.traceparent ?? null,
-    data,
+    data: withVersionDefaults(type, data),
   };
+}
+
+/** The fields the current version always carries, filled in where a producer left them out. */
+function withVersionDefaults<T extends RunEventType>(type: T, data: RunEventDataMap[T]): RunEventDataMap[T] {
+  if (type !== 'RunCreated') return data;
+  const created = data as RunCreatedData;
+  return (created.approvalTimeoutSeconds === undefined ? { ...created, approvalTimeoutSeconds: null } : created) as RunEventDataMap[T];
 }
 
 export function isRunEventType(value: unknown): value is RunEventType {

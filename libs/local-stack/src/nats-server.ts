@@ -9,13 +9,18 @@ export interface RunningNats {
   stop(): Promise<void>;
 }
 
-/** A `nats-server -js` child on a loopback port with its own store directory. */
-export async function startNatsServer(options: { storeDir: string; port?: number; binary?: string }): Promise<RunningNats> {
+/**
+ * A `nats-server -js` child on a loopback port with its own store directory; with `configFile`,
+ * that configuration too (its port and store are overridden), resolving its `$VARIABLES` from `env`.
+ */
+export async function startNatsServer(options: { storeDir: string; port?: number; binary?: string; configFile?: string; env?: Record<string, string> }): Promise<RunningNats> {
   mkdirSync(options.storeDir, { recursive: true });
   const port = options.port ?? (await freePort());
   const binary = options.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
-  const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', options.storeDir], {
+  const config = options.configFile ? ['-c', options.configFile] : [];
+  const child = spawn(binary, [...config, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', options.storeDir], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));

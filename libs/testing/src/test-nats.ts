@@ -11,10 +11,10 @@ export interface TestNats extends RunningNats {
   restart(): Promise<void>;
 }
 
-/** A private nats-server with JetStream on a free port and a temporary store, removed on stop. */
-export async function startTestNats(): Promise<TestNats> {
+/** A private nats-server with JetStream on a free port and a temporary store, removed on stop; optionally with a configuration file. */
+export async function startTestNats(options: { configFile?: string; env?: Record<string, string> } = {}): Promise<TestNats> {
   const storeDir = mkdtempSync(join(tmpdir(), 'lrs-nats-'));
-  let current = await startNatsServer({ storeDir });
+  let current = await startNatsServer({ storeDir, ...options });
   const { port, url } = current;
   return {
     url,
@@ -24,7 +24,7 @@ export async function startTestNats(): Promise<TestNats> {
     },
     kill: () => stopChild(current.process, 0, 'SIGKILL'),
     restart: async () => {
-      current = await startNatsServer({ storeDir, port });
+      current = await startNatsServer({ storeDir, port, ...options });
     },
     stop: async () => {
       await current.stop();

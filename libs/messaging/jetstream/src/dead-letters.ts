@@ -1,7 +1,6 @@
 import { errors, type NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { DLQ_STREAM, EVENT_TYPE_HEADER } from '@lrs/contracts';
-import { decodeRunEvent } from './run-event-store';
+import { DLQ_STREAM, EVENT_TYPE_HEADER, peekRunEventIdentity } from '@lrs/contracts';
 import { redriveSubject, type RedriveReply, type RedriveRequest } from './consumer-runner';
 
 /** One message a consumer gave up on, as the DLQ stream holds it. */
@@ -40,19 +39,15 @@ export class DeadLetters {
       if (!message) continue;
       const owner = message.subject.slice('dlq.'.length);
       if (consumer && owner !== consumer) continue;
-      let runId = '?';
-      try {
-        runId = decodeRunEvent(message.data).runId;
-      } catch {
-        // Unreadable data is listed as it is; its redrive will fail and say why.
-      }
+      // Listed as it claims to be, even when it cannot be decoded: its redrive will fail and say why.
+      const identity = peekRunEventIdentity(message.data);
       letters.push({
         dlqSeq: seq,
         consumer: owner,
         stream: message.header?.get('Dlq-Stream') ?? '?',
         streamSeq: Number(message.header?.get('Dlq-Seq') ?? 0),
-        eventType: message.header?.get(EVENT_TYPE_HEADER) || eventTypeOf(message.data),
-        runId,
+        eventType: message.header?.get(EVENT_TYPE_HEADER) || identity.type,
+        runId: identity.runId,
         error: message.header?.get('Dlq-Error') ?? '',
         deadAt: message.time.toISOString(),
         data: message.data,
@@ -73,13 +68,5 @@ export class DeadLetters {
     }
     if (reply.ok) await this.jsm.streams.deleteMessage(DLQ_STREAM, letter.dlqSeq);
     return reply;
-  }
-}
-
-function eventTypeOf(data: Uint8Array): string {
-  try {
-    return decodeRunEvent(data).type;
-  } catch {
-    return '?';
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { RUN_PAYLOADS_BUCKET, type AnyRunEvent } from '@lrs/contracts';
+import { RUN_PAYLOADS_BUCKET, withRunEventData, type AnyRunEvent, type PayloadClaim, type RunEventMessage } from '@lrs/contracts';
 
 /**
  * An event whose JSON passes this size keeps its `data` in the RUN_PAYLOADS object store and
@@ -10,15 +10,9 @@ import { RUN_PAYLOADS_BUCKET, type AnyRunEvent } from '@lrs/contracts';
  */
 export const EVENT_CLAIM_THRESHOLD_BYTES = 256 * 1024;
 
-/** What a claimed event carries instead of its data. */
-export interface PayloadClaim {
-  name: string;
-  size: number;
-  sha256: string;
-}
-
+export type { PayloadClaim };
 /** An event as stored in the log: its data, or a claim on it. */
-export type StoredEventJson = AnyRunEvent & { claim?: PayloadClaim };
+export type StoredEventJson = RunEventMessage;
 
 /**
  * The claim-check store for large event payloads (docs/run-path.md). Written before the event is
@@ -42,13 +36,13 @@ export class EventPayloads {
     return JSON.stringify({ ...event, data: null, claim });
   }
 
-  /** The event with its data, fetched from the store if it carries a claim. */
+  /** The event with its data, fetched from the store if it carries a claim, and upcast and validated as the contract says. */
   async resolve(stored: StoredEventJson): Promise<AnyRunEvent> {
     if (!stored.claim) return stored;
     const { claim, ...event } = stored;
     const data = await this.store.getBlob(claim.name);
     if (!data) throw new Error(`payload ${claim.name} of ${event.type} #${event.seq} of ${event.runId} is missing from ${RUN_PAYLOADS_BUCKET}`);
     if (createHash('sha256').update(data).digest('hex') !== claim.sha256) throw new Error(`payload ${claim.name} does not match its claim`);
-    return { ...event, data: JSON.parse(Buffer.from(data).toString('utf8')) } as AnyRunEvent;
+    return withRunEventData(stored, JSON.parse(Buffer.from(data).toString('utf8')));
   }
 }

@@ -6,6 +6,7 @@ import {
   RUN_EVENTS_STREAM,
   TRACEPARENT_HEADER,
   buildRunEvent,
+  decodeRunEventMessage,
   runEventId,
   runSubject,
   type AnyRunEvent,
@@ -34,8 +35,13 @@ export function createdStreamSeqOf(stored: StoredRunEvent): number | undefined {
   return data.createdStreamSeq;
 }
 
+/**
+ * The event a message of RUN_EVENTS holds, through the contract's decoder (parsed, envelope
+ * checked, upcast, validated); a claimed event still lacks its data. Throws InvalidRunEvent for a
+ * message no retry can read, which the consumer runner dead-letters at once.
+ */
 export function decodeRunEvent(data: Uint8Array): AnyRunEvent {
-  return JSON.parse(Buffer.from(data).toString('utf8')) as AnyRunEvent;
+  return decodeRunEventMessage(data);
 }
 
 /**

@@ -1,0 +1,4 @@
+export * from './schemas';
+export * from './upcasters';
+export * from './decode';
+export * from './examples';
