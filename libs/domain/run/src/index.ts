@@ -10,3 +10,4 @@ export * from './compaction';
 export * from './run-fold';
 export * from './context-window';
 export * from './tool-schemas';
+export * from './run-timeline';
