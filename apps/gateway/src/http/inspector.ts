@@ -30,7 +30,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  * `detail`, like the API's.
  */
 export function inspectorRoutes(directory = INSPECTOR_DIR): Router {
-  const router = Router();
+  const router = Router({ strict: true });
   router.get('/', (_request, response) => response.redirect(302, '/ui/'));
   router.get('/ui', (_request, response) => response.redirect(301, '/ui/'));
   router.use('/ui', (_request, response, next) => {
