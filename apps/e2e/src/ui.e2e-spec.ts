@@ -43,8 +43,13 @@ describe('run inspector in the browser', () => {
   const createAgent = async (body: Record<string, unknown> = {}) => (await call<{ id: string }>('POST', '/v1/agents', { name: 'inspected', model: 'openai/gpt-4o-mini', ...body })).id;
   const send = async (agentId: string, body: Record<string, unknown>) => (await call<{ id: string }>('POST', `/v1/agents/${agentId}/messages/async`, body)).id;
   const text = (selector: string) => page.locator(selector).innerText(WAIT);
+  /** At 1280 px and at a phone's width. */
   const screenshot = async (name: string) => {
-    if (SCREENSHOTS) await page.screenshot({ path: join(REPO_ROOT, 'docs', name), fullPage: true });
+    if (!SCREENSHOTS) return;
+    await page.screenshot({ path: join(REPO_ROOT, 'docs', `${name}.png`), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(REPO_ROOT, 'docs', `${name}-phone.png`), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
   };
 
   beforeAll(async () => {
@@ -97,6 +102,7 @@ describe('run inspector in the browser', () => {
     await page.locator('[data-entry="callback"]', { hasText: 'Callback attempt 1' }).waitFor(WAIT);
     expect(await text('[data-entry="callback"]')).toContain('200');
     expect(await page.locator('[data-entry="step"]').count()).toBe(2);
+    expect(await text('[data-fact="steps"]')).toBe('2');
     const toolCall = page.locator('[data-entry="tool_call"]');
     expect(await toolCall.innerText()).toContain('memory_insert');
     await toolCall.getByText('arguments').click();
@@ -105,7 +111,7 @@ describe('run inspector in the browser', () => {
     await page.locator('[data-message-type="tool_call_message"]').waitFor(WAIT);
     await page.locator('[data-span="callback"]').waitFor(WAIT);
     expect(await page.locator('[data-span="agent_step"]').count()).toBe(2);
-    await screenshot('run-inspector-run.png');
+    await screenshot('run-inspector-run');
   });
 
   it('follows a running run token by token through its stream while the test watches', async () => {
@@ -172,6 +178,6 @@ describe('run inspector in the browser', () => {
 
     await page.goto(`${stack.baseUrl}/ui/#/runs`);
     await page.locator(`tr[data-run-id="${denied}"]`).waitFor(WAIT);
-    await screenshot('run-inspector-runs.png');
+    await screenshot('run-inspector-runs');
   });
 });

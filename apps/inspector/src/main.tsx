@@ -102,4 +102,7 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const container = document.getElementById('app')!;
+// The static "Loading…" placeholder is for the moment before this script runs; the app replaces it.
+container.textContent = '';
+render(<App />, container);

@@ -6,7 +6,7 @@ import { elapsedMs, formatCount, formatDuration, formatTime, shortId } from './f
 import { useApi } from './hooks';
 import { LiveStream } from './live-stream';
 import { Transcript } from './transcript';
-import { isActive, type Message, type Run, type RunTimeline, type RunTimelineEntry, type RunUsage, type TraceSpan } from './types';
+import { isActive, type Message, type Run, type RunTimeline, type RunTimelineEntry, type TokenTotals, type TraceSpan } from './types';
 import { Waterfall } from './waterfall';
 
 /** How long after a run ends the page keeps refreshing while its callback is still being tried. */
@@ -17,7 +17,7 @@ export function RunPage({ runId }: { runId: string }) {
   const run = useApi<Run>(`/v1/runs/${runId}`, { refreshMs: 1_500, live });
   const timeline = useApi<RunTimeline>(`/v1/runs/${runId}/timeline`, { refreshMs: 1_500, live });
   const messages = useApi<Message[]>(`/v1/runs/${runId}/messages?limit=1000`, { refreshMs: 3_000, live });
-  const usage = useApi<RunUsage>(`/v1/runs/${runId}/usage`, { refreshMs: 3_000, live });
+  const usage = useApi<TokenTotals>(`/v1/runs/${runId}/usage`, { refreshMs: 3_000, live });
   const trace = useApi<TraceSpan[]>(`/v1/runs/${runId}/trace`, { refreshMs: 3_000, live });
   const current = run.data;
 
@@ -33,7 +33,7 @@ export function RunPage({ runId }: { runId: string }) {
 
   return (
     <>
-      <RunHeader run={current} usage={usage.data} onChanged={refreshAll} />
+      <RunHeader run={current} usage={usage.data} steps={timeline.data?.entries.filter((entry) => entry.type === 'step').length ?? null} onChanged={refreshAll} />
       {current.stop_reason === 'requires_approval' && messages.data && <ApprovalPanel run={current} messages={messages.data} />}
       {isActive(current) && <LiveStream runId={runId} onEnd={refreshAll} />}
       <div class="run-grid">
@@ -51,7 +51,7 @@ export function RunPage({ runId }: { runId: string }) {
   );
 }
 
-function RunHeader({ run, usage, onChanged }: { run: Run; usage: RunUsage | null; onChanged: () => void }) {
+function RunHeader({ run, usage, steps, onChanged }: { run: Run; usage: TokenTotals | null; steps: number | null; onChanged: () => void }) {
   const [cancelling, setCancelling] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const cancel = async () => {
@@ -126,7 +126,7 @@ function RunHeader({ run, usage, onChanged }: { run: Run; usage: RunUsage | null
         </div>
         <div>
           <dt>Steps</dt>
-          <dd>{formatCount(usage?.step_count)}</dd>
+          <dd data-fact="steps">{formatCount(steps)}</dd>
         </div>
         <div>
           <dt>Tokens</dt>

@@ -3,12 +3,14 @@ import type { LettaMessage, RunView } from '@lrs/contracts';
 export type { LettaMessage, RunStatus, StopReason } from '@lrs/contracts';
 export type { RunTimeline, RunTimelineEntry, TraceSpan } from '@lrs/domain-run';
 
-export interface RunUsage {
+/** GET /v1/runs/{id}/usage. */
+export interface TokenTotals {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  step_count: number;
 }
+
+export type RunUsage = TokenTotals & { step_count: number };
 
 /** A run as GET /v1/runs?include_usage=true lists it. */
 export type ListedRun = RunView & { usage?: RunUsage };

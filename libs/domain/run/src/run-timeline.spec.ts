@@ -41,7 +41,7 @@ describe('runTimeline', () => {
     expect(entries[1]).toEqual({ type: 'approval', at: '2026-01-01T00:00:00.000Z', tool_call_id: 'call_0', approve: false, reason: 'no' });
     expect(entries[2]).toEqual({ type: 'queued', at: '2026-01-01T00:00:00.000Z', waited_ms: 300, behind_run_id: 'run-0' });
     expect(entries[4]).toMatchObject({ status: 'completed', duration_ms: 1000, ttft_ms: 100, model: 'openai/gpt-4o-mini', usage: { total_tokens: 12 } });
-    expect(entries[5]).toMatchObject({ name: 'memory_insert', arguments: '{"label":"human"}', needs_approval: false, step_id: 'step-1' });
+    expect(entries[5]).toMatchObject({ at: '2026-01-01T00:00:01.400Z', name: 'memory_insert', arguments: '{"label":"human"}', needs_approval: false, step_id: 'step-1' });
     expect(entries[6]).toMatchObject({ tool_call_id: 'call_1', status: 'success', result: 'ok' });
     expect(entries[7]).toMatchObject({ status: 'failed', duration_ms: 500, error: { type: 'llm_error', message: 'fake 500', attempts: 3 } });
     expect(entries[8]).toMatchObject({ status: 'failed', stop_reason: 'llm_api_error', error: 'fake 500' });

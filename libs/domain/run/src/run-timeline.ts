@@ -136,11 +136,14 @@ function replaceStep(entries: RunTimelineEntry[], step: StepEntry): void {
   else entries[index] = step;
 }
 
-/** The tool calls a step's model asked for (run, or waiting for approval) and the results it stored. */
+/**
+ * The tool calls a step's model asked for (run, or waiting for approval) and the results it stored,
+ * at the step's end: the model's answer, which names them, is complete only then.
+ */
 function toolEntries(event: RunEvent<'StepCompleted'>): RunTimelineEntry[] {
   const { data } = event;
+  const at = data.completedAt;
   return data.messages.flatMap((message): RunTimelineEntry[] => {
-    const at = message.date ?? data.completedAt;
     if (message.message_type === 'tool_call_message' || message.message_type === 'approval_request_message') {
       return callsOf(message).map((call) => ({
         type: 'tool_call',
