@@ -21,6 +21,7 @@ describe('run inspector in the browser', () => {
   let browser: Browser;
   let page: Page;
   let toolRunId: string;
+  const policyViolations: string[] = [];
 
   const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${stack.baseUrl}${path}`, {
@@ -55,6 +56,9 @@ describe('run inspector in the browser', () => {
   beforeAll(async () => {
     [stack, receiver, browser] = await Promise.all([TestStack.start({ env: { BOOTSTRAP_API_KEY: KEY } }), CallbackReceiver.start(), launchChromium()]);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) policyViolations.push(message.text());
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -179,5 +183,7 @@ describe('run inspector in the browser', () => {
     await page.goto(`${stack.baseUrl}/ui/#/runs`);
     await page.locator(`tr[data-run-id="${denied}"]`).waitFor(WAIT);
     await screenshot('run-inspector-runs');
+    // Everything the pages did ran within their Content-Security-Policy.
+    expect(policyViolations).toEqual([]);
   });
 });

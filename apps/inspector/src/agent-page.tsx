@@ -1,4 +1,4 @@
-import { Empty, ErrorState, Loading, Section } from './components';
+import { Empty, ErrorState, Fact, Loading, Section } from './components';
 import { formatTime } from './format';
 import { useApi } from './hooks';
 import { Transcript } from './transcript';
@@ -27,22 +27,12 @@ export function AgentPage({ agentId }: { agentId: string }) {
         </div>
       </div>
       <dl class="facts">
-        <div>
-          <dt>Id</dt>
-          <dd class="mono">{data.id}</dd>
-        </div>
-        <div>
-          <dt>Model</dt>
-          <dd>{data.model}</dd>
-        </div>
-        <div>
-          <dt>Created</dt>
-          <dd>{formatTime(data.created_at)}</dd>
-        </div>
-        <div>
-          <dt>Tools</dt>
-          <dd>{data.tools.map((tool) => tool.name).join(', ') || '—'}</dd>
-        </div>
+        <Fact label="Id">
+          <span class="mono">{data.id}</span>
+        </Fact>
+        <Fact label="Model">{data.model}</Fact>
+        <Fact label="Created">{formatTime(data.created_at)}</Fact>
+        <Fact label="Tools">{data.tools.map((tool) => tool.name).join(', ') || '—'}</Fact>
       </dl>
       <div class="run-grid">
         <Section title="Memory blocks" id="blocks">

@@ -70,3 +70,13 @@ export function CallbackOutcome({ run }: { run: { callback_url: string | null; c
     </span>
   );
 }
+
+/** One labelled value of a page's facts list (`<dl class="facts">`). */
+export function Fact({ label, children, name }: { label: string; children: ComponentChildren; name?: string }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd data-fact={name}>{children}</dd>
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api';
 import { ApprovalPanel } from './approval-panel';
-import { CallbackOutcome, Collapsible, Duration, Empty, ErrorState, Loading, Section, StatusBadge } from './components';
+import { CallbackOutcome, Collapsible, Duration, Empty, ErrorState, Fact, Loading, Section, StatusBadge } from './components';
 import { elapsedMs, formatCount, formatDuration, formatTime, shortId } from './format';
 import { useApi } from './hooks';
 import { LiveStream } from './live-stream';
@@ -94,52 +94,28 @@ function RunHeader({ run, usage, steps, onChanged }: { run: Run; usage: TokenTot
         </p>
       )}
       <dl class="facts">
-        <div>
-          <dt>Agent</dt>
-          <dd>
-            <a href={`#/agents/${run.agent_id}`} class="mono">
-              {run.agent_id}
-            </a>
-          </dd>
-        </div>
+        <Fact label="Agent">
+          <a href={`#/agents/${run.agent_id}`} class="mono">
+            {run.agent_id}
+          </a>
+        </Fact>
         {run.conversation_id && (
-          <div>
-            <dt>Conversation</dt>
-            <dd>
-              <a href={`#/runs?conversation_id=${run.conversation_id}`} class="mono">
-                {run.conversation_id}
-              </a>
-            </dd>
-          </div>
+          <Fact label="Conversation">
+            <a href={`#/runs?conversation_id=${run.conversation_id}`} class="mono">
+              {run.conversation_id}
+            </a>
+          </Fact>
         )}
-        <div>
-          <dt>Created</dt>
-          <dd>{formatTime(run.created_at)}</dd>
-        </div>
-        <div>
-          <dt>Duration</dt>
-          <dd>{formatDuration(duration)}</dd>
-        </div>
-        <div>
-          <dt>First token</dt>
-          <dd>{formatDuration(run.ttft_ns === null ? null : run.ttft_ns / 1e6)}</dd>
-        </div>
-        <div>
-          <dt>Steps</dt>
-          <dd data-fact="steps">{formatCount(steps)}</dd>
-        </div>
-        <div>
-          <dt>Tokens</dt>
-          <dd title={usage ? `prompt ${usage.prompt_tokens}, completion ${usage.completion_tokens}` : undefined}>
-            {usage ? `${formatCount(usage.total_tokens)} (${formatCount(usage.prompt_tokens)} in, ${formatCount(usage.completion_tokens)} out)` : '—'}
-          </dd>
-        </div>
-        <div>
-          <dt>Callback</dt>
-          <dd>
-            <CallbackOutcome run={run} />
-          </dd>
-        </div>
+        <Fact label="Created">{formatTime(run.created_at)}</Fact>
+        <Fact label="Duration">{formatDuration(duration)}</Fact>
+        <Fact label="First token">{formatDuration(run.ttft_ns === null ? null : run.ttft_ns / 1e6)}</Fact>
+        <Fact label="Steps" name="steps">
+          {formatCount(steps)}
+        </Fact>
+        <Fact label="Tokens">{usage ? `${formatCount(usage.total_tokens)} (${formatCount(usage.prompt_tokens)} in, ${formatCount(usage.completion_tokens)} out)` : '—'}</Fact>
+        <Fact label="Callback">
+          <CallbackOutcome run={run} />
+        </Fact>
       </dl>
       {run.status === 'failed' && (
         <p class="state error" role="status">
