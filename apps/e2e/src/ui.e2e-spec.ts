@@ -96,6 +96,10 @@ describe('run inspector in the browser', () => {
 
     await page.getByLabel('Status').selectOption('failed');
     await page.getByText('No runs match these filters.').waitFor(WAIT);
+    await page.getByLabel('Status').selectOption('completed');
+    await row.waitFor(WAIT);
+    await page.getByLabel('Created after').fill('2100-01-01T00:00');
+    await page.getByText('No runs match these filters.').waitFor(WAIT);
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await row.waitFor(WAIT);
   });
@@ -128,9 +132,14 @@ describe('run inspector in the browser', () => {
     await live.filter({ hasText: 'alpha' }).waitFor(WAIT);
     expect(await live.innerText()).not.toContain('delta');
     expect(await text('h1 .badge')).toBe('running');
+    const queued = await send(agentId, { input: 'after you' });
     stack.model.release('live');
     await page.locator('h1 .badge', { hasText: 'completed' }).waitFor(WAIT);
     await page.locator('#transcript [data-message-type="assistant_message"]', { hasText: 'alpha beta gamma delta' }).waitFor(WAIT);
+
+    // The message sent meanwhile waited for this run, and its timeline says so.
+    await page.goto(`${stack.baseUrl}/ui/#/runs/${queued}`);
+    await page.locator(`[data-entry="queued"] a[href="#/runs/${runId}"]`).waitFor(WAIT);
   });
 
   it('cancels a running run from its page', async () => {
