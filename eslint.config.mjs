@@ -23,7 +23,7 @@ const layerConstraints = [
 ];
 
 const scopeConstraints = [
-  'gateway', 'orchestrator', 'llm-worker', 'callback-dispatcher', 'projector', 'fake-model',
+  'gateway', 'orchestrator', 'llm-worker', 'callback-dispatcher', 'projector', 'fake-model', 'inspector',
 ].map((scope) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'] }));
 
 // Each IO client belongs to one place: the model SDK to the worker's LLM client, NATS to the
@@ -33,6 +33,8 @@ const bannedByScope = [
   { sourceTag: 'scope:orchestrator', bannedExternalImports: ['openai', '@nats-io/*'] },
   { sourceTag: 'scope:projector', bannedExternalImports: ['openai', '@nats-io/*'] },
   { sourceTag: 'scope:callback-dispatcher', bannedExternalImports: ['openai'] },
+  // The inspector runs in the browser: it reaches the server through its HTTP API only.
+  { sourceTag: 'scope:inspector', bannedExternalImports: ['openai', '@nats-io/*', '@nestjs/*', 'typeorm', 'pg', 'express'] },
 ];
 
 export default [
@@ -40,7 +42,7 @@ export default [
   ...tseslint.configs.recommended,
   { plugins: { '@nx': nx } },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',

@@ -141,6 +141,7 @@ describe('API keys and organizations', () => {
       ['GET', `/v1/runs/${run.id}/steps`],
       ['GET', `/v1/runs/${run.id}/usage`],
       ['GET', `/v1/runs/${run.id}/trace`],
+      ['GET', `/v1/runs/${run.id}/timeline`],
       ['POST', `/v1/runs/${run.id}/stream`, {}],
       ['POST', `/v1/runs/${run.id}/cancel`, {}],
       ['DELETE', `/v1/runs/${run.id}`],
@@ -161,6 +162,7 @@ describe('API keys and organizations', () => {
     expect((await call(keyB, 'GET', '/v1/agents')).body).toEqual([expect.objectContaining({ id: ownAgent })]);
     expect((await call(keyB, 'GET', `/v1/runs?agent_id=${agent.id}`)).body).toEqual([]);
     expect((await call(keyB, 'GET', '/v1/runs')).body).toEqual([]);
+    expect((await call(keyB, 'GET', '/v1/runs?include_usage=true&created_after=2000-01-01T00:00:00Z')).body).toEqual([]);
     expect((await call(keyB, 'GET', `/v1/conversations?agent_id=${agent.id}`)).body).toEqual([]);
 
     // Acme's things are untouched by all that.

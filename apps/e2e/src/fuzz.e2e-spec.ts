@@ -135,13 +135,15 @@ function routes(f: Fixture): Route[] {
     { method: 'POST', path: '/v1/agents/:agent_id/messages/stream', body: () => ({ ...send(), stream_tokens: false, include_pings: false }) },
     { method: 'POST', path: '/v1/agents/:agent_id/messages/cancel', body: () => ({ run_ids: [f.runId] }) },
     { method: 'GET', path: '/v1/runs', query: () => ({ ...page(), agent_id: f.agentId, statuses: 'completed', active: 'false', stop_reason: 'end_turn' }) },
+    { method: 'GET', path: '/v1/runs', query: () => ({ ...page(), created_after: '2020-01-01T00:00:00Z', created_before: '2100-01-01T00:00:00.000Z', include_usage: 'true' }) },
+    { method: 'GET', path: '/v1/runs/:run_id/timeline' },
     { method: 'GET', path: '/v1/runs/:run_id' },
     { method: 'GET', path: '/v1/runs/:run_id/messages', query: page },
     { method: 'GET', path: '/v1/runs/:run_id/steps', query: page },
     { method: 'GET', path: '/v1/runs/:run_id/usage' },
     { method: 'GET', path: '/v1/runs/:run_id/trace', query: () => ({ limit: '10' }) },
     { method: 'DELETE', path: '/v1/runs/:victim_run_id' },
-    { method: 'POST', path: '/v1/runs/:run_id/stream', body: () => ({ starting_after: 0, include_pings: false }) },
+    { method: 'POST', path: '/v1/runs/:run_id/stream', body: () => ({ starting_after: 0, include_pings: false, stream_tokens: true }) },
     { method: 'POST', path: '/v1/runs/:run_id/cancel' },
     { method: 'POST', path: '/v1/conversations', query: () => ({ agent_id: f.agentId }), body: () => ({ summary: 's', isolated_block_labels: ['human'], model: 'openai/gpt-4o-mini' }) },
     { method: 'GET', path: '/v1/conversations', query: () => ({ ...page(), agent_id: f.agentId }) },
@@ -156,6 +158,8 @@ function routes(f: Fixture): Route[] {
     { method: 'POST', path: '/v1/conversations/:conversation_id/recompile', query: () => ({ dry_run: 'true' }), body: () => ({ agent_id: f.agentId }) },
     { method: 'POST', path: '/v1/conversations/:conversation_id/compact', body: () => ({ agent_id: f.agentId, compaction_settings: { mode: 'sliding_window', sliding_window_percentage: 0.5 } }) },
     { method: 'GET', path: '/v1/nothing-here' },
+    { method: 'GET', path: '/ui/' },
+    { method: 'GET', path: '/ui/assets/nothing-here.js' },
   ];
 }
 

@@ -14,6 +14,7 @@ import { corsOptions } from './http/cors';
 import { httpMetrics } from './http/http-metrics';
 import { lettaValidationPipe } from './http/validation';
 import { serveOpenApi } from './http/openapi';
+import { inspectorRoutes } from './http/inspector';
 import { refuseUnstorableInput } from './http/unstorable-input';
 
 /** Body-parser failures happen before Nest's pipeline; answer them in Letta's error shape too. */
@@ -53,6 +54,8 @@ async function bootstrap(): Promise<void> {
   });
   startMetrics('gateway');
   app.use(httpMetrics);
+  // The run inspector's page and files need no key: the page asks its user for one.
+  app.use(inspectorRoutes());
   // Before authentication: a browser's preflight carries no key.
   app.enableCors(corsOptions(settings.corsOrigins));
   const mode = await authenticationMode(app.get(ApiKeyStore), settings);

@@ -22,6 +22,8 @@ export interface FakeDirectives {
   reasoningField?: 'reasoning_content' | 'reasoning';
   /** The reasoning is sent only encrypted, never as text. */
   encryptedReasoning: boolean;
+  /** A streamed answer sends its first frame, then each next one only as the test releases it (`FakeModelServer.release`). */
+  hold?: string;
 }
 
 export interface ParsedUserText {
@@ -99,6 +101,9 @@ function applyDirective(directives: FakeDirectives, body: string): void {
       break;
     case 'tool':
       if (value?.trim()) directives.toolName = value.trim();
+      break;
+    case 'hold':
+      if (value?.trim()) directives.hold = value.trim();
       break;
     case 'args':
       if (value !== undefined) directives.toolArguments = value;

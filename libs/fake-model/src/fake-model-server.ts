@@ -49,6 +49,11 @@ export interface FakeModelServer {
    * `receivedAtMs`. Not called when the client went away before the response was complete.
    */
   onResponseComplete?: (request: RecordedRequest, completedAtMs: number) => void;
+  /**
+   * Lets `frames` more frames (default: all) of the streams held by `[fake:hold=NAME]` go out, so a
+   * test can watch a run mid-answer without racing the model.
+   */
+  release(hold: string, frames?: number): void;
 }
 
 const CHAT_COMPLETIONS_PATHS = new Set(['/v1/chat/completions', '/chat/completions']);
@@ -82,6 +87,7 @@ class FakeModel implements FakeModelServer {
   private readonly attemptsByMessagesDigest = new Map<string, number>();
   private completionCount = 0;
   private readonly server: Server;
+  private readonly holds = new Map<string, FrameGate>();
 
   constructor(options: FakeModelOptions) {
     this.latencyMs = options.latencyMs ?? 0;
@@ -204,16 +210,28 @@ class FakeModel implements FakeModelServer {
 
     const frames = chatCompletionStreamFrames(identity, plan, request.includeUsage);
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' });
-    if (this.tokenDelayMs <= 0) {
+    if (this.tokenDelayMs <= 0 && directives.hold === undefined) {
       res.end(frames.join(''));
       return;
     }
     res.write(frames[0]);
+    const gate = directives.hold === undefined ? null : this.gate(directives.hold);
     for (let index = 1; index < frames.length; index++) {
+      if (gate && !(await gate.pass(res))) return;
       if (!(await waitWhileConnected(res, this.tokenDelayMs))) return;
       res.write(frames[index]);
     }
     res.end();
+  }
+
+  release(hold: string, frames = Number.POSITIVE_INFINITY): void {
+    this.gate(hold).open(frames);
+  }
+
+  private gate(hold: string): FrameGate {
+    let gate = this.holds.get(hold);
+    if (!gate) this.holds.set(hold, (gate = new FrameGate()));
+    return gate;
   }
 
   private record(recorded: RecordedRequest): void {
@@ -225,6 +243,41 @@ class FakeModel implements FakeModelServer {
     const attempt = (this.attemptsByMessagesDigest.get(digest) ?? 0) + 1;
     this.attemptsByMessagesDigest.set(digest, attempt);
     return attempt;
+  }
+}
+
+/** Frames allowed through a `[fake:hold]`: each passing frame takes one, a waiting one waits for `open`. */
+class FrameGate {
+  private allowed = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  open(frames: number): void {
+    this.allowed += frames;
+    while (this.allowed > 0 && this.waiting.length > 0) {
+      this.allowed--;
+      this.waiting.shift()!();
+    }
+  }
+
+  /** Resolves true when the frame may go, false if the client went away first. */
+  pass(res: ServerResponse): Promise<boolean> {
+    if (this.allowed > 0) {
+      this.allowed--;
+      return Promise.resolve(!res.destroyed);
+    }
+    return new Promise((resolve) => {
+      const go = (): void => {
+        res.off('close', gone);
+        resolve(!res.destroyed);
+      };
+      const gone = (): void => {
+        const index = this.waiting.indexOf(go);
+        if (index !== -1) this.waiting.splice(index, 1);
+        resolve(false);
+      };
+      this.waiting.push(go);
+      res.once('close', gone);
+    });
   }
 }
 

@@ -56,6 +56,21 @@ describe('fake model server over HTTP', () => {
     expect(chunks.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
   });
 
+  it('holds a streamed answer after its first frame and lets frames go only as the test releases them', async () => {
+    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: '[fake:reply=alpha beta gamma][fake:hold=h1]' }], stream: true });
+    const iterator = stream[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.choices[0].delta).toEqual({ role: 'assistant', content: '' });
+    server.release('h1', 1);
+    expect((await iterator.next()).value?.choices[0].delta.content).toBe('alpha');
+    const next = iterator.next();
+    const seen = await Promise.race([next.then(() => 'frame'), new Promise((resolve) => setImmediate(() => resolve('held')))]);
+    expect(seen).toBe('held');
+    server.release('h1');
+    let text = 'alpha' + ((await next).value?.choices[0]?.delta.content ?? '');
+    for (let result = await iterator.next(); !result.done; result = await iterator.next()) text += result.value.choices[0]?.delta.content ?? '';
+    expect(text).toBe('alpha beta gamma');
+  });
+
   it('omits usage from stream chunks unless include_usage is set', async () => {
     const stream = await client.chat.completions.create({
       model: MODEL,

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import { MESSAGE_TYPES, RUN_STATUSES, SERVER_VERSION, STOP_REASONS } from '@lrs/contracts';
+import { RUN_TIMELINE_ENTRY_TYPES } from '@lrs/domain-run';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const nullable = (schema: Record<string, unknown>) => ({ ...schema, nullable: true });
@@ -44,7 +45,29 @@ const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
       callback_error: nullable(str),
       ttft_ns: nullable(int),
       total_duration_ns: nullable(int),
+      usage: ref('RunUsage'),
     },
+  },
+  RunUsage: { type: 'object', properties: { prompt_tokens: int, completion_tokens: int, total_tokens: int, step_count: int } },
+  RunTimeline: {
+    type: 'object',
+    properties: {
+      run_id: str,
+      entries: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: true,
+          description: 'Discriminated by type; the other fields depend on it.',
+          properties: {
+            type: { type: 'string', enum: [...RUN_TIMELINE_ENTRY_TYPES] },
+            at: { type: 'string', format: 'date-time' },
+          },
+          required: ['type', 'at'],
+        },
+      },
+    },
+    required: ['run_id', 'entries'],
   },
   LettaMessage: {
     type: 'object',

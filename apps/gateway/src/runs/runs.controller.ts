@@ -3,13 +3,14 @@ import { Controller, Delete, Get, Inject, Param, Query } from '@nestjs/common';
 import type { RunView } from '@lrs/contracts';
 import { RunQueries } from '@lrs/read-model';
 import { RunEventStore } from '@lrs/jetstream';
-import { runTraceSpans } from '@lrs/domain-run';
+import { runTimeline, runTraceSpans, type RunTimeline } from '@lrs/domain-run';
 import { CancelRunsUseCase } from '../messages/cancel-runs/cancel-runs.use-case';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { RunIdPipe } from '../http/letta-id.pipe';
 import { PageQueryDto } from '../http/page.query';
 import { ListRunsQueryDto, TraceQueryDto } from './dto/list-runs.query';
 import { RunReader } from './run-reader';
+import { callerOrganization } from '../auth/caller';
 
 @Controller('v1/runs')
 export class RunsController {
@@ -23,10 +24,10 @@ export class RunsController {
 
   @LettaOperation('list_runs', 'List runs', { arrayOf: 'Run' })
   @Get()
-  list(@Query() query: ListRunsQueryDto) {
+  async list(@Query() query: ListRunsQueryDto) {
     const page = query.toPage({ limit: 100, order: 'desc' });
     const agentIds = [...(query.agent_id ? [query.agent_id] : []), ...(query.agent_ids ?? [])];
-    return this.reader.list({
+    const runs = await this.reader.list({
       ...page,
       order: query.ascending ? 'asc' : page.order,
       agentIds,
@@ -35,7 +36,12 @@ export class RunsController {
       background: query.background,
       stopReason: query.stop_reason,
       conversationId: query.conversation_id,
+      createdAfter: query.created_after,
+      createdBefore: query.created_before,
     });
+    if (!query.include_usage) return runs;
+    const usage = await this.runs.usageOf(runs.map((run) => run.id));
+    return runs.map((run) => ({ ...run, usage: usage.get(run.id) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, step_count: 0 } }));
   }
 
   @LettaOperation('retrieve_run', 'Retrieve a run', 'Run')
@@ -70,6 +76,19 @@ export class RunsController {
   async trace(@Param('run_id', RunIdPipe) runId: string, @Query() query: TraceQueryDto) {
     await this.find(runId);
     return runTraceSpans(await this.events.history(runId)).slice(0, query.limit ?? 1000);
+  }
+
+  /**
+   * What happened to the run, in order (not in Letta's API; the run inspector's timeline): steps with
+   * their timings, tool calls and results, approvals, the end, every callback attempt, and the run
+   * it queued behind. Rebuilt from the event log, like the trace.
+   */
+  @LettaOperation('retrieve_run_timeline', "A run's timeline", 'RunTimeline')
+  @Get(':run_id/timeline')
+  async timeline(@Param('run_id', RunIdPipe) runId: string): Promise<RunTimeline> {
+    const run = await this.find(runId);
+    const [events, behind] = await Promise.all([this.events.history(runId), this.runs.queuedBehind(callerOrganization(), run)]);
+    return { run_id: runId, entries: runTimeline(events, behind) };
   }
 
   /** Removes the run, its steps and messages from every read (its events stay in the log); an active run is cancelled first. */

@@ -15,6 +15,8 @@ import { callerOrganization } from '../auth/caller';
 export class RetrieveStreamDto {
   @IsOptional() @IsInt() @Min(0) @Max(LIMITS.streamPosition) starting_after?: number;
   @IsOptional() @IsBoolean() include_pings?: boolean;
+  /** Also forward the model's token deltas while the run streams (as the send routes' stream_tokens). */
+  @IsOptional() @IsBoolean() stream_tokens?: boolean;
   @IsOptional() @IsNumber() poll_interval?: number;
   @IsOptional() @IsInt() batch_size?: number;
   @IsOptional() @IsString() run_id?: string;
@@ -58,6 +60,7 @@ export class StreamsController {
       startingAfter: body?.starting_after ?? 0,
       includePings: body?.include_pings ?? true,
       include: run.request_config.include_return_message_types,
+      streamTokens: body?.stream_tokens ?? false,
     });
   }
 }

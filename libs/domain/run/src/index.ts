@@ -11,3 +11,4 @@ export * from './run-fold';
 export * from './context-window';
 export * from './tool-schemas';
 export * from './approval-timeout';
+export * from './run-timeline';

@@ -13,7 +13,11 @@ export interface RunListFilter extends PageQuery {
   conversationId?: string;
   /** Only runs of the agent's default thread (no conversation). */
   defaultThreadOnly?: boolean;
+  createdAfter?: string;
+  createdBefore?: string;
 }
+
+export type RunUsage = TokenUsage & { step_count: number };
 
 export interface StepView {
   id: string;
@@ -108,6 +112,8 @@ export class RunQueries {
     if (filter.background !== undefined) add((p) => `background = ${p}`, filter.background);
     if (filter.conversationId) add((p) => `conversation_id = ${p}`, filter.conversationId);
     if (filter.defaultThreadOnly) where.push('conversation_id IS NULL');
+    if (filter.createdAfter) add((p) => `created_at >= ${p}`, filter.createdAfter);
+    if (filter.createdBefore) add((p) => `created_at < ${p}`, filter.createdBefore);
     const sort: KeysetSort = {
       columns: ['created_at', 'id'],
       keyOf: (cursor, scope) => `SELECT created_at, id FROM runs WHERE id = ${cursor} AND organization_id = ${scope}`,
@@ -157,20 +163,40 @@ export class RunQueries {
     return rows.map(toStepView);
   }
 
-  async usage(runId: string): Promise<TokenUsage & { step_count: number }> {
-    const rows: { prompt: string; completion: string; total: string; steps: string }[] = await this.dataSource.query(
-      `SELECT coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
+  async usage(runId: string): Promise<RunUsage> {
+    return (await this.usageOf([runId])).get(runId) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, step_count: 0 };
+  }
+
+  /** Token usage and finished steps of each run, in one read (runs without steps are missing). */
+  async usageOf(runIds: readonly string[]): Promise<Map<string, RunUsage>> {
+    if (runIds.length === 0) return new Map();
+    const rows: { run_id: string; prompt: string; completion: string; total: string; steps: string }[] = await this.dataSource.query(
+      `SELECT run_id, coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
               coalesce(sum(total_tokens), 0) AS total, count(*) FILTER (WHERE status <> 'pending') AS steps
-       FROM steps WHERE run_id = $1`,
-      [runId],
+       FROM steps WHERE run_id = ANY ($1) GROUP BY run_id`,
+      [runIds],
     );
-    const row = rows[0];
-    return {
-      prompt_tokens: Number(row.prompt),
-      completion_tokens: Number(row.completion),
-      total_tokens: Number(row.total),
-      step_count: Number(row.steps),
-    };
+    return new Map(
+      rows.map((row) => [
+        row.run_id,
+        { prompt_tokens: Number(row.prompt), completion_tokens: Number(row.completion), total_tokens: Number(row.total), step_count: Number(row.steps) },
+      ]),
+    );
+  }
+
+  /**
+   * The run this one queued behind in its lane (its agent's default thread, or its conversation):
+   * the latest run of the lane created before it that had not ended when it was created.
+   */
+  async queuedBehind(organizationId: string, run: RunView): Promise<string | null> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM runs
+       WHERE organization_id = $1 AND agent_id = $2 AND conversation_id IS NOT DISTINCT FROM $3
+         AND (created_at, id) < ($4, $5) AND (completed_at IS NULL OR completed_at > $4)
+       ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [organizationId, run.agent_id, run.conversation_id, run.created_at, run.id],
+    );
+    return rows[0]?.id ?? null;
   }
 
   /** The last applied per-run sequence of a run (read-your-writes after an append). */
