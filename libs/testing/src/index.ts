@@ -4,3 +4,4 @@ export * from './callback-receiver';
 export * from './test-stack';
 export * from './embedded-postgres';
 export * from './run-events';
+export * from './nats-cluster';

@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Env, GAUGES, NATS_READINESS, onScrape, withStartupRetries, type ReadinessCheck } from '@lrs/config';
-import { ConnectionWatch, connectJetStream, type JetStreamContext } from './connection';
+import { ConnectionWatch, DEFAULT_PING_INTERVAL_MS, connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
 import { EventPayloads } from './event-payloads';
@@ -81,8 +81,13 @@ export class JetStreamModule {
         {
           provide: JETSTREAM_CONTEXT,
           useFactory: async () => {
-            const context = await connectJetStream({ servers: options.natsUrl, name: options.serviceName, waitForServer: true });
             const env = new Env();
+            const context = await connectJetStream({
+              servers: options.natsUrl,
+              name: options.serviceName,
+              waitForServer: true,
+              pingIntervalMs: env.int('NATS_PING_INTERVAL_MS', DEFAULT_PING_INTERVAL_MS, { min: 100 }),
+            });
             const provisioning = {
               replicas: env.int('JETSTREAM_REPLICAS', 1, { min: 1, max: 5 }),
               runEventsMaxAgeMs: env.int('RUN_EVENTS_MAX_AGE_MS', 0, { min: 0 }),
