@@ -1,7 +1,8 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { EVENT_TYPE_HEADER, RUN_EVENTS_STREAM } from '@lrs/contracts';
-import { createAgent, getJson } from './helpers';
+import { Kvm } from '@nats-io/kv';
+import { DLQ_STREAM, EVENT_TYPE_HEADER, RUN_EVENTS_STREAM, RUN_LANES_BUCKET, runSubject } from '@lrs/contracts';
+import { TERMINAL, createAgent, getJson } from './helpers';
 import { ScaleStack } from './scale-stack';
 
 const AGENTS = 12;
@@ -58,8 +59,16 @@ describe('scale-out', () => {
       return null;
     };
 
-    // Each agent's client, as a careful one works: one message at a time, an Idempotency-Key per
-    // message and the same request again after a failure, a look at the run it got back.
+    // Each agent's client, as a careful one works: an Idempotency-Key per message and the same
+    // request again after a failure; it sends its next message while the last one runs (so one
+    // run waits in the agent's lane) and then waits for the earlier one to end, polling it.
+    const ended = async (runId: string) => {
+      while (loading) {
+        const response = await request(`/v1/runs/${runId}`);
+        if (response && TERMINAL.has(((await response.json()) as { status: string }).status)) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
     const clients = agents.map(async (agentId, a) => {
       for (let n = 0; loading; n++) {
         const input = `scale ${a}.${n} [fake:delay=${10 + ((a * 7 + n * 13) % 80)}]`;
@@ -73,135 +82,185 @@ describe('scale-out', () => {
             const runId = ((await response.json()) as { id: string }).id;
             accepted[a].push(runId);
             inputs.set(runId, input);
-            await request(`/v1/runs/${runId}`);
             break;
           }
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
-        await new Promise((resolve) => setTimeout(resolve, 150 + ((a * 31 + n * 17) % 200)));
+        if (n > 0) await ended(accepted[a][n - 1]);
       }
     });
 
-    const total = () => accepted.flat().length;
-    const waitForRuns = async (count: number) => {
-      while (total() < count) await new Promise((resolve) => setTimeout(resolve, 100));
+    // A failing step must not leave the clients sending into a stack being torn down.
+    const stopClients = async () => {
+      loading = false;
+      await Promise.all(clients);
     };
-    const random = (below: number) => Math.floor(Math.random() * below);
-
-    await waitForRuns(40);
-
-    // The node that leads the run-event stream goes for good; meanwhile one process of each
-    // service is SIGKILLed at a random moment and started again, as a supervisor would.
-    phase = 'node-loss';
-    const jsm = await jetstreamManager(monitor, { timeout: 10_000 });
-    const leader = (await jsm.streams.info(RUN_EVENTS_STREAM)).cluster?.leader;
-    expect(leader).toBeDefined();
-    const acceptedBeforeLoss = total();
-    await stack.cluster.lose(leader!);
-    const crashes = ['projector', 'orchestrator', 'llm-worker', 'callback-dispatcher'].map(async (name) => {
-      const victims = stack.processes.filter((scaled) => scaled.process.name === name);
-      const victim = victims[random(victims.length)].process;
-      await new Promise((resolve) => setTimeout(resolve, 500 + random(6_000)));
-      await victim.crash();
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      victim.start();
-    });
-    const gatewayCrash = (async () => {
-      await new Promise((resolve) => setTimeout(resolve, 500 + random(6_000)));
-      const workers = stack.gatewayWorkerPids();
-      process.kill(workers[random(workers.length)], 'SIGKILL');
-    })();
-    await Promise.all([...crashes, gatewayCrash]);
-    const newLeader = (await jsm.streams.info(RUN_EVENTS_STREAM)).cluster?.leader;
-    expect(newLeader).not.toBe(leader);
-    await waitForRuns(acceptedBeforeLoss + 40);
-
-    // Everything answers again before the roll: the roll must not fail a request, the loss may have.
-    phase = 'settle';
-    await stack.waitReady(120_000);
-    await waitForGatewayWorkers(stack, 2);
-    await waitForRuns(total() + 20);
-
-    // Every process in turn: SIGTERM, drain, start again, ready; the gateway rolls its workers.
-    phase = 'rolling';
-    const rolled: string[] = [];
-    for (const scaled of stack.processes) {
-      if (scaled.process.name === 'gateway') {
-        const before = stack.gatewayWorkerPids();
-        const logMark = stack.logs.length;
-        scaled.process.signal('SIGHUP');
-        await waitUntil(() => stack.logs.slice(logMark).some((line) => line.includes('rolling restart done')), 60_000);
-        const after = stack.gatewayWorkerPids();
-        expect(after.filter((pid) => before.includes(pid))).toEqual([]);
-      } else {
-        await scaled.process.stop(30_000);
-        scaled.process.start();
-        await waitForHttp200(scaled.readyUrl, 90_000);
-      }
-      rolled.push(scaled.process.label);
-    }
-    await waitForRuns(total() + 20);
-    phase = 'tail';
-    loading = false;
-    await Promise.all(clients);
-
-    // Every accepted run's callback arrives.
-    const runs = accepted.flat();
-    await stack.receiver.waitFor(() => new Set(stack.receiver.received.map((c) => (c.body as CallbackBody).run_id)).size >= runs.length, 240_000);
-
-    for (const [a, agentId] of agents.entries()) {
-      const deliveries = stack.receiver.forPath(`/scale/${a}`);
-      for (const runId of accepted[a]) {
-        const ofRun = deliveries.filter((c) => (c.body as CallbackBody).run_id === runId);
-        // One effect: every delivery of a run's callback is the same webhook (a retry repeats its id).
-        expect({ runId, ids: new Set(ofRun.map((c) => c.headers['webhook-id'])).size }).toEqual({ runId, ids: 1 });
-        expect((ofRun[0].body as CallbackBody).status).toBe('completed');
-      }
-      expect(deliveries.every((c) => accepted[a].includes((c.body as CallbackBody).run_id))).toBe(true);
-
-      // One user and one assistant message per run, in the order the client sent them.
-      const expected = accepted[a].flatMap((runId) => [runId, runId]);
-      const history = await waitForHistory(stack.baseUrl, agentId, expected.length);
-      expect(history.map((m) => m.run_id)).toEqual(expected);
-      expect(history.filter((m) => m.message_type === 'user_message').map((m) => m.content)).toEqual(accepted[a].map((runId) => inputs.get(runId)));
+    try {
+      await exerciseAndCheck();
+    } finally {
+      await stopClients();
     }
 
-    // From the log itself: one RunFinished per run, and an agent's runs never overlap.
-    const finished = new Map<string, number>();
-    const started = new Map<string, number>();
-    const finishedAt = new Map<string, number>();
-    const consumer = await jetstream(monitor).consumers.get(RUN_EVENTS_STREAM);
-    const info = await jsm.streams.info(RUN_EVENTS_STREAM);
-    const messages = await consumer.consume();
-    for await (const message of messages) {
-      const type = message.headers?.get(EVENT_TYPE_HEADER);
-      const runId = message.subject.split('.')[1];
-      if (type === 'RunFinished') {
-        finished.set(runId, (finished.get(runId) ?? 0) + 1);
-        finishedAt.set(runId, message.seq);
-      }
-      if (type === 'RunStarted') started.set(runId, message.seq);
-      if (message.seq >= info.state.last_seq) break;
-    }
-    await messages.close();
-    expect(runs.filter((runId) => finished.get(runId) !== 1)).toEqual([]);
-    for (const runsOfAgent of accepted) {
-      for (let index = 1; index < runsOfAgent.length; index++) {
-        expect({ run: runsOfAgent[index], startedAfterPreviousFinished: started.get(runsOfAgent[index])! > finishedAt.get(runsOfAgent[index - 1])! }).toEqual({
-          run: runsOfAgent[index],
-          startedAfterPreviousFinished: true,
-        });
-      }
-    }
+    async function exerciseAndCheck(): Promise<void> {
+      const total = () => accepted.flat().length;
+      const waitForRuns = async (count: number) => {
+        while (total() < count) await new Promise((resolve) => setTimeout(resolve, 100));
+      };
+      const random = (below: number) => Math.floor(Math.random() * below);
 
-    expect(failures.rolling).toEqual([]);
-    console.log(
-      `scale-out (${stack.cluster.network} cluster): ${runs.length} runs on ${AGENTS} agents ended once and in order; ` +
-        `node ${leader} lost (stream leader now ${newLeader}); requests per phase ${JSON.stringify(requests)}, ` +
-        `failed ${JSON.stringify(Object.fromEntries(Object.entries(failures).map(([name, list]) => [name, list.length])))}; rolled ${rolled.join(', ')}`,
-    );
+      await waitForRuns(30);
+
+      // The node that leads the run-event stream goes for good; meanwhile one process of each
+      // service is SIGKILLed at a random moment and started again, as a supervisor would.
+      phase = 'node-loss';
+      const jsm = await jetstreamManager(monitor, { timeout: 10_000 });
+      const leader = (await jsm.streams.info(RUN_EVENTS_STREAM)).cluster?.leader;
+      expect(leader).toBeDefined();
+      const acceptedBeforeLoss = total();
+      await stack.cluster.lose(leader!);
+      const crashes = ['projector', 'orchestrator', 'llm-worker', 'callback-dispatcher'].map(async (name) => {
+        const victims = stack.processes.filter((scaled) => scaled.process.name === name);
+        const victim = victims[random(victims.length)].process;
+        await new Promise((resolve) => setTimeout(resolve, 500 + random(6_000)));
+        await victim.crash();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        victim.start();
+      });
+      const gatewayCrash = (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 500 + random(6_000)));
+        const workers = stack.gatewayWorkerPids();
+        process.kill(workers[random(workers.length)], 'SIGKILL');
+      })();
+      await Promise.all([...crashes, gatewayCrash]);
+      // The test's own connection may have been on the lost node too: it asks until it has moved.
+      const newLeader = (await retrying(() => jsm.streams.info(RUN_EVENTS_STREAM))).cluster?.leader;
+      expect(newLeader).not.toBe(leader);
+      await waitForRuns(acceptedBeforeLoss + 40);
+
+      // Everything answers again before the roll: the roll must not fail a request, the loss may have.
+      phase = 'settle';
+      await stack.waitReady(120_000);
+      await waitForGatewayWorkers(stack, 2);
+      await waitForRuns(total() + 20);
+
+      // Every process in turn: SIGTERM, drain, start again, ready; the gateway rolls its workers.
+      phase = 'rolling';
+      const rolled: string[] = [];
+      for (const scaled of stack.processes) {
+        if (scaled.process.name === 'gateway') {
+          const before = stack.gatewayWorkerPids();
+          const logMark = stack.logs.length;
+          scaled.process.signal('SIGHUP');
+          await waitUntil(() => stack.logs.slice(logMark).some((line) => line.includes('rolling restart done')), 60_000);
+          const after = stack.gatewayWorkerPids();
+          expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+        } else {
+          await scaled.process.stop(30_000);
+          scaled.process.start();
+          await waitForHttp200(scaled.readyUrl, 90_000);
+        }
+        rolled.push(scaled.process.label);
+      }
+      await waitForRuns(total() + 20);
+      phase = 'tail';
+      await stopClients();
+
+      // Every accepted run's callback arrives.
+      const runs = accepted.flat();
+      const called = () => new Set(stack.receiver.received.map((c) => (c.body as CallbackBody).run_id));
+      await stack.receiver.waitFor(() => called().size >= runs.length, 240_000).catch(async (error: Error) => {
+        const missing = runs.filter((runId) => !called().has(runId));
+        const statuses = await Promise.all(missing.slice(0, 10).map((runId) => getJson<{ status: string }>(stack.baseUrl, `/v1/runs/${runId}`).then((run) => `${runId}: ${run.status}`, (e: Error) => `${runId}: ${e.message}`)));
+        const warnings = stack.logs.filter((line) => /WARN|ERROR/.test(line)).slice(-40);
+        const histories = await Promise.all(missing.slice(0, 4).map(async (runId) => `${runId}: ${(await eventTypesOf(monitor, runId)).join(' ')}`));
+        const lanes = await new Kvm(monitor).open(RUN_LANES_BUCKET);
+        const laneStates = await Promise.all(
+          agents.map(async (agentId) => `${agentId}: ${(await lanes.get(agentId))?.string() ?? 'none'}`),
+        );
+        const dlq = await retrying(() => jsm.streams.info(DLQ_STREAM));
+        throw new Error(
+          `${error.message}: ${missing.length} of ${runs.length} runs without a callback (${statuses.join('; ')})\n` +
+            `events: ${histories.join('\n')}\nlanes: ${laneStates.join('\n')}\nDLQ messages: ${dlq.state.messages}\n${warnings.join('\n')}`,
+        );
+      });
+
+      for (const [a, agentId] of agents.entries()) {
+        const deliveries = stack.receiver.forPath(`/scale/${a}`);
+        for (const runId of accepted[a]) {
+          const ofRun = deliveries.filter((c) => (c.body as CallbackBody).run_id === runId);
+          // One effect: every delivery of a run's callback is the same webhook (a retry repeats its id).
+          expect({ runId, ids: new Set(ofRun.map((c) => c.headers['webhook-id'])).size }).toEqual({ runId, ids: 1 });
+          expect((ofRun[0].body as CallbackBody).status).toBe('completed');
+        }
+        expect(deliveries.every((c) => accepted[a].includes((c.body as CallbackBody).run_id))).toBe(true);
+
+        // One user and one assistant message per run, in the order the client sent them.
+        const expected = accepted[a].flatMap((runId) => [runId, runId]);
+        const history = await waitForHistory(stack.baseUrl, agentId, expected.length);
+        expect(history.map((m) => m.run_id)).toEqual(expected);
+        expect(history.filter((m) => m.message_type === 'user_message').map((m) => m.content)).toEqual(accepted[a].map((runId) => inputs.get(runId)));
+      }
+
+      // From the log itself: one RunFinished per run, and an agent's runs never overlap.
+      const finished = new Map<string, number>();
+      const started = new Map<string, number>();
+      const finishedAt = new Map<string, number>();
+      const consumer = await jetstream(monitor).consumers.get(RUN_EVENTS_STREAM);
+      const info = await retrying(() => jsm.streams.info(RUN_EVENTS_STREAM));
+      const messages = await consumer.consume();
+      for await (const message of messages) {
+        const type = message.headers?.get(EVENT_TYPE_HEADER);
+        const runId = message.subject.split('.')[1];
+        if (type === 'RunFinished') {
+          finished.set(runId, (finished.get(runId) ?? 0) + 1);
+          finishedAt.set(runId, message.seq);
+        }
+        if (type === 'RunStarted') started.set(runId, message.seq);
+        if (message.seq >= info.state.last_seq) break;
+      }
+      await messages.close();
+      expect(runs.filter((runId) => finished.get(runId) !== 1)).toEqual([]);
+      for (const runsOfAgent of accepted) {
+        for (let index = 1; index < runsOfAgent.length; index++) {
+          expect({ run: runsOfAgent[index], startedAfterPreviousFinished: started.get(runsOfAgent[index])! > finishedAt.get(runsOfAgent[index - 1])! }).toEqual({
+            run: runsOfAgent[index],
+            startedAfterPreviousFinished: true,
+          });
+        }
+      }
+
+      expect(failures.rolling).toEqual([]);
+      console.log(
+        `scale-out (${stack.cluster.network} cluster): ${runs.length} runs on ${AGENTS} agents ended once and in order; ` +
+          `node ${leader} lost (stream leader now ${newLeader}); requests per phase ${JSON.stringify(requests)}, ` +
+          `failed ${JSON.stringify(Object.fromEntries(Object.entries(failures).map(([name, list]) => [name, list.length])))}; rolled ${rolled.join(', ')}`,
+      );
+    }
   }, 900_000);
 });
+
+/** The types of a run's events, in log order (for a failure's report). */
+async function eventTypesOf(nc: NatsConnection, runId: string): Promise<string[]> {
+  const consumer = await jetstream(nc).consumers.get(RUN_EVENTS_STREAM, { filter_subjects: [runSubject(runId)] });
+  const types: string[] = [];
+  for (;;) {
+    const message = await consumer.next({ expires: 1_000 });
+    if (!message) return types;
+    types.push(`${message.headers?.get(EVENT_TYPE_HEADER)}@${message.seq}`);
+  }
+}
+
+async function retrying<T>(attempt: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
 
 async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Env, GAUGES, NATS_READINESS, onScrape, withStartupRetries, type ReadinessCheck } from '@lrs/config';
 import { ConnectionWatch, DEFAULT_PING_INTERVAL_MS, connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
@@ -26,7 +26,7 @@ export interface JetStreamModuleOptions {
 
 /** Owns the process's NATS connection and every consumer started through it; drains on shutdown. */
 @Injectable()
-export class JetStreamLifecycle implements OnApplicationShutdown {
+export class JetStreamLifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly runners: ConsumerRunner[] = [];
   private readonly logger = new Logger('JetStream');
 
@@ -65,8 +65,15 @@ export class JetStreamLifecycle implements OnApplicationShutdown {
     if (stopped.length) throw new Error(`not consuming: ${stopped.join(', ')}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Shutdown, first half: stop pulling and let the work in hand finish while NATS and Postgres are
+   * still open (every module's onApplicationShutdown, which closes them, runs after this).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.allSettled(this.runners.map((runner) => runner.stop()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.context.nc.drain().catch(() => undefined);
   }
 }

@@ -30,7 +30,7 @@ describe('orchestrator run-events handler', () => {
     await provisionJetStream(context.jsm, context.js, { replicas: 1, runEventsMaxAgeMs: 0 });
     store = new RunEventStore(context.js, context.jsm);
     lanes = await LaneStore.open(context.js);
-    handler = new RunEventsHandler(new JetStreamLifecycle(context), store, lanes, new RunTimers(context.js), { concurrency: 1 } as never);
+    handler = new RunEventsHandler(new JetStreamLifecycle(context, store), store, lanes, new RunTimers(context.js), { concurrency: 1 } as never);
   });
   afterAll(async () => {
     await context?.nc.drain();
