@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { json, type NextFunction, type Request, type Response } from 'express';
-import { serviceLogger, startMetrics } from '@lrs/config';
+import { Env, runProcessWorkers, serviceLogger, startMetrics } from '@lrs/config';
 import { AppModule } from './app.module';
 import { readGatewaySettings } from './config/env';
 import { ApiKeyStore } from '@lrs/read-model';
@@ -70,9 +70,18 @@ async function bootstrap(): Promise<void> {
   app.set('x-powered-by', false);
   app.enableShutdownHooks();
   serveOpenApi(app);
-  answerParserErrors(app.getHttpServer() as Server);
+  const server = app.getHttpServer() as Server;
+  answerParserErrors(server);
+  // SIGTERM: Nest stops accepting and waits for open requests; streams that outlast the drain
+  // are cut (clients resume them from their last event), so a stop always ends.
+  process.once('SIGTERM', () => setTimeout(() => server.closeAllConnections(), settings.drainTimeoutMs).unref());
   await app.listen(settings.port, settings.host);
   console.log(`gateway listening on http://${settings.host}:${settings.port} (${mode.required ? 'API keys required' : 'no API keys: local mode'})`);
 }
 
-void bootstrap();
+const env = new Env();
+void runProcessWorkers({
+  workers: env.int('GATEWAY_WORKERS', 1, { min: 1, max: 64 }),
+  start: bootstrap,
+  log: (line) => console.log(`gateway: ${line}`),
+});

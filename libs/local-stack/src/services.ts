@@ -19,6 +19,8 @@ export interface ServiceOptions {
   onLine?: (name: ServiceName, line: string) => void;
   /** Restart the process when it exits without being asked to. */
   restartOnExit?: boolean;
+  /** Which of the service's processes this is (1-based); shown in its log prefix and in SERVICE_REPLICA. */
+  replica?: number;
 }
 
 /** One service as a separate OS process, as in production. */
@@ -35,6 +37,15 @@ export class ServiceProcess {
     return this.options.name;
   }
 
+  get replica(): number {
+    return this.options.replica ?? 1;
+  }
+
+  /** The service's name, with the replica number when there may be several: `llm-worker#2`. */
+  get label(): string {
+    return this.options.replica === undefined ? this.options.name : `${this.options.name}#${this.options.replica}`;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
@@ -47,11 +58,11 @@ export class ServiceProcess {
   start(): void {
     this.stopping = false;
     const child = spawn(process.execPath, [serviceEntry(this.options.repoRoot, this.options.name)], {
-      env: { ...process.env, ...this.options.env, SERVICE_NAME: this.options.name },
+      env: { ...process.env, ...this.options.env, SERVICE_NAME: this.options.name, SERVICE_REPLICA: String(this.replica) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    const onLine = this.options.onLine ?? ((name, line) => process.stdout.write(`[${name}] ${line}\n`));
+    const onLine = this.options.onLine ?? ((_name, line) => process.stdout.write(`[${this.label}] ${line}\n`));
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => onLine(this.options.name, line));
     }
@@ -86,17 +97,37 @@ export class ServiceProcess {
     this.child?.kill('SIGCONT');
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM and wait: the service drains its work and exits (SIGKILL after `graceMs`). */
+  async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.resume();
-    if (this.child) await stopChild(this.child, 10_000);
+    if (this.child) await stopChild(this.child, graceMs);
+  }
+
+  /** Sends a signal to the running process (SIGHUP rolls a gateway's workers). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child?.kill(signal);
   }
 }
 
-export function startServices(options: Omit<ServiceOptions, 'name'> & { names?: readonly ServiceName[] }): ServiceProcess[] {
-  return (options.names ?? SERVICE_NAMES).map((name) => {
-    const service = new ServiceProcess({ ...options, name });
-    service.start();
-    return service;
+export interface StartServicesOptions extends Omit<ServiceOptions, 'name' | 'replica'> {
+  names?: readonly ServiceName[];
+  /**
+   * Processes of each service but the gateway (which shares its port among GATEWAY_WORKERS
+   * processes of its own instead). Replicas of a service share its durable consumers, so
+   * JetStream spreads the work among them.
+   */
+  replicas?: number;
+}
+
+export function startServices(options: StartServicesOptions): ServiceProcess[] {
+  const replicas = options.replicas ?? 1;
+  return (options.names ?? SERVICE_NAMES).flatMap((name) => {
+    const count = name === 'gateway' ? 1 : replicas;
+    return Array.from({ length: count }, (_, index) => {
+      const service = new ServiceProcess({ ...options, name, replica: count > 1 ? index + 1 : undefined });
+      service.start();
+      return service;
+    });
   });
 }

@@ -5,3 +5,4 @@ export * from './test-stack';
 export * from './embedded-postgres';
 export * from './run-events';
 export * from './fakes';
+export * from './nats-cluster';

@@ -17,13 +17,18 @@ import { runReadModelMigrations } from '@lrs/read-model';
  * `npm start`: the whole product on one machine. Uses NATS_URL, DATABASE_URL and OPENAI_BASE_URL
  * when given; otherwise starts a nats-server child, an embedded Postgres and the built-in fake
  * model, with their data under DATA_DIR. Every service runs as its own process and is restarted
- * if it dies. Ctrl-C stops everything cleanly.
+ * if it dies: REPLICAS processes of each service but the gateway, which runs GATEWAY_WORKERS
+ * processes on its one port. Ctrl-C stops everything cleanly.
  */
 async function main(): Promise<void> {
   const env = new Env();
   const repoRoot = resolve(__dirname, '..', '..', '..', '..');
   const dataDir = resolve(env.string('DATA_DIR', resolve(repoRoot, '.data')));
   const port = env.int('PORT', 8283, { min: 1, max: 65535 });
+  // Checked here, before anything starts; the services read them again themselves.
+  const replicas = env.int('REPLICAS', 1, { min: 1, max: 32 });
+  const gatewayWorkers = env.int('GATEWAY_WORKERS', 1, { min: 1, max: 64 });
+  const streamReplicas = env.int('JETSTREAM_REPLICAS', 1, { min: 1, max: 5 });
   const cleanups: (() => Promise<void>)[] = [];
   let services: ServiceProcess[] = [];
 
@@ -44,6 +49,9 @@ async function main(): Promise<void> {
       throw new Error(`HOST=${host} exposes the server: set BOOTSTRAP_API_KEY (an admin API key), or ALLOW_UNAUTHENTICATED=true if something in front authenticates`);
     }
     let natsUrl = env.optionalString('NATS_URL');
+    if (!natsUrl && streamReplicas > 1) {
+      throw new Error(`JETSTREAM_REPLICAS=${streamReplicas} needs a NATS cluster of at least ${streamReplicas} servers: set NATS_URL to its servers (README, "Scaling out")`);
+    }
     if (!natsUrl) {
       const nats: RunningNats = await startNatsServer({ storeDir: resolve(dataDir, 'nats') });
       cleanups.push(() => nats.stop());
@@ -75,7 +83,9 @@ async function main(): Promise<void> {
     services = startServices({
       repoRoot,
       restartOnExit: true,
+      replicas,
       env: {
+        GATEWAY_WORKERS: String(gatewayWorkers),
         NATS_URL: natsUrl,
         DATABASE_URL: databaseUrl,
         OPENAI_BASE_URL: openaiBaseUrl,
@@ -89,6 +99,9 @@ async function main(): Promise<void> {
     const base = `http://${isLoopback(host) ? '127.0.0.1' : host}:${port}`;
     await waitForHttp(`http://127.0.0.1:${port}/v1/health`, 60_000).catch(() => waitForHttp(`${base}/v1/health`, 5_000));
     console.log(`\nLetta-compatible server ready at ${base} (API docs at ${base}/docs)\n`);
+    if (replicas > 1 || gatewayWorkers > 1) {
+      console.log(`Processes: ${gatewayWorkers} gateway worker(s) on port ${port}, ${replicas} of each other service.\n`);
+    }
     console.log(
       localMode
         ? `Local mode: listening on ${host} only, no API keys, callbacks to private addresses allowed.\n` +

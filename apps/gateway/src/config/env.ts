@@ -39,6 +39,8 @@ export function readGatewaySettings(env = new Env()) {
     runBacklogCheckMs: env.int('RUN_BACKLOG_CHECK_MS', 250, { min: 10 }),
     /** Runs queued or running per organization at most (0: no cap); past it, 429 + Retry-After. */
     organizationMaxRunsInFlight: env.int('ORG_MAX_RUNS_IN_FLIGHT', 0, { min: 0 }),
+    /** How long a stopping gateway lets open requests and streams finish before it cuts them. */
+    drainTimeoutMs: env.int('DRAIN_TIMEOUT_MS', 10_000, { min: 0 }),
     /** Run creations in progress in one gateway process at most; past it, 503 + Retry-After. */
     maxConcurrentCreates: env.int('MAX_CONCURRENT_CREATES', 512, { min: 1 }),
   };

@@ -1,6 +1,6 @@
-import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Env, GAUGES, NATS_READINESS, onScrape, withStartupRetries, type ReadinessCheck } from '@lrs/config';
-import { ConnectionWatch, connectJetStream, type JetStreamContext } from './connection';
+import { ConnectionWatch, DEFAULT_PING_INTERVAL_MS, connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
 import { EventPayloads } from './event-payloads';
@@ -27,7 +27,7 @@ export interface JetStreamModuleOptions {
 
 /** Owns the process's NATS connection and every consumer started through it; drains on shutdown. */
 @Injectable()
-export class JetStreamLifecycle implements OnApplicationShutdown {
+export class JetStreamLifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly runners: ConsumerRunner[] = [];
   private readonly logger = new Logger('JetStream');
 
@@ -66,8 +66,15 @@ export class JetStreamLifecycle implements OnApplicationShutdown {
     if (stopped.length) throw new Error(`not consuming: ${stopped.join(', ')}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Shutdown, first half: stop pulling and let the work in hand finish while NATS and Postgres are
+   * still open (every module's onApplicationShutdown, which closes them, runs after this).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.allSettled(this.runners.map((runner) => runner.stop()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.context.nc.drain().catch(() => undefined);
   }
 }
@@ -82,8 +89,13 @@ export class JetStreamModule {
         {
           provide: JETSTREAM_CONTEXT,
           useFactory: async () => {
-            const context = await connectJetStream({ servers: options.natsUrl, name: options.serviceName, waitForServer: true });
             const env = new Env();
+            const context = await connectJetStream({
+              servers: options.natsUrl,
+              name: options.serviceName,
+              waitForServer: true,
+              pingIntervalMs: env.int('NATS_PING_INTERVAL_MS', DEFAULT_PING_INTERVAL_MS, { min: 100 }),
+            });
             const provisioning = {
               replicas: env.int('JETSTREAM_REPLICAS', 1, { min: 1, max: 5 }),
               runEventsMaxAgeMs: env.int('RUN_EVENTS_MAX_AGE_MS', 0, { min: 0 }),

@@ -6,3 +6,4 @@ export * from './readiness';
 export * from './metrics';
 export * from './service-logger';
 export * from './loopback';
+export * from './process-workers';
