@@ -618,6 +618,24 @@ describe('Kubernetes workloads', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it('asks the scheduler to put each Deployment\'s replicas on different nodes', () => {
+    const unspread = baseDeployments.filter((deployment) => {
+      const labels = deployment.spec?.template.metadata?.labels;
+      const terms = deployment.spec?.template.spec?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+      return !terms.some((term) => term.podAffinityTerm.topologyKey === 'kubernetes.io/hostname' && selectorMatches(term.podAffinityTerm.labelSelector?.matchLabels, labels));
+    });
+    expect(unspread.map(idOf)).toEqual([]);
+  });
+
+  it('gives the gateway a grace period longer than its preStop pause plus its drain', () => {
+    const gateway = baseDeployments.find((deployment) => deployment.metadata?.name === 'gateway')!;
+    const container = containersIn(gateway as K8sObject).find((candidate) => candidate.name === 'gateway')!;
+    const pause = Number(container.lifecycle?.preStop?.exec?.command?.[1] ?? 0);
+    const drainS = Number(literalEnv(container, 'DRAIN_TIMEOUT_MS') ?? 10_000) / 1000;
+    expect(pause).toBeGreaterThan(0);
+    expect(gateway.spec?.template.spec?.terminationGracePeriodSeconds ?? 30).toBeGreaterThan(pause + drainS);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

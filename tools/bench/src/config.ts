@@ -28,6 +28,10 @@ export interface BenchConfig {
   profile: ServiceName[];
   /** Extra environment for every service (KEY=VALUE), for experiments. */
   serviceEnv: Record<string, string>;
+  /** Processes of each service but the gateway (as the launcher's REPLICAS). */
+  replicas: number;
+  /** Gateway processes sharing its port (as the launcher's GATEWAY_WORKERS). */
+  gatewayWorkers: number;
   logServices: boolean;
 }
 
@@ -48,6 +52,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --straggler-timeout-s N after the load, stop waiting for callbacks once none came for N s (default 60, quick 20)
   --profile[=a,b]         CPU-profile services (default: all) and summarize their hot spots
   --service-env KEY=VALUE extra environment for every service (repeatable)
+  --replicas N            processes of each service but the gateway (default 1)
+  --gateway-workers N     gateway processes sharing its port (default 1)
   --log-services          print service output
 `;
 
@@ -115,6 +121,8 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
     stragglerTimeoutS: number('straggler-timeout-s', quick ? 20 : 60, 1),
     profile,
     serviceEnv,
+    replicas: Math.round(number('replicas', 1, 1)),
+    gatewayWorkers: Math.round(number('gateway-workers', 1, 1)),
     logServices: flags.has('log-services') || process.env.LOG_SERVICES === '1',
   };
 }
@@ -131,5 +139,7 @@ const VALUE_FLAGS = new Set([
   'ceiling-runs',
   'straggler-timeout-s',
   'service-env',
+  'replicas',
+  'gateway-workers',
 ]);
 const BOOLEAN_FLAGS = new Set(['quick', 'json', 'no-ceiling', 'log-services', 'help']);

@@ -42,6 +42,19 @@ export function readCpuTicks(pid: number): number | null {
   }
 }
 
+/** A process's ticks plus its children's (a gateway's workers are children of its primary). */
+export function readTreeCpuTicks(pid: number): number | null {
+  const own = readCpuTicks(pid);
+  if (own === null) return null;
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // No children file on this kernel: the process alone.
+  }
+  return children.reduce((sum, child) => sum + (readCpuTicks(child) ?? 0), own);
+}
+
 /** Whole-machine CPU ticks (all cores) from /proc/stat. */
 export function readMachineTicks(): { total: number; idle: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
@@ -101,7 +114,8 @@ export interface CpuSnapshot {
 
 export function cpuSnapshot(atMs: number, targets: SampleTarget[], groups: Record<string, number[]>): CpuSnapshot {
   const ticks: Record<string, number> = {};
-  for (const { name, pid } of targets) if (pid !== undefined) ticks[name] = readCpuTicks(pid) ?? 0;
+  // Replicas of a service add up under its name.
+  for (const { name, pid } of targets) if (pid !== undefined) ticks[name] = (ticks[name] ?? 0) + (readTreeCpuTicks(pid) ?? 0);
   const groupTicks: Record<string, Map<number, number>> = {};
   for (const [name, pids] of Object.entries(groups)) {
     groupTicks[name] = new Map(pids.map((pid) => [pid, readCpuTicks(pid) ?? 0]));

@@ -21,7 +21,7 @@ const FIGURE_NOTES: Record<keyof Figures, string> = {
 export function renderReport(outcome: BenchOutcome, config: BenchConfig): string {
   const lines: string[] = [];
   lines.push('');
-  lines.push(`letta-jetstream-server bench (${config.quick ? 'quick' : 'full'}), model latency ${config.modelLatencyMs} ms, ${config.agents} agents per phase`);
+  lines.push(`letta-jetstream-server bench (${config.quick ? 'quick' : 'full'}), model latency ${config.modelLatencyMs} ms, ${config.agents} agents per phase, ${config.replicas} process(es) per service, ${config.gatewayWorkers} gateway worker(s)`);
   lines.push(`machine: ${outcome.machine.cpu_model}, ${outcome.machine.cores} cores, ${outcome.machine.memory_mb} MB; node ${outcome.machine.node}; nats-server ${outcome.machine.nats_server}; postgres ${outcome.machine.postgres}`);
   lines.push('');
   lines.push(table(

@@ -107,6 +107,7 @@ export async function startStack(config: BenchConfig, cleanup: Cleanup): Promise
     HOST: '127.0.0.1',
     CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
     NO_COLOR: '1',
+    GATEWAY_WORKERS: String(config.gatewayWorkers),
     ...config.serviceEnv,
   };
   progress(`starting services${profileDir ? ` (profiling ${config.profile.join(', ')})` : ''}`);
@@ -117,7 +118,7 @@ export async function startStack(config: BenchConfig, cleanup: Cleanup): Promise
   for (const name of SERVICE_NAMES) {
     const env = { ...commonEnv };
     if (profileDir && config.profile.includes(name)) Object.assign(env, profileEnv(profileDir, name));
-    services.push(...startServices({ repoRoot: REPO_ROOT, names: [name], env, onLine: logs.onLine }));
+    services.push(...startServices({ repoRoot: REPO_ROOT, names: [name], env, onLine: logs.onLine, replicas: config.replicas }));
   }
 
   const baseUrl = `http://127.0.0.1:${port}`;
