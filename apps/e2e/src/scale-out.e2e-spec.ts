@@ -172,7 +172,9 @@ describe('scale-out', () => {
         const missing = runs.filter((runId) => !called().has(runId));
         const statuses = await Promise.all(missing.slice(0, 10).map((runId) => getJson<{ status: string }>(stack.baseUrl, `/v1/runs/${runId}`).then((run) => `${runId}: ${run.status}`, (e: Error) => `${runId}: ${e.message}`)));
         const warnings = stack.logs.filter((line) => /WARN|ERROR/.test(line)).slice(-40);
-        const histories = await Promise.all(missing.slice(0, 4).map(async (runId) => `${runId}: ${(await eventTypesOf(monitor, runId)).join(' ')}`));
+        const histories = await Promise.all(
+          missing.slice(0, 4).map(async (runId) => `${runId}: ${(await eventTypesOf(monitor, runId)).join(' ')}\n  ${stack.logs.filter((line) => line.includes(runId)).slice(-20).join('\n  ')}`),
+        );
         const lanes = await new Kvm(monitor).open(RUN_LANES_BUCKET);
         const laneStates = await Promise.all(
           agents.map(async (agentId) => `${agentId}: ${(await lanes.get(agentId))?.string() ?? 'none'}`),
@@ -241,12 +243,13 @@ describe('scale-out', () => {
 
 /** The types of a run's events, in log order (for a failure's report). */
 async function eventTypesOf(nc: NatsConnection, runId: string): Promise<string[]> {
-  const consumer = await jetstream(nc).consumers.get(RUN_EVENTS_STREAM, { filter_subjects: [runSubject(runId)] });
+  const jsm = await jetstreamManager(nc);
   const types: string[] = [];
-  for (;;) {
-    const message = await consumer.next({ expires: 1_000 });
+  for (let seq = 1; ; ) {
+    const message = await jsm.direct.getMessage(RUN_EVENTS_STREAM, { next_by_subj: runSubject(runId), seq }).catch(() => null);
     if (!message) return types;
-    types.push(`${message.headers?.get(EVENT_TYPE_HEADER)}@${message.seq}`);
+    types.push(`${message.header?.get(EVENT_TYPE_HEADER)}@${message.seq}`);
+    seq = message.seq + 1;
   }
 }
 

@@ -50,7 +50,7 @@ export class ScaleStack {
     };
     const onLine = (name: string, line: string) => {
       logs.push(`[${name}] ${line}`);
-      if (logs.length > 5_000) logs.splice(0, 1_000);
+      if (logs.length > 100_000) logs.splice(0, 10_000);
       if (process.env.LOG_SERVICES === '1') process.stdout.write(`[${name}] ${line}\n`);
     };
     const processes: ScaledProcess[] = [];
