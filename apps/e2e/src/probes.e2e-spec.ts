@@ -47,6 +47,23 @@ describe('service probes on HEALTH_PORT', () => {
       expect(metrics).toMatch(new RegExp(`^${gauge}\\{[^}]*consumer="projector-read-model"[^}]*\\} \\d+$`, 'm'));
     }
   }, 60_000);
+
+  it('serves the probes of a service without Postgres (the orchestrator): ready on NATS alone', async () => {
+    const port = await freePort();
+    const [orchestrator] = startServices({
+      repoRoot: REPO_ROOT,
+      names: ['orchestrator'],
+      env: { NATS_URL: nats.url, HEALTH_PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' },
+      onLine: () => undefined,
+    });
+    try {
+      await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200);
+      expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ status: 'ok', checks: { nats: 'ok' } });
+      expect(orchestrator.unexpectedExits).toBe(0);
+    } finally {
+      await orchestrator.stop();
+    }
+  }, 60_000);
 });
 
 async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

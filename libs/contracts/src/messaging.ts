@@ -23,6 +23,12 @@ export const RUN_PAYLOADS_BUCKET = 'run-payloads';
 export const IDEMPOTENCY_KEYS_BUCKET = 'idempotency-keys';
 
 export const EVENT_TYPE_HEADER = 'Run-Event-Type';
+/**
+ * A digest of the event's type and data. The Nats-Msg-Id names a run's position only, so two
+ * writers racing for one position share it; on a duplicate, the digest tells the writer whether
+ * the stored event is its own (a retried publish) or another writer's (a lost race).
+ */
+export const EVENT_DIGEST_HEADER = 'Run-Event-Digest';
 export const TRACEPARENT_HEADER = 'traceparent';
 
 export function runSubject(runId: string): string {

@@ -176,8 +176,9 @@ export type RunEventDraft = { [K in RunEventType]: { type: K; data: RunEventData
  * publish of the same decision is then deduplicated by JetStream, while a different decision
  * for the same position (a racing replica) is not mistaken for it and loses the concurrency check.
  */
-export function runEventId(runId: string, seq: number, payloadDigest?: string): string {
-  return payloadDigest ? `evt:${runId}:${seq}:${payloadDigest}` : `evt:${runId}:${seq}`;
+/** A run's position: one event per run and `seq`, whoever writes it. */
+export function runEventId(runId: string, seq: number): string {
+  return `evt:${runId}:${seq}`;
 }
 
 export function buildRunEvent<T extends RunEventType>(

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { freePort, stopChild, waitForPort } from '@lrs/local-stack';
 
 /**
@@ -43,6 +45,27 @@ export function netnsAvailable(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The nodes have elected a JetStream meta leader: the JetStream API answers through each of them. */
+async function waitForJetStream(urls: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const url of urls) {
+    const nc = await connect({ servers: url, timeout: 5_000 });
+    try {
+      for (;;) {
+        try {
+          await (await jetstreamManager(nc, { timeout: 2_000 })).getAccountInfo();
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw new Error(`JetStream of the cluster did not answer within ${timeoutMs} ms: ${String(error)}`);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
+    } finally {
+      await nc.close();
+    }
   }
 }
 
@@ -125,6 +148,7 @@ export async function startNatsCluster(options: { size?: number; network?: Clust
       nodes.push({ name, host: where.host, clientPort: where.clientPort, url: `nats://${where.host}:${where.clientPort}`, lost: false, process: child });
     });
     await Promise.all(nodes.map((node) => waitForPort(node.clientPort, node.host, 30_000)));
+    await waitForJetStream(nodes.map((node) => node.url));
   } catch (error) {
     await stop();
     throw error;

@@ -1,5 +1,6 @@
 import {
   DLQ_STREAM,
+  EVENT_DIGEST_HEADER,
   EVENT_TYPE_HEADER,
   IDEMPOTENCY_KEYS_BUCKET,
   LETTA_MESSAGE_SCHEMA,
@@ -37,9 +38,13 @@ function headersOf(type: RunEventType): JsonSchema {
       'Nats-Msg-Id': {
         type: 'string',
         description:
-          "The event's id (equal to the payload's id). JetStream drops a second publish with an id it saw within the stream's duplicate window (2 minutes), so a retried append is stored once; a subscriber that needs exactly-once effects dedupes on it.",
+          "The event's id (equal to the payload's id): `evt:<runId>:<seq>`, the run's position. JetStream drops a second publish with an id it saw within the stream's duplicate window (2 minutes), so a retried append is stored once and only one writer can take a position; a subscriber that needs exactly-once effects dedupes on it.",
       },
       [EVENT_TYPE_HEADER]: { const: type, description: 'The event type, so a subscriber can skip events it does not want without parsing them.' },
+      [EVENT_DIGEST_HEADER]: {
+        type: 'string',
+        description: "A digest of the event's type and data. Writers racing for one position of a run share its Nats-Msg-Id; the digest tells a writer whether the stored event is its own. Subscribers can ignore it.",
+      },
       [TRACEPARENT_HEADER]: { type: 'string', description: 'W3C trace context of the request that created the run, when it carried one (also in the payload).' },
       'Nats-Expected-Last-Subject-Sequence': {
         type: 'string',

@@ -114,7 +114,7 @@ const MSG_ID_HEADER = 'Nats-Msg-Id';
  * (JetStream publishes are ordinary publishes on the stream's subjects), which gives the exact
  * moment each run's RunFinished went out, and per-run event counts as a cross-check of the stream.
  * It also sees publishes the stream then refuses (a conditional append that lost its race); the
- * per-run sequence in the event id (`evt:<runId>:<seq>[:digest]`, the Nats-Msg-Id) tells them
+ * per-run sequence in the event id (`evt:<runId>:<seq>`, the Nats-Msg-Id) tells them
  * apart: the server handles publishes in order, so the first publish for a position is the one
  * that took it. Only headers are read; payloads are never decoded.
  */

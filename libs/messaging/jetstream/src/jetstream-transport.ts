@@ -152,7 +152,10 @@ export async function startJetStreamService(
 ): Promise<INestMicroservice> {
   const env = new Env();
   const transport = new JetStreamTransport(consumers);
-  const app = await NestFactory.createMicroservice(module, { strategy: transport, logger: serviceLogger(env.string('SERVICE_NAME', 'service'), env) });
+  // abortOnError off: a lookup that fails (readinessChecksOf asks for modules a service may not
+  // have) must throw to its caller, not end the process. A failed start still ends it: the
+  // rejection is unhandled.
+  const app = await NestFactory.createMicroservice(module, { strategy: transport, logger: serviceLogger(env.string('SERVICE_NAME', 'service'), env), abortOnError: false });
   app.enableShutdownHooks();
   app.useGlobalFilters(new HandlerErrorsPassThrough());
   transport.attach(app.get(JetStreamLifecycle), requests.map((type) => app.get(type)));

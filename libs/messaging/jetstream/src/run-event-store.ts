@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
 import { JetStreamApiCodes, JetStreamApiError, type DirectMsgRequest, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
+  EVENT_DIGEST_HEADER,
   EVENT_TYPE_HEADER,
   RUN_EVENTS_STREAM,
   TRACEPARENT_HEADER,
   buildRunEvent,
   decodeRunEventMessage,
-  runEventId,
   runSubject,
   type AnyRunEvent,
   type RunEvent,
@@ -65,25 +65,25 @@ export interface RunEventLog {
 
 const CREATED_CACHE_SIZE = 4_096;
 
-function payloadDigest(draft: RunEventDraft): string {
-  return createHash('sha1').update(draft.type).update(JSON.stringify(draft.data)).digest('hex').slice(0, 16);
+/** What an event says, apart from where it stands: two writers' events at one position differ in it. */
+export function eventDigest(event: Pick<AnyRunEvent, 'type' | 'data'>): string {
+  return createHash('sha1').update(event.type).update(JSON.stringify(event.data)).digest('hex').slice(0, 16);
 }
 
-/**
- * The event a draft becomes behind `previous`: the next per-run sequence, the run's envelope, and
- * an id derived from its content, so a retried append of the same decision is the same event.
- */
+/** The event a draft becomes behind `previous`: the next per-run sequence and the run's envelope. */
 export function eventAfter(previous: AnyRunEvent, draft: RunEventDraft): AnyRunEvent {
   const { runId, organizationId, agentId, laneId, traceparent } = previous;
-  const event = buildRunEvent({ runId, seq: previous.seq + 1, organizationId, agentId, laneId, traceparent }, draft.type, draft.data) as AnyRunEvent;
-  event.id = runEventId(event.runId, event.seq, payloadDigest(draft));
-  return event;
+  return buildRunEvent({ runId, seq: previous.seq + 1, organizationId, agentId, laneId, traceparent }, draft.type, draft.data) as AnyRunEvent;
 }
 
 /**
- * The run event log: one JetStream subject per run, appended with the expected last subject
- * sequence so that exactly one writer can move a run forward from a given event, and with the
- * deterministic event id as Nats-Msg-Id so a retried publish is recognised as the same event.
+ * The run event log: one JetStream subject per run. An append names the run's position twice:
+ * as the expected last subject sequence, and as the Nats-Msg-Id (`evt:<runId>:<seq>`). The first
+ * alone does not serialize racing writers on a clustered stream before nats-server 2.9.21 (the
+ * check runs before the replicated write, so two appends in flight can both pass it); the
+ * duplicate check on the message id does, within the stream's duplicate window, which is far
+ * longer than any race. So exactly one writer moves a run forward from a given event, and a
+ * retried publish is recognised as the same event by its digest.
  */
 export class RunEventStore implements RunEventLog {
   /** RunCreated events recently read: every step of a run needs its own, and it never changes. */
@@ -254,8 +254,10 @@ export class RunEventStore implements RunEventLog {
   }
 
   private async publish(event: AnyRunEvent, expectedLastSubjectSeq: number, duplicateIsConflict = false): Promise<number> {
+    const digest = eventDigest(event);
     const hdrs = headers();
     hdrs.set(EVENT_TYPE_HEADER, event.type);
+    hdrs.set(EVENT_DIGEST_HEADER, digest);
     if (event.traceparent) hdrs.set(TRACEPARENT_HEADER, event.traceparent);
     try {
       const json = this.payloads ? await this.payloads.encode(event) : JSON.stringify(event);
@@ -265,13 +267,26 @@ export class RunEventStore implements RunEventLog {
         expect: { lastSubjectSequence: expectedLastSubjectSeq },
         retries: 3,
       });
-      if (duplicateIsConflict && ack.duplicate) throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
-      return ack.seq;
+      if (!ack.duplicate) return ack.seq;
+      // The position is taken: by this very event (a publish retried after its answer was lost),
+      // or by another writer's, which won the race.
+      if (!duplicateIsConflict && (await this.digestAt({ seq: ack.seq })) === digest) return ack.seq;
+      throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
     } catch (error) {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) {
-        throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
+      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
+      // The run moved past the expected event; if what follows it is this event, our own earlier
+      // publish went through. Otherwise the race is lost.
+      if (!duplicateIsConflict) {
+        const next = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, { seq: expectedLastSubjectSeq + 1, next_by_subj: runSubject(event.runId) }).catch(() => null);
+        if (next && next.header?.get(EVENT_DIGEST_HEADER) === digest && decodeRunEvent(next.data).seq === event.seq) return next.seq;
       }
-      throw error;
+      throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
     }
+  }
+
+  /** The digest of the event stored at a stream sequence, read from the stream leader (a direct get may be answered by a lagging replica). */
+  private async digestAt(query: { seq: number }): Promise<string | undefined> {
+    const stored = await this.jsm.streams.getMessage(RUN_EVENTS_STREAM, query);
+    return stored?.header.get(EVENT_DIGEST_HEADER);
   }
 }

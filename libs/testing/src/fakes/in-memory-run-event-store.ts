@@ -1,5 +1,5 @@
 import type { AnyRunEvent, RunEvent, RunEventDraft } from '@lrs/contracts';
-import { ConcurrencyConflict, eventAfter, type RunEventLog, type StoredRunEvent } from '@lrs/jetstream';
+import { ConcurrencyConflict, eventAfter, eventDigest, type RunEventLog, type StoredRunEvent } from '@lrs/jetstream';
 
 /**
  * The run event log in memory, for unit tests of the logic above it. It keeps the two promises
@@ -21,9 +21,11 @@ export class InMemoryRunEventStore implements RunEventLog {
     let previous = after;
     for (const draft of drafts) {
       const event = eventAfter(previous.event, draft);
-      // As JetStream's duplicate window: a retried publish of the same event answers its first position.
-      const duplicate = this.byId.get(event.id);
-      if (duplicate) previous = duplicate;
+      // As the JetStream store: the position is taken by this same event (a retried publish), which
+      // answers its first position, or by another writer's, which won.
+      const taken = this.byId.get(event.id);
+      if (taken && eventDigest(taken.event) === eventDigest(event)) previous = taken;
+      else if (taken) throw new ConcurrencyConflict(event.runId, previous.streamSeq);
       else if (this.lastOf(event.runId)?.streamSeq !== previous.streamSeq) throw new ConcurrencyConflict(event.runId, previous.streamSeq);
       else previous = this.store(event);
       stored.push(previous);
