@@ -38,6 +38,11 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/e2e/**/*.e2e-spec.ts'], slowTestThreshold: 60 },
+    // The scale-out test (a NATS cluster, two processes of every service, faults under load) takes
+    // about six minutes of both cores: `npm run test:scale` runs it on its own.
+    ...(process.env.LRS_SCALE_TEST === '1'
+      ? [{ ...common, displayName: 'scale', testMatch: ['<rootDir>/apps/e2e/**/*.scale-spec.ts'], slowTestThreshold: 600 }]
+      : []),
   ],
   reporters: ['default', '<rootDir>/tools/jest-summary-reporter.js'],
   testTimeout: 60_000,

@@ -1,6 +1,6 @@
 import type { CallbackReceiver, EmbeddedPostgres, TestStack } from '@lrs/testing';
 import type { ServiceName } from '@lrs/local-stack';
-import { createAgent, getJson, startStackWithOwnPostgres, type StackWithOwnPostgres } from './helpers';
+import { createAgent, expectRunsEndedOnceInOrder, startStackWithOwnPostgres, type StackWithOwnPostgres } from './helpers';
 
 const AGENTS = 20;
 const ROUNDS = 16;
@@ -101,39 +101,8 @@ describe('chaos', () => {
     await receiver.waitFor(() => new Set(receiver.received.map((c) => (c.body as CallbackBody).run_id)).size >= total, 240_000);
 
     for (const [a, agentId] of agents.entries()) {
-      const deliveries = receiver.forPath(`/chaos/${a}`);
-      for (const runId of accepted[a]) {
-        const ofRun = deliveries.filter((c) => (c.body as CallbackBody).run_id === runId);
-        // One effect: every delivery of a run's callback is the same webhook (a retry after a crash repeats its id).
-        expect({ runId, ids: new Set(ofRun.map((c) => c.headers['webhook-id'])).size }).toEqual({ runId, ids: 1 });
-        expect((ofRun[0].body as CallbackBody).status).toBe('completed');
-      }
-      // No run ran twice or unasked: every callback belongs to an accepted run.
-      expect(deliveries.every((c) => accepted[a].includes((c.body as CallbackBody).run_id))).toBe(true);
-
-      // One user and one assistant message per run, in the order the runs were sent.
-      const expected = accepted[a].flatMap((runId) => [runId, runId]);
-      const history = await waitForHistory(stack.baseUrl, agentId, expected.length);
-      expect(history.map((m) => m.run_id)).toEqual(expected);
-      expect(history.map((m) => m.message_type)).toEqual(accepted[a].flatMap(() => ['user_message', 'assistant_message']));
-      expect(history.filter((m) => m.message_type === 'user_message').map((m) => m.content)).toEqual(accepted[a].map((runId) => inputs.get(runId)));
+      await expectRunsEndedOnceInOrder({ baseUrl: stack.baseUrl, agentId, deliveries: receiver.forPath(`/chaos/${a}`), accepted: accepted[a], inputs });
     }
     console.log(`chaos: ${total} runs accepted and ended once; ${retried} sends retried while something was down`);
   }, 420_000);
 });
-
-interface HistoryMessage {
-  run_id: string;
-  message_type: string;
-  content: string;
-}
-
-/** The agent's history once it holds `count` messages (the projector catches up after its restarts). */
-async function waitForHistory(baseUrl: string, agentId: string, count: number): Promise<HistoryMessage[]> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const history = await getJson<HistoryMessage[]>(baseUrl, `/v1/agents/${agentId}/messages?order=asc&limit=1000`);
-    if (history.length >= count || Date.now() > deadline) return history;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}

@@ -1,5 +1,5 @@
 import Letta from '@letta-ai/letta-client';
-import { CallbackReceiver, EmbeddedPostgres, TestStack } from '@lrs/testing';
+import { CallbackReceiver, EmbeddedPostgres, TestStack, type ReceivedCallback } from '@lrs/testing';
 
 export const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
@@ -98,4 +98,53 @@ export async function startStackWithOwnPostgres(env: Record<string, string>): Pr
       await postgres.stop();
     },
   };
+}
+
+interface CallbackBody {
+  run_id: string;
+  status: string;
+}
+
+interface HistoryMessage {
+  run_id: string;
+  message_type: string;
+  content: string;
+}
+
+/**
+ * One agent's runs, each ended once: every accepted run got callbacks with one `webhook-id` (a
+ * repeated delivery keeps its id) saying completed, no callback is for a run that was not
+ * accepted, and the agent's history holds one user and one assistant message per run, in the
+ * order the runs were sent, with the inputs sent.
+ */
+export async function expectRunsEndedOnceInOrder(options: {
+  baseUrl: string;
+  agentId: string;
+  deliveries: ReceivedCallback[];
+  accepted: string[];
+  inputs: Map<string, string>;
+}): Promise<void> {
+  const { baseUrl, agentId, deliveries, accepted, inputs } = options;
+  for (const runId of accepted) {
+    const ofRun = deliveries.filter((c) => (c.body as CallbackBody).run_id === runId);
+    expect({ runId, ids: new Set(ofRun.map((c) => c.headers['webhook-id'])).size }).toEqual({ runId, ids: 1 });
+    expect((ofRun[0].body as CallbackBody).status).toBe('completed');
+  }
+  expect(deliveries.every((c) => accepted.includes((c.body as CallbackBody).run_id))).toBe(true);
+
+  const expected = accepted.flatMap((runId) => [runId, runId]);
+  const history = await waitForHistory(baseUrl, agentId, expected.length);
+  expect(history.map((m) => m.run_id)).toEqual(expected);
+  expect(history.map((m) => m.message_type)).toEqual(accepted.flatMap(() => ['user_message', 'assistant_message']));
+  expect(history.filter((m) => m.message_type === 'user_message').map((m) => m.content)).toEqual(accepted.map((runId) => inputs.get(runId)));
+}
+
+/** The agent's history once it holds `count` messages (the projector catches up after restarts). */
+async function waitForHistory(baseUrl: string, agentId: string, count: number): Promise<HistoryMessage[]> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const history = await getJson<HistoryMessage[]>(baseUrl, `/v1/agents/${agentId}/messages?order=asc&limit=1000`);
+    if (history.length >= count || Date.now() > deadline) return history;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

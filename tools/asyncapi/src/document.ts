@@ -38,7 +38,7 @@ function headersOf(type: RunEventType): JsonSchema {
       'Nats-Msg-Id': {
         type: 'string',
         description:
-          "The event's id (equal to the payload's id): `evt:<runId>:<seq>`, the run's position. JetStream drops a second publish with an id it saw within the stream's duplicate window (2 minutes), so a retried append is stored once and only one writer can take a position; a subscriber that needs exactly-once effects dedupes on it.",
+          "The event's id (equal to the payload's id): `evt:<runId>:<seq>`, the run's position. JetStream drops a second publish with an id it saw within the stream's duplicate window (20 seconds), so a retried append is stored once and only one writer can take a position; a subscriber that needs exactly-once effects dedupes on it.",
       },
       [EVENT_TYPE_HEADER]: { const: type, description: 'The event type, so a subscriber can skip events it does not want without parsing them.' },
       [EVENT_DIGEST_HEADER]: {

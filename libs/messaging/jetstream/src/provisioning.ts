@@ -16,6 +16,8 @@ import { APPROVAL_TIMERS_CONSUMER, CONSUMERS, DLQ_STREAM, IDEMPOTENCY_KEYS_BUCKE
 const ms = (value: number) => value * 1_000_000;
 /** How long an Idempotency-Key is remembered (as Stripe and most APIs that take one). */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
+/** How long RUN_EVENTS remembers a message id (one per run position). */
+export const RUN_EVENTS_DUPLICATE_WINDOW_MS = 20_000;
 
 export interface ProvisionOptions {
   /** Stream replicas: 1 for a single server, 3 in production clusters. */
@@ -75,7 +77,10 @@ export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamCli
     discard: DiscardPolicy.Old,
     num_replicas: options.replicas,
     max_age: ms(options.runEventsMaxAgeMs),
-    duplicate_window: ms(120_000),
+    // Longer than any race or publish retry (those last milliseconds to seconds), and short: a
+    // stream leader lost mid-write leaves the run's next position held for this long
+    // (PositionInDoubt in run-event-store.ts), which the consumers' retries outlast.
+    duplicate_window: ms(RUN_EVENTS_DUPLICATE_WINDOW_MS),
     allow_direct: true,
     deny_delete: true,
   });

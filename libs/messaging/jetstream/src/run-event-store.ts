@@ -22,6 +22,18 @@ export class ConcurrencyConflict extends Error {
   }
 }
 
+/**
+ * A run's next position is held by a write that did not complete: JetStream remembers the id of a
+ * message its lost leader was writing, for the stream's duplicate window, though the message was
+ * never stored. Not a conflict (no other event won): the caller fails and its message is retried,
+ * and the append goes through once the window has passed.
+ */
+export class PositionInDoubt extends Error {
+  constructor(runId: string, seq: number) {
+    super(`event #${seq} of run ${runId} is held by an unfinished write; retrying after the duplicate window`);
+  }
+}
+
 /** A run event together with its position in the RUN_EVENTS stream. */
 export interface StoredRunEvent {
   event: AnyRunEvent;
@@ -268,9 +280,14 @@ export class RunEventStore implements RunEventLog {
         retries: 3,
       });
       if (!ack.duplicate) return ack.seq;
+      if (duplicateIsConflict) throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
       // The position is taken: by this very event (a publish retried after its answer was lost),
-      // or by another writer's, which won the race.
-      if (!duplicateIsConflict && (await this.digestAt({ seq: ack.seq })) === digest) return ack.seq;
+      // or by another writer's, which won the race; or it is held by a write that never completed
+      // (a stream leader lost mid-write keeps its id for the duplicate window), which no reader
+      // can see: that is neither a win nor a loss, and the caller retries until the window ends.
+      const stored = await this.digestAt(ack.seq);
+      if (stored === digest) return ack.seq;
+      if (stored === undefined) throw new PositionInDoubt(event.runId, event.seq);
       throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
     } catch (error) {
       if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
@@ -285,8 +302,12 @@ export class RunEventStore implements RunEventLog {
   }
 
   /** The digest of the event stored at a stream sequence, read from the stream leader (a direct get may be answered by a lagging replica). */
-  private async digestAt(query: { seq: number }): Promise<string | undefined> {
-    const stored = await this.jsm.streams.getMessage(RUN_EVENTS_STREAM, query);
+  private async digestAt(streamSeq: number): Promise<string | undefined> {
+    if (streamSeq <= 0) return undefined;
+    const stored = await this.jsm.streams.getMessage(RUN_EVENTS_STREAM, { seq: streamSeq }).catch((error: unknown) => {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
+      throw error;
+    });
     return stored?.header.get(EVENT_DIGEST_HEADER);
   }
 }

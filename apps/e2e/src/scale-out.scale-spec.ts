@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { DLQ_STREAM, EVENT_TYPE_HEADER, RUN_EVENTS_STREAM, RUN_LANES_BUCKET, runSubject } from '@lrs/contracts';
-import { TERMINAL, createAgent, getJson } from './helpers';
+import { TERMINAL, createAgent, expectRunsEndedOnceInOrder, getJson } from './helpers';
 import { ScaleStack } from './scale-stack';
 
 const AGENTS = 12;
@@ -103,8 +103,17 @@ describe('scale-out', () => {
 
     async function exerciseAndCheck(): Promise<void> {
       const total = () => accepted.flat().length;
+      // Progress, or a report of what is stuck (clients wait for their last run to end before sending).
       const waitForRuns = async (count: number) => {
-        while (total() < count) await new Promise((resolve) => setTimeout(resolve, 100));
+        const deadline = Date.now() + 120_000;
+        while (total() < count) {
+          if (Date.now() > deadline) {
+            const unfinished = (await getJson<{ id: string; status: string }[]>(stack.baseUrl, '/v1/runs?limit=1000')).filter((run) => !TERMINAL.has(run.status));
+            const histories = await Promise.all(unfinished.slice(0, 4).map(async (run) => `${run.id} ${run.status}: ${(await eventTypesOf(monitor, run.id)).join(' ')}\n  ${stack.logs.filter((line) => line.includes(run.id)).slice(-12).join('\n  ')}`));
+            throw new Error(`no progress in phase ${phase}: ${total()} of ${count} runs accepted; ${unfinished.length} unfinished\n${histories.join('\n')}\n${stack.logs.filter((line) => /WARN|ERROR/.test(line)).slice(-30).join('\n')}`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
       };
       const random = (below: number) => Math.floor(Math.random() * below);
 
@@ -187,20 +196,7 @@ describe('scale-out', () => {
       });
 
       for (const [a, agentId] of agents.entries()) {
-        const deliveries = stack.receiver.forPath(`/scale/${a}`);
-        for (const runId of accepted[a]) {
-          const ofRun = deliveries.filter((c) => (c.body as CallbackBody).run_id === runId);
-          // One effect: every delivery of a run's callback is the same webhook (a retry repeats its id).
-          expect({ runId, ids: new Set(ofRun.map((c) => c.headers['webhook-id'])).size }).toEqual({ runId, ids: 1 });
-          expect((ofRun[0].body as CallbackBody).status).toBe('completed');
-        }
-        expect(deliveries.every((c) => accepted[a].includes((c.body as CallbackBody).run_id))).toBe(true);
-
-        // One user and one assistant message per run, in the order the client sent them.
-        const expected = accepted[a].flatMap((runId) => [runId, runId]);
-        const history = await waitForHistory(stack.baseUrl, agentId, expected.length);
-        expect(history.map((m) => m.run_id)).toEqual(expected);
-        expect(history.filter((m) => m.message_type === 'user_message').map((m) => m.content)).toEqual(accepted[a].map((runId) => inputs.get(runId)));
+        await expectRunsEndedOnceInOrder({ baseUrl: stack.baseUrl, agentId, deliveries: stack.receiver.forPath(`/scale/${a}`), accepted: accepted[a], inputs });
       }
 
       // From the log itself: one RunFinished per run, and an agent's runs never overlap.
@@ -286,19 +282,4 @@ async function waitForHttp200(url: string, timeoutMs: number): Promise<void> {
 async function waitForGatewayWorkers(stack: ScaleStack, count: number): Promise<void> {
   await waitUntil(() => stack.gatewayWorkerPids().length >= count, 60_000);
   await waitForHttp200(`${stack.baseUrl}/readyz`, 60_000);
-}
-
-interface HistoryMessage {
-  run_id: string;
-  message_type: string;
-  content: string;
-}
-
-async function waitForHistory(baseUrl: string, agentId: string, count: number): Promise<HistoryMessage[]> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const history = await getJson<HistoryMessage[]>(baseUrl, `/v1/agents/${agentId}/messages?order=asc&limit=1000`);
-    if (history.length >= count || Date.now() > deadline) return history;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
