@@ -61,12 +61,14 @@ export class ScaleStack {
           repoRoot: REPO_ROOT,
           names: [name],
           env: { ...common, HEALTH_PORT: String(healthPort) },
+          // As a supervisor (Kubernetes, systemd) does: a process that exits is started again.
+          restartOnExit: true,
           onLine: (_, line) => onLine(`${name}#${replica}`, line),
         });
         processes.push({ process: service, readyUrl: `http://127.0.0.1:${healthPort}/readyz` });
       }
     }
-    const [gateway] = startServices({ repoRoot: REPO_ROOT, names: ['gateway'], env: common, onLine: (_, line) => onLine('gateway', line) });
+    const [gateway] = startServices({ repoRoot: REPO_ROOT, names: ['gateway'], env: common, restartOnExit: true, onLine: (_, line) => onLine('gateway', line) });
     const baseUrl = `http://127.0.0.1:${port}`;
     processes.push({ process: gateway, readyUrl: `${baseUrl}/readyz` });
     const stack = new ScaleStack(cluster, database, model, receiver, processes, baseUrl, logs);
@@ -92,7 +94,14 @@ export class ScaleStack {
 
   /** Every process answers its readiness probe. */
   async waitReady(timeoutMs = 90_000): Promise<void> {
-    await Promise.all(this.processes.map((scaled) => waitForHttp(scaled.readyUrl, timeoutMs)));
+    await Promise.all(
+      this.processes.map((scaled) =>
+        waitForHttp(scaled.readyUrl, timeoutMs).catch((error: Error) => {
+          const label = scaled.process.label;
+          throw new Error(`${label} (${scaled.process.unexpectedExits} unexpected exits): ${error.message}\n${this.logs.filter((line) => line.startsWith(`[${label}`)).slice(-30).join('\n')}`);
+        }),
+      ),
+    );
   }
 
   async stop(): Promise<void> {

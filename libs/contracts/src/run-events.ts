@@ -41,7 +41,7 @@ export interface RunCreatedData {
 export interface RunStartedData {
   startedAt: string;
   maxSteps: number;
-  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one message read. */
   createdStreamSeq?: number;
 }
 
@@ -51,7 +51,7 @@ export interface StepRequestedData {
   stepIndex: number;
   maxSteps: number;
   requestedAt: string;
-  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one message read. */
   createdStreamSeq?: number;
 }
 
@@ -75,7 +75,7 @@ export interface StepCompletedData {
   firstTokenAtMs: number | null;
   llmRequestStartedAtMs: number;
   completedAt: string;
-  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one message read. */
   createdStreamSeq?: number;
   /** Set when the thread was compacted to fit the model's context window before this step's model call. */
   compaction?: StepCompaction | null;
@@ -97,7 +97,7 @@ export interface StepFailedData {
   message: string;
   attempts: number;
   failedAt: string;
-  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one message read. */
   createdStreamSeq?: number;
 }
 
@@ -108,7 +108,7 @@ export interface RunFinishedData {
   error: string | null;
   /** A pause for approval that denies itself after `seconds` unless answered first. */
   approvalTimeout?: { seconds: number; toolCallIds: string[] } | null;
-  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one direct get. */
+  /** Stream sequence of the run's RunCreated, carried along so any handler can read it in one message read. */
   createdStreamSeq?: number;
 }
 

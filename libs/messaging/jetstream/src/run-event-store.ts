@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
-import { JetStreamApiCodes, JetStreamApiError, type DirectMsgRequest, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
+
+type ReadQuery = { seq: number } | { last_by_subj: string } | { seq: number; next_by_subj: string };
 import {
   EVENT_DIGEST_HEADER,
   EVENT_TYPE_HEADER,
@@ -147,18 +149,18 @@ export class RunEventStore implements RunEventLog {
     return stored;
   }
 
-  /** The run's latest event, read directly from the stream (no consumer needed). */
+  /** The run's latest event, read from the stream leader (no consumer needed). */
   async latest(runId: string): Promise<StoredRunEvent | null> {
-    return this.directGet({ last_by_subj: runSubject(runId) });
+    return this.leaderGet({ last_by_subj: runSubject(runId) });
   }
 
-  /** The event stored at a stream sequence (one direct get), or null if there is none. */
+  /** The event stored at a stream sequence (one read), or null if there is none. */
   async at(streamSeq: number): Promise<StoredRunEvent | null> {
-    return this.directGet({ seq: streamSeq });
+    return this.leaderGet({ seq: streamSeq });
   }
 
   /**
-   * The run's RunCreated: from this process's cache, else one direct get at the stream position
+   * The run's RunCreated: from this process's cache, else one read at the stream position
    * that events carry (or, for events written before they carried it, the run's first message).
    */
   async createdOf(runId: string, createdStreamSeq?: number): Promise<RunEvent<'RunCreated'> | null> {
@@ -171,14 +173,14 @@ export class RunEventStore implements RunEventLog {
     return stored.event;
   }
 
-  /** The run's first event stored at or after `fromStreamSeq` (one direct get on the run's subject). */
+  /** The run's first event stored at or after `fromStreamSeq` (one read on the run's subject). */
   async nextOf(runId: string, fromStreamSeq: number): Promise<StoredRunEvent | null> {
-    return this.directGet({ seq: Math.max(1, fromStreamSeq), next_by_subj: runSubject(runId) });
+    return this.leaderGet({ seq: Math.max(1, fromStreamSeq), next_by_subj: runSubject(runId) });
   }
 
   /**
    * The run's events from its RunCreated (at `createdStreamSeq`, when known) through `until`,
-   * one direct get each: no consumer is created, so this is cheap for the few events of a run.
+   * one read each: no consumer is created, so this is cheap for the few events of a run.
    * A RunCreated the caller already holds is not read again. Without the RunCreated's position,
    * the run is read through an ordered consumer instead.
    */
@@ -189,7 +191,7 @@ export class RunEventStore implements RunEventLog {
   }
 
   /**
-   * The run's events stored from `fromStreamSeq` up to `until` (included), one direct get each, at
+   * The run's events stored from `fromStreamSeq` up to `until` (included), one read each, at
    * most `limit` of them before `until`.
    */
   async between(runId: string, fromStreamSeq: number, until: StoredRunEvent, limit = Number.POSITIVE_INFINITY): Promise<AnyRunEvent[]> {
@@ -259,9 +261,14 @@ export class RunEventStore implements RunEventLog {
     return { events: events(), close: async () => void (await messages.close()) };
   }
 
-  /** One direct get on the stream, decoded; null when nothing matches. */
-  private async directGet(query: DirectMsgRequest): Promise<StoredRunEvent | null> {
-    const message = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, query);
+  /**
+   * One message, read from the stream leader. Not a direct get: on a replicated stream any replica
+   * answers those, and a replica that lags shows a run as it was (an older latest event, or none),
+   * which a handler takes for a run that moved on or does not exist.
+   */
+  private async leaderGet(query: ReadQuery): Promise<StoredRunEvent | null> {
+    // The leader's message-get takes `next_by_subj` too (nats-server 2.9), which the client's type leaves out.
+    const message = await this.jsm.streams.getMessage(RUN_EVENTS_STREAM, query as MsgRequest);
     return message ? { event: await this.decode(message.data), streamSeq: message.seq } : null;
   }
 
@@ -294,7 +301,7 @@ export class RunEventStore implements RunEventLog {
       // The run moved past the expected event; if what follows it is this event, our own earlier
       // publish went through. Otherwise the race is lost.
       if (!duplicateIsConflict) {
-        const next = await this.jsm.direct.getMessage(RUN_EVENTS_STREAM, { seq: expectedLastSubjectSeq + 1, next_by_subj: runSubject(event.runId) }).catch(() => null);
+        const next = await this.jsm.streams.getMessage(RUN_EVENTS_STREAM, { seq: expectedLastSubjectSeq + 1, next_by_subj: runSubject(event.runId) } as MsgRequest).catch(() => null);
         if (next && next.header?.get(EVENT_DIGEST_HEADER) === digest && decodeRunEvent(next.data).seq === event.seq) return next.seq;
       }
       throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
