@@ -3,6 +3,7 @@ import { headers } from '@nats-io/transport-node';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
 
 type ReadQuery = { seq: number } | { last_by_subj: string } | { seq: number; next_by_subj: string };
+type PositionQuery = Exclude<ReadQuery, { last_by_subj: string }>;
 import {
   EVENT_DIGEST_HEADER,
   EVENT_TYPE_HEADER,
@@ -292,29 +293,27 @@ export class RunEventStore implements RunEventLog {
       // or by another writer's, which won the race; or it is held by a write that never completed
       // (a stream leader lost mid-write keeps its id for the duplicate window), which no reader
       // can see: that is neither a win nor a loss, and the caller retries until the window ends.
-      const stored = await this.digestAt(ack.seq);
-      if (stored === digest) return ack.seq;
-      if (stored === undefined) throw new PositionInDoubt(event.runId, event.seq);
+      const stored = await this.storedDigest({ seq: ack.seq });
+      if (stored?.digest === digest) return ack.seq;
+      if (!stored) throw new PositionInDoubt(event.runId, event.seq);
       throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
     } catch (error) {
       if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
-      // The run moved past the expected event; if what follows it is this event, our own earlier
-      // publish went through. Otherwise the race is lost.
+      // The run moved past the expected event. The run's next message is at this event's position:
+      // if it is this event, our own earlier publish went through; otherwise the race is lost.
       if (!duplicateIsConflict) {
-        const next = await this.jsm.streams.getMessage(RUN_EVENTS_STREAM, { seq: expectedLastSubjectSeq + 1, next_by_subj: runSubject(event.runId) } as MsgRequest).catch(() => null);
-        if (next && next.header?.get(EVENT_DIGEST_HEADER) === digest && decodeRunEvent(next.data).seq === event.seq) return next.seq;
+        const next = await this.storedDigest({ seq: expectedLastSubjectSeq + 1, next_by_subj: runSubject(event.runId) }).catch(() => null);
+        if (next?.digest === digest) return next.streamSeq;
       }
       throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
     }
   }
 
-  /** The digest of the event stored at a stream sequence, read from the stream leader (a direct get may be answered by a lagging replica). */
-  private async digestAt(streamSeq: number): Promise<string | undefined> {
-    if (streamSeq <= 0) return undefined;
-    const stored = await this.jsm.streams.getMessage(RUN_EVENTS_STREAM, { seq: streamSeq }).catch((error: unknown) => {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
-      throw error;
-    });
-    return stored?.header.get(EVENT_DIGEST_HEADER);
+  /** The digest header and position of a stored message, read from the stream leader as `leaderGet` reads; null when there is none. */
+  private async storedDigest(query: PositionQuery): Promise<{ digest: string | undefined; streamSeq: number } | null> {
+    // A stream sequence of 0 (a duplicate whose write never completed) names no message.
+    if (query.seq <= 0) return null;
+    const message = await this.jsm.streams.getMessage(RUN_EVENTS_STREAM, query as MsgRequest);
+    return message ? { digest: message.header.get(EVENT_DIGEST_HEADER), streamSeq: message.seq } : null;
   }
 }
