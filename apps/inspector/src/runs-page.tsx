@@ -19,6 +19,23 @@ function useRunEnums(): { statuses: string[]; stopReasons: string[] } {
   return { statuses: run?.status.enum ?? [], stopReasons: run?.stop_reason.enum ?? [] };
 }
 
+/** A filter that picks one of a fixed list of values, or any. */
+function ChoiceFilter(props: { label: string; anyLabel: string; value: string | undefined; choices: string[]; onChange: (value: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value ?? ''} onChange={(event) => props.onChange(event.currentTarget.value)}>
+        <option value="">{props.anyLabel}</option>
+        {props.choices.map((choice) => (
+          <option key={choice} value={choice}>
+            {choice}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function navigate(filters: Filters): void {
   window.location.hash = `#/runs${query(filters)}`;
 }
@@ -102,28 +119,8 @@ function RunFilters({ filters, agents }: { filters: Filters; agents: Agent[] }) 
           onChange={(event) => set('conversation_id', event.currentTarget.value.trim())}
         />
       </label>
-      <label>
-        Status
-        <select value={filters.status ?? ''} onChange={(event) => set('status', event.currentTarget.value)}>
-          <option value="">Any status</option>
-          {statuses.map((status) => (
-            <option key={status} value={status}>
-              {status}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Stop reason
-        <select value={filters.stop_reason ?? ''} onChange={(event) => set('stop_reason', event.currentTarget.value)}>
-          <option value="">Any stop reason</option>
-          {stopReasons.map((reason) => (
-            <option key={reason} value={reason}>
-              {reason}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ChoiceFilter label="Status" anyLabel="Any status" value={filters.status} choices={statuses} onChange={(value) => set('status', value)} />
+      <ChoiceFilter label="Stop reason" anyLabel="Any stop reason" value={filters.stop_reason} choices={stopReasons} onChange={(value) => set('stop_reason', value)} />
       <label>
         Created after
         <input type="datetime-local" value={isoToLocalInput(filters.created_after ?? null)} onChange={(event) => set('created_after', localInputToIso(event.currentTarget.value))} />
