@@ -1,7 +1,6 @@
-import { Kvm, type KV } from '@nats-io/kv';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { IDEMPOTENCY_KEYS_BUCKET } from '@lrs/contracts';
-import { isRevisionConflict } from './lane-store';
+import { ConditionalBucket } from './kv-compare-and-set';
 
 export type IdempotencyClaim = { ok: true } | { ok: false; runId: string };
 
@@ -11,22 +10,18 @@ export type IdempotencyClaim = { ok: true } | { ok: false; runId: string };
  * is derived from the key, so the same key and body find the run the first request created.
  */
 export class IdempotencyKeys {
-  private constructor(private readonly kv: KV) {}
+  private constructor(private readonly bucket: ConditionalBucket) {}
 
   static async open(js: JetStreamClient): Promise<IdempotencyKeys> {
-    return new IdempotencyKeys(await new Kvm(js).open(IDEMPOTENCY_KEYS_BUCKET));
+    return new IdempotencyKeys(await ConditionalBucket.open(js, IDEMPOTENCY_KEYS_BUCKET));
   }
 
   /** `keyId` is a digest of the scope and the client's key (a valid KV key whatever the client sent). */
   async claim(keyId: string, bodyDigest: string, runId: string): Promise<IdempotencyClaim> {
-    try {
-      await this.kv.create(keyId, JSON.stringify({ bodyDigest, runId }));
-      return { ok: true };
-    } catch (error) {
-      if (!isRevisionConflict(error)) throw error;
-    }
-    const entry = await this.kv.get(keyId);
-    const claimed = entry && entry.operation === 'PUT' ? entry.json<{ bodyDigest: string; runId: string }>() : null;
+    // Revision 0: only the first writer of the key succeeds (an expired claim leaves no entry).
+    if (await this.bucket.compareAndSet(keyId, JSON.stringify({ bodyDigest, runId }), 0)) return { ok: true };
+    const entry = await this.bucket.read(keyId);
+    const claimed = entry.value ? (JSON.parse(entry.value) as { bodyDigest: string; runId: string }) : null;
     return !claimed || claimed.bodyDigest === bodyDigest ? { ok: true } : { ok: false, runId: claimed.runId };
   }
 }

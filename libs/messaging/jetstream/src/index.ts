@@ -2,6 +2,7 @@ export * from './connection';
 export * from './provisioning';
 export * from './run-event-store';
 export * from './lane-store';
+export * from './kv-compare-and-set';
 export * from './run-event-watcher';
 export * from './consumer-runner';
 export * from './jetstream.module';

@@ -1,7 +1,7 @@
-import { Kvm, type KV } from '@nats-io/kv';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { RUN_LANES_BUCKET } from '@lrs/contracts';
 import { EMPTY_LANE, type LaneState } from '@lrs/domain-run';
+import { ConditionalBucket, type Revisioned } from './kv-compare-and-set';
 
 const MAX_CAS_ATTEMPTS = 50;
 
@@ -14,42 +14,34 @@ export interface LaneStorage {
 
 /**
  * Lane state per agent (or conversation) in a JetStream KV bucket, changed only by
- * compare-and-set on the entry's revision, so orchestrator replicas can race safely.
+ * compare-and-set on the entry's revision (ConditionalBucket, which holds on a clustered bucket
+ * too), so orchestrator replicas and gateways can race safely.
  */
 export class LaneStore implements LaneStorage {
-  private constructor(private readonly kv: KV) {}
+  private constructor(private readonly bucket: ConditionalBucket) {}
 
   static async open(js: JetStreamClient): Promise<LaneStore> {
-    return new LaneStore(await new Kvm(js).open(RUN_LANES_BUCKET));
+    return new LaneStore(await ConditionalBucket.open(js, RUN_LANES_BUCKET));
   }
 
   async read(laneId: string): Promise<LaneState> {
-    const entry = await this.kv.get(laneId);
-    return entry && entry.operation === 'PUT' && entry.length > 0 ? (entry.json<LaneState>()) : EMPTY_LANE;
+    return laneOf(await this.bucket.read(laneId));
   }
 
   /** Applies `change` atomically; returns the resulting state (unchanged state costs no write). */
   async update(laneId: string, change: (lane: LaneState) => LaneState): Promise<LaneState> {
     // Lane ids (agent-<uuid>, conv-<uuid>) are valid KV keys as they are.
-    const key = laneId;
     for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-      const entry = await this.kv.get(key);
-      const current = entry && entry.operation === 'PUT' && entry.length > 0 ? entry.json<LaneState>() : EMPTY_LANE;
+      const entry = await this.bucket.read(laneId);
+      const current = laneOf(entry);
       const next = change(current);
       if (next === current) return current;
-      try {
-        if (entry) await this.kv.update(key, JSON.stringify(next), entry.revision);
-        else await this.kv.create(key, JSON.stringify(next));
-        return next;
-      } catch (error) {
-        if (!isRevisionConflict(error)) throw error;
-      }
+      if (await this.bucket.compareAndSet(laneId, JSON.stringify(next), entry.revision)) return next;
     }
     throw new Error(`lane ${laneId}: gave up after ${MAX_CAS_ATTEMPTS} concurrent updates`);
   }
 }
 
-export function isRevisionConflict(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
-  return /wrong last sequence|key exists/i.test(message);
+function laneOf(entry: Revisioned): LaneState {
+  return entry.value ? (JSON.parse(entry.value) as LaneState) : EMPTY_LANE;
 }

@@ -12,6 +12,7 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { APPROVAL_TIMERS_CONSUMER, CONSUMERS, DLQ_STREAM, IDEMPOTENCY_KEYS_BUCKET, RUN_PAYLOADS_BUCKET, RUN_EVENTS_STREAM, RUN_EVENTS_SUBJECTS, RUN_LANES_BUCKET, RUN_TIMERS_STREAM, RUN_TIMERS_SUBJECTS } from '@lrs/contracts';
+import { KV_DUPLICATE_WINDOW_MS } from './kv-compare-and-set';
 
 const ms = (value: number) => value * 1_000_000;
 /** How long an Idempotency-Key is remembered (as Stripe and most APIs that take one). */
@@ -104,13 +105,26 @@ export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamCli
     duplicate_window: ms(120_000),
   });
   await new Kvm(js).create(RUN_LANES_BUCKET, { history: 1, replicas: options.replicas, storage: 'file' });
+  await keepWritesInDoubtShort(jsm, RUN_LANES_BUCKET);
   // Large event payloads live as long as the run events that claim them.
   await new Objm(js).create(RUN_PAYLOADS_BUCKET, { storage: StorageType.File, replicas: options.replicas, ttl: ms(options.runEventsMaxAgeMs) });
   await new Kvm(js).create(IDEMPOTENCY_KEYS_BUCKET, { history: 1, replicas: options.replicas, storage: 'file', ttl: IDEMPOTENCY_KEY_TTL_MS });
+  await keepWritesInDoubtShort(jsm, IDEMPOTENCY_KEYS_BUCKET);
   for (const policy of Object.values(CONSUMER_POLICIES)) {
     await ensureConsumer(jsm, RUN_EVENTS_STREAM, { ...policy, ackWaitMs: options.ackWaitMs || policy.ackWaitMs });
   }
   await ensureConsumer(jsm, RUN_TIMERS_STREAM, APPROVAL_TIMERS_POLICY);
+}
+
+/**
+ * A bucket written through ConditionalBucket dedupes writes by revision for its duplicate window,
+ * which is also how long a write a lost leader left unfinished holds its key (RevisionInDoubt):
+ * short, as for the run events. The KV client creates buckets with the server's default (2 min).
+ */
+async function keepWritesInDoubtShort(jsm: JetStreamManager, bucket: string): Promise<void> {
+  const stream = `KV_${bucket}`;
+  const info = await jsm.streams.info(stream);
+  if (info.config.duplicate_window !== ms(KV_DUPLICATE_WINDOW_MS)) await jsm.streams.update(stream, { duplicate_window: ms(KV_DUPLICATE_WINDOW_MS) });
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {

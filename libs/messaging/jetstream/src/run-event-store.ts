@@ -37,6 +37,23 @@ export class PositionInDoubt extends Error {
   }
 }
 
+/**
+ * A read answered with an older state of a run than the caller already holds (an event it is
+ * handling, or a lane entry): the store that answered has not caught up, as a stream leader just
+ * elected may not have. Not an answer to act on: the caller fails and its message is retried.
+ */
+export class StaleRead extends Error {
+  constructor(runId: string, atLeastStreamSeq: number, got: number | null) {
+    super(`run ${runId}: the latest event read is ${got === null ? 'none' : `at stream sequence ${got}`}, older than ${atLeastStreamSeq} which the caller holds`);
+  }
+}
+
+/** The latest event read, checked against what the caller holds (see StaleRead). */
+export function notOlderThan(runId: string, latest: StoredRunEvent | null, atLeastStreamSeq: number): StoredRunEvent | null {
+  if ((latest?.streamSeq ?? 0) < atLeastStreamSeq) throw new StaleRead(runId, atLeastStreamSeq, latest?.streamSeq ?? null);
+  return latest;
+}
+
 /** A run event together with its position in the RUN_EVENTS stream. */
 export interface StoredRunEvent {
   event: AnyRunEvent;
@@ -64,8 +81,11 @@ export function decodeRunEvent(data: Uint8Array): AnyRunEvent {
  * unit tests use (libs/testing); both pass the same contract tests.
  */
 export interface RunEventLog {
-  /** The run's latest event, or null for an unknown run. */
-  latest(runId: string): Promise<StoredRunEvent | null>;
+  /**
+   * The run's latest event, or null for an unknown run. A caller that holds one of the run's
+   * events passes its position: an older answer throws StaleRead instead of being returned.
+   */
+  latest(runId: string, atLeastStreamSeq?: number): Promise<StoredRunEvent | null>;
   /** Appends drafts behind `after`, each conditional on the previous being the latest; throws ConcurrencyConflict when it is not. */
   appendAfter(after: StoredRunEvent, drafts: RunEventDraft[]): Promise<StoredRunEvent[]>;
   /** Appends a run's first event; throws ConcurrencyConflict if the run exists (or the same event was stored before). */
@@ -151,8 +171,8 @@ export class RunEventStore implements RunEventLog {
   }
 
   /** The run's latest event, read from the stream leader (no consumer needed). */
-  async latest(runId: string): Promise<StoredRunEvent | null> {
-    return this.leaderGet({ last_by_subj: runSubject(runId) });
+  async latest(runId: string, atLeastStreamSeq = 0): Promise<StoredRunEvent | null> {
+    return notOlderThan(runId, await this.leaderGet({ last_by_subj: runSubject(runId) }), atLeastStreamSeq);
   }
 
   /** The event stored at a stream sequence (one read), or null if there is none. */

@@ -1,6 +1,6 @@
 import { newId, type RunEvent, type RunEventDraft } from '@lrs/contracts';
 import { enqueue, promote } from '@lrs/domain-run';
-import { ConcurrencyConflict, type LaneStorage, type RunEventLog } from '@lrs/jetstream';
+import { ConcurrencyConflict, StaleRead, type LaneStorage, type RunEventLog } from '@lrs/jetstream';
 import { sampleRunCreated } from '../run-events';
 
 /**
@@ -61,6 +61,17 @@ export function describeRunEventLogContract(name: string, open: () => RunEventLo
       await log.appendAfter({ event: second, streamSeq: await log.create(second) }, [started]);
       const [appended] = await log.appendAfter(firstStored, [started]);
       expect(appended.event).toMatchObject({ runId: first.runId, seq: 2 });
+    });
+
+    it('refuses to answer with an older latest event than the caller holds', async () => {
+      const log = open();
+      const created = runCreated();
+      const stored = { event: created, streamSeq: await log.create(created) };
+      const [runStarted] = await log.appendAfter(stored, [started]);
+      expect(await log.latest(created.runId, runStarted.streamSeq)).toEqual(runStarted);
+      expect(await log.latest(created.runId, stored.streamSeq)).toEqual(runStarted);
+      await expect(log.latest(created.runId, runStarted.streamSeq + 1)).rejects.toBeInstanceOf(StaleRead);
+      await expect(log.latest(newId('run'), 1)).rejects.toBeInstanceOf(StaleRead);
     });
 
     it('knows nothing of an unknown run', async () => {

@@ -1,5 +1,5 @@
 import type { AnyRunEvent, RunEvent, RunEventDraft } from '@lrs/contracts';
-import { ConcurrencyConflict, eventAfter, eventDigest, type RunEventLog, type StoredRunEvent } from '@lrs/jetstream';
+import { ConcurrencyConflict, eventAfter, eventDigest, notOlderThan, type RunEventLog, type StoredRunEvent } from '@lrs/jetstream';
 
 /**
  * The run event log in memory, for unit tests of the logic above it. It keeps the two promises
@@ -33,8 +33,8 @@ export class InMemoryRunEventStore implements RunEventLog {
     return stored;
   }
 
-  async latest(runId: string): Promise<StoredRunEvent | null> {
-    return this.lastOf(runId) ?? null;
+  async latest(runId: string, atLeastStreamSeq = 0): Promise<StoredRunEvent | null> {
+    return notOlderThan(runId, this.lastOf(runId) ?? null, atLeastStreamSeq);
   }
 
   async at(streamSeq: number): Promise<StoredRunEvent | null> {

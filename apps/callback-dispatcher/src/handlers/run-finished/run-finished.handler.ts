@@ -48,8 +48,9 @@ export class RunFinishedHandler {
     if (event.type !== 'RunFinished') return;
     // Every run's RunFinished comes here once (redeliveries aside): the one place to count ends.
     if (context.deliveryCount === 1) METRICS.runsFinished.inc({ status: event.data.status, stop_reason: event.data.stopReason });
-    // The run's log says which attempt this is (and whether the run was deleted meanwhile).
-    const [latest, created] = await Promise.all([this.events.latest(event.runId), this.events.createdOf(event.runId, event.data.createdStreamSeq)]);
+    // The run's log says which attempt this is (and whether the run was deleted meanwhile). It
+    // holds this RunFinished at least: an older answer is a store that has not caught up (StaleRead, retried).
+    const [latest, created] = await Promise.all([this.events.latest(event.runId, context.streamSeq), this.events.createdOf(event.runId, event.data.createdStreamSeq)]);
     if (!latest || latest.event.type === 'RunDeleted') return;
     if (context.deliveryCount === 1 && this.settings.otlpEndpoint && created) void this.exportTrace(event, context.streamSeq, created);
     if (!created?.data.callbackUrl) return;

@@ -105,7 +105,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     // Everything the prompt needs is read at once. A redelivery may find the run already past this
     // step (answered before a crash, or cancelled): then the reads were in vain, which is rare.
     const [latest, created, agent, threadRows] = await Promise.all([
-      this.events.latest(event.runId),
+      this.events.latest(event.runId, context.streamSeq),
       this.events.createdOf(event.runId, event.data.createdStreamSeq),
       this.agents.get(event.organizationId, event.agentId),
       this.contexts.messages({ agentId: event.agentId, laneId: event.laneId }, { runId: event.runId }),

@@ -71,11 +71,13 @@ export class RunEventsHandler {
         await this.pump(event.laneId);
         if (event.data.approvalTimeout) await this.timers.armApprovalTimeout(event);
         return;
-      case 'RunStarted':
+      case 'RunStarted': {
         // RunStarted and StepRequested are appended as one chain; only a crash splits them. Read
         // the latest first, so the usual case costs a read instead of an append that must lose.
-        await this.commands.execute(event.runId, { kind: 'advance' }, DROP_ON_CONFLICT);
+        const latest = await this.events.latest(event.runId, context.streamSeq);
+        if (latest) await this.commands.executeAfter(latest, { kind: 'advance' });
         return;
+      }
       default: {
         const result = await this.commands.executeAfter(stored, { kind: 'advance' });
         if (result.kind === 'appended' && result.events.some((next) => next.event.type === 'RunFinished')) await this.pump(event.laneId);
@@ -93,7 +95,8 @@ export class RunEventsHandler {
     for (let round = 0; round < MAX_PUMP_ROUNDS; round++) {
       if (lane.active) {
         const activeRunId = lane.active.runId;
-        const latest = await this.events.latest(activeRunId);
+        // The lane holds the run's RunCreated: a read older than that has not caught up (StaleRead, retried).
+        const latest = await this.events.latest(activeRunId, lane.active.createdSeq);
         const state = stateOf(latest?.event);
         if (state.kind === 'absent' || isSettled(state)) {
           lane = await this.lanes.update(laneId, (current) => release(current, activeRunId));

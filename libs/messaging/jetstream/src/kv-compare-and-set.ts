@@ -1,0 +1,72 @@
+import { headers } from '@nats-io/transport-node';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+
+/** The duplicate window provisioning gives the buckets written through ConditionalBucket. */
+export const KV_DUPLICATE_WINDOW_MS = 20_000;
+
+/**
+ * A compare-and-set write held by another write of the same revision that never completed: the
+ * write a lost stream leader had in flight, whose id JetStream remembers for the duplicate window
+ * though nothing was stored. Neither a success nor a lost race: the caller fails and its message
+ * is retried after the window (as PositionInDoubt is for run events).
+ */
+export class RevisionInDoubt extends Error {
+  constructor(bucket: string, key: string, revision: number) {
+    super(`${bucket}/${key}: the write after revision ${revision} did not complete; retrying after the duplicate window`);
+  }
+}
+
+/** A key's current value and revision; revision 0 and a null value for a key with no entry. */
+export interface Revisioned {
+  value: string | null;
+  revision: number;
+}
+
+/**
+ * A JetStream KV bucket written only by compare-and-set, safely on a clustered bucket.
+ *
+ * nats-server 2.9 before 2.9.21 checks a write's expected revision before the replicated write,
+ * so on an R3 bucket several writers holding the same revision can all succeed, each overwriting
+ * the others (docs/scaling.md, "What the scale test showed"). The KV client's `update` and
+ * `create` rely on that check alone. Here the revision is also the message id
+ * (`<key>@<revision>`): duplicate detection lets exactly one writer through per revision, within
+ * the window, and the others are answered "duplicate" and lose. A writer whose own earlier publish
+ * went through (its answer lost, the publish retried) finds its value at that revision.
+ */
+export class ConditionalBucket {
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly kv: KV,
+    readonly bucket: string,
+  ) {}
+
+  static async open(js: JetStreamClient, bucket: string): Promise<ConditionalBucket> {
+    // Bound without direct gets: reads go to the stream leader, never to a replica that lags.
+    return new ConditionalBucket(js, await new Kvm(js).open(bucket), bucket);
+  }
+
+  async read(key: string): Promise<Revisioned> {
+    const entry = await this.kv.get(key);
+    if (!entry) return { value: null, revision: 0 };
+    return { value: entry.operation === 'PUT' && entry.length > 0 ? entry.string() : null, revision: entry.revision };
+  }
+
+  /** Writes `value` if the key is still at `revision` (0: no entry yet); false when another writer moved it first. */
+  async compareAndSet(key: string, value: string, revision: number): Promise<boolean> {
+    const hdrs = headers();
+    hdrs.set('Nats-Expected-Last-Subject-Sequence', String(revision));
+    let ack;
+    try {
+      ack = await this.js.publish(`$KV.${this.bucket}.${key}`, value, { headers: hdrs, msgID: `${key}@${revision}`, retries: 3 });
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) return false;
+      throw error;
+    }
+    if (!ack.duplicate) return true;
+    // A stream sequence of 0 names no stored message: the write with this id never completed.
+    if (ack.seq <= 0) throw new RevisionInDoubt(this.bucket, key, revision);
+    const stored = await this.kv.get(key, { revision: ack.seq });
+    return stored !== null && stored.key === key && stored.string() === value;
+  }
+}
