@@ -3,8 +3,6 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import {
-  AckPolicy,
-  DeliverPolicy,
   DiscardPolicy,
   RetentionPolicy,
   StorageType,
@@ -13,7 +11,7 @@ import {
 } from '@nats-io/jetstream';
 import { Client } from 'pg';
 import { EVENT_TYPE_HEADER, RUN_EVENT_SCHEMA_VERSION } from '@lrs/contracts';
-import { CONSUMER_POLICIES } from '@lrs/jetstream';
+import { CONSUMER_POLICIES, ensureConsumer } from '@lrs/jetstream';
 import type { CeilingConsumerData, CeilingConsumerMessage } from './ceiling-consumer';
 import { nowMs } from './util';
 
@@ -197,17 +195,7 @@ async function provision(jsm: JetStreamManager, stream: string, subjectPrefix: s
     allow_direct: true,
     deny_delete: true,
   });
-  for (const policy of Object.values(CONSUMER_POLICIES)) {
-    await jsm.consumers.add(stream, {
-      durable_name: policy.name,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: policy.ackWaitMs * 1_000_000,
-      max_deliver: policy.maxDeliver,
-      max_ack_pending: policy.maxAckPending,
-      max_waiting: 512,
-    });
-  }
+  for (const policy of Object.values(CONSUMER_POLICIES)) await ensureConsumer(jsm, stream, policy);
 }
 
 async function createTable(databaseUrl: string, table: string): Promise<void> {

@@ -30,7 +30,7 @@ export class RetryLater extends Error {
 export interface HandlerContext {
   streamSeq: number;
   deliveryCount: number;
-  /** True on the last delivery the consumer's max_deliver allows. */
+  /** True from the policy's maxDeliver-th delivery on: a failure now goes to the DLQ (provisioning.ts, UNHANDLED_DELIVERY_HEADROOM). */
   isLastAttempt: boolean;
   /** Keeps a long-running handler's message from being redelivered (resets ack_wait). */
   working(): void;

@@ -34,7 +34,7 @@ export interface ConsumerPolicy {
   /** The stream it reads: the run events, unless named. */
   stream?: string;
   ackWaitMs: number;
-  /** Deliveries before the message goes to the DLQ. */
+  /** Deliveries a handler fails before the message goes to the DLQ (see UNHANDLED_DELIVERY_HEADROOM). */
   maxDeliver: number;
   maxAckPending: number;
 }
@@ -137,13 +137,24 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   }
 }
 
-async function ensureConsumer(jsm: JetStreamManager, stream: string, policy: ConsumerPolicy): Promise<void> {
+/**
+ * The server delivers a message this many times its policy's maxDeliver before it stops. Some
+ * deliveries never reach a handler: the process holding the message was killed, or was stopping
+ * and handed it back, or its ack was lost with a node. Counted against maxDeliver, such deliveries
+ * could use up a message's attempts with no handler ever giving up on it, and JetStream would then
+ * drop it silently, without a DLQ entry, leaving its run unfinished. The handler sees
+ * `isLastAttempt` from maxDeliver on, so a message that fails there still reaches the DLQ.
+ */
+export const UNHANDLED_DELIVERY_HEADROOM = 3;
+
+/** Creates or updates a durable consumer from its policy (idempotent, safe to race). */
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, policy: ConsumerPolicy): Promise<void> {
   const config: Partial<ConsumerConfig> = {
     durable_name: policy.name,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: ms(policy.ackWaitMs),
-    max_deliver: policy.maxDeliver,
+    max_deliver: policy.maxDeliver * UNHANDLED_DELIVERY_HEADROOM,
     max_ack_pending: policy.maxAckPending,
     max_waiting: 512,
   };
