@@ -200,23 +200,27 @@ describe('scale-out', () => {
       }
 
       // From the log itself: one RunFinished per run, and an agent's runs never overlap.
-      const finished = new Map<string, number>();
-      const started = new Map<string, number>();
-      const finishedAt = new Map<string, number>();
-      const consumer = await jetstream(monitor).consumers.get(RUN_EVENTS_STREAM);
-      const info = await retrying(() => jsm.streams.info(RUN_EVENTS_STREAM));
-      const messages = await consumer.consume();
-      for await (const message of messages) {
-        const type = message.headers?.get(EVENT_TYPE_HEADER);
-        const runId = message.subject.split('.')[1];
-        if (type === 'RunFinished') {
-          finished.set(runId, (finished.get(runId) ?? 0) + 1);
-          finishedAt.set(runId, message.seq);
+      // The cluster has just been through a lot: a JetStream API call may time out, so the whole read is retried.
+      const { finished, started, finishedAt } = await retrying(async () => {
+        const log = { finished: new Map<string, number>(), started: new Map<string, number>(), finishedAt: new Map<string, number>() };
+        const info = await jsm.streams.info(RUN_EVENTS_STREAM);
+        const messages = await (await jetstream(monitor).consumers.get(RUN_EVENTS_STREAM)).consume();
+        try {
+          for await (const message of messages) {
+            const type = message.headers?.get(EVENT_TYPE_HEADER);
+            const runId = message.subject.split('.')[1];
+            if (type === 'RunFinished') {
+              log.finished.set(runId, (log.finished.get(runId) ?? 0) + 1);
+              log.finishedAt.set(runId, message.seq);
+            }
+            if (type === 'RunStarted') log.started.set(runId, message.seq);
+            if (message.seq >= info.state.last_seq) break;
+          }
+        } finally {
+          await messages.close();
         }
-        if (type === 'RunStarted') started.set(runId, message.seq);
-        if (message.seq >= info.state.last_seq) break;
-      }
-      await messages.close();
+        return log;
+      });
       expect(runs.filter((runId) => finished.get(runId) !== 1)).toEqual([]);
       for (const runsOfAgent of accepted) {
         for (let index = 1; index < runsOfAgent.length; index++) {

@@ -1,7 +1,6 @@
 import { newId, type RunEvent } from '@lrs/contracts';
 import { decide, stateOf, type DecisionContext, type RunDecision, type RunInput, type RunState } from '@lrs/domain-run';
-import { ConcurrencyConflict, type RunEventLog, type StoredRunEvent } from './run-event-store';
-
+import { ConcurrencyConflict, UnconfirmedConflict, type RunEventLog, type StoredRunEvent } from './run-event-store';
 
 /**
  * What to do when the conditional append loses (someone else moved the run after the event the
@@ -44,7 +43,15 @@ export class RunCommands {
     const attempts = policy.onConflict === 'retry' ? policy.attempts : 1;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const latest = await this.log.latest(runId);
-      const result = await this.decideAndAppend(latest && visible(latest) ? latest : null, input);
+      let result: CommandResult;
+      try {
+        result = await this.decideAndAppend(latest && visible(latest) ? latest : null, input);
+      } catch (error) {
+        // The store that answered had not caught up with the run: read it again a moment later.
+        if (!(error instanceof UnconfirmedConflict) || attempt === attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+        continue;
+      }
       if (result.kind !== 'lost') return result;
     }
     return { kind: 'lost' };

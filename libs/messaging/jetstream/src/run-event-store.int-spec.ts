@@ -3,7 +3,8 @@ import { describeLaneStorageContract, describeRunEventLogContract, sampleRunCrea
 import type { RunningNats } from '@lrs/local-stack';
 import { connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
-import { ConcurrencyConflict, RunEventStore } from './run-event-store';
+import { ConcurrencyConflict, RunEventStore, StaleRead, UnconfirmedConflict } from './run-event-store';
+import { RunCommands } from './run-commands';
 import { LaneStore } from './lane-store';
 
 const runCreated = (runId: string, agentId: string): RunEvent<'RunCreated'> => sampleRunCreated(agentId, { runId });
@@ -42,6 +43,19 @@ describe('RunEventStore and LaneStore on a real JetStream', () => {
     // take that for a new run (it may have been deleted since).
     await expect(store.create(event)).rejects.toBeInstanceOf(ConcurrencyConflict);
     expect(await streamSize()).toBe(before + 1);
+  });
+
+  // A consumer on a follower of an R3 stream can hand out an event before the stream leader has
+  // applied it; what the leader answers then is what it answers here for a position beyond the run.
+  it('does not take a refusal for a lost race when nothing follows the event the append was behind', async () => {
+    const created = runCreated(newId('run'), newId('agent'));
+    const createdSeq = await store.create(created);
+    const ahead = { event: created, streamSeq: createdSeq + 1_000 };
+    await expect(store.appendAfter(ahead, [{ type: 'RunStarted', data: { startedAt: new Date().toISOString(), maxSteps: 1 } }])).rejects.toBeInstanceOf(UnconfirmedConflict);
+    await expect(store.latest(created.runId, ahead.streamSeq)).rejects.toBeInstanceOf(StaleRead);
+    await expect(new RunCommands(store).executeAfter(ahead, { kind: 'laneGranted', createdStreamSeq: createdSeq })).rejects.toBeInstanceOf(UnconfirmedConflict);
+    // Nothing was written, and the run moves on from what is really its latest event.
+    expect(await store.latest(created.runId)).toEqual({ event: created, streamSeq: createdSeq });
   });
 
   describeRunEventLogContract('RunEventStore on JetStream', () => store);

@@ -54,6 +54,16 @@ export function notOlderThan(runId: string, latest: StoredRunEvent | null, atLea
   return latest;
 }
 
+/**
+ * The server refused an append as behind the run, but the run has no event after the one the
+ * append was behind: no other writer won. Retried, as a read that has not caught up is.
+ */
+export class UnconfirmedConflict extends Error {
+  constructor(runId: string, expectedStreamSeq: number) {
+    super(`run ${runId}: append refused as behind the run, yet nothing follows stream sequence ${expectedStreamSeq}; retrying`);
+  }
+}
+
 /** A run event together with its position in the RUN_EVENTS stream. */
 export interface StoredRunEvent {
   event: AnyRunEvent;
@@ -319,12 +329,16 @@ export class RunEventStore implements RunEventLog {
       throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
     } catch (error) {
       if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
-      // The run moved past the expected event. The run's next message is at this event's position:
-      // if it is this event, our own earlier publish went through; otherwise the race is lost.
-      if (!duplicateIsConflict) {
-        const next = await this.storedDigest({ seq: expectedLastSubjectSeq + 1, next_by_subj: runSubject(event.runId) }).catch(() => null);
-        if (next?.digest === digest) return next.streamSeq;
-      }
+      if (duplicateIsConflict) throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
+      // The server says the run moved past the expected event. The run's next message is at this
+      // event's position: if it is this event, our own earlier publish went through; if it is
+      // another, the race is lost. If there is none, no writer moved the run: the server's answer
+      // was wrong (nats-server 2.9.10 in a cluster was seen to answer so, and to answer reads of a
+      // run's latest event with an older one, docs/scaling.md), so it is retried, never taken for
+      // a lost race, which would drop the decision and leave the run waiting for ever.
+      const next = await this.storedDigest({ seq: expectedLastSubjectSeq + 1, next_by_subj: runSubject(event.runId) });
+      if (next?.digest === digest) return next.streamSeq;
+      if (!next) throw new UnconfirmedConflict(event.runId, expectedLastSubjectSeq);
       throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
     }
   }
