@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { StrictFieldChecker, type K8sObject } from './k8s-schema';
+import { isCustomResource } from './custom-resources';
 import { probeCluster, probeDeployment, probeScaledObject } from './fixtures';
 import { findKustomizations, kubectlKustomize, kubectlVersion } from './kubectl';
 import { renderKustomization } from './kustomize';
@@ -51,7 +52,7 @@ const strict = new StrictFieldChecker([...renders.flatMap((r) => r.objects), dep
 
 describe(`every kustomization under deploy/, rendered by ${RENDERER}`, () => {
   it('finds the kustomizations, and every component is used by a kustomization', () => {
-    expect(renders.map((r) => r.name)).toEqual(expect.arrayContaining(['deploy/k8s', 'deploy/kind']));
+    expect(renders.map((r) => r.name)).toEqual(expect.arrayContaining(['deploy/k8s', 'deploy/kind', 'deploy/production']));
     const used = new Set(kustomizations.flatMap(({ dir, references }) => references.map((reference) => resolve(dir, reference))));
     const unused = kustomizations.filter((k) => k.kind === 'Component' && !used.has(k.dir)).map((k) => relative(REPO_ROOT, k.dir));
     expect(unused).toEqual([]);
@@ -69,6 +70,14 @@ describe(`every kustomization under deploy/, rendered by ${RENDERER}`, () => {
     run(`validates every object, custom resources included, against its schema with strict fields${suffix}`, () => {
       expect(validationErrors(rendered.objects, strict)).toEqual([]);
     });
+  });
+
+  const production = renders.find((r) => r.name === 'deploy/production');
+  (production?.notRendered ? it.skip : it)('meets custom resources in the production overlay', () => {
+    const kinds = new Set(production?.objects.filter(isCustomResource).map((object) => `${object.apiVersion} ${object.kind}`));
+    expect([...kinds].sort()).toEqual(
+      expect.arrayContaining(['cert-manager.io/v1 Certificate', 'keda.sh/v1alpha1 ScaledObject', 'monitoring.coreos.com/v1 PodMonitor', 'postgresql.cnpg.io/v1 Cluster']),
+    );
   });
 
   describe('negative controls', () => {
