@@ -295,7 +295,7 @@ describeRendered(`KEDA autoscaling (deploy/production/keda)${NEEDS_KUBECTL}`, ()
     const scaled = scaledObjectFor(name) as K8sObject & { spec: ScaledObjectSpec };
     const min = scaled.spec.minReplicaCount ?? 0;
     const max = scaled.spec.maxReplicaCount ?? 100;
-    const labels = podSpecOf(find('Deployment', name) as K8sObject) && (find('Deployment', name)?.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    const labels = (find('Deployment', name)?.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
     const pdbs = objectsOf('PodDisruptionBudget').filter((pdb) =>
       Object.entries((pdb as unknown as IPodDisruptionBudget).spec?.selector?.matchLabels ?? { none: '' }).every(([key, value]) => labels?.[key] === value),
     ) as unknown as IPodDisruptionBudget[];
