@@ -17,6 +17,7 @@ import type { IJob } from 'kubernetes-models/batch/v1';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { schemaErrors, StrictFieldChecker, type K8sObject } from './k8s-schema';
+import { probeDeployment } from './fixtures';
 import { containersOf, readKustomization, readYamlDocuments, renderKustomization, type RenderResult } from './kustomize';
 import { REPO_ROOT, entrySourceForCommand, envReads, envReadsOfCommand, importClosure, valueFitsAccessors, type EnvAccessor } from './source-env';
 import { commandOf, dependsOn, environmentOf, interpolateWithDefaults, readCompose, type ComposeService } from './compose';
@@ -226,30 +227,7 @@ describe('Kubernetes manifests: YAML and OpenAPI schemas', () => {
   });
 
   describe('negative controls', () => {
-    /** A minimal valid Deployment, independent of the manifests under test. */
-    const deployment = (): K8sObject => ({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'probe' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'probe' } },
-        template: {
-          metadata: { labels: { app: 'probe' } },
-          spec: {
-            containers: [
-              {
-                name: 'probe',
-                image: 'probe:1',
-                readinessProbe: { httpGet: { path: '/', port: 80 } },
-                resources: { limits: { cpu: '1', memory: '1Gi' } },
-                env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'c', key: 'A' } } }],
-              },
-            ],
-          },
-        },
-      },
-    });
+    const deployment = probeDeployment;
 
     it('the schema check accepts a valid object and rejects wrong types, missing required fields and unknown kinds', () => {
       expect(schemaErrors(deployment())).toEqual([]);

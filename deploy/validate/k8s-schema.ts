@@ -5,12 +5,14 @@
  *    compiled from the Kubernetes OpenAPI spec (types, enums, required fields, formats).
  * 2. `StrictFieldChecker` catches what those schemas allow but the API server rejects under
  *    strict field validation (kubectl's default): unknown fields such as `readinesProbe`. It
- *    walks the object alongside the TypeScript interfaces that ship with the same package.
+ *    walks the object alongside the TypeScript interfaces that ship with the same package, or
+ *    for custom resources with the package of their API group (./custom-resources.ts).
  */
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as k8s from 'kubernetes-models';
 import ts from 'typescript';
+import { customResourceDeclarationFile } from './custom-resources';
 
 export interface K8sObject {
   apiVersion: string;
@@ -62,6 +64,8 @@ export function schemaErrors(object: K8sObject): string[] {
 }
 
 function declarationFile(apiVersion: string, kind: string): string {
+  const customResource = customResourceDeclarationFile(apiVersion, kind);
+  if (customResource) return customResource;
   const [group, version] = splitApiVersion(apiVersion);
   return join(modelsRoot, group === '' ? version : join(group, version), `${kind}.d.ts`);
 }
@@ -99,6 +103,11 @@ export class StrictFieldChecker {
   private walk(value: unknown, declared: ts.Type, path: string, errors: string[]): void {
     if (value === null || value === undefined || typeof value !== 'object') return;
     const type = this.checker.getNonNullableType(declared);
+    // An import the compiler could not resolve gives the error type, which would accept anything.
+    if ((type as { intrinsicName?: string }).intrinsicName === 'error') {
+      errors.push(`${path.slice(1) || '/'}: its type declaration could not be resolved, so its fields are not checked`);
+      return;
+    }
     if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown | ts.TypeFlags.NonPrimitive)) return;
     const members = type.isUnion() ? type.types : [type];
 

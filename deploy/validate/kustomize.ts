@@ -29,17 +29,22 @@ export interface RenderResult {
   errors: string[];
 }
 
-/** Parses every YAML document of a file; parse errors and warnings are reported, never skipped. */
-export function readYamlDocuments(file: string): { docs: unknown[]; errors: string[] } {
-  const documents = parseAllDocuments(readFileSync(file, 'utf8'));
+/** Parses every YAML document of a text; parse errors and warnings are reported, never skipped. */
+export function parseYamlDocuments(text: string, source: string): { docs: unknown[]; errors: string[] } {
+  const documents = parseAllDocuments(text);
   const errors: string[] = [];
   const docs: unknown[] = [];
   for (const document of documents) {
-    for (const problem of [...document.errors, ...document.warnings]) errors.push(`${file}: ${problem.message}`);
+    for (const problem of [...document.errors, ...document.warnings]) errors.push(`${source}: ${problem.message}`);
     const value = document.toJS({ maxAliasCount: 100 }) as unknown;
     if (value !== null && value !== undefined) docs.push(value);
   }
   return { docs, errors };
+}
+
+/** Every YAML document of a file (see parseYamlDocuments). */
+export function readYamlDocuments(file: string): { docs: unknown[]; errors: string[] } {
+  return parseYamlDocuments(readFileSync(file, 'utf8'), file);
 }
 
 export function readKustomization(dir: string): { kustomization: Kustomization | null; errors: string[] } {
