@@ -5,13 +5,16 @@ import tseslint from 'typescript-eslint';
 // (the no-restricted-imports override below).
 const TEST_SUPPORT = ['type:testing', 'type:stack'];
 
+// OpenTelemetry belongs to the tracing lib (libs/platform/tracing): everything else makes spans through it.
+const OTEL = '@opentelemetry/*';
+
 const layerConstraints = [
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:data-access', 'type:util', 'type:fake', ...TEST_SUPPORT] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:data-access', 'type:util', 'type:fake', ...TEST_SUPPORT], bannedExternalImports: [OTEL] },
   { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:infra', 'type:data-access', 'type:util', 'type:fake', 'type:stack', 'type:testing'] },
   { sourceTag: 'type:stack', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data-access', 'type:fake'] },
-  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'], bannedExternalImports: ['@nestjs/*', '@nats-io/*', 'typeorm', 'pg', 'openai'] },
-  { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain', ...TEST_SUPPORT] },
-  { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain', ...TEST_SUPPORT] },
+  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'], bannedExternalImports: ['@nestjs/*', '@nats-io/*', 'typeorm', 'pg', 'openai', OTEL] },
+  { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain', ...TEST_SUPPORT], bannedExternalImports: [OTEL] },
+  { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:domain', ...TEST_SUPPORT], bannedExternalImports: [OTEL] },
   // The contracts validate events against their JSON Schemas at decode: the validator is the one package they may use.
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util'], allowedExternalImports: ['ajv', 'ajv-formats'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CONSUMERS } from '@lrs/contracts';
 import { CONSUMER_POLICIES, JetStreamModule, type DeclaredConsumer } from '@lrs/jetstream';
+import { TracingModule } from '@lrs/tracing';
 import { DISPATCHER_SETTINGS, readDispatcherSettings } from './config/env';
 import { RunFinishedHandler } from './handlers/run-finished/run-finished.handler';
 
@@ -13,6 +14,7 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
 
 @Module({
   imports: [
+    TracingModule.forRoot(settings.serviceName),
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
   ],
   controllers: [RunFinishedHandler],

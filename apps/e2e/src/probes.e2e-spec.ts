@@ -48,18 +48,20 @@ describe('service probes on HEALTH_PORT', () => {
     }
   }, 60_000);
 
-  it('serves the probes of a service without Postgres (the orchestrator): ready on NATS alone', async () => {
+  it('serves the probes of a service without Postgres (the orchestrator): ready on NATS alone, with no error logged for the check it lacks', async () => {
     const port = await freePort();
+    const lines: string[] = [];
     const [orchestrator] = startServices({
       repoRoot: REPO_ROOT,
       names: ['orchestrator'],
-      env: { NATS_URL: nats.url, HEALTH_PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' },
-      onLine: () => undefined,
+      env: { NATS_URL: nats.url, HEALTH_PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1', LOG_FORMAT: 'json' },
+      onLine: (_name, line) => lines.push(line),
     });
     try {
       await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200);
       expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ status: 'ok', checks: { nats: 'ok' } });
       expect(orchestrator.unexpectedExits).toBe(0);
+      expect(lines.filter((line) => /"level":"error"|could not find/i.test(line))).toEqual([]);
     } finally {
       await orchestrator.stop();
     }

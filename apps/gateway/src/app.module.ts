@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { JetStreamModule } from '@lrs/jetstream';
+import { TracingModule } from '@lrs/tracing';
 import { ReadModelModule } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, readGatewaySettings } from './config/env';
 import { LettaExceptionFilter } from './http/letta-exception.filter';
@@ -32,6 +33,7 @@ const settings = readGatewaySettings();
 
 @Module({
   imports: [
+    TracingModule.forRoot(settings.serviceName),
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],

@@ -5,13 +5,14 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { Env, runProcessWorkers, serviceLogger, startMetrics } from '@lrs/config';
+import { tracingOn } from '@lrs/tracing';
 import { AppModule } from './app.module';
 import { readGatewaySettings } from './config/env';
 import { ApiKeyStore } from '@lrs/read-model';
 import { authentication, bindCaller } from './auth/authentication';
 import { authenticationMode } from './auth/authentication-mode';
 import { corsOptions } from './http/cors';
-import { httpMetrics } from './http/http-metrics';
+import { httpMetrics, httpTracing } from './http/http-metrics';
 import { lettaValidationPipe } from './http/validation';
 import { serveOpenApi } from './http/openapi';
 import { inspectorRoutes } from './http/inspector';
@@ -53,6 +54,8 @@ async function bootstrap(): Promise<void> {
     logger: serviceLogger('gateway'),
   });
   startMetrics('gateway');
+  // First, so that requests refused before routing (a missing key, a body too large) have their span too.
+  if (tracingOn()) app.use(httpTracing);
   app.use(httpMetrics);
   // The run inspector's page and files need no key: the page asks its user for one.
   app.use(inspectorRoutes());

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CONSUMERS } from '@lrs/contracts';
 import { CompactionRequests, CONSUMER_POLICIES, JetStreamModule, ToolRunRequests, type DeclaredConsumer } from '@lrs/jetstream';
+import { TracingModule } from '@lrs/tracing';
 import { ReadModelModule } from '@lrs/read-model';
 import { WORKER_SETTINGS, readWorkerSettings } from './config/env';
 import { StepRequestedHandler } from './handlers/step-requested/step-requested.handler';
@@ -29,6 +30,7 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
 
 @Module({
   imports: [
+    TracingModule.forRoot(settings.serviceName),
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],

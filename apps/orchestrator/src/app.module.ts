@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CONSUMERS } from '@lrs/contracts';
 import { APPROVAL_TIMERS_POLICY, CONSUMER_POLICIES, JetStreamModule, type DeclaredConsumer } from '@lrs/jetstream';
+import { TracingModule } from '@lrs/tracing';
 import { ORCHESTRATOR_SETTINGS, readOrchestratorSettings } from './config/env';
 import { RunEventsHandler } from './handlers/run-events/run-events.handler';
 
@@ -13,7 +14,7 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
 ];
 
 @Module({
-  imports: [JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl })],
+  imports: [TracingModule.forRoot(settings.serviceName), JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl })],
   controllers: [RunEventsHandler],
   providers: [{ provide: ORCHESTRATOR_SETTINGS, useValue: settings }],
 })

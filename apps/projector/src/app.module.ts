@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CONSUMERS } from '@lrs/contracts';
 import { CONSUMER_POLICIES, JetStreamModule, type DeclaredConsumer } from '@lrs/jetstream';
+import { TracingModule } from '@lrs/tracing';
 import { ReadModelModule } from '@lrs/read-model';
 import { PROJECTOR_SETTINGS, readProjectorSettings } from './config/env';
 import { RunEventsProjector } from './handlers/run-events/run-events.projector';
@@ -14,6 +15,7 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
 
 @Module({
   imports: [
+    TracingModule.forRoot(settings.serviceName),
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],

@@ -6,3 +6,4 @@ export * from './embedded-postgres';
 export * from './run-events';
 export * from './fakes';
 export * from './nats-cluster';
+export * from './otlp-receiver';

@@ -10,8 +10,6 @@ export function readDispatcherSettings(env = new Env()) {
     retryCapMs: env.int('CALLBACK_RETRY_CAP_MS', 60_000, { min: 0 }),
     signingSecret: env.optionalString('CALLBACK_SIGNING_SECRET'),
     allowPrivateNetworks: env.bool('CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
-    /** OpenTelemetry collector (OTLP/HTTP): each run's spans are exported there when it ends. */
-    otlpEndpoint: env.optionalString('OTEL_EXPORTER_OTLP_ENDPOINT'),
   };
 }
 export type DispatcherSettings = ReturnType<typeof readDispatcherSettings>;

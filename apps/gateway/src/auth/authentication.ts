@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { ApiKeyStore } from '@lrs/read-model';
+import { inRequestSpan, requestTraceparent } from '@lrs/tracing';
 import { runAs, type Caller } from './caller';
 
 const CALLER = Symbol('caller');
@@ -58,13 +59,6 @@ export function bindCaller(request: WithCaller, response: Response, next: NextFu
     response.status(401).json({ detail: 'Missing API key: send Authorization: Bearer <key>' });
     return;
   }
-  runAs({ ...caller, traceparent: traceparentOf(request.headers.traceparent) }, next);
-}
-
-/** W3C Trace Context: version 00, a non-zero trace id and parent id; anything else is ignored. */
-const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-function traceparentOf(header: string | string[] | undefined): string | null {
-  const value = Array.isArray(header) ? header[0] : header;
-  return value && TRACEPARENT.test(value.trim()) ? value.trim() : null;
+  // A run this request creates joins its trace (libs/platform/tracing: the request's span while tracing is on, else the client's traceparent).
+  runAs({ ...caller, traceparent: requestTraceparent(request) }, () => inRequestSpan(request, next));
 }

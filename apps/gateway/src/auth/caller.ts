@@ -6,7 +6,10 @@ export interface Caller {
   /** Null in the unauthenticated local mode. */
   keyId: string | null;
   admin: boolean;
-  /** The request's W3C `traceparent`, when it sent a valid one: a run it creates joins that trace. */
+  /**
+   * The W3C trace context a run this request creates carries: the request's server span while
+   * tracing is on, else the client's `traceparent` when it sent a valid one.
+   */
   traceparent?: string | null;
 }
 

@@ -1,6 +1,6 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { NATS_READINESS, POSTGRES_READINESS, metricsContentType, metricsText, readiness, type ReadinessCheck } from '@lrs/config';
+import { ReadinessChecks, metricsContentType, metricsText, readiness } from '@lrs/config';
 import { LettaOperation } from '../http/api-docs';
 
 /**
@@ -10,11 +10,7 @@ import { LettaOperation } from '../http/api-docs';
  */
 @Controller()
 export class ProbesController {
-  private readonly checks: ReadinessCheck[];
-
-  constructor(@Inject(NATS_READINESS) nats: ReadinessCheck, @Inject(POSTGRES_READINESS) postgres: ReadinessCheck) {
-    this.checks = [nats, postgres];
-  }
+  constructor(private readonly checks: ReadinessChecks) {}
 
   @LettaOperation('livez', 'Liveness probe: the process answers', 'Health')
   @Get('livez')
@@ -31,7 +27,7 @@ export class ProbesController {
   @LettaOperation('readyz', 'Readiness probe: NATS and Postgres answer', 'Health')
   @Get('readyz')
   async ready(@Res() response: Response): Promise<void> {
-    const result = await readiness(this.checks);
+    const result = await readiness(this.checks.all());
     response.status(result.ready ? 200 : 503).json(result.ready ? { status: 'ok', checks: result.checks } : { detail: 'not ready', checks: result.checks });
   }
 }

@@ -1,5 +1,5 @@
 import { buildRunEvent, type AnyRunEvent, type RunEventDataMap, type RunEventType } from '@lrs/contracts';
-import { runTraceSpans } from './run-trace';
+import { runTraceSpans, runTraceparent } from './run-trace';
 
 const RUN_ID = 'run-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const base = { runId: RUN_ID, organizationId: 'org', agentId: 'agent-1', laneId: 'agent-1' };
@@ -56,5 +56,14 @@ describe('runTraceSpans', () => {
     const [run, step] = runTraceSpans(events);
     expect(run).toMatchObject({ StatusCode: 'STATUS_CODE_UNSET', SpanAttributes: { status: 'running' } });
     expect(step).toMatchObject({ SpanName: 'agent_step', StatusCode: 'STATUS_CODE_ERROR', StatusMessage: 'upstream 500', Duration: 900_000_000 });
+  });
+});
+
+describe('runTraceparent', () => {
+  it("is the run's own traceparent, else the trace and root span runTraceSpans gives a run without one", () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect(runTraceparent({ runId: RUN_ID, traceparent })).toBe(traceparent);
+    const [run] = runTraceSpans(oneStepRun());
+    expect(runTraceparent({ runId: RUN_ID, traceparent: null })).toBe(`00-${run.TraceId}-${run.SpanId}-01`);
   });
 });

@@ -111,15 +111,25 @@ export function runTraceSpans(events: AnyRunEvent[]): TraceSpan[] {
 }
 
 /** The W3C trace the request came with, else one derived from the run id (its uuid is 32 hex digits). */
-function traceIdOf(created: RunEvent<'RunCreated'>): string {
-  const fromParent = created.traceparent?.split('-')[1];
+function traceIdOf(event: Pick<AnyRunEvent, 'runId' | 'traceparent'>): string {
+  const fromParent = event.traceparent?.split('-')[1];
   if (fromParent && /^[0-9a-f]{32}$/.test(fromParent)) return fromParent;
-  return created.runId.replace(/^run-/, '').replace(/-/g, '');
+  return event.runId.replace(/^run-/, '').replace(/-/g, '');
 }
 
 function traceparentSpanId(created: RunEvent<'RunCreated'>): string {
   const parent = created.traceparent?.split('-')[2];
   return parent && /^[0-9a-f]{16}$/.test(parent) ? parent : '';
+}
+
+/**
+ * The W3C traceparent the spans of a run's work join (libs/messaging/jetstream's consumer spans):
+ * the one its events carry, else, for a run created without one, the trace `runTraceSpans` gives
+ * it: the trace id from the run id, the parent its root `run` span.
+ */
+export function runTraceparent(event: Pick<AnyRunEvent, 'runId' | 'traceparent'>): string {
+  if (event.traceparent && /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(event.traceparent)) return event.traceparent;
+  return `00-${traceIdOf(event)}-${spanId(event.runId, 'run')}-01`;
 }
 
 function spanId(runId: string, key: string): string {
@@ -128,39 +138,4 @@ function spanId(runId: string, key: string): string {
 
 function compact(attributes: Record<string, string | null>): Record<string, string> {
   return Object.fromEntries(Object.entries(attributes).filter((entry): entry is [string, string] => entry[1] !== null));
-}
-
-/**
- * Spans as an OTLP/HTTP JSON export request (`POST <endpoint>/v1/traces`), the format every
- * OpenTelemetry collector takes: ids in hex, times in Unix nanoseconds, status code 1 ok, 2 error.
- */
-export function otlpTraceRequest(spans: readonly TraceSpan[], serviceName: string): object {
-  const kinds = { SPAN_KIND_INTERNAL: 1, SPAN_KIND_CLIENT: 3 } as const;
-  const statuses = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 } as const;
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: serviceName } }] },
-        scopeSpans: [
-          {
-            scope: { name: 'letta-jetstream-server.run-trace' },
-            spans: spans.map((span) => {
-              const start = BigInt(Date.parse(span.Timestamp)) * BigInt(NS_PER_MS);
-              return {
-                traceId: span.TraceId,
-                spanId: span.SpanId,
-                ...(span.ParentSpanId ? { parentSpanId: span.ParentSpanId } : {}),
-                name: span.SpanName,
-                kind: kinds[span.SpanKind],
-                startTimeUnixNano: start.toString(),
-                endTimeUnixNano: (start + BigInt(span.Duration)).toString(),
-                attributes: Object.entries(span.SpanAttributes).map(([key, value]) => ({ key, value: { stringValue: value } })),
-                status: { code: statuses[span.StatusCode], ...(span.StatusMessage ? { message: span.StatusMessage } : {}) },
-              };
-            }),
-          },
-        ],
-      },
-    ],
-  };
 }

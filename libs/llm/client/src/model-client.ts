@@ -2,6 +2,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import { retryAfterMs } from './retry-after';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { TokenUsage } from '@lrs/contracts';
+import { SpanKind, inSpan, type Attributes } from '@lrs/tracing';
 
 export interface ModelClientOptions {
   baseURL: string;
@@ -77,11 +78,39 @@ export const epochMs = (): number => performance.timeOrigin + performance.now();
 export class ModelClient {
   private readonly openai: OpenAI;
 
+  /** Where the model answers, for the spans of its calls. */
+  private readonly server: Attributes;
+
   constructor(options: ModelClientOptions) {
     this.openai = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs });
+    const url = URL.parse(options.baseURL);
+    this.server = url ? { 'server.address': url.hostname, 'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80) } : {};
   }
 
-  async complete(call: ModelCall): Promise<ModelReply> {
+  /**
+   * One model request, in a client span (`gen_ai.*` attributes: the model, the tokens used, the
+   * finish reason; the first token as an event), a child of the span of the work that asked for it.
+   */
+  complete(call: ModelCall): Promise<ModelReply> {
+    const attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': call.model, ...(call.maxTokens ? { 'gen_ai.request.max_tokens': call.maxTokens } : {}), ...this.server };
+    return inSpan(`chat ${call.model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      try {
+        const reply = await this.stream(call);
+        span.setAttributes({
+          'gen_ai.usage.input_tokens': reply.usage.prompt_tokens,
+          'gen_ai.usage.output_tokens': reply.usage.completion_tokens,
+          ...(reply.finishReason ? { 'gen_ai.response.finish_reasons': [reply.finishReason] } : {}),
+        });
+        if (reply.firstTokenAtMs !== null) span.addEvent('first_token', reply.firstTokenAtMs);
+        return reply;
+      } catch (error) {
+        if (error instanceof ModelCallError) span.setAttribute('error.type', error.errorType);
+        throw error;
+      }
+    });
+  }
+
+  private async stream(call: ModelCall): Promise<ModelReply> {
     const requestStartedAtMs = epochMs();
     let firstTokenAtMs: number | null = null;
     let text = '';

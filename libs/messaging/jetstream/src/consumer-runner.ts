@@ -2,6 +2,8 @@ import { headers, type NatsConnection, type Subscription } from '@nats-io/transp
 import type { JetStreamClient, JsMsg, ConsumerMessages } from '@nats-io/jetstream';
 import { EVENT_TYPE_HEADER, RUN_EVENTS_STREAM, dlqSubject, type AnyRunEvent, type RunEventType } from '@lrs/contracts';
 import { METRICS } from '@lrs/config';
+import { runTraceparent } from '@lrs/domain-run';
+import { SpanKind, inSpan, markFailed, type Attributes, type Span } from '@lrs/tracing';
 import { decodeRunEvent } from './run-event-store';
 
 /** A dead-lettered message handed back to its consumer's handler by the DLQ command. */
@@ -35,6 +37,11 @@ export interface HandlerContext {
   /** Keeps a long-running handler's message from being redelivered (resets ack_wait). */
   working(): void;
 }
+
+/** How a delivery ended, as lrs_consumer_deliveries_total counts it. */
+type DeliveryOutcome = 'acked' | 'waiting' | 'retried' | 'dead_lettered';
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export interface RunEventHandler {
   (event: AnyRunEvent, context: HandlerContext): Promise<void>;
@@ -129,7 +136,9 @@ export class ConsumerRunner {
           const request = message.json<RedriveRequest>();
           const event = await this.resolve(decodeRunEvent(Buffer.from(request.data, 'base64')));
           try {
-            await handler(event, { streamSeq: request.streamSeq, deliveryCount: 1, isLastAttempt: false, working: () => undefined });
+            await inSpan(`redrive ${event.type}`, { kind: SpanKind.CONSUMER, parent: runTraceparent(event), attributes: this.spanAttributes(event, request.streamSeq, 1) }, () =>
+              handler(event, { streamSeq: request.streamSeq, deliveryCount: 1, isLastAttempt: false, working: () => undefined }),
+            );
             logger.log(`${consumer}: redrove ${event.type} ${event.runId} (stream seq ${request.streamSeq})`);
             return { ok: true };
           } catch (failure) {
@@ -177,38 +186,84 @@ export class ConsumerRunner {
     }
   }
 
+  /**
+   * One delivery, in a consumer span (libs/platform/tracing) of the run's trace: the span's parent
+   * is the event's traceparent, so every service's handling of a run joins the run's trace.
+   */
   private async handle(msg: JsMsg): Promise<void> {
-    const { handler, logger, maxDeliver, workingEveryMs } = this.options;
+    const { maxDeliver, workingEveryMs } = this.options;
     const deliveryCount = msg.info.deliveryCount;
     const isLastAttempt = maxDeliver > 0 && deliveryCount >= maxDeliver;
     if (deliveryCount > 1) METRICS.consumerRedeliveries.inc({ consumer: this.options.consumer });
-    const keepAlive = workingEveryMs ? setInterval(() => msg.working(), workingEveryMs) : null;
-    let event: AnyRunEvent | null = null;
+    let event: AnyRunEvent;
     try {
       event = decodeRunEvent(msg.data);
-      await handler(await this.resolve(event), { streamSeq: msg.seq, deliveryCount, isLastAttempt, working: () => msg.working() });
-      msg.ack();
-      METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'acked' });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      if (error instanceof RetryLater && !isLastAttempt) {
-        msg.nak(error.delayMs);
-        METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'waiting' });
-        return;
-      }
-      if (isLastAttempt || event === null) {
-        logger.error(`${this.options.consumer}: giving up on stream seq ${msg.seq} after ${deliveryCount} deliveries: ${reason}`);
-        await this.deadLetter(msg, reason);
-        msg.term();
-        METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'dead_lettered' });
-        return;
-      }
-      logger.warn(`${this.options.consumer}: ${event.type} ${event.runId} failed (delivery ${deliveryCount}), retrying: ${reason}`);
-      msg.nak(this.retryDelay(deliveryCount));
-      METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'retried' });
+      // Not a run event at all: no retry can help.
+      await this.giveUp(msg, deliveryCount, error);
+      return;
+    }
+    const keepAlive = workingEveryMs ? setInterval(() => msg.working(), workingEveryMs) : null;
+    try {
+      await inSpan(`process ${event.type}`, { kind: SpanKind.CONSUMER, parent: runTraceparent(event), attributes: this.spanAttributes(event, msg.seq, deliveryCount) }, async (span) => {
+        span.setAttribute('outcome', await this.settle(msg, event, span, { streamSeq: msg.seq, deliveryCount, isLastAttempt, working: () => msg.working() }));
+      });
     } finally {
       if (keepAlive) clearInterval(keepAlive);
     }
+  }
+
+  /** Runs the handler, then acks, naks or dead-letters the message by how it went; the outcome, as counted. */
+  private async settle(msg: JsMsg, event: AnyRunEvent, span: Span, context: HandlerContext): Promise<DeliveryOutcome> {
+    const { handler, logger, consumer } = this.options;
+    let outcome: DeliveryOutcome;
+    try {
+      await handler(await this.resolve(event), context);
+      msg.ack();
+      outcome = 'acked';
+    } catch (error) {
+      if (error instanceof RetryLater && !context.isLastAttempt) {
+        // A wait the handler asked for (a projection not there yet, a callback's next attempt), not a failure.
+        msg.nak(error.delayMs);
+        span.setAttribute('retry_after_ms', error.delayMs);
+        outcome = 'waiting';
+      } else if (context.isLastAttempt) {
+        markFailed(span, error);
+        return this.giveUp(msg, context.deliveryCount, error);
+      } else {
+        markFailed(span, error);
+        logger.warn(`${consumer}: ${event.type} ${event.runId} failed (delivery ${context.deliveryCount}), retrying: ${reasonOf(error)}`);
+        msg.nak(this.retryDelay(context.deliveryCount));
+        outcome = 'retried';
+      }
+    }
+    METRICS.consumerDeliveries.inc({ consumer, outcome });
+    return outcome;
+  }
+
+  /** The last delivery failed, or the message is no run event: copied to the DLQ and terminated. */
+  private async giveUp(msg: JsMsg, deliveryCount: number, error: unknown): Promise<'dead_lettered'> {
+    const reason = reasonOf(error);
+    this.options.logger.error(`${this.options.consumer}: giving up on stream seq ${msg.seq} after ${deliveryCount} deliveries: ${reason}`);
+    await this.deadLetter(msg, reason);
+    msg.term();
+    METRICS.consumerDeliveries.inc({ consumer: this.options.consumer, outcome: 'dead_lettered' });
+    return 'dead_lettered';
+  }
+
+  /** What a consumer span says: the standard messaging attributes, and the run's, named as GET /v1/runs/{id}/trace names them. */
+  private spanAttributes(event: AnyRunEvent, streamSeq: number, deliveryCount: number): Attributes {
+    return {
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': this.stream,
+      'messaging.consumer.group.name': this.options.consumer,
+      'messaging.message.id': String(streamSeq),
+      delivery_count: deliveryCount,
+      run_id: event.runId,
+      agent_id: event.agentId,
+      event_type: event.type,
+    };
   }
 
   private resolve(event: AnyRunEvent): Promise<AnyRunEvent> {

@@ -152,9 +152,8 @@ export async function startJetStreamService(
 ): Promise<INestMicroservice> {
   const env = new Env();
   const transport = new JetStreamTransport(consumers);
-  // abortOnError off: a lookup that fails (readinessChecksOf asks for modules a service may not
-  // have) must throw to its caller, not end the process. A failed start still ends it: the
-  // rejection is unhandled.
+  // abortOnError off: a failed start rejects, and the unhandled rejection ends the process with
+  // its error, rather than Nest calling process.abort().
   const app = await NestFactory.createMicroservice(module, { strategy: transport, logger: serviceLogger(env.string('SERVICE_NAME', 'service'), env), abortOnError: false });
   app.enableShutdownHooks();
   app.useGlobalFilters(new HandlerErrorsPassThrough());

@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { Env, GAUGES, NATS_READINESS, onScrape, withStartupRetries, type ReadinessCheck } from '@lrs/config';
+import { Env, GAUGES, NATS_READINESS, ReadinessChecks, ReadinessModule, onScrape, withStartupRetries } from '@lrs/config';
 import { ConnectionWatch, DEFAULT_PING_INTERVAL_MS, connectJetStream, type JetStreamContext } from './connection';
 import { provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
@@ -85,6 +85,7 @@ export class JetStreamModule {
   static forRoot(options: JetStreamModuleOptions): DynamicModule {
     return {
       module: JetStreamModule,
+      imports: [ReadinessModule],
       providers: [
         {
           provide: JETSTREAM_CONTEXT,
@@ -153,16 +154,17 @@ export class JetStreamModule {
         },
         {
           provide: NATS_READINESS,
-          inject: [JETSTREAM_CONTEXT, ConnectionWatch, JetStreamLifecycle],
-          useFactory: (context: JetStreamContext, watch: ConnectionWatch, lifecycle: JetStreamLifecycle): ReadinessCheck => ({
-            name: 'nats',
-            check: async () => {
-              if (!watch.up) throw new Error('disconnected from NATS');
-              // JetStream answers, not just the connection, and this process's consumers pull.
-              await context.jsm.getAccountInfo();
-              lifecycle.checkConsumers();
-            },
-          }),
+          inject: [JETSTREAM_CONTEXT, ConnectionWatch, JetStreamLifecycle, ReadinessChecks],
+          useFactory: (context: JetStreamContext, watch: ConnectionWatch, lifecycle: JetStreamLifecycle, checks: ReadinessChecks) =>
+            checks.add({
+              name: 'nats',
+              check: async () => {
+                if (!watch.up) throw new Error('disconnected from NATS');
+                // JetStream answers, not just the connection, and this process's consumers pull.
+                await context.jsm.getAccountInfo();
+                lifecycle.checkConsumers();
+              },
+            }),
         },
         {
           provide: IdempotencyKeys,
@@ -181,7 +183,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, NATS_READINESS, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { POSTGRES_READINESS, withStartupRetries, type ReadinessCheck } from '@lrs/config';
+import { POSTGRES_READINESS, ReadinessChecks, ReadinessModule, withStartupRetries } from '@lrs/config';
 import { DataSource } from 'typeorm';
 import { createReadModelDataSource, type ReadModelConnectionOptions } from './data-source';
 import { RunProjection } from './run-projection';
@@ -31,6 +31,7 @@ export class ReadModelModule {
   static forRoot(options: ReadModelConnectionOptions): DynamicModule {
     return {
       module: ReadModelModule,
+      imports: [ReadinessModule],
       providers: [
         { provide: DataSource, useFactory: () => connectWithRetries(options) },
         { provide: RunProjection, inject: [DataSource], useFactory: (ds: DataSource) => new RunProjection(ds) },
@@ -43,12 +44,12 @@ export class ReadModelModule {
         { provide: ApiKeyStore, inject: [DataSource], useFactory: (ds: DataSource) => new ApiKeyStore(ds) },
         {
           provide: POSTGRES_READINESS,
-          inject: [DataSource],
-          useFactory: (ds: DataSource): ReadinessCheck => ({ name: 'postgres', check: async () => void (await ds.query('SELECT 1')) }),
+          inject: [DataSource, ReadinessChecks],
+          useFactory: (ds: DataSource, checks: ReadinessChecks) => checks.add({ name: 'postgres', check: async () => void (await ds.query('SELECT 1')) }),
         },
         ReadModelLifecycle,
       ],
-      exports: [ApiKeyStore, POSTGRES_READINESS, DataSource, RunProjection, RunQueries, AgentStore, MessageQueries, ConversationStore, ThreadContextStore, StepRecords],
+      exports: [ApiKeyStore, ReadinessModule, DataSource, RunProjection, RunQueries, AgentStore, MessageQueries, ConversationStore, ThreadContextStore, StepRecords],
     };
   }
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createServer } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Env } from './env';
-import { NATS_READINESS, POSTGRES_READINESS, readiness, type ReadinessCheck } from './readiness';
+import { ReadinessChecks, readiness } from './readiness';
 import { metricsContentType, metricsText, startMetrics } from './metrics';
 
 /**
@@ -16,7 +16,7 @@ export function serveProbes(app: INestApplicationContext): void {
   startMetrics(env.string('SERVICE_NAME', 'service'));
   const healthPort = env.int('HEALTH_PORT', 0, { min: 0, max: 65535 });
   if (healthPort > 0) {
-    const checks = readinessChecksOf(app);
+    const checks = app.get(ReadinessChecks, { strict: false }).all();
     const server = createServer((request, response) => {
       const answer = (status: number, body: unknown) => {
         response.writeHead(status, { 'content-type': 'application/json' });
@@ -39,17 +39,4 @@ export function serveProbes(app: INestApplicationContext): void {
     process.once('SIGTERM', () => server.close());
     process.once('SIGINT', () => server.close());
   }
-}
-
-/** The readiness checks of the modules the service uses (a service without Postgres has none for it). */
-export function readinessChecksOf(app: INestApplicationContext): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [];
-  for (const token of [NATS_READINESS, POSTGRES_READINESS]) {
-    try {
-      checks.push(app.get<ReadinessCheck>(token, { strict: false }));
-    } catch {
-      // Not part of this service.
-    }
-  }
-  return checks;
 }

@@ -1,3 +1,5 @@
+import { Injectable, Module } from '@nestjs/common';
+
 /** One dependency a process needs to do its work (NATS with JetStream, Postgres). */
 export interface ReadinessCheck {
   name: string;
@@ -5,7 +7,30 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
-/** The providers of the checks, by Nest token: the messaging and read-model modules provide them. */
+/**
+ * The readiness checks of the modules a process is built of: each module that owns a dependency
+ * (the JetStream module NATS, the read-model module Postgres) adds its check as it is built, so a
+ * service has exactly the checks of the modules it imports and the probes need not guess.
+ */
+@Injectable()
+export class ReadinessChecks {
+  private readonly checks: ReadinessCheck[] = [];
+
+  add(check: ReadinessCheck): ReadinessCheck {
+    this.checks.push(check);
+    return check;
+  }
+
+  all(): readonly ReadinessCheck[] {
+    return this.checks;
+  }
+}
+
+/** Imported by every module that adds a check: Nest builds it once, so they share one registry. */
+@Module({ providers: [ReadinessChecks], exports: [ReadinessChecks] })
+export class ReadinessModule {}
+
+/** The providers that add the checks (the module owning the dependency builds it). */
 export const NATS_READINESS = 'readiness:nats';
 export const POSTGRES_READINESS = 'readiness:postgres';
 

@@ -7,6 +7,7 @@ import { urlToHttpOptions } from 'node:url';
 import { INVALID_URL_ERROR_PREFIX, REFUSED_ERROR_PREFIX, type WebhookAttemptResult } from './attempt-result';
 import { isForbiddenAddress } from './forbidden-address';
 import { signStandardWebhook } from './signature';
+import { SpanKind, SpanStatusCode, inSpan, markFailed } from '@lrs/tracing';
 
 export interface WebhookRequest {
   url: string;
@@ -124,8 +125,22 @@ function parseDeliveryTarget(rawUrl: string): DeliveryTarget | string {
  * refusals and timeouts, comes back as a result so the dispatcher can record it and decide
  * (via classifyAttempt) whether to schedule another attempt. Redirects are not followed; a 3xx
  * is reported as-is, since following one would let a receiver bounce us to a forbidden target.
+ * The attempt is an HTTP client span of the run's trace while tracing is on (its host, never the
+ * URL, which may hold a secret).
  */
 export function deliverWebhook(request: WebhookRequest): Promise<WebhookAttemptResult> {
+  const url = URL.parse(request.url);
+  const attributes = { 'http.request.method': 'POST', ...(url ? { 'server.address': url.hostname } : {}) };
+  return inSpan('POST', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    const result = await attempt(request);
+    if (result.statusCode !== null) span.setAttribute('http.response.status_code', result.statusCode);
+    if (result.error !== null) markFailed(span, result.error);
+    else if (result.statusCode !== null && result.statusCode >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+    return result;
+  });
+}
+
+function attempt(request: WebhookRequest): Promise<WebhookAttemptResult> {
   const startedAt = performance.now();
   const elapsedMs = (): number => Math.round(performance.now() - startedAt);
   const failedBeforeSending = (error: string): Promise<WebhookAttemptResult> =>

@@ -1,12 +1,13 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
-import { filterMessageTypes, foldRun, nextCallbackAttempt, otlpTraceRequest, runTraceSpans, stateOf } from '@lrs/domain-run';
+import { filterMessageTypes, foldRun, nextCallbackAttempt, runTraceSpans, runTraceparent, stateOf } from '@lrs/domain-run';
 import { RetryLater, RunCommands, RunEventStore, onRunEvents, type HandlerContext } from '@lrs/jetstream';
 import { classifyAttempt, deliverWebhook, retryDelayMs } from '@lrs/webhook-delivery';
 import { DISPATCHER_SETTINGS, type DispatcherSettings } from '../../config/env';
 import { buildCallbackPayload } from './callback-payload';
 import { METRICS } from '@lrs/config';
+import { SpanKind, recordSpan, tracingOn } from '@lrs/tracing';
 
 /**
  * Delivers a finished run's callback. Attempts are numbered from the run's own log (the last
@@ -25,22 +26,21 @@ export class RunFinishedHandler {
   ) {}
 
   /**
-   * Sends the run's spans (as `GET /v1/runs/{id}/trace` shows them) to the OpenTelemetry
-   * collector, once, when the run ends; a collector that is down costs a log line, never the callback.
+   * The run as one OpenTelemetry span, from its creation to its end, with its status and stop
+   * reason (as GET /v1/runs/{id}/trace shows its root): each service's spans cover one event of a
+   * run, none the whole of it, and every run's end comes here, so it is recorded here, once.
    */
-  private async exportTrace(event: RunEvent<'RunFinished'>, streamSeq: number, created: RunEvent<'RunCreated'>): Promise<void> {
-    try {
-      const events = await this.events.readRun(event.runId, { event, streamSeq }, event.data.createdStreamSeq, created);
-      const response = await fetch(`${this.settings.otlpEndpoint!.replace(/\/+$/, '')}/v1/traces`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(otlpTraceRequest(runTraceSpans(events), 'letta-jetstream-server')),
-        signal: AbortSignal.timeout(5_000),
-      });
-      if (!response.ok) this.logger.warn(`trace of ${event.runId} not exported: the collector answered ${response.status}`);
-    } catch (error) {
-      this.logger.warn(`trace of ${event.runId} not exported: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  private recordRunSpan(finished: RunEvent<'RunFinished'>, created: RunEvent<'RunCreated'>): void {
+    const [run] = runTraceSpans([created, finished]);
+    const startTimeMs = Date.parse(run.Timestamp);
+    recordSpan('run', {
+      kind: SpanKind.INTERNAL,
+      parent: runTraceparent(created),
+      attributes: run.SpanAttributes,
+      startTimeMs,
+      endTimeMs: startTimeMs + run.Duration / 1_000_000,
+      error: run.StatusCode === 'STATUS_CODE_ERROR' ? run.StatusMessage : null,
+    });
   }
 
   @EventPattern(onRunEvents(CONSUMERS.callbackDispatcher, 'RunFinished'))
@@ -52,7 +52,7 @@ export class RunFinishedHandler {
     // holds this RunFinished at least: an older answer is a store that has not caught up (StaleRead, retried).
     const [latest, created] = await Promise.all([this.events.latest(event.runId, context.streamSeq), this.events.createdOf(event.runId, event.data.createdStreamSeq)]);
     if (!latest || latest.event.type === 'RunDeleted') return;
-    if (context.deliveryCount === 1 && this.settings.otlpEndpoint && created) void this.exportTrace(event, context.streamSeq, created);
+    if (context.deliveryCount === 1 && created && tracingOn()) this.recordRunSpan(event, created);
     if (!created?.data.callbackUrl) return;
 
     const attempt = nextCallbackAttempt(stateOf(latest.event));
