@@ -17,6 +17,7 @@ import { lettaValidationPipe } from './http/validation';
 import { serveOpenApi } from './http/openapi';
 import { inspectorRoutes } from './http/inspector';
 import { refuseUnstorableInput } from './http/unstorable-input';
+import { GracefulDrain } from './http/graceful-drain';
 
 /** Body-parser failures happen before Nest's pipeline; answer them in Letta's error shape too. */
 function malformedBodyHandler(error: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void {
@@ -53,6 +54,11 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
     logger: serviceLogger('gateway'),
   });
+  const drain = new GracefulDrain(app.getHttpServer() as Server, settings.drainTimeoutMs);
+  // SIGTERM: Nest stops accepting and waits for open requests (its shutdown hook closes the
+  // server after this listener has run); see GracefulDrain for keep-alive connections and streams.
+  process.once('SIGTERM', () => drain.start());
+  app.use(drain.middleware);
   startMetrics('gateway');
   // First, so that requests refused before routing (a missing key, a body too large) have their span too.
   if (tracingOn()) app.use(httpTracing);
@@ -75,9 +81,6 @@ async function bootstrap(): Promise<void> {
   serveOpenApi(app);
   const server = app.getHttpServer() as Server;
   answerParserErrors(server);
-  // SIGTERM: Nest stops accepting and waits for open requests; streams that outlast the drain
-  // are cut (clients resume them from their last event), so a stop always ends.
-  process.once('SIGTERM', () => setTimeout(() => server.closeAllConnections(), settings.drainTimeoutMs).unref());
   await app.listen(settings.port, settings.host);
   console.log(`gateway listening on http://${settings.host}:${settings.port} (${mode.required ? 'API keys required' : 'no API keys: local mode'})`);
 }
