@@ -235,7 +235,8 @@ describe('scale-out', () => {
       console.log(
         `scale-out (${stack.cluster.network} cluster): ${runs.length} runs on ${AGENTS} agents ended once and in order; ` +
           `node ${leader} lost (stream leader now ${newLeader}); requests per phase ${JSON.stringify(requests)}, ` +
-          `failed ${JSON.stringify(Object.fromEntries(Object.entries(failures).map(([name, list]) => [name, list.length])))}; rolled ${rolled.join(', ')}`,
+          `failed ${JSON.stringify(Object.fromEntries(Object.entries(failures).map(([name, list]) => [name, list.length])))}; rolled ${rolled.join(', ')}\n` +
+          `first failures per phase: ${JSON.stringify(Object.fromEntries(Object.entries(failures).map(([name, list]) => [name, list.slice(0, 3)])))}`,
       );
     }
   }, 900_000);

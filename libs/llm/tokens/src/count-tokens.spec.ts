@@ -26,3 +26,13 @@ describe('countTextTokens on text with several long runs', () => {
     expect(countTextTokens(text)).toBe(2 * countTextTokens(run) + countTokens('a  b  c'));
   });
 });
+
+describe('countTextTokens on texts counted again', () => {
+  it('answers a text seen before as counted the first time, also after more distinct texts than it remembers', () => {
+    const texts = Array.from({ length: 700 }, (_, index) => `system prompt of agent ${index}: ${'remember the user and be brief. '.repeat(1 + (index % 7))}`);
+    const first = texts.map((text) => countTextTokens(text));
+    expect(first).toEqual(texts.map((text) => countTokens(text)));
+    expect(texts.map((text) => countTextTokens(text))).toEqual(first);
+    expect([...texts].reverse().map((text) => countTextTokens(text))).toEqual([...first].reverse());
+  });
+});
