@@ -90,9 +90,22 @@ export class ConsumerRunner {
   private redrives: Subscription | null = null;
   /** The pull loop is running (it ends only when the runner is stopped, or if the subscription dies). */
   private pulling = false;
+  /**
+   * Why the server has nothing to pull from, when it says so (the consumer or its stream was
+   * deleted): the client keeps asking, so the loop runs on, but nothing is consumed until the
+   * consumer exists again. Cleared by the next message or heartbeat.
+   */
+  private missing: string | null = null;
 
+  /** Readiness: pulling from a consumer that exists. */
   get consuming(): boolean {
-    return this.pulling;
+    return this.pulling && this.missing === null;
+  }
+
+  /** Why the runner is not consuming, or null when it is. */
+  get notConsumingBecause(): string | null {
+    if (!this.pulling) return 'its pull loop has ended';
+    return this.missing;
   }
 
   get name(): string {
@@ -112,7 +125,10 @@ export class ConsumerRunner {
 
   async start(): Promise<void> {
     const consumer = await this.options.js.consumers.get(this.stream, this.options.consumer);
-    const messages = await consumer.consume({ max_messages: Math.max(16, this.options.concurrency * 2) });
+    // Pull requests last 10 s (the client's default is 30 s), so heartbeats come every 5 s: a
+    // consumer that went away (a lost node, a deleted consumer) is noticed and pulled from again
+    // within seconds rather than a minute.
+    const messages = await consumer.consume({ max_messages: Math.max(16, this.options.concurrency * 2), expires: 10_000 });
     this.messages = messages;
     this.loop = this.pull(messages);
     void this.watchStatus(messages);
@@ -175,6 +191,7 @@ export class ConsumerRunner {
         msg.nak();
         continue;
       }
+      this.missing = null;
       const type = msg.headers?.get(EVENT_TYPE_HEADER) as RunEventType | undefined;
       if (this.options.eventTypes !== 'all' && (!type || !this.options.eventTypes.includes(type))) {
         msg.ack();
@@ -293,9 +310,12 @@ export class ConsumerRunner {
 
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
     for await (const status of messages.status()) {
-      if (status.type === 'heartbeats_missed' || status.type === 'consumer_not_found' || status.type === 'consumer_deleted') {
+      if (status.type === 'heartbeat') this.missing = null;
+      if (status.type === 'consumer_not_found' || status.type === 'consumer_deleted' || status.type === 'stream_not_found') {
+        this.missing = `the server reports ${status.type.replace(/_/g, ' ')}`;
         this.options.logger.warn(`${this.options.consumer}: ${status.type}`);
       }
+      if (status.type === 'heartbeats_missed') this.options.logger.warn(`${this.options.consumer}: ${status.type}`);
     }
   }
 }

@@ -62,7 +62,7 @@ export class JetStreamLifecycle implements BeforeApplicationShutdown, OnApplicat
 
   /** Readiness: every consumer this process started is still pulling. */
   checkConsumers(): void {
-    const stopped = this.runners.filter((runner) => !runner.consuming).map((runner) => runner.name);
+    const stopped = this.runners.filter((runner) => !runner.consuming).map((runner) => `${runner.name} (${runner.notConsumingBecause})`);
     if (stopped.length) throw new Error(`not consuming: ${stopped.join(', ')}`);
   }
 
