@@ -1,5 +1,6 @@
 import Letta from '@letta-ai/letta-client';
 import { CallbackReceiver, EmbeddedPostgres, TestStack, type ReceivedCallback } from '@lrs/testing';
+export { waitUntil } from '@lrs/testing';
 
 export const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
@@ -63,13 +64,6 @@ export async function getJson<T = unknown>(baseUrl: string, path: string): Promi
   return (await response.json()) as T;
 }
 
-export async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The messages of the latest model call that mentions `text`, as JSON text. */
 export function promptMentioning(stack: TestStack, text: string): string {

@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { DLQ_STREAM, EVENT_TYPE_HEADER, RUN_EVENTS_STREAM, RUN_LANES_BUCKET, runSubject } from '@lrs/contracts';
-import { TERMINAL, createAgent, expectRunsEndedOnceInOrder, getJson } from './helpers';
+import { TERMINAL, createAgent, expectRunsEndedOnceInOrder, getJson, waitUntil } from './helpers';
 import { ScaleStack } from './scale-stack';
 
 const AGENTS = 12;
@@ -266,13 +266,6 @@ async function retrying<T>(attempt: () => Promise<T>, timeoutMs = 60_000): Promi
   }
 }
 
-async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function waitForHttp200(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

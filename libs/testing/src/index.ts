@@ -7,3 +7,4 @@ export * from './run-events';
 export * from './fakes';
 export * from './nats-cluster';
 export * from './otlp-receiver';
+export * from './wait-until';

@@ -1,5 +1,5 @@
 import { RUN_EVENTS_STREAM, type AnyRunEvent } from '@lrs/contracts';
-import { sampleRunCreated, startTestNats } from '@lrs/testing';
+import { sampleRunCreated, startTestNats, waitUntil } from '@lrs/testing';
 import type { RunningNats } from '@lrs/local-stack';
 import { connectJetStream, type JetStreamContext } from './connection';
 import { ensureConsumer, provisionJetStream, type ConsumerPolicy } from './provisioning';
@@ -8,14 +8,6 @@ import { ConsumerRunner } from './consumer-runner';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const POLICY: ConsumerPolicy = { name: 'test-readiness', ackWaitMs: 5_000, maxDeliver: 3, maxAckPending: 100 };
-
-async function until(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * Readiness's consumer check on its failing side: a runner whose durable consumer is deleted on
@@ -52,13 +44,13 @@ describe('a consumer runner whose consumer is deleted', () => {
     try {
       expect(runner.consuming).toBe(true);
       await context.jsm.consumers.delete(RUN_EVENTS_STREAM, POLICY.name);
-      await until(() => !runner.consuming, 30_000);
+      await waitUntil(() => !runner.consuming, 30_000);
       expect(runner.notConsumingBecause).toMatch(/consumer (deleted|not found)/);
 
       await ensureConsumer(context.jsm, RUN_EVENTS_STREAM, POLICY);
       const event = sampleRunCreated('agent-readiness');
       await new RunEventStore(context.js, context.jsm).create(event);
-      await until(() => handled.some((received) => received.runId === event.runId), 60_000);
+      await waitUntil(() => handled.some((received) => received.runId === event.runId), 60_000);
       expect(runner.consuming).toBe(true);
       expect(runner.notConsumingBecause).toBeNull();
     } finally {

@@ -1,5 +1,5 @@
 import { RUN_EVENTS_STREAM, type AnyRunEvent } from '@lrs/contracts';
-import { sampleRunCreated, startTestNats } from '@lrs/testing';
+import { sampleRunCreated, startTestNats, waitUntil } from '@lrs/testing';
 import type { RunningNats } from '@lrs/local-stack';
 import { connectJetStream, type JetStreamContext } from './connection';
 import { ensureConsumer, provisionJetStream } from './provisioning';
@@ -52,13 +52,18 @@ describe('a message whose deliveries were lost before any handler ran', () => {
     });
     await runner.start();
     try {
-      const deadline = Date.now() + 10_000;
-      while (handled.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitUntil(() => handled.length > 0, 10_000);
     } finally {
       await runner.stop();
     }
     expect(handled).toEqual([{ event, deliveryCount: MAX_DELIVER + 1, isLastAttempt: true }]);
-    const info = await context.jsm.consumers.info(RUN_EVENTS_STREAM, 'test-crashing');
-    expect(info.num_ack_pending + info.num_pending).toBe(0);
+    // Acked, so never delivered again (an ack reaches the consumer shortly after the handler ends).
+    let outstanding = -1;
+    for (let check = 0; check < 50 && outstanding !== 0; check++) {
+      const info = await context.jsm.consumers.info(RUN_EVENTS_STREAM, 'test-crashing');
+      outstanding = info.num_ack_pending + info.num_pending;
+      if (outstanding !== 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(outstanding).toBe(0);
   }, 30_000);
 });
