@@ -53,18 +53,28 @@ export async function insertMessages(manager: EntityManager, owner: MessageOwner
  * `countTokens` the rows get no token count (they are counted when read): for the projector, whose
  * inserts almost always find the run path's rows, with their counts, already there.
  */
-export async function insertOwnedMessages(manager: EntityManager, rows: readonly { owner: MessageOwner; message: LettaMessage }[], options: { countTokens?: boolean } = {}): Promise<void> {
+export async function insertOwnedMessages(
+  manager: EntityManager,
+  rows: readonly { owner: MessageOwner; message: LettaMessage }[],
+  options: { countTokens?: boolean; exceptReset?: boolean } = {},
+): Promise<void> {
   if (rows.length === 0) return;
-  await manager.query(INSERT_MESSAGES_SQL, [messageRowsJson(rows, options.countTokens ?? true)]);
+  await manager.query(options.exceptReset ? RESTORE_MESSAGES_SQL : INSERT_MESSAGES_SQL, [messageRowsJson(rows, options.countTokens ?? true)]);
 }
 
-const INSERT_MESSAGES_SQL = `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body, token_count)
+const insertMessagesSql = (where: string) => `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body, token_count)
      SELECT m.item ->> 'id', m.item ->> 'organization_id', m.item ->> 'agent_id', m.item ->> 'run_id', m.item ->> 'lane_id',
             m.item ->> 'step_id', m.item ->> 'message_type', m.item ->> 'otid', (m.item ->> 'created_at')::timestamptz, m.item -> 'body',
             (m.item ->> 'token_count')::int
      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS m(item, n)
+     ${where}
      ORDER BY m.n
      ON CONFLICT (id) DO NOTHING`;
+const INSERT_MESSAGES_SQL = insertMessagesSql('');
+/** The same, leaving out messages made before their thread's last reset, which deleted them. */
+const RESTORE_MESSAGES_SQL = insertMessagesSql(
+  `WHERE NOT EXISTS (SELECT 1 FROM thread_contexts t WHERE t.lane_id = m.item ->> 'lane_id' AND t.reset_at >= (m.item ->> 'created_at')::timestamptz)`,
+);
 
 function messageRowsJson(rows: readonly { owner: MessageOwner; message: LettaMessage }[], countTokens = true): string {
   return storableJson(

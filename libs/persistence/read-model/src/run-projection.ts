@@ -301,8 +301,9 @@ export class RunProjection {
         [JSON.stringify(writes.settledSteps), [...new Set(writes.settledSteps.map((step) => step.run_id))]],
       );
     }
-    // The run path wrote these rows, token counts included; the projector only restores missing ones.
-    if (writes.messages.length) await insertOwnedMessages(manager, writes.messages, { countTokens: false });
+    // The run path wrote these rows, token counts included; the projector only restores missing
+    // ones, and not those a reset of their thread deleted.
+    if (writes.messages.length) await insertOwnedMessages(manager, writes.messages, { countTokens: false, exceptReset: true });
     if (writes.attempts.length) {
       await manager.query(
         `INSERT INTO callback_attempts (run_id, attempt, organization_id, sent_at, status_code, error, final)

@@ -6,6 +6,7 @@ import { createReadModelDataSource } from './data-source';
 import { AgentStore } from './agent-store';
 import { ConversationStore } from './conversation-store';
 import { ThreadContextStore, type ThreadRef } from './thread-context-store';
+import { insertOwnedMessages } from './pg-values';
 
 const ORG = 'org-00000000-0000-4000-8000-000000000000';
 
@@ -83,6 +84,23 @@ describe('ThreadContextStore on a real Postgres', () => {
     expect(await said()).toEqual(['new', 're: new']);
     const left: { n: string }[] = await dataSource.query(`SELECT count(*) AS n FROM messages WHERE agent_id = $1`, [thread.agentId]);
     expect(Number(left[0].n)).toBe(2);
+  });
+
+  it('the projector does not restore what a reset deleted, but restores what a later run said', async () => {
+    const before = text('user_message', 'said before the reset', newId('run'));
+    const owner = (message: LettaMessage) => ({ owner: { organizationId: ORG, agentId: thread.agentId, runId: message.run_id, laneId: thread.laneId }, message });
+    const dated = (message: LettaMessage, date: Date) => ({ ...message, date: date.toISOString() });
+    const earlier = dated(before, new Date(Date.now() - 60_000));
+    await insertOwnedMessages(dataSource.manager, [owner(earlier)]);
+    await contexts.reset(thread);
+    // The projector catches up with the earlier run after the reset: its rows stay deleted.
+    await insertOwnedMessages(dataSource.manager, [owner(earlier)], { countTokens: false, exceptReset: true });
+    expect(await said()).toEqual([]);
+    // A run after the reset whose rows the run path did not write: the projector restores them.
+    const later = dated(text('user_message', 'said after the reset', newId('run')), new Date(Date.now() + 1_000));
+    await insertOwnedMessages(dataSource.manager, [owner(later)], { countTokens: false, exceptReset: true });
+    const rows: { id: string }[] = await dataSource.query(`SELECT id FROM messages WHERE agent_id = $1`, [thread.agentId]);
+    expect(rows.map((row) => row.id)).toEqual([later.id]);
   });
 
   it('compaction replaces what the summariser read, and keeps a run that ended after it read', async () => {

@@ -88,6 +88,8 @@ export class ThreadContextStore {
         [thread.agentId, thread.laneId, inProgress],
       );
       await ThreadContextStore.setContext(manager, thread, [], Number(deleted.up_to));
+      // The projector must not restore what was just deleted (insertOwnedMessages, exceptReset).
+      await manager.query(`UPDATE thread_contexts SET reset_at = now() WHERE lane_id = $1`, [thread.laneId]);
     });
   }
 
