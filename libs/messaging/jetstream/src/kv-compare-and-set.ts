@@ -1,6 +1,6 @@
-import { headers } from '@nats-io/transport-node';
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import { publishAtPosition } from './publish-at-position';
 
 /** The duplicate window provisioning gives the buckets written through ConditionalBucket. */
 export const KV_DUPLICATE_WINDOW_MS = 20_000;
@@ -24,15 +24,12 @@ export interface Revisioned {
 }
 
 /**
- * A JetStream KV bucket written only by compare-and-set, safely on a clustered bucket.
- *
- * nats-server 2.9 before 2.9.21 checks a write's expected revision before the replicated write,
- * so on an R3 bucket several writers holding the same revision can all succeed, each overwriting
- * the others (docs/scaling.md, "What the scale test showed"). The KV client's `update` and
- * `create` rely on that check alone. Here the revision is also the message id
- * (`<key>@<revision>`): duplicate detection lets exactly one writer through per revision, within
- * the window, and the others are answered "duplicate" and lose. A writer whose own earlier publish
- * went through (its answer lost, the publish retried) finds its value at that revision.
+ * A JetStream KV bucket written only by compare-and-set, safely on a clustered bucket. The KV
+ * client's `update` and `create` rely on the expected revision alone, which nats-server 2.9 before
+ * 2.9.21 does not serialize on a replicated bucket: several writers holding the same revision all
+ * succeeded, each overwriting the others (docs/scaling.md). Here the revision is also the message
+ * id (`<key>@<revision>`, publishAtPosition), so one writer wins per revision; a writer whose own
+ * earlier publish went through (its answer lost, the publish retried) finds its value there.
  */
 export class ConditionalBucket {
   private constructor(
@@ -54,19 +51,10 @@ export class ConditionalBucket {
 
   /** Writes `value` if the key is still at `revision` (0: no entry yet); false when another writer moved it first. */
   async compareAndSet(key: string, value: string, revision: number): Promise<boolean> {
-    const hdrs = headers();
-    hdrs.set('Nats-Expected-Last-Subject-Sequence', String(revision));
-    let ack;
-    try {
-      ack = await this.js.publish(`$KV.${this.bucket}.${key}`, value, { headers: hdrs, msgID: `${key}@${revision}`, retries: 3 });
-    } catch (error) {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) return false;
-      throw error;
-    }
-    if (!ack.duplicate) return true;
-    // A stream sequence of 0 names no stored message: the write with this id never completed.
-    if (ack.seq <= 0) throw new RevisionInDoubt(this.bucket, key, revision);
-    const stored = await this.kv.get(key, { revision: ack.seq });
+    const result = await publishAtPosition(this.js, `$KV.${this.bucket}.${key}`, value, { msgID: `${key}@${revision}`, lastSubjectSequence: revision });
+    if (result.kind !== 'duplicate') return result.kind === 'stored';
+    if (result.seq <= 0) throw new RevisionInDoubt(this.bucket, key, revision);
+    const stored = await this.kv.get(key, { revision: result.seq });
     return stored !== null && stored.key === key && stored.string() === value;
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, MsgRequest } from '@nats-io/jetstream';
 
 type ReadQuery = { seq: number } | { last_by_subj: string } | { seq: number; next_by_subj: string };
 type PositionQuery = Exclude<ReadQuery, { last_by_subj: string }>;
@@ -17,6 +17,7 @@ import {
   type RunEventDraft,
 } from '@lrs/contracts';
 import type { EventPayloads, StoredEventJson } from './event-payloads';
+import { publishAtPosition } from './publish-at-position';
 
 /** Thrown when an append lost an optimistic-concurrency race: someone else moved the run first. */
 export class ConcurrencyConflict extends Error {
@@ -39,8 +40,9 @@ export class PositionInDoubt extends Error {
 
 /**
  * A read answered with an older state of a run than the caller already holds (an event it is
- * handling, or a lane entry): the store that answered has not caught up, as a stream leader just
- * elected may not have. Not an answer to act on: the caller fails and its message is retried.
+ * handling, or a lane entry): on a replicated stream, a consumer on a follower can hand out an
+ * event before the stream leader, which answers reads, has stored it. Not an answer to act on:
+ * the caller fails and its message is retried.
  */
 export class StaleRead extends Error {
   constructor(runId: string, atLeastStreamSeq: number, got: number | null) {
@@ -122,13 +124,10 @@ export function eventAfter(previous: AnyRunEvent, draft: RunEventDraft): AnyRunE
 }
 
 /**
- * The run event log: one JetStream subject per run. An append names the run's position twice:
- * as the expected last subject sequence, and as the Nats-Msg-Id (`evt:<runId>:<seq>`). The first
- * alone does not serialize racing writers on a clustered stream before nats-server 2.9.21 (the
- * check runs before the replicated write, so two appends in flight can both pass it); the
- * duplicate check on the message id does, within the stream's duplicate window, which is far
- * longer than any race. So exactly one writer moves a run forward from a given event, and a
- * retried publish is recognised as the same event by its digest.
+ * The run event log: one JetStream subject per run. An append names the run's position as the
+ * expected last subject sequence and as the message id (`evt:<runId>:<seq>`, publishAtPosition),
+ * so exactly one writer moves a run forward from a given event, also on a cluster, and a retried
+ * publish is recognised as the same event by its digest.
  */
 export class RunEventStore implements RunEventLog {
   /** RunCreated events recently read: every step of a run needs its own, and it never changes. */
@@ -309,38 +308,30 @@ export class RunEventStore implements RunEventLog {
     hdrs.set(EVENT_TYPE_HEADER, event.type);
     hdrs.set(EVENT_DIGEST_HEADER, digest);
     if (event.traceparent) hdrs.set(TRACEPARENT_HEADER, event.traceparent);
-    try {
-      const json = this.payloads ? await this.payloads.encode(event) : JSON.stringify(event);
-      const ack = await this.js.publish(runSubject(event.runId), json, {
-        msgID: event.id,
-        headers: hdrs,
-        expect: { lastSubjectSequence: expectedLastSubjectSeq },
-        retries: 3,
-      });
-      if (!ack.duplicate) return ack.seq;
-      if (duplicateIsConflict) throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
+    const json = this.payloads ? await this.payloads.encode(event) : JSON.stringify(event);
+    const result = await publishAtPosition(this.js, runSubject(event.runId), json, { msgID: event.id, lastSubjectSequence: expectedLastSubjectSeq, headers: hdrs });
+    if (result.kind === 'stored') return result.seq;
+    if (duplicateIsConflict) throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
+    if (result.kind === 'duplicate') {
       // The position is taken: by this very event (a publish retried after its answer was lost),
-      // or by another writer's, which won the race; or it is held by a write that never completed
-      // (a stream leader lost mid-write keeps its id for the duplicate window), which no reader
-      // can see: that is neither a win nor a loss, and the caller retries until the window ends.
-      const stored = await this.storedDigest({ seq: ack.seq });
-      if (stored?.digest === digest) return ack.seq;
+      // or by another writer's, which won the race; or it is held by a write that never completed,
+      // which no reader can see: neither a win nor a loss, and the caller retries until the
+      // duplicate window ends.
+      const stored = await this.storedDigest({ seq: result.seq });
+      if (stored?.digest === digest) return result.seq;
       if (!stored) throw new PositionInDoubt(event.runId, event.seq);
       throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
-    } catch (error) {
-      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
-      if (duplicateIsConflict) throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
-      // The server says the run moved past the expected event. The run's next message is at this
-      // event's position: if it is this event, our own earlier publish went through; if it is
-      // another, the race is lost. If there is none, no writer moved the run: the server's answer
-      // was wrong (nats-server 2.9.10 in a cluster was seen to answer so, and to answer reads of a
-      // run's latest event with an older one, docs/scaling.md), so it is retried, never taken for
-      // a lost race, which would drop the decision and leave the run waiting for ever.
-      const next = await this.storedDigest({ seq: expectedLastSubjectSeq + 1, next_by_subj: runSubject(event.runId) });
-      if (next?.digest === digest) return next.streamSeq;
-      if (!next) throw new UnconfirmedConflict(event.runId, expectedLastSubjectSeq);
-      throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
     }
+    // Refused: the server says the run moved past the expected event. The run's next message is
+    // at this event's position: if it is this event, our own earlier publish went through; if it
+    // is another, the race is lost. If there is none, no writer moved the run: the stream leader
+    // has not yet stored an event that a consumer on a follower already handed out, and the
+    // append came right behind it (docs/scaling.md). That is retried, never taken for a lost race,
+    // which would drop the decision and leave the run waiting for ever.
+    const next = await this.storedDigest({ seq: expectedLastSubjectSeq + 1, next_by_subj: runSubject(event.runId) });
+    if (next?.digest === digest) return next.streamSeq;
+    if (!next) throw new UnconfirmedConflict(event.runId, expectedLastSubjectSeq);
+    throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);
   }
 
   /** The digest header and position of a stored message, read from the stream leader as `leaderGet` reads; null when there is none. */
