@@ -7,6 +7,7 @@ import { WORKER_SETTINGS, readWorkerSettings } from './config/env';
 import { StepRequestedHandler } from './handlers/step-requested/step-requested.handler';
 import { ServerTools } from './tools/server-tools';
 import { ModelCaller } from './model-caller';
+import { FaultInjection } from './fault-injection';
 import { CompactionRequestedHandler } from './handlers/compaction-requested/compaction-requested.handler';
 import { ToolRunRequestedHandler } from './handlers/tool-run-requested/tool-run-requested.handler';
 import { ContextFitter } from './context/context-fitter';
@@ -35,7 +36,7 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
   controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler],
-  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, ServerTools, ModelCaller, ThreadSummarizer, ContextFitter],
+  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, FaultInjection, ServerTools, ModelCaller, ThreadSummarizer, ContextFitter],
 })
 export class AppModule {}
 

@@ -14,6 +14,38 @@ export interface TokenUsage {
   reasoning_tokens?: number;
 }
 
+/**
+ * A change to a memory block, as an operation: it is applied to the block as the block is when the
+ * change commits (not as the step saw it), so concurrent writers of one block all keep their changes.
+ */
+export type BlockEditOperation =
+  /** Lines inserted after line `insertLine` (0 = at the start, -1 = at the end). */
+  | { kind: 'insert'; newStr: string; insertLine: number }
+  /** One exact occurrence of `oldStr` replaced. */
+  | { kind: 'replace'; oldStr: string; newStr: string }
+  /** The whole value rewritten. */
+  | { kind: 'rethink'; newValue: string };
+
+export interface MemoryEdit {
+  /** Unique per edit: applying an edit whose id the block's ledger holds changes nothing. Absent in events older than edit ids. */
+  id?: string;
+  label: string;
+  /** The tool call that made the edit, when a model's tool call did. */
+  toolCallId?: string;
+  /** Absent in events older than operations: those carried only the value, which is a rethink. */
+  operation?: BlockEditOperation;
+  /** The block's whole value right after this edit was committed. */
+  value: string;
+  blockId?: string;
+  /** The block's version after this edit (every committed change adds one). */
+  version?: number;
+}
+
+/** The operation of an edit, for events that carry only the resulting value. */
+export function operationOf(edit: MemoryEdit): BlockEditOperation {
+  return edit.operation ?? { kind: 'rethink', newValue: edit.value };
+}
+
 export interface RunCreatedData {
   conversationId: string | null;
   background: boolean;
@@ -63,8 +95,8 @@ export interface StepCompletedData {
   modelHandle: string;
   messages: LettaMessage[];
   usage: TokenUsage;
-  /** Memory blocks the step's tools changed: the block's whole new value. */
-  memoryEdits?: { label: string; value: string }[];
+  /** The step's changes to memory blocks, in the order they were committed. */
+  memoryEdits?: MemoryEdit[];
   /** True when the model asked for tool calls, so the loop wants another step. */
   continueLoop: boolean;
   /** Set when the step itself ends the turn for a reason other than end_turn (e.g. max_tokens_exceeded). */

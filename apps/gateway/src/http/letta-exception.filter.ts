@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { BlockLabelTaken, TooManyBlocks, UnknownBlocks, UnknownCursor } from '@lrs/read-model';
+import { BlockLabelTaken, BlockValueTooLong, TooManyBlocks, UnknownBlocks, UnknownCursor } from '@lrs/read-model';
 import { exceedsMaxPayload } from '@lrs/jetstream';
 import { Overloaded } from '../admission/admission-control';
 
@@ -36,6 +36,10 @@ export class LettaExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof TooManyBlocks) {
       response.status(HttpStatus.UNPROCESSABLE_ENTITY).json({ detail: `Invalid request: block_id: ${exception.message}` });
+      return;
+    }
+    if (exception instanceof BlockValueTooLong) {
+      response.status(HttpStatus.UNPROCESSABLE_ENTITY).json({ detail: `Invalid request: ${exception.message}` });
       return;
     }
     if (exception instanceof BlockLabelTaken) {

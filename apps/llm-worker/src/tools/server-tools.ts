@@ -1,12 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { baseTool, type ToolCall } from '@lrs/contracts';
-import { memoryInsert, memoryReplace, type EditableBlock, type EditResult } from '@lrs/domain-run';
+import { randomUUID } from 'node:crypto';
+import { baseTool, type BlockEditOperation, type MemoryEdit, type ToolCall } from '@lrs/contracts';
+import { applyBlockEdit, type EditableBlock } from '@lrs/domain-run';
 import { MessageQueries, storableText, type AgentSnapshot } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
 
-/** What a step's tools act on: the agent's blocks as of this step, and the edits made so far. */
+/**
+ * What a step's tools act on: the agent's blocks as of this step, and the edits made so far. An
+ * edit is kept as the operation the tool made (with an id), to be applied again at commit to the
+ * block as it is then; the values here are what the step's later tool calls and prompt see.
+ */
 export class ToolContext {
-  readonly edits = new Map<string, string>();
+  private readonly edits: MemoryEdit[] = [];
+  private readonly values = new Map<string, string>();
 
   constructor(
     readonly agentId: string,
@@ -26,21 +32,26 @@ export class ToolContext {
 
   block(label: string): EditableBlock | undefined {
     const block = this.blocks.get(label);
-    const edited = this.edits.get(label);
+    const edited = this.values.get(label);
     return block && edited !== undefined ? { ...block, value: edited } : block;
   }
 
-  memoryEdits(): { label: string; value: string }[] {
-    return [...this.edits].map(([label, value]) => ({ label, value }));
+  recordEdit(label: string, toolCallId: string, operation: BlockEditOperation, value: string): void {
+    this.values.set(label, value);
+    this.edits.push({ id: randomUUID(), label, toolCallId, operation, value });
+  }
+
+  memoryEdits(): MemoryEdit[] {
+    return [...this.edits];
   }
 }
 
 const MESSAGE_TYPES_BY_ROLE: Record<string, string> = { user: 'user_message', assistant: 'assistant_message', tool: 'tool_return_message' };
 
 /**
- * Runs the tools the server owns. Memory edits are collected in the step's context and become
- * part of its StepCompleted event, so an edit takes effect exactly when the step is recorded,
- * and re-running a step after a crash cannot apply it twice. A tool the agent does not have, or
+ * Runs the tools the server owns. Memory edits are collected in the step's context, committed
+ * with the step's rows (each applied to the block as it is then, once by its id) and carried by
+ * its StepCompleted event. A tool the agent does not have, or
  * bad arguments, become an error result the model sees on its next step, never a crashed run.
  */
 @Injectable()
@@ -55,24 +66,23 @@ export class ServerTools {
     }
     switch (call.name) {
       case 'memory_insert': {
-        const label = String(args.label ?? '');
         const insertLine = args.insert_line === undefined ? -1 : Number(args.insert_line);
-        return this.recordEdit(call, context, label, memoryInsert(context.block(label), label, String(args.new_str ?? args.new_string ?? ''), insertLine));
+        return this.edit(call, context, String(args.label ?? ''), { kind: 'insert', newStr: storableText(String(args.new_str ?? args.new_string ?? '')), insertLine });
       }
       case 'memory_replace': {
-        const label = String(args.label ?? '');
-        const oldStr = String(args.old_str ?? args.old_string ?? '');
-        const newStr = String(args.new_str ?? args.new_string ?? '');
-        return this.recordEdit(call, context, label, memoryReplace(context.block(label), label, oldStr, newStr));
+        const oldStr = storableText(String(args.old_str ?? args.old_string ?? ''));
+        const newStr = storableText(String(args.new_str ?? args.new_string ?? ''));
+        return this.edit(call, context, String(args.label ?? ''), { kind: 'replace', oldStr, newStr });
       }
       default:
         return this.conversationSearch(call, context, args);
     }
   }
 
-  private recordEdit(call: ToolCall, context: ToolContext, label: string, result: EditResult): ToolOutcome {
+  private edit(call: ToolCall, context: ToolContext, label: string, operation: BlockEditOperation): ToolOutcome {
+    const result = applyBlockEdit(context.block(label), label, operation);
     if (!result.ok) return failure(call, result.error);
-    context.edits.set(label, result.value);
+    context.recordEdit(label, call.tool_call_id, operation, result.value);
     return { call, status: 'success', output: result.message };
   }
 

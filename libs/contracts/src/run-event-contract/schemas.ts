@@ -94,6 +94,18 @@ export const LETTA_MESSAGE_SCHEMA: JsonSchema = {
 /** Stream sequence of the run's RunCreated, carried along so a reader finds it with one direct get. */
 const createdStreamSeq: JsonSchema = { type: 'integer', minimum: 1, description: "Stream sequence of the run's RunCreated in RUN_EVENTS (absent on events written before it was carried)." };
 
+const blockEditOperation: JsonSchema = {
+  oneOf: [
+    object({ kind: { const: 'insert' }, newStr: string, insertLine: integer }),
+    object({ kind: { const: 'replace' }, oldStr: string, newStr: string }),
+    object({ kind: { const: 'rethink' }, newValue: string }),
+  ],
+};
+const memoryEdit = object(
+  { label: string, value: string },
+  { id: nonEmptyString, toolCallId: string, operation: blockEditOperation, blockId: string, version: integer },
+  "A change to a memory block: the operation, applied to the block as it was when the step committed, and the block's value and version after it.",
+);
 const tokenUsage = object({ prompt_tokens: integer, completion_tokens: integer, total_tokens: integer }, { reasoning_tokens: integer });
 
 /** The payload (`data`) of each event type, as RunEventDataMap in run-events.ts declares it. */
@@ -141,7 +153,7 @@ export const RUN_EVENT_DATA_SCHEMAS: Record<RunEventType, JsonSchema> = {
       completedAt: dateTime,
     },
     {
-      memoryEdits: { type: 'array', items: object({ label: string, value: string }) },
+      memoryEdits: { type: 'array', items: memoryEdit },
       approvalTimeoutSeconds: nullable(positiveInteger),
       createdStreamSeq,
       compaction: nullable(object({ summaryMessageId: string, summary: string, stats: compactionStats })),

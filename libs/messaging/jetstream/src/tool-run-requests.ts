@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { MemoryEdit } from '@lrs/contracts';
 import { WorkerRequests, type WorkerReply } from './worker-requests';
 
 export interface ToolRunRequest {
@@ -12,8 +13,8 @@ export interface ToolRunResult {
   status: 'success' | 'error';
   /** What the tool returned (the text a model would see). */
   output: string;
-  /** Memory blocks the tool changed: the block's whole new value. The gateway writes them. */
-  memoryEdits: { label: string; value: string }[];
+  /** The tool's memory edits (operations with ids); the gateway commits them. */
+  memoryEdits: MemoryEdit[];
 }
 
 export type ToolRunReply = WorkerReply<ToolRunResult>;

@@ -38,7 +38,7 @@ describe('shared memory blocks on a real Postgres', () => {
     expect(await labels(second.id)).toEqual(['team=shared', 'persona=me']);
     expect(await labels(first.id)).toEqual(['team=shared', 'human=ann']);
 
-    await dataSource.transaction((manager) => AgentStore.applyMemoryEdits(manager, second.id, [{ label: 'team', value: 'edited by second' }]));
+    await agents.editBlocks(ORG, second.id, [{ id: 'edit-1', label: 'team', value: 'edited by second', operation: { kind: 'rethink', newValue: 'edited by second' } }]);
     expect(await labels(first.id)).toEqual(['team=edited by second', 'human=ann']);
     // Listing loads each agent's blocks, the shared one for both.
     const listed = await agents.list(ORG, { limit: 10, order: 'asc' });

@@ -11,7 +11,6 @@ export class UnknownBlocks extends Error {
   }
 }
 
-/** An attachment or rename would give an agent two blocks with one label. */
 /** Attaching the block would give the agent more blocks than the server allows. */
 export class TooManyBlocks extends Error {
   constructor(readonly max: number) {
@@ -19,6 +18,17 @@ export class TooManyBlocks extends Error {
   }
 }
 
+/** A block's value would be longer than its limit. */
+export class BlockValueTooLong extends Error {
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+  ) {
+    super(`value: ${length} characters exceed the block limit of ${limit}`);
+  }
+}
+
+/** An attachment or rename would give an agent two blocks with one label. */
 export class BlockLabelTaken extends Error {
   constructor(readonly label: string) {
     super(`an agent this block is attached to already has a block labelled '${label}'`);
@@ -103,6 +113,7 @@ export interface BlockRow {
   description: string | null;
   read_only: boolean;
   metadata: Record<string, unknown> | null;
+  version: number;
   created_at: Date;
   updated_at: Date;
 }

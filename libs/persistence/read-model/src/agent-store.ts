@@ -1,11 +1,12 @@
 import type { DataSource, EntityManager, Repository } from 'typeorm';
-import { newId } from '@lrs/contracts';
+import { newId, type MemoryEdit } from '@lrs/contracts';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
 import { keysetConditions, type Bind, type KeysetSort, type PageQuery } from './pagination';
 import type { AgentSnapshot, BlockSnapshot } from './agent-snapshot';
-import { attachBlocks, BlockLabelTaken, TooManyBlocks, blockFromRow, blocksOfAgents, guardingLabels, UnknownBlocks, type BlockRow } from './agent-blocks';
-import { storableText } from './pg-values';
+import { attachBlocks, BlockLabelTaken, BlockValueTooLong, TooManyBlocks, blockFromRow, blocksOfAgents, guardingLabels, UnknownBlocks, type BlockRow } from './agent-blocks';
+import { storableJson, storableText } from './pg-values';
+import { BlockEditLedger, editsOfEvent, type EditWriter } from './block-edit-ledger';
 
 export interface MemoryBlockInput {
   label: string;
@@ -224,28 +225,48 @@ export class AgentStore {
   }
 
   /**
-   * Changes a memory block, for every agent it is attached to; the caller has checked the change
-   * fits the block. A new label must be free on all of those agents (BlockLabelTaken otherwise).
+   * Changes a memory block, for every agent it is attached to. A new label must be free on all of
+   * those agents (BlockLabelTaken otherwise). The block is locked and only the fields given change,
+   * so an edit a step commits meanwhile is kept; a new value is an edit like a tool's (the ledger's
+   * rethink), checked against the limit the block has after this change (BlockValueTooLong).
    */
   async updateBlock(current: BlockSnapshot, changes: BlockChanges): Promise<BlockSnapshot> {
-    const block = this.blocks.create({ ...current, updatedAt: new Date() });
-    if (changes.label !== undefined) block.label = changes.label;
-    if (changes.value !== undefined) block.value = changes.value;
-    if (changes.limit !== undefined) block.charLimit = changes.limit;
-    if (changes.description !== undefined) block.description = changes.description;
-    if (changes.readOnly !== undefined) block.readOnly = changes.readOnly;
-    if (changes.metadata !== undefined) block.metadata = changes.metadata;
     return this.dataSource.transaction(async (manager) => {
-      if (changes.label !== undefined) {
+      const [locked]: BlockRow[] = await manager.query(`SELECT * FROM blocks WHERE id = $1 AND organization_id = $2 FOR UPDATE`, [current.id, current.organizationId]);
+      if (!locked) throw new UnknownBlocks([current.id]);
+      const label = changes.label ?? locked.label;
+      if (label !== locked.label) {
         const taken: unknown[] = await manager.query(
           `SELECT 1 FROM agent_blocks mine JOIN agent_blocks other ON other.agent_id = mine.agent_id
            WHERE mine.block_id = $1 AND other.block_label = $2 AND other.block_id <> $1 LIMIT 1`,
-          [block.id, block.label],
+          [locked.id, label],
         );
-        if (taken.length) throw new BlockLabelTaken(block.label);
-        await guardingLabels(() => manager.query(`UPDATE agent_blocks SET block_label = $2 WHERE block_id = $1`, [block.id, block.label]));
+        if (taken.length) throw new BlockLabelTaken(label);
+        await guardingLabels(() => manager.query(`UPDATE agent_blocks SET block_label = $2 WHERE block_id = $1`, [locked.id, label]));
       }
-      return manager.save(BlockEntity, block);
+      const limit = changes.limit ?? locked.char_limit;
+      const value = changes.value === undefined ? locked.value : storableText(changes.value);
+      if (value.length > limit) throw new BlockValueTooLong(value.length, limit);
+      await manager.query(
+        `UPDATE blocks SET label = $2, char_limit = $3, description = $4, read_only = $5, metadata = $6, updated_at = now() WHERE id = $1`,
+        [
+          locked.id,
+          label,
+          limit,
+          changes.description === undefined ? locked.description : storableText(changes.description),
+          changes.readOnly ?? locked.read_only,
+          changes.metadata === undefined ? locked.metadata : changes.metadata === null ? null : storableJson(changes.metadata),
+        ],
+      );
+      if (value !== locked.value) {
+        const writer: EditWriter = { source: 'api', organizationId: locked.organization_id, agentId: null };
+        const [verdict] = await BlockEditLedger.commit(manager, writer, [
+          { id: BlockEditLedger.newEditId(), label, blockId: locked.id, operation: { kind: 'rethink', newValue: value } },
+        ]);
+        if (!verdict.applied) throw new BlockValueTooLong(value.length, limit);
+      }
+      const [row]: BlockRow[] = await manager.query(`SELECT * FROM blocks WHERE id = $1`, [locked.id]);
+      return blockFromRow(manager, row);
     });
   }
 
@@ -295,19 +316,15 @@ export class AgentStore {
     });
   }
 
-  /** Applies memory edits made outside a run (a direct tool run), all or none. */
-  async editBlocks(agentId: string, edits: { label: string; value: string }[]): Promise<void> {
-    if (edits.length) await this.dataSource.transaction((manager) => AgentStore.applyMemoryEdits(manager, agentId, edits));
-  }
-
-  /** Applies a step's memory edits to the agent's blocks (the run path's, inside its transaction). */
-  static async applyMemoryEdits(manager: EntityManager, agentId: string, edits: { label: string; value: string }[]): Promise<void> {
-    for (const edit of edits) {
-      await manager.query(
-        `UPDATE blocks SET value = $3, updated_at = now() WHERE id = (SELECT block_id FROM agent_blocks WHERE agent_id = $1 AND block_label = $2)`,
-        [agentId, edit.label, storableText(edit.value)],
-      );
-    }
+  /**
+   * Commits memory edits made outside a run (a direct tool run), all in one transaction, each
+   * applied to the block as it is now. Answers the edits that no longer apply, with their errors.
+   */
+  async editBlocks(organizationId: string, agentId: string, edits: readonly MemoryEdit[]): Promise<string[]> {
+    if (edits.length === 0) return [];
+    const writer: EditWriter = { source: 'tool_run', organizationId, agentId };
+    const verdicts = await this.dataSource.transaction((manager) => BlockEditLedger.commit(manager, writer, editsOfEvent(edits, BlockEditLedger.newEditId())));
+    return verdicts.flatMap((verdict) => (verdict.applied ? [] : [verdict.error]));
   }
 
 }

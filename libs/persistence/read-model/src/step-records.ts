@@ -1,6 +1,8 @@
+import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { LettaMessage } from '@lrs/contracts';
-import { AgentStore } from './agent-store';
+import type { LettaMessage, MemoryEdit } from '@lrs/contracts';
+import { withRefusedEdits } from '@lrs/domain-run';
+import { BlockEditLedger, editsOfEvent, type EditWriter } from './block-edit-ledger';
 import { insertMessages, type MessageOwner } from './pg-values';
 
 export interface StepRecord {
@@ -9,7 +11,19 @@ export interface StepRecord {
   /** The run's input, written with its first step (ids already stored are left alone). */
   input: readonly LettaMessage[];
   messages: readonly LettaMessage[];
-  memoryEdits: readonly { label: string; value: string }[];
+  /** The step's memory edits, as operations with ids, in the order its tools made them. */
+  memoryEdits: readonly MemoryEdit[];
+  /**
+   * The run's log already holds this outcome (the worker makes its rows match the event that won).
+   * Its messages are then written as they are, even if an edit no longer applies.
+   */
+  fromLog?: boolean;
+}
+
+/** The step as written: its messages (tool calls whose edit was refused now answer with the error) and the edits committed. */
+export interface WrittenStep {
+  messages: LettaMessage[];
+  memoryEdits: MemoryEdit[];
 }
 
 /**
@@ -17,31 +31,51 @@ export interface StepRecord {
  * appends the step's event: the run's input (with the first step), the step's messages and its
  * memory edits. Whoever reads the thread after that event (the next step, the next run of the
  * thread) finds them without waiting for the projector. A step is written again as a whole: an
- * earlier attempt's rows of the same step (a worker that died before its append) are replaced, and
- * rows already there with the same ids (this attempt's own, written before a crash) stay put.
+ * earlier attempt's rows of the same step (a worker that died before its append) are replaced,
+ * its memory edits taken back, and rows already there with the same ids (this attempt's own,
+ * written before a crash) stay put.
  */
 export class StepRecords {
+  private readonly logger = new Logger(StepRecords.name);
+
   constructor(private readonly dataSource: DataSource) {}
 
-  async write(record: StepRecord): Promise<void> {
-    const messages = [...record.input, ...record.messages];
+  async write(record: StepRecord): Promise<WrittenStep> {
+    const writer = writerOf(record);
     // An earlier attempt's rows of the step go, except those this write keeps (same ids): they keep
     // their place in the thread, which later runs' messages may already follow. Done on every
     // attempt: a delivery count is no proof of a first attempt (a restarted server may forget it).
-    const write = (manager: EntityManager) => insertMessages(manager, record.owner, messages, { replacingStep: record.stepId });
+    const write = (manager: EntityManager, messages: readonly LettaMessage[]) =>
+      insertMessages(manager, record.owner, [...record.input, ...messages], { replacingStep: record.stepId });
     if (record.memoryEdits.length === 0) {
-      // The common case is one statement, atomic on its own.
-      await write(this.dataSource.manager);
-      return;
+      // The common case is one statement, atomic on its own; it says whether an earlier attempt left edits.
+      const { stepHasEdits } = await write(this.dataSource.manager, record.messages);
+      if (stepHasEdits) await this.dataSource.transaction((manager) => BlockEditLedger.revertStep(manager, { ...writer, stepId: record.stepId }));
+      return { messages: [...record.messages], memoryEdits: [] };
     }
-    await this.dataSource.transaction(async (manager) => {
-      await write(manager);
-      await AgentStore.applyMemoryEdits(manager, record.owner.agentId, [...record.memoryEdits]);
+    return this.dataSource.transaction(async (manager) => {
+      const verdicts = await BlockEditLedger.commit(manager, writer, editsOfEvent(record.memoryEdits, record.stepId));
+      const refusals = new Map<string, string>();
+      for (const verdict of verdicts) {
+        if (verdict.applied) continue;
+        if (record.fromLog) this.logger.warn(`step ${record.stepId}: an edit of block '${record.memoryEdits.find((e) => e.id === verdict.id)?.label}' in the run's log no longer applies: ${verdict.error}`);
+        else if (verdict.toolCallId !== undefined) refusals.set(verdict.toolCallId, verdict.error);
+      }
+      const messages = record.fromLog ? [...record.messages] : withRefusedEdits(record.messages, refusals);
+      await write(manager, messages);
+      return { messages, memoryEdits: verdicts.flatMap((verdict) => (verdict.applied ? [verdict.edit] : [])) };
     });
   }
 
-  /** The step's append lost (the run was cancelled or another attempt answered first): its rows go. */
-  async discard(runId: string, stepId: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM messages WHERE run_id = $1 AND step_id = $2`, [runId, stepId]);
+  /** The step's append lost (the run was cancelled or another attempt answered first): its rows go, its memory edits are taken back. */
+  async discard(owner: MessageOwner & { runId: string }, stepId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`DELETE FROM messages WHERE run_id = $1 AND step_id = $2`, [owner.runId, stepId]);
+      await BlockEditLedger.revertStep(manager, { ...writerOf({ owner, stepId }), stepId });
+    });
   }
+}
+
+function writerOf(record: Pick<StepRecord, 'owner' | 'stepId'>): EditWriter {
+  return { source: 'step', organizationId: record.owner.organizationId, agentId: record.owner.agentId, runId: record.owner.runId, stepId: record.stepId };
 }

@@ -7,7 +7,7 @@ import { callerOrganization } from '../../auth/caller';
 
 /**
  * agents.tools.run: an llm-worker runs the tool exactly as it would for the model, and its memory
- * edits are written here in one transaction once the answer is back. A tool that fails is still
+ * edits are committed here in one transaction once the answer is back. A tool that fails is still
  * a 200 with status `error`, as in Letta; only a tool the agent does not have is a 404.
  */
 @Injectable()
@@ -23,14 +23,17 @@ export class RunToolUseCase {
     await this.threads.agent(agentId);
     const reply = await this.requests.request({ organizationId: callerOrganization(), agentId, toolName, args }, this.settings.toolRunTimeoutMs);
     if (!reply.ok) throw new HttpException({ detail: reply.detail }, reply.status);
-    await this.agents.editBlocks(agentId, reply.memoryEdits);
+    // Applied to the blocks as they are now: an edit another writer's change has made impossible is the tool's error.
+    const [refused] = await this.agents.editBlocks(callerOrganization(), agentId, reply.memoryEdits);
+    const status = refused === undefined ? reply.status : 'error';
+    const output = refused ?? reply.output;
     return {
-      status: reply.status,
-      func_return: reply.output,
+      status,
+      func_return: output,
       agent_state: toAgentView(await this.threads.agent(agentId)),
       sandbox_config_fingerprint: null,
       stdout: [],
-      stderr: reply.status === 'error' ? [reply.output] : [],
+      stderr: status === 'error' ? [output] : [],
     };
   }
 }

@@ -16,12 +16,19 @@ describe('llm-worker step handler (in memory)', () => {
   let agent: { get: () => Promise<unknown> };
 
   const handlerWith = () => {
-    const records = { write: async (record: StepRecord) => void written.push(record), discard: async (_runId: string, stepId: string) => void discarded.push(stepId) };
+    const records = {
+      write: async (record: StepRecord) => {
+        written.push(record);
+        return { messages: record.messages, memoryEdits: record.memoryEdits };
+      },
+      discard: async (_owner: unknown, stepId: string) => void discarded.push(stepId),
+    };
     const contexts = { messages: async () => [] };
     // The model, tools, fitter and notice buses are not reached on these paths.
     return new StepRequestedHandler(
       events, new RunCommands(events), agent as never, records as never, contexts as never,
       null as never, null as never, null as never, null as never, null as never, { modelMaxAttempts: 3 } as never,
+      { afterStepWrite: () => undefined } as never,
     );
   };
 

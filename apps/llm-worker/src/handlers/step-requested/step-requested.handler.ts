@@ -8,6 +8,7 @@ import {
   type ApprovalRequestMessage,
   type ApprovalResponseMessage,
   type LettaMessage,
+  type MemoryEdit,
   type RunEvent,
   type StepCompaction,
   type StepCompletedData,
@@ -27,6 +28,7 @@ import { CONTEXT_WINDOW_EXCEEDED, ModelCallError, epochMs, modelNameFromHandle, 
 import { AgentStore, StepRecords, ThreadContextStore, systemPromptOf, type StepRecord } from '@lrs/read-model';
 import { WORKER_SETTINGS, type WorkerSettings } from '../../config/env';
 import { ModelCaller } from '../../model-caller';
+import { FaultInjection } from '../../fault-injection';
 import { stepMessages, toolReturnMessages, type StepMessageContext, type ToolOutcome } from '../../step-messages';
 import { ContextFitter, type ContextRequest } from '../../context/context-fitter';
 import { ServerTools, ToolContext } from '../../tools/server-tools';
@@ -56,6 +58,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     private readonly model: ModelCaller,
     private readonly fitter: ContextFitter,
     @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
+    private readonly faults: FaultInjection,
   ) {}
 
   /** Context windows providers stated when they refused a prompt, by model handle: smaller than configured. */
@@ -267,11 +270,17 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const messages = draft.type === 'StepCompleted' ? draft.data.messages : [];
     const edits = draft.type === 'StepCompleted' ? (draft.data.memoryEdits ?? []) : [];
     const writing = this.records.write(this.recordOf(event, input, messages, edits));
+    let answer = draft;
     if (options.bestEffortRecords) {
       // The last delivery ends the run even if Postgres is down; the projector adds the input later.
       await writing.catch((error) => this.logger.warn(`step ${event.data.stepIndex} of ${event.runId}: messages not written: ${describe(error)}`));
-    } else await writing;
-    const answered = await this.commands.executeAfter({ event, streamSeq: context.streamSeq }, { kind: 'stepOutcome', stepId: event.data.stepId, answer: draft });
+    } else {
+      // The event tells what was committed: edits as applied (value, version), refused ones as their tool call's error.
+      const written = await writing;
+      if (answer.type === 'StepCompleted') answer = { ...answer, data: { ...answer.data, messages: written.messages, memoryEdits: written.memoryEdits } };
+    }
+    this.faults.afterStepWrite(messages, context.deliveryCount);
+    const answered = await this.commands.executeAfter({ event, streamSeq: context.streamSeq }, { kind: 'stepOutcome', stepId: event.data.stepId, answer });
     if (answered.kind === 'appended') return;
     this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run moved on, result dropped`);
     await this.settleLostAppend(event, context);
@@ -283,9 +292,9 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     if (answer?.event.type === 'StepCompleted' && answer.event.data.stepId === event.data.stepId) {
       const { messages, memoryEdits } = answer.event.data;
       const created = event.data.stepIndex === 1 ? await this.events.createdOf(event.runId, event.data.createdStreamSeq) : null;
-      await this.records.write(this.recordOf(event, created?.data.input ?? [], messages, memoryEdits ?? []));
+      await this.records.write({ ...this.recordOf(event, created?.data.input ?? [], messages, memoryEdits ?? []), fromLog: true });
     } else {
-      await this.records.discard(event.runId, event.data.stepId);
+      await this.records.discard(this.recordOf(event, [], [], []).owner, event.data.stepId);
     }
   }
 
@@ -293,7 +302,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     event: RunEvent<'StepRequested'>,
     input: readonly LettaMessage[],
     messages: readonly LettaMessage[],
-    memoryEdits: readonly { label: string; value: string }[],
+    memoryEdits: readonly MemoryEdit[],
   ): StepRecord {
     return {
       owner: { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId, runId: event.runId },
