@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { startFakeModelServer, type FakeModelServer } from '@lrs/fake-model';
-import { SERVICE_NAMES, freePort, startServices, waitForHttp, type ServiceName, type ServiceProcess } from '@lrs/local-stack';
+import { SERVICE_NAMES, ServiceProcess, freePort, startServices, waitForHttp, type ServiceName } from '@lrs/local-stack';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { startTestNats, type TestNats } from './test-nats';
 
@@ -28,7 +28,11 @@ export class TestStack {
     readonly model: FakeModelServer,
     readonly services: Map<ServiceName, ServiceProcess>,
     readonly baseUrl: string,
+    private readonly serviceEnv: Record<string, string>,
   ) {}
+
+  /** Processes started by startReplica, stopped with the stack. */
+  readonly replicas: ServiceProcess[] = [];
 
   static async start(options: TestStackOptions = {}): Promise<TestStack> {
     const started = await Promise.allSettled([startTestNats(), options.database ?? createTestDatabase(), startFakeModelServer(options.fakeModel ?? {}), freePort()] as const);
@@ -47,28 +51,21 @@ export class TestStack {
       number,
     ];
     const logs: string[] = [];
-    const processes = startServices({
-      repoRoot: REPO_ROOT,
-      names: options.services ?? SERVICE_NAMES,
-      onLine: (name, line) => {
-        logs.push(`[${name}] ${line}`);
-        if (process.env.LOG_SERVICES === '1') process.stdout.write(`[${name}] ${line}\n`);
-      },
-      env: {
-        NATS_URL: nats.url,
-        DATABASE_URL: database.url,
-        OPENAI_BASE_URL: model.url,
-        OPENAI_API_KEY: 'test-key',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
-        MODEL_RETRY_BASE_MS: '20',
-        CALLBACK_RETRY_BASE_MS: '100',
-        NO_COLOR: '1',
-        ...options.env,
-      },
-    });
-    const stack = new TestStack(logs, nats, database, model, new Map(processes.map((p) => [p.name, p])), `http://127.0.0.1:${port}`);
+    const env: Record<string, string> = {
+      NATS_URL: nats.url,
+      DATABASE_URL: database.url,
+      OPENAI_BASE_URL: model.url,
+      OPENAI_API_KEY: 'test-key',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+      MODEL_RETRY_BASE_MS: '20',
+      CALLBACK_RETRY_BASE_MS: '100',
+      NO_COLOR: '1',
+      ...options.env,
+    };
+    const processes = startServices({ repoRoot: REPO_ROOT, names: options.services ?? SERVICE_NAMES, onLine: logLineTo(logs), env });
+    const stack = new TestStack(logs, nats, database, model, new Map(processes.map((p) => [p.name, p])), `http://127.0.0.1:${port}`, env);
     try {
       await waitForHttp(`${stack.baseUrl}/v1/health`, 60_000);
     } catch (error) {
@@ -84,9 +81,27 @@ export class TestStack {
     return service;
   }
 
+  /**
+   * One more process of a service (not the gateway, whose port is taken), sharing its durable
+   * consumers, so JetStream spreads the work between them; not ready before its first pull.
+   */
+  startReplica(name: Exclude<ServiceName, 'gateway'>): ServiceProcess {
+    const replica = new ServiceProcess({ name, repoRoot: REPO_ROOT, env: this.serviceEnv, onLine: logLineTo(this.logs), replica: this.replicas.length + 2 });
+    replica.start();
+    this.replicas.push(replica);
+    return replica;
+  }
+
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.services.values()].map((service) => service.stop()));
+    await Promise.allSettled([...this.services.values(), ...this.replicas].map((service) => service.stop()));
     await Promise.allSettled([this.model.close(), this.nats.stop()]);
     await this.database.drop().catch(() => undefined);
   }
+}
+
+function logLineTo(logs: string[]) {
+  return (name: ServiceName, line: string) => {
+    logs.push(`[${name}] ${line}`);
+    if (process.env.LOG_SERVICES === '1') process.stdout.write(`[${name}] ${line}\n`);
+  };
 }

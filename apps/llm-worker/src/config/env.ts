@@ -13,8 +13,12 @@ export function readWorkerSettings(env = new Env()) {
     /** Longest provider-requested pause (retry-after) a step waits out before it gives up. */
     modelRetryAfterMaxMs: env.int('MODEL_RETRY_AFTER_MAX_MS', 60_000, { min: 0 }),
     dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),
-    /** Tests only (see FaultInjection): a step whose messages contain this text kills the worker after its write. */
-    killAfterStepWriteMarker: env.string('FAULT_KILL_AFTER_STEP_WRITE', ''),
+    /** Tests only (see FaultInjection): markers of steps that kill the worker, or pause it, between their write and their append. */
+    faults: {
+      killAfterStepWrite: env.string('FAULT_KILL_AFTER_STEP_WRITE', ''),
+      pauseAfterStepWrite: env.string('FAULT_PAUSE_AFTER_STEP_WRITE', ''),
+      pauseMs: env.int('FAULT_PAUSE_MS', 3_000, { min: 0, max: 60_000 }),
+    },
     workingEveryMs: Math.max(100, Math.floor((env.int('JETSTREAM_ACK_WAIT_MS', 0, { min: 0 }) || CONSUMER_POLICIES.llmWorker.ackWaitMs) / 3)),
   };
 }

@@ -28,7 +28,7 @@ describe('llm-worker step handler (in memory)', () => {
     return new StepRequestedHandler(
       events, new RunCommands(events), agent as never, records as never, contexts as never,
       null as never, null as never, null as never, null as never, null as never, { modelMaxAttempts: 3 } as never,
-      { afterStepWrite: () => undefined } as never,
+      { afterStepWrite: async () => undefined } as never,
     );
   };
 

@@ -111,7 +111,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       this.events.latest(event.runId, context.streamSeq),
       this.events.createdOf(event.runId, event.data.createdStreamSeq),
       this.agents.get(event.organizationId, event.agentId),
-      this.contexts.messages({ agentId: event.agentId, laneId: event.laneId }, { runId: event.runId }),
+      this.threadBefore(event, { agentId: event.agentId, laneId: event.laneId }),
     ]);
     if (!latest || latest.streamSeq !== context.streamSeq) {
       if (context.deliveryCount > 1) await this.settleLostAppend(event, context);
@@ -178,7 +178,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       reply = await this.callModel(event, context, { handle, llmConfig: agent.llmConfig, systemPrompt: compile(fitted.history.length), history: fitted.history, tools: schemas, ids: messageContext });
       if (!(reply instanceof ModelCallError) || reply.errorType !== CONTEXT_WINDOW_EXCEEDED || attempt === 2) break;
       this.logger.warn(`step ${event.data.stepIndex} of ${event.runId}: ${reply.message}; compacting harder`);
-      const rows = await this.contexts.messages(thread, { runId: event.runId });
+      const rows = await this.threadBefore(event, thread);
       // The refusal may name the model's real window, smaller than the agent's llm_config says: fit to that, from now on.
       if (reply.contextWindow !== null) this.statedWindows.set(handle, reply.contextWindow);
       fitted = await this.fitter.fit({ ...fitRequest, rows, budget: this.budgetFor(handle, agent.llmConfig), afterOverflow: true });
@@ -217,6 +217,16 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const messages = [...resumed, ...stepMessages(messageContext, reply, outcomes, pendingCalls)];
     const counts = { calls: calls.length, pending: pendingCalls.length };
     await this.commit(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approvalTimeoutSeconds ?? null, compaction), input);
+  }
+
+  /**
+   * The thread's in-context rows before this step. Rows of this step itself are an earlier
+   * attempt's (a worker that died after its write): the model must not see a tool call that this
+   * attempt will replace, or take back, as if it had happened.
+   */
+  private async threadBefore(event: RunEvent<'StepRequested'>, thread: { agentId: string; laneId: string }) {
+    const rows = await this.contexts.messages(thread, { runId: event.runId });
+    return rows.filter((row) => row.body.step_id !== event.data.stepId);
   }
 
   /**
@@ -279,7 +289,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       const written = await writing;
       if (answer.type === 'StepCompleted') answer = { ...answer, data: { ...answer.data, messages: written.messages, memoryEdits: written.memoryEdits } };
     }
-    this.faults.afterStepWrite(messages, context.deliveryCount);
+    await this.faults.afterStepWrite(messages, context.deliveryCount);
     const answered = await this.commands.executeAfter({ event, streamSeq: context.streamSeq }, { kind: 'stepOutcome', stepId: event.data.stepId, answer });
     if (answered.kind === 'appended') return;
     this.logger.log(`step ${event.data.stepIndex} of ${event.runId}: run moved on, result dropped`);
