@@ -205,6 +205,13 @@ function Entry({ entry }: { entry: RunTimelineEntry }) {
           {entry.reason && <span>: {entry.reason}</span>}
         </>
       );
+    case 'memory_edit':
+      return (
+        <>
+          <strong>Memory edit</strong> <code>{entry.label}</code> <span class="muted">{entry.operation}</span>
+          {entry.version !== null && <span class="muted">, now version {entry.version}</span>} <span class="muted mono small">{entry.tool_call_id ?? ''}</span>
+        </>
+      );
     case 'finished':
       return (
         <>

@@ -23,6 +23,11 @@ function toolRun(): AnyRunEvent[] {
         { ...envelope, message_type: 'tool_call_message', tool_call: call, tool_calls: [call] },
         { ...envelope, message_type: 'tool_return_message', tool_return: 'ok', status: 'success', tool_call_id: 'call_1', stdout: null, stderr: null, tool_returns: [] },
       ] as LettaMessage[],
+      memoryEdits: [
+        { id: 'edit-1', label: 'human', toolCallId: 'call_1', operation: { kind: 'insert', newStr: 'Likes tea', insertLine: -1 }, value: 'Sam\nLikes tea', blockId: 'block-1', version: 7 },
+        // Written before edits carried their operation: only the value.
+        { label: 'persona', value: 'Helpful' },
+      ],
       llmRequestStartedAtMs: ms('2026-01-01T00:00:00.450Z'),
       firstTokenAtMs: ms('2026-01-01T00:00:00.550Z'),
       completedAt: '2026-01-01T00:00:01.400Z',
@@ -37,7 +42,12 @@ function toolRun(): AnyRunEvent[] {
 describe('runTimeline', () => {
   it('tells a run as one entry per happening: input approvals, queueing, steps with their timings, tools, the end and each callback attempt', () => {
     const entries = runTimeline(toolRun(), 'run-0');
-    expect(entries.map((entry) => entry.type)).toEqual(['created', 'approval', 'queued', 'started', 'step', 'tool_call', 'tool_return', 'step', 'finished', 'callback']);
+    expect(entries.map((entry) => entry.type)).toEqual(['created', 'approval', 'queued', 'started', 'step', 'tool_call', 'tool_return', 'memory_edit', 'memory_edit', 'step', 'finished', 'callback']);
+    // Which step changed which block, by which call, and the block's version after it.
+    expect(entries.splice(7, 2)).toEqual([
+      { type: 'memory_edit', at: '2026-01-01T00:00:01.400Z', step_id: 'step-1', tool_call_id: 'call_1', label: 'human', block_id: 'block-1', operation: 'insert', version: 7 },
+      { type: 'memory_edit', at: '2026-01-01T00:00:01.400Z', step_id: 'step-1', tool_call_id: null, label: 'persona', block_id: null, operation: 'rethink', version: null },
+    ]);
     expect(entries[1]).toEqual({ type: 'approval', at: '2026-01-01T00:00:00.000Z', tool_call_id: 'call_0', approve: false, reason: 'no' });
     expect(entries[2]).toEqual({ type: 'queued', at: '2026-01-01T00:00:00.000Z', waited_ms: 300, behind_run_id: 'run-0' });
     expect(entries[4]).toMatchObject({ status: 'completed', duration_ms: 1000, ttft_ms: 100, model: 'openai/gpt-4o-mini', usage: { total_tokens: 12 } });

@@ -1,4 +1,4 @@
-import type { AnyRunEvent, LettaMessage, RunEvent, RunStatus, StopReason, TokenUsage, ToolCall } from '@lrs/contracts';
+import { operationOf, type AnyRunEvent, type BlockEditOperation, type LettaMessage, type RunEvent, type RunStatus, type StopReason, type TokenUsage, type ToolCall } from '@lrs/contracts';
 
 /**
  * What happened to a run, in order, as a person inspecting it wants to read it: one entry per
@@ -26,6 +26,17 @@ export type RunTimelineEntry =
   | { type: 'tool_call'; at: string; step_id: string; tool_call_id: string; name: string; arguments: string; needs_approval: boolean }
   | { type: 'tool_return'; at: string; step_id: string | null; tool_call_id: string; status: 'success' | 'error'; result: string }
   | { type: 'approval'; at: string; tool_call_id: string; approve: boolean; reason: string | null }
+  /** A memory block the step changed: which block, by which tool call and operation, and the block's version after it. */
+  | {
+      type: 'memory_edit';
+      at: string;
+      step_id: string;
+      tool_call_id: string | null;
+      label: string;
+      block_id: string | null;
+      operation: BlockEditOperation['kind'];
+      version: number | null;
+    }
   | { type: 'finished'; at: string; status: Exclude<RunStatus, 'created' | 'running'>; stop_reason: StopReason; error: string | null }
   | { type: 'callback'; at: string; attempt: number; status_code: number | null; error: string | null; latency_ms: number; final: boolean }
   | { type: 'deleted'; at: string };
@@ -38,6 +49,7 @@ export const RUN_TIMELINE_ENTRY_TYPES = [
   'tool_call',
   'tool_return',
   'approval',
+  'memory_edit',
   'finished',
   'callback',
   'deleted',
@@ -77,7 +89,7 @@ export function runTimeline(events: readonly AnyRunEvent[], behindRunId: string 
       case 'StepCompleted':
       case 'StepFailed':
         replaceStep(entries, stepEntry(requested.get(event.data.stepId) ?? null, event));
-        if (event.type === 'StepCompleted') entries.push(...toolEntries(event));
+        if (event.type === 'StepCompleted') entries.push(...toolEntries(event), ...memoryEditEntries(event));
         break;
       case 'RunFinished':
         entries.push({ type: 'finished', at: event.data.completedAt, status: event.data.status, stop_reason: event.data.stopReason, error: event.data.error });
@@ -161,6 +173,21 @@ function toolEntries(event: RunEvent<'StepCompleted'>): RunTimelineEntry[] {
     }
     return [];
   });
+}
+
+/** The step's memory edits as committed (older events name only the block and its value). */
+function memoryEditEntries(event: RunEvent<'StepCompleted'>): RunTimelineEntry[] {
+  const { data } = event;
+  return (data.memoryEdits ?? []).map((edit) => ({
+    type: 'memory_edit',
+    at: data.completedAt,
+    step_id: data.stepId,
+    tool_call_id: edit.toolCallId ?? null,
+    label: edit.label,
+    block_id: edit.blockId ?? null,
+    operation: operationOf(edit).kind,
+    version: edit.version ?? null,
+  }));
 }
 
 function callsOf(message: { tool_call: ToolCall; tool_calls: ToolCall[] }): ToolCall[] {

@@ -26,8 +26,12 @@ export interface EditToCommit {
 /** What became of an edit: applied (with the block's value and version after it), or refused with the tool's error. */
 export type EditVerdict = { id: string; applied: true; edit: MemoryEdit } | { id: string; applied: false; toolCallId: string | undefined; error: string };
 
-/** Ledger rows older than this go (opportunistically): a revert only ever reaches back minutes. */
-const RETENTION = '7 days';
+/**
+ * Ledger rows older than this go (opportunistically). A revert reaches back only as far as a step
+ * can wait between its write and its append: the worker's redeliveries, minutes. Blocks may hold a
+ * megabyte, so the value each row keeps is not kept for long.
+ */
+const RETENTION = '1 day';
 /** About one commit in this many prunes its blocks' old rows. */
 const PRUNE_EVERY = 64;
 
@@ -48,7 +52,6 @@ interface LedgerRow {
   block_id: string;
   operation: BlockEditOperation;
   value_before: string;
-  value_after: string;
   version: number;
   tool_call_id: string | null;
   reverted_at: Date | null;
@@ -103,7 +106,8 @@ export class BlockEditLedger {
       const previous = already.get(edit.id);
       if (previous) {
         const block = byId.get(previous.block_id);
-        verdicts.push(applied(edit, previous.block_id, block?.label ?? edit.label, previous.value_after, previous.version));
+        // Committed before (a retried write): the value is the block's now.
+        verdicts.push(applied(edit, previous.block_id, block?.label ?? edit.label, block?.value ?? '', previous.version));
         continue;
       }
       const block = edit.blockId !== undefined ? byId.get(edit.blockId) : byLabel.get(edit.label);
@@ -125,7 +129,6 @@ export class BlockEditLedger {
         tool_call_id: edit.toolCallId ?? null,
         operation,
         value_before: target.value,
-        value_after: result.value,
         version: target.version + 1,
       });
       target.value = result.value;
@@ -138,12 +141,12 @@ export class BlockEditLedger {
       // An edit taken back earlier (a concurrent attempt's write) and committed again reuses its row,
       // moved to the end of the block's history, where its commit now is.
       await manager.query(
-        `INSERT INTO block_edits (edit_id, block_id, organization_id, source, agent_id, run_id, step_id, tool_call_id, operation, value_before, value_after, version)
-         SELECT edit_id, block_id, organization_id, source, agent_id, run_id, step_id, tool_call_id, operation, value_before, value_after, version
+        `INSERT INTO block_edits (edit_id, block_id, organization_id, source, agent_id, run_id, step_id, tool_call_id, operation, value_before, version)
+         SELECT edit_id, block_id, organization_id, source, agent_id, run_id, step_id, tool_call_id, operation, value_before, version
          FROM jsonb_to_recordset($1::jsonb) AS e (edit_id text, block_id text, organization_id text, source text, agent_id text, run_id text, step_id text,
-           tool_call_id text, operation jsonb, value_before text, value_after text, version integer)
-         ON CONFLICT (edit_id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('block_edits', 'seq')), block_id = excluded.block_id, operation = excluded.operation, value_before = excluded.value_before,
-           value_after = excluded.value_after, version = excluded.version, created_at = now(), reverted_at = NULL, revert_reason = NULL`,
+           tool_call_id text, operation jsonb, value_before text, version integer)
+         ON CONFLICT (edit_id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('block_edits', 'seq')), block_id = excluded.block_id, operation = excluded.operation,
+           value_before = excluded.value_before, version = excluded.version, created_at = now(), reverted_at = NULL, revert_reason = NULL`,
         [storableJson(rows)],
       );
     }
@@ -219,14 +222,12 @@ async function revertOnBlock(manager: EntityManager, block: LockedBlock, removed
   const updates = replay.steps.map((step) => ({
     edit_id: step.key,
     value_before: step.before,
-    value_after: step.after,
     reverted: step.after === null,
     reason: removed.has(step.key) ? reason : step.error,
   }));
   await manager.query(
-    `UPDATE block_edits e SET value_before = u.value_before, value_after = coalesce(u.value_after, e.value_after),
-       reverted_at = CASE WHEN u.reverted THEN now() ELSE NULL END, revert_reason = u.reason
-     FROM jsonb_to_recordset($1::jsonb) AS u (edit_id text, value_before text, value_after text, reverted boolean, reason text)
+    `UPDATE block_edits e SET value_before = u.value_before, reverted_at = CASE WHEN u.reverted THEN now() ELSE NULL END, revert_reason = u.reason
+     FROM jsonb_to_recordset($1::jsonb) AS u (edit_id text, value_before text, reverted boolean, reason text)
      WHERE e.edit_id = u.edit_id`,
     [storableJson(updates)],
   );

@@ -2,7 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Every change to a memory block's value goes through a ledger: one row per edit, keyed by the
- * edit's id, with its operation and the value before and after it. The key makes an edit
+ * edit's id, with its operation and the value before it (the base a revert replays from; rows
+ * older than a day are pruned). The key makes an edit
  * exactly-once (a redelivered step, a retried request); the operations let a step whose outcome
  * never reached its run's log be taken back while later edits by others stay. Blocks count their
  * committed changes in `version`.
@@ -25,7 +26,6 @@ export class BlockEdits1732340000000 implements MigrationInterface {
         tool_call_id text,
         operation jsonb NOT NULL,
         value_before text NOT NULL,
-        value_after text NOT NULL,
         version integer NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         reverted_at timestamptz,
