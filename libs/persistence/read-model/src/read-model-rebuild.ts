@@ -14,7 +14,7 @@ export interface RebuildResult {
   untilStreamSeq: number;
 }
 
-/** The tables the projector derives from the event log alone; the rebuild recreates them. */
+/** The tables the projector derives from the event log; the rebuild recreates them (steps keep users' feedback). */
 export const RUN_DERIVED_TABLES = ['runs', 'steps', 'callback_attempts'] as const;
 
 /**
@@ -24,13 +24,18 @@ export const RUN_DERIVED_TABLES = ['runs', 'steps', 'callback_attempts'] as cons
  * apply it on top. The log is read up to its end as seen once the tables are locked, so nothing the
  * projector committed before is lost. Messages are not deleted: each keeps its place in its thread
  * (what compaction and reset refer to); missing ones are restored from the log, and those of runs
- * deleted in the log are removed again.
+ * deleted in the log are removed again. Steps keep the feedback and tags users gave them.
  */
 export async function rebuildRunTables(dataSource: DataSource, log: RunEventLog, batchSize = 500): Promise<RebuildResult> {
   const projection = new RunProjection(dataSource);
   return dataSource.transaction('READ COMMITTED', async (manager) => {
     await manager.query(`LOCK TABLE runs, steps, callback_attempts, messages IN EXCLUSIVE MODE`);
     const untilStreamSeq = await log.lastStreamSeq();
+    // Feedback and tags on steps are users' (PATCH /v1/steps/{id}/feedback), not the log's: kept
+    // aside and put back on the rebuilt steps (same ids); those of steps the log no longer has go.
+    await manager.query(
+      `CREATE TEMPORARY TABLE rebuild_step_feedback ON COMMIT DROP AS SELECT id, feedback, tags FROM steps WHERE feedback IS NOT NULL OR tags <> '{}'`,
+    );
     for (const table of [...RUN_DERIVED_TABLES].reverse()) await manager.query(`DELETE FROM ${table}`);
     let events = 0;
     let batch: ProjectableEvent[] = [];
@@ -44,6 +49,7 @@ export async function rebuildRunTables(dataSource: DataSource, log: RunEventLog,
     }
     await projection.applyIn(manager, batch);
     events += batch.length;
+    await manager.query(`UPDATE steps SET feedback = f.feedback, tags = f.tags FROM rebuild_step_feedback f WHERE steps.id = f.id`);
     const [{ count }]: { count: string }[] = await manager.query(`SELECT count(*) AS count FROM runs`);
     return { events, runs: Number(count), untilStreamSeq };
   });

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { createReadModelDataSource, type ReadModelConnectionOptions } from './data-source';
 import { RunProjection } from './run-projection';
 import { RunQueries } from './run-queries';
+import { StepQueries } from './step-queries';
+import { TagQueries } from './tag-queries';
 import { AgentStore } from './agent-store';
 import { MessageQueries } from './message-queries';
 import { ConversationStore } from './conversation-store';
@@ -36,6 +38,8 @@ export class ReadModelModule {
         { provide: DataSource, useFactory: () => connectWithRetries(options) },
         { provide: RunProjection, inject: [DataSource], useFactory: (ds: DataSource) => new RunProjection(ds) },
         { provide: RunQueries, inject: [DataSource], useFactory: (ds: DataSource) => new RunQueries(ds) },
+        { provide: StepQueries, inject: [DataSource], useFactory: (ds: DataSource) => new StepQueries(ds) },
+        { provide: TagQueries, inject: [DataSource], useFactory: (ds: DataSource) => new TagQueries(ds) },
         { provide: AgentStore, inject: [DataSource], useFactory: (ds: DataSource) => new AgentStore(ds) },
         { provide: MessageQueries, inject: [DataSource], useFactory: (ds: DataSource) => new MessageQueries(ds) },
         { provide: StepRecords, inject: [DataSource], useFactory: (ds: DataSource) => new StepRecords(ds) },
@@ -49,7 +53,7 @@ export class ReadModelModule {
         },
         ReadModelLifecycle,
       ],
-      exports: [ApiKeyStore, ReadinessModule, DataSource, RunProjection, RunQueries, AgentStore, MessageQueries, ConversationStore, ThreadContextStore, StepRecords],
+      exports: [ApiKeyStore, ReadinessModule, DataSource, RunProjection, RunQueries, StepQueries, TagQueries, AgentStore, MessageQueries, ConversationStore, ThreadContextStore, StepRecords],
     };
   }
 }

@@ -19,6 +19,8 @@ export interface RunListFilter extends PageQuery {
 
 export type RunUsage = TokenUsage & { step_count: number };
 
+export type StepFeedback = 'positive' | 'negative';
+
 export interface StepView {
   id: string;
   origin: null;
@@ -46,7 +48,7 @@ export interface StepView {
   trace_id: null;
   request_id: null;
   messages: never[];
-  feedback: null;
+  feedback: StepFeedback | null;
   project_id: null;
   error_type: string | null;
   error_data: Record<string, unknown> | null;
@@ -55,7 +57,8 @@ export interface StepView {
   completed_at: string | null;
 }
 
-interface StepRow {
+/** A `steps` row as `SELECT *` reads it. */
+export interface StepRow {
   id: string;
   organization_id: string;
   run_id: string;
@@ -70,6 +73,9 @@ interface StepRow {
   stop_reason: StopReason | null;
   error_type: string | null;
   error_data: Record<string, unknown> | null;
+  llm_request_started_at: Date | null;
+  feedback: StepFeedback | null;
+  tags: string[];
   created_at: Date;
   completed_at: Date | null;
 }
@@ -216,7 +222,8 @@ export class RunQueries {
 
 }
 
-function toStepView(row: StepRow): StepView {
+/** Letta's Step as every step route answers it (a run's steps, `/v1/steps`). */
+export function toStepView(row: StepRow): StepView {
   return {
     id: row.id,
     origin: null,
@@ -239,12 +246,12 @@ function toStepView(row: StepRow): StepView {
     completion_tokens_details: null,
     prompt_tokens_details: null,
     stop_reason: row.stop_reason,
-    tags: [],
+    tags: row.tags ?? [],
     tid: null,
     trace_id: null,
     request_id: null,
     messages: [],
-    feedback: null,
+    feedback: row.feedback ?? null,
     project_id: null,
     error_type: row.error_type,
     error_data: row.error_data,
