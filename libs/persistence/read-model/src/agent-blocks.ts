@@ -113,6 +113,9 @@ export interface BlockRow {
   description: string | null;
   read_only: boolean;
   metadata: Record<string, unknown> | null;
+  tags: string[];
+  /** Made through the blocks API: kept when the last agent that has it is deleted. */
+  standalone: boolean;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -128,6 +131,7 @@ export function blockFromRow(manager: EntityManager, row: BlockRow): BlockEntity
     description: row.description,
     readOnly: row.read_only,
     metadata: row.metadata,
+    tags: row.tags ?? [],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });

@@ -11,6 +11,8 @@ export interface BlockSnapshot {
   description: string | null;
   readOnly: boolean;
   metadata: Record<string, unknown> | null;
+  /** Letta's block tags (a block made with an agent has none). */
+  tags?: string[];
   createdAt: Date;
   updatedAt: Date;
 }

@@ -58,12 +58,15 @@ export interface BlockChanges {
   description?: string | null;
   readOnly?: boolean;
   metadata?: Record<string, unknown> | null;
+  tags?: string[];
 }
 
 export interface AgentListFilter extends PageQuery {
   name?: string;
   tags?: string[];
   matchAllTags?: boolean;
+  /** Only the agents this block is attached to. */
+  blockId?: string;
 }
 
 export const DEFAULT_BLOCK_CHAR_LIMIT = 100_000;
@@ -186,6 +189,9 @@ export class AgentStore {
     if (filter.tags?.length) {
       query.andWhere(filter.matchAllTags ? 'agent.tags @> :tags' : 'agent.tags && :tags', { tags: filter.tags });
     }
+    if (filter.blockId) {
+      query.andWhere('EXISTS (SELECT 1 FROM agent_blocks ab WHERE ab.agent_id = agent.id AND ab.block_id = :blockId)', { blockId: filter.blockId });
+    }
     const sort: KeysetSort = {
       columns: ['agent.created_at', 'agent.id'],
       keyOf: (cursor, scope) => `SELECT created_at, id FROM agents WHERE id = ${cursor} AND organization_id = ${scope}`,
@@ -248,7 +254,7 @@ export class AgentStore {
       const value = changes.value === undefined ? locked.value : storableText(changes.value);
       if (value.length > limit) throw new BlockValueTooLong(value.length, limit);
       await manager.query(
-        `UPDATE blocks SET label = $2, char_limit = $3, description = $4, read_only = $5, metadata = $6, updated_at = now() WHERE id = $1`,
+        `UPDATE blocks SET label = $2, char_limit = $3, description = $4, read_only = $5, metadata = $6, tags = $7, updated_at = now() WHERE id = $1`,
         [
           locked.id,
           label,
@@ -256,6 +262,7 @@ export class AgentStore {
           changes.description === undefined ? locked.description : storableText(changes.description),
           changes.readOnly ?? locked.read_only,
           changes.metadata === undefined ? locked.metadata : changes.metadata === null ? null : storableJson(changes.metadata),
+          (changes.tags ?? locked.tags).map(storableText),
         ],
       );
       if (value !== locked.value) {
@@ -298,19 +305,27 @@ export class AgentStore {
   }
 
   /**
-   * Deletes the agent with the blocks only it had; blocks shared with other agents stay theirs.
-   * The blocks are locked before the check, so an attach of one of them either commits first (and
-   * the block stays) or waits and finds it gone.
+   * Deletes the agent with the blocks made with an agent that only it had; blocks shared with
+   * other agents stay theirs, and blocks made through the blocks API (`standalone`) stay even when
+   * no agent has them any more. Locks go agent, then its blocks (in id order), then their
+   * attachments, the order attaches, block edits and block deletions take them in: an attach of one
+   * of the blocks either commits first (and the block stays) or waits and finds it gone.
    */
   async delete(organizationId: string, id: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const attached: { block_id: string }[] = await manager.query(`SELECT block_id FROM agent_blocks WHERE agent_id = $1`, [id]);
-      const blockIds = attached.map((row) => row.block_id);
-      const result = await manager.delete(AgentEntity, { id, organizationId });
-      if ((result.affected ?? 0) === 0) return false;
+      const [agent]: unknown[] = await manager.query(`SELECT id FROM agents WHERE id = $1 AND organization_id = $2 FOR UPDATE`, [id, organizationId]);
+      if (!agent) return false;
+      const locked: { id: string }[] = await manager.query(
+        `SELECT b.id FROM blocks b WHERE b.id IN (SELECT block_id FROM agent_blocks WHERE agent_id = $1) ORDER BY b.id FOR UPDATE`,
+        [id],
+      );
+      await manager.delete(AgentEntity, { id, organizationId });
+      const blockIds = locked.map((row) => row.id);
       if (blockIds.length) {
-        await manager.query(`SELECT id FROM blocks WHERE id = ANY ($1) FOR UPDATE`, [blockIds]);
-        await manager.query(`DELETE FROM blocks b WHERE b.id = ANY ($1) AND NOT EXISTS (SELECT 1 FROM agent_blocks ab WHERE ab.block_id = b.id)`, [blockIds]);
+        await manager.query(
+          `DELETE FROM blocks b WHERE b.id = ANY ($1) AND NOT b.standalone AND NOT EXISTS (SELECT 1 FROM agent_blocks ab WHERE ab.block_id = b.id)`,
+          [blockIds],
+        );
       }
       return true;
     });

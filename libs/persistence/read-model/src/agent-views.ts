@@ -29,6 +29,7 @@ export function toBlockView(block: BlockSnapshot) {
     description: block.description,
     read_only: block.readOnly,
     metadata: block.metadata ?? {},
+    tags: block.tags ?? [],
     hidden: null,
     is_template: false,
     template_name: null,

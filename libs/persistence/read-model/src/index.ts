@@ -4,6 +4,7 @@ export * from './run-queries';
 export * from './step-queries';
 export * from './tag-queries';
 export * from './agent-store';
+export * from './block-store';
 export * from './agent-snapshot';
 export * from './agent-views';
 export * from './message-queries';

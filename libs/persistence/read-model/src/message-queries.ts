@@ -69,6 +69,7 @@ export class MessageQueries {
   }
 }
 
-function escapeLike(text: string): string {
+/** `text` as a LIKE pattern that matches it literally (`%`, `_` and `\` escaped). */
+export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -11,6 +11,7 @@ export class BlockEntity {
   @Column('text', { nullable: true }) description: string | null;
   @Column('boolean', { name: 'read_only' }) readOnly: boolean;
   @Column('jsonb', { nullable: true }) metadata: Record<string, unknown> | null;
+  @Column('text', { array: true, default: () => `'{}'` }) tags: string[];
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
 }
