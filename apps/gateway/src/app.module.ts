@@ -22,6 +22,7 @@ import { ThreadResolver } from './threads/thread-resolver';
 import { ThreadContextUseCase } from './threads/thread-context.use-case';
 import { AgentFileUseCase } from './agents/agent-file/agent-file.use-case';
 import { CoreMemoryController } from './agents/core-memory/core-memory.controller';
+import { BlocksController } from './blocks/blocks.controller';
 import { AgentToolsController } from './agents/agent-tools/agent-tools.controller';
 import { RunToolUseCase } from './agents/agent-tools/run-tool.use-case';
 import { RunReader } from './runs/run-reader';
@@ -37,7 +38,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, AgentToolsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
+  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Inject, NotFoundException, Param, Patch, UnprocessableEntityException } from '@nestjs/common';
 import { IsBoolean, IsObject, IsOptional, IsString } from 'class-validator';
-import { AgentStore, toAgentView, toBlockView, type AgentSnapshot } from '@lrs/read-model';
+import { AgentStore, toAgentView, toBlockView, type AgentSnapshot, type BlockChanges } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { LettaOperation } from '../../http/api-docs';
 import { AgentIdPipe, BlockIdPipe } from '../../http/letta-id.pipe';
@@ -17,6 +17,11 @@ export class UpdateBlockDto {
   @IsOptional() @IsString() description?: string | null;
   @NullMeansUnchanged() @IsOptional() @IsBoolean() read_only?: boolean;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
+
+  /** The fields given, as the store's change (those not given stay as they are). */
+  toChanges(): BlockChanges {
+    return { label: this.label, value: this.value, limit: this.limit, description: this.description, readOnly: this.read_only, metadata: this.metadata };
+  }
 }
 
 /**
@@ -54,15 +59,7 @@ export class CoreMemoryController {
     if (value.length > limit) {
       throw new UnprocessableEntityException({ detail: `Invalid request: value: ${value.length} characters exceed the block limit of ${limit}` });
     }
-    const updated = await this.agents.updateBlock(block, {
-      label: body.label,
-      value: body.value,
-      limit: body.limit,
-      description: body.description,
-      readOnly: body.read_only,
-      metadata: body.metadata,
-    });
-    return toBlockView(updated);
+    return toBlockView(await this.agents.updateBlock(block, body.toChanges()));
   }
 
   /** Shares an existing block (from another agent's memory) with this agent; attaching it twice changes nothing. */
