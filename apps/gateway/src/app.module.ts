@@ -29,6 +29,8 @@ import { RunReader } from './runs/run-reader';
 import { AdmissionControl } from './admission/admission-control';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { ProbesController } from './health/probes.controller';
+import { StepsController } from './steps/steps.controller';
+import { TagsController } from './tags/tags.controller';
 
 const settings = readGatewaySettings();
 
@@ -38,7 +40,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
+  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },

@@ -28,3 +28,4 @@ export class LettaIdPipe implements PipeTransform<string, string> {
 export const AgentIdPipe = new LettaIdPipe('agent', 'agent_id');
 export const RunIdPipe = new LettaIdPipe('run', 'run_id');
 export const BlockIdPipe = new LettaIdPipe('block', 'block_id');
+export const StepIdPipe = new LettaIdPipe('step', 'step_id');
