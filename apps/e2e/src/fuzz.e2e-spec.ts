@@ -126,6 +126,16 @@ function routes(f: Fixture): Route[] {
     { method: 'PATCH', path: '/v1/agents/:agent_id/core-memory/blocks/:block_label', body: () => ({ value: 'v', limit: 1_000, description: 'd', read_only: false, metadata: {} }) },
     { method: 'PATCH', path: '/v1/agents/:agent_id/core-memory/blocks/attach/:block_id' },
     { method: 'PATCH', path: '/v1/agents/:agent_id/core-memory/blocks/detach/:block_id' },
+    { method: 'POST', path: '/v1/blocks', body: () => ({ label: 'fz', value: 'v', limit: 1_000, description: 'd', read_only: false, metadata: {}, tags: ['t'] }) },
+    {
+      method: 'GET',
+      path: '/v1/blocks',
+      query: () => ({ ...page(), label: 'human', label_search: 'hu', value_search: 'Sam', description_search: 'd', tags: 't', match_all_tags: 'false', connected_to_agents_count_gt: '0', connected_to_agents_count_lt: '5', connected_to_agents_count_eq: '1' }),
+    },
+    { method: 'GET', path: '/v1/blocks/:block_id' },
+    { method: 'PATCH', path: '/v1/blocks/:block_id', body: () => ({ value: 'Name: Sam', limit: 1_000, description: 'd', read_only: false, metadata: {}, tags: ['t'] }) },
+    { method: 'DELETE', path: '/v1/blocks/:victim_block_id' },
+    { method: 'GET', path: '/v1/blocks/:block_id/agents', query: page },
     { method: 'GET', path: '/v1/agents/:agent_id/tools' },
     { method: 'PATCH', path: '/v1/agents/:agent_id/tools/attach/:tool_id' },
     { method: 'PATCH', path: '/v1/agents/:agent_id/tools/detach/:tool_id' },
@@ -183,6 +193,10 @@ function idsFor(f: Fixture, name: string): string[] {
       return [f.foreignConversationId, NONEXISTENT('conv'), 'conv-x', 'default'];
     case 'block_id':
       return [f.blockId, f.foreignBlockId, NONEXISTENT('block'), 'block-1', ...wrongKind];
+    case 'victim_block_id':
+      return [f.foreignBlockId, NONEXISTENT('block'), 'block-1', f.agentId];
+    case 'step_id':
+      return [f.stepId, f.stepId, f.foreignStepId, NONEXISTENT('step'), 'step-1', ...wrongKind];
     case 'block_label':
       return ['human', 'persona', 'nope', 'attach', 'a'.repeat(300)];
     case 'tool_id':
@@ -441,6 +455,27 @@ function invalidRequest(g: Rng, f: Fixture, all: Route[]): FuzzRequest {
     },
     // Block updates that cannot be stored.
     () => ({ method: 'PATCH', path: `/v1/agents/${f.agentId}/core-memory/blocks/human`, ...json(g.pick([{ limit: 3e9 }, { limit: -1 }, { label: g.text(3_000) }, { value: 5 }, { limit: 'NaN' }])) }),
+    // Standalone blocks that cannot be stored, and other tenants' blocks.
+    () =>
+      g.pick<() => FuzzRequest>([
+        () => {
+          const body: Record<string, unknown> = { label: 'fz', value: 'v' };
+          const [field, value] = g.pick<[string, unknown]>([
+            ['limit', 3e9], ['limit', 0], ['label', g.text(3_000)], ['label', 'a b'], ['value', 5], ['value', 'x'.repeat(101)], ['tags', 'docs'],
+            ['tags', Array.from({ length: 101 }, (_, i) => `t${i}`)], ['metadata', 'x'], ['read_only', 'yes'],
+          ]);
+          setPath(body, field, value);
+          if (field === 'value' && typeof value === 'string') body.limit = 100;
+          return { method: 'POST', path: '/v1/blocks', ...json(body) };
+        },
+        () => ({ method: 'PATCH', path: `/v1/blocks/${f.blockId}`, ...json(g.pick([{ limit: 3e9 }, { limit: -1 }, { label: g.text(3_000) }, { value: 5 }, { tags: [5] }, { limit: 1, value: 'xy' }])) }),
+        () => ({ method: g.pick(['PATCH', 'DELETE']), path: `/v1/blocks/${g.pick([f.foreignBlockId, NONEXISTENT('block')])}`, ...json({ value: 'stolen' }) }),
+      ])(),
+    // Step feedback that cannot be stored, and other tenants' steps.
+    () =>
+      g.chance(0.5)
+        ? { method: 'PATCH', path: `/v1/steps/${g.pick([f.foreignStepId, NONEXISTENT('step')])}/feedback`, ...json({ feedback: 'negative', tags: ['stolen'] }) }
+        : { method: 'PATCH', path: `/v1/steps/${f.stepId}/feedback`, ...json(g.pick<unknown>([{ feedback: 'meh' }, { feedback: 1 }, { tags: 'x' }, { tags: [5] }, { tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }, { tags: [g.text(300)] }, []])) },
     // Messages that cannot be processed.
     () => ({
       method: 'POST',
