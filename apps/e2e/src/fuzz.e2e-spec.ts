@@ -195,8 +195,6 @@ function idsFor(f: Fixture, name: string): string[] {
       return [f.blockId, f.foreignBlockId, NONEXISTENT('block'), 'block-1', ...wrongKind];
     case 'victim_block_id':
       return [f.foreignBlockId, NONEXISTENT('block'), 'block-1', f.agentId];
-    case 'step_id':
-      return [f.stepId, f.stepId, f.foreignStepId, NONEXISTENT('step'), 'step-1', ...wrongKind];
     case 'block_label':
       return ['human', 'persona', 'nope', 'attach', 'a'.repeat(300)];
     case 'tool_id':
@@ -471,11 +469,6 @@ function invalidRequest(g: Rng, f: Fixture, all: Route[]): FuzzRequest {
         () => ({ method: 'PATCH', path: `/v1/blocks/${f.blockId}`, ...json(g.pick([{ limit: 3e9 }, { limit: -1 }, { label: g.text(3_000) }, { value: 5 }, { tags: [5] }, { limit: 1, value: 'xy' }])) }),
         () => ({ method: g.pick(['PATCH', 'DELETE']), path: `/v1/blocks/${g.pick([f.foreignBlockId, NONEXISTENT('block')])}`, ...json({ value: 'stolen' }) }),
       ])(),
-    // Step feedback that cannot be stored, and other tenants' steps.
-    () =>
-      g.chance(0.5)
-        ? { method: 'PATCH', path: `/v1/steps/${g.pick([f.foreignStepId, NONEXISTENT('step')])}/feedback`, ...json({ feedback: 'negative', tags: ['stolen'] }) }
-        : { method: 'PATCH', path: `/v1/steps/${f.stepId}/feedback`, ...json(g.pick<unknown>([{ feedback: 'meh' }, { feedback: 1 }, { tags: 'x' }, { tags: [5] }, { tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }, { tags: [g.text(300)] }, []])) },
     // Messages that cannot be processed.
     () => ({
       method: 'POST',
