@@ -63,6 +63,8 @@ interface Fixture {
   blockId: string;
   foreignBlockId: string;
   messageId: string;
+  stepId: string;
+  foreignStepId: string;
   toolIds: string[];
   agentFile: Record<string, unknown>;
 }
@@ -155,6 +157,17 @@ function routes(f: Fixture): Route[] {
     { method: 'DELETE', path: '/v1/runs/:victim_run_id' },
     { method: 'POST', path: '/v1/runs/:run_id/stream', body: () => ({ starting_after: 0, include_pings: false, stream_tokens: true }) },
     { method: 'POST', path: '/v1/runs/:run_id/cancel' },
+    {
+      method: 'GET',
+      path: '/v1/steps',
+      query: () => ({ ...page(), agent_id: f.agentId, run_id: f.runId, model: 'gpt-4o-mini', has_feedback: 'false', feedback: 'positive', tags: 't', start_date: '2020-01-01T00:00:00Z', end_date: '2100-01-01T00:00:00+01:00' }),
+    },
+    { method: 'GET', path: '/v1/steps/:step_id' },
+    { method: 'GET', path: '/v1/steps/:step_id/messages', query: page },
+    { method: 'GET', path: '/v1/steps/:step_id/metrics' },
+    { method: 'GET', path: '/v1/steps/:step_id/trace' },
+    { method: 'PATCH', path: '/v1/steps/:step_id/feedback', body: () => ({ feedback: 'positive', tags: ['t'] }) },
+    { method: 'GET', path: '/v1/tags', query: () => ({ ...page(), name: 't', query_text: 't', order_by: 'name' }) },
     { method: 'POST', path: '/v1/conversations', query: () => ({ agent_id: f.agentId }), body: () => ({ summary: 's', isolated_block_labels: ['human'], model: 'openai/gpt-4o-mini' }) },
     { method: 'GET', path: '/v1/conversations', query: () => ({ ...page(), agent_id: f.agentId }) },
     { method: 'GET', path: '/v1/conversations/:conversation_id' },
@@ -195,6 +208,8 @@ function idsFor(f: Fixture, name: string): string[] {
       return [f.blockId, f.foreignBlockId, NONEXISTENT('block'), 'block-1', ...wrongKind];
     case 'victim_block_id':
       return [f.foreignBlockId, NONEXISTENT('block'), 'block-1', f.agentId];
+    case 'step_id':
+      return [f.stepId, f.stepId, f.foreignStepId, NONEXISTENT('step'), 'step-1', ...wrongKind];
     case 'block_label':
       return ['human', 'persona', 'nope', 'attach', 'a'.repeat(300)];
     case 'tool_id':
@@ -469,6 +484,11 @@ function invalidRequest(g: Rng, f: Fixture, all: Route[]): FuzzRequest {
         () => ({ method: 'PATCH', path: `/v1/blocks/${f.blockId}`, ...json(g.pick([{ limit: 3e9 }, { limit: -1 }, { label: g.text(3_000) }, { value: 5 }, { tags: [5] }, { limit: 1, value: 'xy' }])) }),
         () => ({ method: g.pick(['PATCH', 'DELETE']), path: `/v1/blocks/${g.pick([f.foreignBlockId, NONEXISTENT('block')])}`, ...json({ value: 'stolen' }) }),
       ])(),
+    // Step feedback that cannot be stored, and other tenants' steps.
+    () =>
+      g.chance(0.5)
+        ? { method: 'PATCH', path: `/v1/steps/${g.pick([f.foreignStepId, NONEXISTENT('step')])}/feedback`, ...json({ feedback: 'negative', tags: ['stolen'] }) }
+        : { method: 'PATCH', path: `/v1/steps/${f.stepId}/feedback`, ...json(g.pick<unknown>([{ feedback: 'meh' }, { feedback: 1 }, { tags: 'x' }, { tags: [5] }, { tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }, { tags: [g.text(300)] }, []])) },
     // Messages that cannot be processed.
     () => ({
       method: 'POST',
@@ -614,6 +634,7 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
   async function traces(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const table of TABLES) counts[table] = Number((await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+    counts.step_feedback = Number((await db.query(`SELECT count(*) FROM steps WHERE feedback IS NOT NULL OR tags <> '{}'`)).rows[0].count);
     const nc = await connect({ servers: stack.nats.url });
     counts.run_events = (await (await jetstreamManager(nc)).streams.info('RUN_EVENTS')).state.messages;
     await nc.close();
@@ -656,11 +677,12 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
     const [[block], [foreignBlock]] = await Promise.all([blocks(agentId), blocks(foreignAgentId)]);
     const [message] = await getJson<{ id: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/messages?order=asc&limit=1`);
     const tools = await getJson<{ id: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/tools`);
+    const [[step], [foreignStep]] = await Promise.all([runId, foreignRunId].map((run) => getJson<{ id: string }[]>(stack.baseUrl, `/v1/runs/${run}/steps`)));
     const agentFile = await getJson<Record<string, unknown>>(stack.baseUrl, `/v1/agents/${agentId}/export`);
     await quiescent();
     // The third agent, its conversation, run, blocks and messages now belong to another organization.
     await db.query(`UPDATE blocks SET organization_id = $1 WHERE id IN (SELECT block_id FROM agent_blocks WHERE agent_id = $2)`, [OTHER_ORGANIZATION, foreignAgentId]);
-    for (const table of ['conversations', 'runs', 'messages']) await db.query(`UPDATE ${table} SET organization_id = $1 WHERE agent_id = $2`, [OTHER_ORGANIZATION, foreignAgentId]);
+    for (const table of ['conversations', 'runs', 'steps', 'messages']) await db.query(`UPDATE ${table} SET organization_id = $1 WHERE agent_id = $2`, [OTHER_ORGANIZATION, foreignAgentId]);
     await db.query(`UPDATE agents SET organization_id = $1 WHERE id = $2`, [OTHER_ORGANIZATION, foreignAgentId]);
     fixture = {
       agentId,
@@ -673,6 +695,8 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
       blockId: block.id,
       foreignBlockId: foreignBlock.id,
       messageId: message.id,
+      stepId: step.id,
+      foreignStepId: foreignStep.id,
       toolIds: tools.map((tool) => tool.id),
       agentFile,
     };
