@@ -29,6 +29,12 @@ import { RunReader } from './runs/run-reader';
 import { AdmissionControl } from './admission/admission-control';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { ProbesController } from './health/probes.controller';
+import { AgentArchivalMemoryController } from './archival/agent-archival-memory.controller';
+import { AgentArchivesController, ArchivesController } from './archival/archives.controller';
+import { PassagesController } from './archival/passages.controller';
+import { ArchivalUseCase } from './archival/archival.use-case';
+import { PassageStore } from '@lrs/archival-memory';
+import { DataSource } from 'typeorm';
 import { StepsController } from './steps/steps.controller';
 import { TagsController } from './tags/tags.controller';
 
@@ -40,7 +46,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController],
+  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },
@@ -53,6 +59,8 @@ const settings = readGatewaySettings();
     ThreadContextUseCase,
     AgentFileUseCase,
     RunToolUseCase,
+    ArchivalUseCase,
+    { provide: PassageStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PassageStore(dataSource) },
     RunReader,
     AdmissionControl,
   ],

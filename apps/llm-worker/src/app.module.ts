@@ -1,11 +1,16 @@
 import { Module } from '@nestjs/common';
 import { CONSUMERS } from '@lrs/contracts';
-import { CompactionRequests, CONSUMER_POLICIES, JetStreamModule, ToolRunRequests, type DeclaredConsumer } from '@lrs/jetstream';
+import { ArchivalRequests, CompactionRequests, CONSUMER_POLICIES, JetStreamModule, ToolRunRequests, type DeclaredConsumer } from '@lrs/jetstream';
 import { TracingModule } from '@lrs/tracing';
 import { ReadModelModule } from '@lrs/read-model';
+import { PassageStore } from '@lrs/archival-memory';
+import { DataSource } from 'typeorm';
+import { ArchivalMemory } from './archival/archival-memory';
+import { ArchivalRequestedHandler } from './handlers/archival-requested/archival-requested.handler';
 import { WORKER_SETTINGS, readWorkerSettings } from './config/env';
 import { StepRequestedHandler } from './handlers/step-requested/step-requested.handler';
 import { ServerTools } from './tools/server-tools';
+import { ArchivalTools } from './tools/archival-tools';
 import { ModelCaller } from './model-caller';
 import { FaultInjection } from './fault-injection';
 import { CompactionRequestedHandler } from './handlers/compaction-requested/compaction-requested.handler';
@@ -35,10 +40,20 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler],
-  providers: [{ provide: WORKER_SETTINGS, useValue: settings }, FaultInjection, ServerTools, ModelCaller, ThreadSummarizer, ContextFitter],
+  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ArchivalRequestedHandler],
+  providers: [
+    { provide: WORKER_SETTINGS, useValue: settings },
+    { provide: PassageStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PassageStore(dataSource) },
+    ArchivalMemory,
+    FaultInjection,
+    ServerTools,
+    ArchivalTools,
+    ModelCaller,
+    ThreadSummarizer,
+    ContextFitter,
+  ],
 })
 export class AppModule {}
 
 /** The request/reply subjects this service answers, by its handlers' @MessagePattern methods. */
-export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests];
+export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests, ArchivalRequests];

@@ -1,36 +1,59 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { METRICS } from '@lrs/config';
-import { ModelCallError, ModelClient, type ModelCall, type ModelReply } from '@lrs/llm-client';
+import { EmbeddingClient, ModelCallError, ModelClient, type ModelCall, type ModelReply } from '@lrs/llm-client';
 import { WORKER_SETTINGS, type WorkerSettings } from './config/env';
 
-/** The model behind the worker, with transient failures retried a bounded number of times with backoff. */
+/**
+ * The model behind the worker (chat and embeddings), with transient failures retried a bounded
+ * number of times with backoff.
+ */
 @Injectable()
 export class ModelCaller {
   private readonly logger = new Logger(ModelCaller.name);
   private readonly client: ModelClient;
+  private readonly embeddings: EmbeddingClient;
 
   constructor(@Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings) {
-    this.client = new ModelClient({ baseURL: settings.openaiBaseUrl, apiKey: settings.openaiApiKey, timeoutMs: settings.modelTimeoutMs });
+    const options = { baseURL: settings.openaiBaseUrl, apiKey: settings.openaiApiKey, timeoutMs: settings.modelTimeoutMs };
+    this.client = new ModelClient(options);
+    this.embeddings = new EmbeddingClient(options);
   }
 
   /** The reply, or the last error once retrying cannot help; `onRetry` runs before each wait. */
-  async completeWithRetries(call: ModelCall, onRetry: () => void = () => undefined): Promise<ModelReply | ModelCallError> {
+  completeWithRetries(call: ModelCall, onRetry: () => void = () => undefined): Promise<ModelReply | ModelCallError> {
+    return this.withRetries(
+      'model call',
+      async () => {
+        const reply = await this.client.complete(call);
+        if (reply.firstTokenAtMs !== null) METRICS.timeToFirstToken.observe(Math.max(0, reply.firstTokenAtMs - reply.requestStartedAtMs) / 1000);
+        return reply;
+      },
+      onRetry,
+      call.signal,
+    );
+  }
+
+  /** Embeddings of `texts` by `model` (a model name at the endpoint), or the last error once retrying cannot help. */
+  embedWithRetries(model: string, texts: readonly string[], onRetry: () => void = () => undefined): Promise<number[][] | ModelCallError> {
+    return this.withRetries('embedding call', () => this.embeddings.embed(model, texts), onRetry);
+  }
+
+  private async withRetries<T>(what: string, attemptOnce: () => Promise<T>, onRetry: () => void, signal?: AbortSignal): Promise<T | ModelCallError> {
     let lastError: ModelCallError | null = null;
     for (let attempt = 1; attempt <= this.settings.modelMaxAttempts; attempt++) {
       const started = performance.now();
       try {
-        const reply = await this.client.complete(call);
+        const result = await attemptOnce();
         METRICS.modelCalls.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
-        if (reply.firstTokenAtMs !== null) METRICS.timeToFirstToken.observe(Math.max(0, reply.firstTokenAtMs - reply.requestStartedAtMs) / 1000);
-        return reply;
+        return result;
       } catch (error) {
         lastError = error as ModelCallError;
         METRICS.modelCalls.observe({ outcome: lastError.errorType ?? 'error' }, (performance.now() - started) / 1000);
-        if (!lastError.retryable || call.signal?.aborted || attempt === this.settings.modelMaxAttempts) break;
+        if (!lastError.retryable || signal?.aborted || attempt === this.settings.modelMaxAttempts) break;
         const delayMs = retryDelayMs(lastError, attempt, this.settings);
-        // A provider that asks for a longer pause than we would wait is not hammered: the step fails.
+        // A provider that asks for a longer pause than we would wait is not hammered: the call fails.
         if (delayMs === null) break;
-        this.logger.warn(`model call failed (attempt ${attempt}): ${lastError.message}; next attempt in ${delayMs} ms`);
+        this.logger.warn(`${what} failed (attempt ${attempt}): ${lastError.message}; next attempt in ${delayMs} ms`);
         onRetry();
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }

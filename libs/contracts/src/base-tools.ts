@@ -57,9 +57,43 @@ export const BASE_TOOLS: readonly ToolDefinition[] = [
       required: ['query'],
     },
   },
+  {
+    id: 'tool-7b0f5a0e-2d1c-4c38-9a51-3f6a1d9e0b04',
+    name: 'archival_memory_insert',
+    description:
+      'Add information to long-term archival memory for later retrieval by meaning. Store self-contained facts or summaries, with descriptive tags.',
+    parameters: {
+      type: 'object',
+      properties: {
+        content: { type: 'string', description: 'The information to store. Should be clear and self-contained.' },
+        tags: { type: 'array', items: { type: 'string' }, description: 'Optional category tags, e.g. ["meetings", "project-updates"].' },
+      },
+      required: ['content'],
+    },
+  },
+  {
+    id: 'tool-7b0f5a0e-2d1c-4c38-9a51-3f6a1d9e0b05',
+    name: 'archival_memory_search',
+    description: 'Search archival memory by meaning (semantic similarity), not exact words. Results are ranked by relevance.',
+    parameters: {
+      type: 'object',
+      properties: {
+        query: { type: 'string', description: "What you are looking for, described naturally (e.g. 'meetings about API redesign')." },
+        tags: { type: 'array', items: { type: 'string' }, description: 'Only memories with these tags (see tag_match_mode).' },
+        tag_match_mode: { type: 'string', enum: ['any', 'all'], description: "'any': memories with any of the tags; 'all': with all of them. Default 'any'." },
+        top_k: { type: 'integer', description: 'Most results to return (default 10, at most 100).' },
+        start_datetime: { type: 'string', description: 'ISO 8601 date or time; only memories created at or after it.' },
+        end_datetime: { type: 'string', description: 'ISO 8601 date or time; only memories created at or before it.' },
+      },
+      required: ['query'],
+    },
+  },
 ];
 
 export const BASE_TOOL_NAMES: readonly string[] = BASE_TOOLS.map((tool) => tool.name);
+
+/** The base tools a letta_v1_agent gets by default (`include_base_tools`), as in Letta; the archival ones are attached by name or id. */
+export const DEFAULT_BASE_TOOL_NAMES: readonly string[] = ['memory_insert', 'memory_replace', 'conversation_search'];
 
 /** The named base tools in order; names this server does not provide are skipped. */
 export function baseToolsNamed(names: readonly string[]): ToolDefinition[] {

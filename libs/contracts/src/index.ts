@@ -5,3 +5,4 @@ export * from './messaging';
 export * from './version';
 export * from './base-tools';
 export * from './run-event-contract';
+export * from './model-handle';

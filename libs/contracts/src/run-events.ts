@@ -41,6 +41,15 @@ export interface MemoryEdit {
   version?: number;
 }
 
+/** A passage a step stored in its agent's own archive. */
+export interface ArchivalInsert {
+  id: string;
+  text: string;
+  tags: string[];
+  createdAt: string;
+  toolCallId?: string;
+}
+
 /** The operation of an edit, for events that carry only the resulting value. */
 export function operationOf(edit: MemoryEdit): BlockEditOperation {
   return edit.operation ?? { kind: 'rethink', newValue: edit.value };
@@ -97,6 +106,8 @@ export interface StepCompletedData {
   usage: TokenUsage;
   /** The step's changes to memory blocks, in the order they were committed. */
   memoryEdits?: MemoryEdit[];
+  /** Passages the step's tools stored in archival memory (their embeddings stay in Postgres). */
+  archivalInserts?: ArchivalInsert[];
   /** True when the model asked for tool calls, so the loop wants another step. */
   continueLoop: boolean;
   /** Set when the step itself ends the turn for a reason other than end_turn (e.g. max_tokens_exceeded). */

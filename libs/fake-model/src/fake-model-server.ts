@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { readChatCompletionRequest } from './chat-request';
 import { messagesDigest, planCompletion } from './completion-plan';
+import { parseDirectives } from './directives';
+import { fakeEmbedding, inputsDigest, readEmbeddingsRequest } from './fake-embeddings';
 import {
   chatCompletionBody,
   chatCompletionStreamFrames,
@@ -58,11 +60,15 @@ export interface FakeModelServer {
 
 const CHAT_COMPLETIONS_PATHS = new Set(['/v1/chat/completions', '/chat/completions']);
 const MODELS_PATHS = new Set(['/v1/models', '/models']);
+const EMBEDDINGS_PATHS = new Set(['/v1/embeddings', '/embeddings']);
 const HEALTH_PATH = '/health';
 const RECORDED_REQUESTS_PATH = '/__fake/requests';
 const MODEL_LIST = {
   object: 'list',
-  data: [{ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'fake' }],
+  data: [
+    { id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'fake' },
+    { id: 'text-embedding-3-small', object: 'model', created: 0, owned_by: 'fake' },
+  ],
 };
 // Longer than the idle timeout of common HTTP client pools (undici defaults to 4 s, proxies to
 // 60 s) so the server never closes a socket the client is about to reuse.
@@ -130,6 +136,10 @@ class FakeModel implements FakeModelServer {
 
     if (req.method === 'POST' && CHAT_COMPLETIONS_PATHS.has(path)) {
       this.handleChatCompletion(req, res, path).catch((error: unknown) => failUnexpectedly(res, error));
+      return;
+    }
+    if (req.method === 'POST' && EMBEDDINGS_PATHS.has(path)) {
+      this.handleEmbeddings(req, res, path).catch((error: unknown) => failUnexpectedly(res, error));
       return;
     }
     req.resume();
@@ -232,6 +242,36 @@ class FakeModel implements FakeModelServer {
     let gate = this.holds.get(hold);
     if (!gate) this.holds.set(hold, (gate = new FrameGate()));
     return gate;
+  }
+
+  /**
+   * Deterministic embeddings (fakeEmbedding). `[fake:fail=N]` in an input fails the first N
+   * attempts at the same inputs with a 500, for tests of retries.
+   */
+  private async handleEmbeddings(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const receivedAtMs = performance.timeOrigin + performance.now();
+    const rawBody = await readBody(req);
+    let body: unknown = null;
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      body = null;
+    }
+    this.record({ receivedAtMs, path, headers: req.headers, body });
+    if (!(await waitWhileConnected(res, this.latencyMs))) return;
+    const read = readEmbeddingsRequest(body);
+    if (!read.ok) return sendJson(res, 400, errorBody(read.message, 'invalid_request_error', read.param));
+    const failAttempts = Math.max(0, ...read.inputs.map((input) => parseDirectives(input).directives.failAttempts ?? 0));
+    if (failAttempts > 0 && this.nextAttempt(inputsDigest(read.inputs)) <= failAttempts) {
+      return sendJson(res, 500, errorBody('fake embedding failure', 'server_error'));
+    }
+    const tokens = read.inputs.reduce((sum, input) => sum + Math.ceil(input.length / 4), 0);
+    sendJson(res, 200, {
+      object: 'list',
+      model: read.model,
+      data: read.inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(input, read.dimensions) })),
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
   }
 
   private record(recorded: RecordedRequest): void {

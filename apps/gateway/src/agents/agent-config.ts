@@ -1,6 +1,6 @@
 import { DEFAULT_SYSTEM_PROMPT } from '@lrs/domain-run';
 import { DEFAULT_BLOCK_CHAR_LIMIT, type NewAgent } from '@lrs/read-model';
-import { BASE_TOOL_NAMES, DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
+import { BASE_TOOL_NAMES, DEFAULT_BASE_TOOL_NAMES, DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 
 const DEFAULT_CONTEXT_WINDOW = 128_000;
@@ -73,7 +73,7 @@ export function memoryBlockProblems(blocks: NewAgent['memoryBlocks']): string[] 
 
 /** The server tools an agent gets: the base tools unless `include_base_tools` is false, plus those named. */
 export function attachedTools(body: Pick<CreateAgentDto, 'tools' | 'include_base_tools'>): string[] {
-  return [...new Set([...(body.include_base_tools === false ? [] : BASE_TOOL_NAMES), ...(body.tools ?? [])])];
+  return [...new Set([...(body.include_base_tools === false ? [] : DEFAULT_BASE_TOOL_NAMES), ...(body.tools ?? [])])];
 }
 
 /** Tools this server cannot run are refused at creation rather than failing every call later. */

@@ -32,6 +32,10 @@ export function readGatewaySettings(env = new Env()) {
     compactionTimeoutMs: env.int('COMPACTION_TIMEOUT_MS', 120_000, { min: 1_000 }),
     /** How long agents.tools.run waits for a worker to run the tool before answering 504 (nothing changes then). */
     toolRunTimeoutMs: env.int('TOOL_RUN_TIMEOUT_MS', 30_000, { min: 1_000 }),
+    /** How long an archival insert or search (embedding included) may take in an llm-worker. */
+    archivalTimeoutMs: env.int('ARCHIVAL_TIMEOUT_MS', 60_000, { min: 1_000 }),
+    /** The embedding model of archives created without one. */
+    defaultEmbeddingHandle: env.string('DEFAULT_EMBEDDING_MODEL', 'openai/text-embedding-3-small'),
     /** Keep-alive ping interval on SSE streams when include_pings is on. */
     streamPingIntervalMs: env.int('STREAM_PING_INTERVAL_MS', 20_000, { min: 100 }),
     /** New runs answer 503 + Retry-After while more run events than this wait for the run path (0: no bound). */

@@ -29,3 +29,5 @@ export const AgentIdPipe = new LettaIdPipe('agent', 'agent_id');
 export const RunIdPipe = new LettaIdPipe('run', 'run_id');
 export const BlockIdPipe = new LettaIdPipe('block', 'block_id');
 export const StepIdPipe = new LettaIdPipe('step', 'step_id');
+export const ArchiveIdPipe = new LettaIdPipe('archive', 'archive_id');
+export const PassageIdPipe = new LettaIdPipe('passage', 'memory_id');

@@ -28,6 +28,10 @@ export const LIMITS = {
   clipChars: 10_000_000,
   /** Agents in one imported agent file. */
   agentsPerFile: 100,
+  /** An archival passage's text (embedding models take about 8,000 tokens), passages in one batch, search results. */
+  passageChars: 32_000,
+  passagesPerBatch: 100,
+  searchResults: 100,
   /** A stream position (`starting_after`). */
   streamPosition: Number.MAX_SAFE_INTEGER,
 } as const;

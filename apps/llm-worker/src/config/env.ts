@@ -13,6 +13,10 @@ export function readWorkerSettings(env = new Env()) {
     /** Longest provider-requested pause (retry-after) a step waits out before it gives up. */
     modelRetryAfterMaxMs: env.int('MODEL_RETRY_AFTER_MAX_MS', 60_000, { min: 0 }),
     dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),
+    /** The embedding model of agents that name none (`embedding` on create). */
+    defaultEmbeddingHandle: env.string('DEFAULT_EMBEDDING_MODEL', 'openai/text-embedding-3-small'),
+    /** Most memory the archival vector index holds (least recently searched archives go first). */
+    archivalIndexMaxBytes: env.int('ARCHIVAL_INDEX_MAX_MB', 1_024, { min: 1, max: 1_048_576 }) * 1024 * 1024,
     /** Tests only (see FaultInjection): markers of steps that kill the worker, or pause it, between their write and their append. */
     faults: {
       killAfterStepWrite: env.string('FAULT_KILL_AFTER_STEP_WRITE', ''),

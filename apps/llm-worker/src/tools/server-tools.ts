@@ -4,6 +4,9 @@ import { baseTool, type BlockEditOperation, type MemoryEdit, type ToolCall } fro
 import { applyBlockEdit, type EditableBlock } from '@lrs/domain-run';
 import { MessageQueries, storableText, type AgentSnapshot } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
+import type { StepPassage } from '../archival/archival-memory';
+import { ArchivalTools } from './archival-tools';
+import { failure } from './tool-failure';
 
 /**
  * What a step's tools act on: the agent's blocks as of this step, and the edits made so far. An
@@ -13,18 +16,24 @@ import type { ToolOutcome } from '../step-messages';
 export class ToolContext {
   private readonly edits: MemoryEdit[] = [];
   private readonly values = new Map<string, string>();
+  /** Passages the step's archival_memory_insert calls made, embedded, to be written with its rows. */
+  readonly archivalInserts: StepPassage[] = [];
 
   constructor(
-    readonly agentId: string,
+    readonly agent: AgentSnapshot,
     private readonly blocks: Map<string, EditableBlock>,
     /** Tools this agent may run on the server (its attached base tools). */
     readonly serverToolNames: ReadonlySet<string>,
   ) {}
 
+  get agentId(): string {
+    return this.agent.id;
+  }
+
   /** The agent's blocks and tools as stored now, with no edits yet. */
   static of(agent: AgentSnapshot): ToolContext {
     return new ToolContext(
-      agent.id,
+      agent,
       new Map(agent.blocks.map((b) => [b.label, { label: b.label, value: b.value, limit: b.charLimit, readOnly: b.readOnly }])),
       new Set(agent.toolNames),
     );
@@ -56,7 +65,10 @@ const MESSAGE_TYPES_BY_ROLE: Record<string, string> = { user: 'user_message', as
  */
 @Injectable()
 export class ServerTools {
-  constructor(private readonly messages: MessageQueries) {}
+  constructor(
+    private readonly messages: MessageQueries,
+    private readonly archival: ArchivalTools,
+  ) {}
 
   async execute(call: ToolCall, context: ToolContext): Promise<ToolOutcome> {
     const args = parseArguments(call.arguments);
@@ -74,6 +86,10 @@ export class ServerTools {
         const newStr = storableText(String(args.new_str ?? args.new_string ?? ''));
         return this.edit(call, context, String(args.label ?? ''), { kind: 'replace', oldStr, newStr });
       }
+      case 'archival_memory_insert':
+        return this.archival.insert(call, context, args);
+      case 'archival_memory_search':
+        return this.archival.search(call, context, args);
       default:
         return this.conversationSearch(call, context, args);
     }
@@ -114,9 +130,6 @@ export class ServerTools {
   }
 }
 
-function failure(call: ToolCall, output: string): ToolOutcome {
-  return { call, status: 'error', output };
-}
 
 export function parseArguments(text: string): Record<string, unknown> | null {
   try {

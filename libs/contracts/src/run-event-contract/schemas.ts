@@ -154,6 +154,10 @@ export const RUN_EVENT_DATA_SCHEMAS: Record<RunEventType, JsonSchema> = {
     },
     {
       memoryEdits: { type: 'array', items: memoryEdit },
+      archivalInserts: {
+        type: 'array',
+        items: object({ id: nonEmptyString, text: string, tags: stringArray, createdAt: dateTime }, { toolCallId: string }, 'A passage the step stored in archival memory.'),
+      },
       approvalTimeoutSeconds: nullable(positiveInteger),
       createdStreamSeq,
       compaction: nullable(object({ summaryMessageId: string, summary: string, stats: compactionStats })),

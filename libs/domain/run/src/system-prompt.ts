@@ -13,6 +13,8 @@ export interface PromptBlock {
 export interface PromptMetadata {
   agentId: string;
   previousMessageCount: number;
+  /** Passages in the archives the agent searches; the line is left out when not known. */
+  archivalMemoryCount?: number;
 }
 
 export const CORE_MEMORY_PLACEHOLDER = '{CORE_MEMORY}';
@@ -46,6 +48,7 @@ export function memorySections(blocks: PromptBlock[], metadata: PromptMetadata):
     '<memory_metadata>',
     `- AGENT_ID: ${metadata.agentId}`,
     `- ${metadata.previousMessageCount} previous messages between you and the user are stored in recall memory`,
+    ...(metadata.archivalMemoryCount === undefined ? [] : [`- ${metadata.archivalMemoryCount} total memories you created are stored in archival memory (use tools to access them)`]),
     '</memory_metadata>',
   ].join('\n');
   return { coreMemory: lines.join('\n'), memoryMetadata };

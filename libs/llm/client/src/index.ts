@@ -1,4 +1,4 @@
-export * from './model-handle';
+export { modelNameFromHandle, providerFromHandle, isModelHandle } from '@lrs/contracts';
 export * from './chat-messages';
 export * from './model-client';
 export * from './retry-after';

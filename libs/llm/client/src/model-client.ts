@@ -211,3 +211,28 @@ export function classifyModelError(error: unknown): ModelCallError {
   const message = error instanceof Error ? error.message : String(error);
   return new ModelCallError(`model stream failed: ${message}`, 'llm_error', true, null);
 }
+
+/** Embeddings from an OpenAI-compatible `/v1/embeddings` endpoint. */
+export class EmbeddingClient {
+  private readonly openai: OpenAI;
+
+  constructor(options: ModelClientOptions) {
+    this.openai = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs });
+  }
+
+  /** One vector per text, in order; a failure is a ModelCallError (retryable or not, as for chat). */
+  async embed(model: string, texts: readonly string[]): Promise<number[][]> {
+    return inSpan(`embeddings ${model}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.request.model': model } }, async () => {
+      try {
+        const response = await this.openai.embeddings.create({ model, input: [...texts], encoding_format: 'float' });
+        const vectors = [...response.data].sort((a, b) => a.index - b.index).map((item) => item.embedding);
+        if (vectors.length !== texts.length || vectors.some((vector) => !Array.isArray(vector) || vector.length === 0 || vector.some((value) => !Number.isFinite(value)))) {
+          throw new ModelCallError(`embedding endpoint answered ${vectors.length} usable vectors for ${texts.length} texts`, 'llm_bad_response', true, null);
+        }
+        return vectors;
+      } catch (error) {
+        throw classifyModelError(error);
+      }
+    });
+  }
+}

@@ -11,6 +11,7 @@ import { RunTimers } from './run-timers';
 import { IdempotencyKeys } from './idempotency-keys';
 import { CancelNotices } from './cancel-notices';
 import { ToolRunRequests } from './tool-run-requests';
+import { ArchivalRequests } from './archival-requests';
 import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
@@ -143,6 +144,11 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new ToolRunRequests(context.nc),
         },
         {
+          provide: ArchivalRequests,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new ArchivalRequests(context.nc),
+        },
+        {
           provide: CancelNotices,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new CancelNotices(context.nc),
@@ -183,7 +189,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ArchivalRequests, JetStreamLifecycle],
     };
   }
 }

@@ -40,4 +40,6 @@ export interface AgentSnapshot {
   updatedAt: Date;
   /** Attached memory blocks in prompt order. */
   blocks: BlockSnapshot[];
+  /** Passages in the archives attached to the agent (loaded with a single agent, for its prompt). */
+  archivalMemoryCount?: number;
 }

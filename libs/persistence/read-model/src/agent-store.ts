@@ -134,10 +134,11 @@ export class AgentStore {
 
   /** The agent with its blocks in prompt order, in one statement (every step of every run loads it). */
   async get(organizationId: string, id: string): Promise<AgentSnapshot | null> {
-    const rows: (AgentRow & { blocks_json: BlockJson[] })[] = await this.dataSource.query(
+    const rows: (AgentRow & { blocks_json: BlockJson[]; archival_count: number })[] = await this.dataSource.query(
       `SELECT a.*, coalesce((
          SELECT json_agg(b ORDER BY ab.position, b.id) FROM agent_blocks ab JOIN blocks b ON b.id = ab.block_id WHERE ab.agent_id = a.id
-       ), '[]'::json) AS blocks_json
+       ), '[]'::json) AS blocks_json,
+       (SELECT coalesce(sum(ar.passage_count), 0)::int FROM archive_agents aa JOIN archives ar ON ar.id = aa.archive_id WHERE aa.agent_id = a.id) AS archival_count
        FROM agents a WHERE a.id = $1 AND a.organization_id = $2`,
       [id, organizationId],
     );
@@ -168,6 +169,7 @@ export class AgentStore {
     agent.blocks = row.blocks_json.map((block) =>
       blockFromRow(this.dataSource.manager, { ...block, created_at: new Date(block.created_at), updated_at: new Date(block.updated_at) }),
     );
+    agent.archivalMemoryCount = row.archival_count;
     return agent;
   }
 

@@ -8,12 +8,12 @@ import { isoUtc } from './wire-format';
  * block values its own tool calls have just changed.
  */
 export function systemPromptOf(agent: AgentSnapshot, previousMessageCount: number, currentValue: (block: BlockSnapshot) => string = (block) => block.value): string {
-  return compileSystemPrompt(agent.system, promptBlocksOf(agent, currentValue), { agentId: agent.id, previousMessageCount });
+  return compileSystemPrompt(agent.system, promptBlocksOf(agent, currentValue), { agentId: agent.id, previousMessageCount, archivalMemoryCount: agent.archivalMemoryCount });
 }
 
 /** The agent's memory as its system prompt shows it, in two parts: the blocks, and the recall metadata. */
 export function memorySectionsOf(agent: AgentSnapshot, previousMessageCount: number): { coreMemory: string; memoryMetadata: string } {
-  return memorySections(promptBlocksOf(agent), { agentId: agent.id, previousMessageCount });
+  return memorySections(promptBlocksOf(agent), { agentId: agent.id, previousMessageCount, archivalMemoryCount: agent.archivalMemoryCount });
 }
 
 function promptBlocksOf(agent: AgentSnapshot, currentValue: (block: BlockSnapshot) => string = (block) => block.value): PromptBlock[] {

@@ -39,20 +39,20 @@ export interface MessageOwner {
  * alone. With `replacingStep`, in the same statement, that step's rows other than these go first
  * (an earlier attempt's).
  */
-export async function insertMessages(manager: EntityManager, owner: MessageOwner, messages: readonly LettaMessage[], options: { replacingStep?: string } = {}): Promise<{ stepHasEdits: boolean }> {
+export async function insertMessages(manager: EntityManager, owner: MessageOwner, messages: readonly LettaMessage[], options: { replacingStep?: string } = {}): Promise<{ stepHasOtherRows: boolean }> {
   const rows = messages.map((message) => ({ owner, message }));
   if (!options.replacingStep) {
     await insertOwnedMessages(manager, rows);
-    return { stepHasEdits: false };
+    return { stepHasOtherRows: false };
   }
-  // The same statement tells whether the step has memory edits committed (an earlier attempt's,
-  // to be taken back when this write has none): a step without edits stays one round trip.
+  // The same statement tells whether the step has memory edits or archival passages committed (an
+  // earlier attempt's, to be taken back when this write has none): such a step stays one round trip.
   const [{ edited }]: { edited: boolean }[] = await manager.query(
     `WITH replaced AS (DELETE FROM messages WHERE run_id = $2 AND step_id = $3 AND id <> ALL ($4)), inserted AS (${INSERT_MESSAGES_SQL} RETURNING 1)
-     SELECT EXISTS (SELECT 1 FROM block_edits WHERE step_id = $3 AND reverted_at IS NULL) AS edited`,
+     SELECT EXISTS (SELECT 1 FROM block_edits WHERE step_id = $3 AND reverted_at IS NULL) OR EXISTS (SELECT 1 FROM passages WHERE step_id = $3) AS edited`,
     [messageRowsJson(rows), owner.runId, options.replacingStep, messages.map((message) => message.id)],
   );
-  return { stepHasEdits: edited };
+  return { stepHasOtherRows: edited };
 }
 
 /**

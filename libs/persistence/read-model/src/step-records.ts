@@ -18,6 +18,10 @@ export interface StepRecord {
    * Its messages are then written as they are, even if an edit no longer applies.
    */
   fromLog?: boolean;
+  /** Archival passages the step inserted (ids): those of an earlier attempt not among them go. */
+  passageIds?: readonly string[];
+  /** Writes of the step's other rows (its passages, by the archival store), inside its transaction. */
+  alsoWrite?: (manager: EntityManager) => Promise<void>;
 }
 
 /** The step as written: its messages (tool calls whose edit was refused now answer with the error) and the edits committed. */
@@ -47,13 +51,15 @@ export class StepRecords {
     // attempt: a delivery count is no proof of a first attempt (a restarted server may forget it).
     const write = (manager: EntityManager, messages: readonly LettaMessage[]) =>
       insertMessages(manager, record.owner, [...record.input, ...messages], { replacingStep: record.stepId });
-    if (record.memoryEdits.length === 0) {
-      // The common case is one statement, atomic on its own; it says whether an earlier attempt left edits.
-      const { stepHasEdits } = await write(this.dataSource.manager, record.messages);
-      if (stepHasEdits) await this.dataSource.transaction((manager) => BlockEditLedger.revertStep(manager, { ...writer, stepId: record.stepId }));
+    if (record.memoryEdits.length === 0 && !record.passageIds?.length) {
+      // The common case is one statement, atomic on its own; it says whether an earlier attempt left edits or passages.
+      const { stepHasOtherRows } = await write(this.dataSource.manager, record.messages);
+      if (stepHasOtherRows) await this.dataSource.transaction((manager) => takeBack(manager, writer, record.stepId));
       return { messages: [...record.messages], memoryEdits: [] };
     }
     return this.dataSource.transaction(async (manager) => {
+      await removeStepPassages(manager, record.stepId, record.passageIds ?? []);
+      await record.alsoWrite?.(manager);
       const verdicts = await BlockEditLedger.commit(manager, writer, editsOfEvent(record.memoryEdits, record.stepId));
       const refusals = new Map<string, string>();
       for (const verdict of verdicts) {
@@ -67,13 +73,32 @@ export class StepRecords {
     });
   }
 
-  /** The step's append lost (the run was cancelled or another attempt answered first): its rows go, its memory edits are taken back. */
+  /** The step's append lost (the run was cancelled or another attempt answered first): its rows and passages go, its memory edits are taken back. */
   async discard(owner: MessageOwner & { runId: string }, stepId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await manager.query(`DELETE FROM messages WHERE run_id = $1 AND step_id = $2`, [owner.runId, stepId]);
-      await BlockEditLedger.revertStep(manager, { ...writerOf({ owner, stepId }), stepId });
+      await takeBack(manager, writerOf({ owner, stepId }), stepId);
     });
   }
+}
+
+/** Takes back what a step wrote besides its messages: its memory edits and its archival passages. */
+async function takeBack(manager: EntityManager, writer: EditWriter, stepId: string): Promise<void> {
+  await BlockEditLedger.revertStep(manager, { ...writer, stepId });
+  await removeStepPassages(manager, stepId, []);
+}
+
+/**
+ * Deletes a step's archival passages other than `keep`, counting them off their archives (whose
+ * generation moves on, so vector indexes load them again).
+ */
+async function removeStepPassages(manager: EntityManager, stepId: string, keep: readonly string[]): Promise<void> {
+  await manager.query(
+    `WITH gone AS (DELETE FROM passages WHERE step_id = $1 AND NOT (id = ANY ($2)) RETURNING archive_id)
+     UPDATE archives a SET passage_count = passage_count - g.n, generation = generation + 1, updated_at = now()
+     FROM (SELECT archive_id, count(*)::int AS n FROM gone GROUP BY archive_id) g WHERE a.id = g.archive_id`,
+    [stepId, [...keep]],
+  );
 }
 
 function writerOf(record: Pick<StepRecord, 'owner' | 'stepId'>): EditWriter {

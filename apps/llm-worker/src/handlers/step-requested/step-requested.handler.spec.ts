@@ -29,6 +29,7 @@ describe('llm-worker step handler (in memory)', () => {
       events, new RunCommands(events), agent as never, records as never, contexts as never,
       null as never, null as never, null as never, null as never, null as never, { modelMaxAttempts: 3 } as never,
       { afterStepWrite: async () => undefined } as never,
+      null as never,
     );
   };
 

@@ -9,6 +9,7 @@ import {
   type ApprovalResponseMessage,
   type LettaMessage,
   type MemoryEdit,
+  type ArchivalInsert,
   type RunEvent,
   type StepCompaction,
   type StepCompletedData,
@@ -25,10 +26,11 @@ import {
   type RunEventLog,
 } from '@lrs/jetstream';
 import { CONTEXT_WINDOW_EXCEEDED, ModelCallError, epochMs, modelNameFromHandle, toChatMessages, type ModelCall, type ModelReply } from '@lrs/llm-client';
-import { AgentStore, StepRecords, ThreadContextStore, systemPromptOf, type StepRecord } from '@lrs/read-model';
+import { AgentStore, StepRecords, ThreadContextStore, systemPromptOf, type AgentSnapshot, type StepRecord } from '@lrs/read-model';
 import { WORKER_SETTINGS, type WorkerSettings } from '../../config/env';
 import { ModelCaller } from '../../model-caller';
 import { FaultInjection } from '../../fault-injection';
+import { ArchivalMemory, type StepPassage } from '../../archival/archival-memory';
 import { stepMessages, toolReturnMessages, type StepMessageContext, type ToolOutcome } from '../../step-messages';
 import { ContextFitter, type ContextRequest } from '../../context/context-fitter';
 import { ServerTools, ToolContext } from '../../tools/server-tools';
@@ -59,6 +61,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     private readonly fitter: ContextFitter,
     @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
     private readonly faults: FaultInjection,
+    private readonly archival: ArchivalMemory,
   ) {}
 
   /** Context windows providers stated when they refused a prompt, by model handle: smaller than configured. */
@@ -150,7 +153,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       }
       if (pending && response) resumed = toolReturnMessages(messageContext, await this.resolve(pending, response, tools));
       if (run.resolveApprovalsOnly) {
-        await this.commit(event, context, this.approvalsOnly(event, resumed, tools), input);
+        await this.commit(event, context, this.approvalsOnly(event, resumed, tools), input, { tools });
         return;
       }
     }
@@ -216,7 +219,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     for (const call of calls.filter((c) => !needsApproval(c.name))) outcomes.push(await this.tools.execute(call, tools));
     const messages = [...resumed, ...stepMessages(messageContext, reply, outcomes, pendingCalls)];
     const counts = { calls: calls.length, pending: pendingCalls.length };
-    await this.commit(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approvalTimeoutSeconds ?? null, compaction), input);
+    await this.commit(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approvalTimeoutSeconds ?? null, compaction), input, { tools });
   }
 
   /**
@@ -275,11 +278,12 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     context: HandlerContext,
     draft: StepAnswer,
     input: readonly LettaMessage[],
-    options: { bestEffortRecords?: boolean } = {},
+    options: { bestEffortRecords?: boolean; tools?: ToolContext } = {},
   ): Promise<void> {
     const messages = draft.type === 'StepCompleted' ? draft.data.messages : [];
     const edits = draft.type === 'StepCompleted' ? (draft.data.memoryEdits ?? []) : [];
-    const writing = this.records.write(this.recordOf(event, input, messages, edits));
+    const passages = draft.type === 'StepCompleted' && options.tools ? { agent: options.tools.agent, inserts: options.tools.archivalInserts } : null;
+    const writing = this.records.write(this.recordOf(event, input, messages, edits, passages));
     let answer = draft;
     if (options.bestEffortRecords) {
       // The last delivery ends the run even if Postgres is down; the projector adds the input later.
@@ -300,9 +304,10 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   private async settleLostAppend(event: RunEvent<'StepRequested'>, context: HandlerContext): Promise<void> {
     const answer = await this.events.nextOf(event.runId, context.streamSeq + 1);
     if (answer?.event.type === 'StepCompleted' && answer.event.data.stepId === event.data.stepId) {
-      const { messages, memoryEdits } = answer.event.data;
+      const { messages, memoryEdits, archivalInserts = [] } = answer.event.data;
       const created = event.data.stepIndex === 1 ? await this.events.createdOf(event.runId, event.data.createdStreamSeq) : null;
-      await this.records.write({ ...this.recordOf(event, created?.data.input ?? [], messages, memoryEdits ?? []), fromLog: true });
+      const passages = archivalInserts.length ? await this.passagesFromLog(event, archivalInserts) : null;
+      await this.records.write({ ...this.recordOf(event, created?.data.input ?? [], messages, memoryEdits ?? [], passages), fromLog: true, passageIds: archivalInserts.map((insert) => insert.id) });
     } else {
       await this.records.discard(this.recordOf(event, [], [], []).owner, event.data.stepId);
     }
@@ -313,14 +318,27 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     input: readonly LettaMessage[],
     messages: readonly LettaMessage[],
     memoryEdits: readonly MemoryEdit[],
+    passages: { agent: AgentSnapshot; inserts: readonly StepPassage[] } | null = null,
   ): StepRecord {
+    const owner = { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId, runId: event.runId };
+    const record: StepRecord = { owner, stepId: event.data.stepId, input, messages, memoryEdits };
+    if (!passages?.inserts.length) return record;
+    const { agent, inserts } = passages;
+    const writer = { agentId: event.agentId, runId: event.runId, stepId: event.data.stepId };
     return {
-      owner: { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId, runId: event.runId },
-      stepId: event.data.stepId,
-      input,
-      messages,
-      memoryEdits,
+      ...record,
+      passageIds: inserts.map((insert) => insert.id),
+      alsoWrite: (manager) => ArchivalMemory.writeStepPassages(manager, agent, this.archival.embeddingHandleOf(agent), writer, inserts),
     };
+  }
+
+  /** A step outcome's passages as the log holds them, with their vectors (embedded again where not stored). */
+  private async passagesFromLog(event: RunEvent<'StepRequested'>, inserts: readonly ArchivalInsert[]): Promise<{ agent: AgentSnapshot; inserts: StepPassage[] } | null> {
+    const agent = await this.agents.get(event.organizationId, event.agentId);
+    if (!agent) return null;
+    const passages = await this.archival.fromLog(agent, inserts);
+    if (passages instanceof ModelCallError) throw passages;
+    return { agent, inserts: passages };
   }
 
   private async resolve(pending: ApprovalRequestMessage, response: ApprovalResponseMessage, tools: ToolContext): Promise<ToolOutcome[]> {
@@ -379,14 +397,22 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
 
 }
 
-type StepOutcome = Omit<StepCompletedData, 'stepId' | 'stepIndex' | 'maxSteps' | 'memoryEdits' | 'completedAt'>;
+type StepOutcome = Omit<StepCompletedData, 'stepId' | 'stepIndex' | 'maxSteps' | 'memoryEdits' | 'archivalInserts' | 'completedAt'>;
 
 /** The StepCompleted answering a StepRequested, with the memory edits its tools made. */
 function stepCompleted(event: RunEvent<'StepRequested'>, tools: ToolContext, outcome: StepOutcome): StepAnswer {
   const { stepId, stepIndex, maxSteps } = event.data;
   return {
     type: 'StepCompleted',
-    data: { stepId, stepIndex, maxSteps, ...outcome, memoryEdits: tools.memoryEdits(), completedAt: new Date().toISOString() },
+    data: {
+      stepId,
+      stepIndex,
+      maxSteps,
+      ...outcome,
+      memoryEdits: tools.memoryEdits(),
+      ...(tools.archivalInserts.length ? { archivalInserts: tools.archivalInserts.map(({ embedding: _embedding, ...insert }) => insert) } : {}),
+      completedAt: new Date().toISOString(),
+    },
   };
 }
 

@@ -4,11 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { TOOL_RUN_REQUESTS, type ToolRunReply, type ToolRunRequest } from '@lrs/jetstream';
 import { AgentStore } from '@lrs/read-model';
 import { ServerTools, ToolContext } from '../../tools/server-tools';
+import { ArchivalMemory } from '../../archival/archival-memory';
 
 /**
  * Runs one of an agent's tools outside a run (agents.tools.run), with the same code and checks as
- * a model's tool call. It writes nothing: memory edits go back in the reply and the gateway
- * records them, so a reply that never arrives changes nothing.
+ * a model's tool call. Memory edits go back in the reply and the gateway commits them; archival
+ * passages (which need their vectors) are stored here before the reply.
  */
 @Controller()
 export class ToolRunRequestedHandler {
@@ -16,6 +17,7 @@ export class ToolRunRequestedHandler {
   constructor(
     private readonly agents: AgentStore,
     private readonly tools: ServerTools,
+    private readonly archival: ArchivalMemory,
   ) {}
 
   @MessagePattern(TOOL_RUN_REQUESTS)
@@ -27,6 +29,8 @@ export class ToolRunRequestedHandler {
     }
     const context = ToolContext.of(agent);
     const outcome = await this.tools.execute({ name: request.toolName, arguments: JSON.stringify(request.args), tool_call_id: `call_${randomUUID()}` }, context);
+    // A passage needs its vector, which only this side has: it is stored here, before the answer.
+    await this.archival.storeToolRunPassages(agent, context.archivalInserts);
     return { ok: true, status: outcome.status, output: outcome.output, memoryEdits: context.memoryEdits() };
   }
 }

@@ -24,4 +24,6 @@ export class AgentEntity {
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
   /** Attached memory blocks in prompt order, loaded by AgentStore (blocks may be shared, see agent_blocks). */
   blocks: BlockEntity[];
+  /** Passages in the archives attached to the agent, loaded by AgentStore.get for its prompt. */
+  archivalMemoryCount?: number;
 }

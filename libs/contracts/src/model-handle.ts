@@ -13,3 +13,6 @@ export function isModelHandle(value: string): boolean {
   const slash = value.indexOf('/');
   return slash > 0 && slash < value.length - 1;
 }
+
+/** The embedding model an agent uses when it names none (Letta's default). */
+export const DEFAULT_EMBEDDING_HANDLE = 'openai/text-embedding-3-small';

@@ -1,0 +1,4 @@
+export * from './vectors';
+export * from './vector-index';
+export * from './passage-store';
+export * from './views';
