@@ -172,6 +172,42 @@ describe('API keys and organizations', () => {
     expect((await call(keyA, 'GET', `/v1/agents/${agent.id}/core-memory/blocks/human`)).body).toMatchObject({ value: 'Ada' });
   });
 
+  it("keeps archival memory to its organization: another's agent, archive and passage are 404 on every archival route", async () => {
+    const acme = client(keyA);
+    const agent = await acme.agents.create({ model: 'openai/gpt-4o-mini' });
+    const [passage] = await acme.agents.passages.create(agent.id, { text: 'acme launch codes are in the blue binder' });
+    const archive = await acme.archives.create({ name: 'acme handbook' });
+    const [archived] = await acme.archives.passages.createMany(archive.id, { passages: [{ text: 'acme expenses within thirty days' }] });
+    const ownAgent = (await call(keyB, 'POST', '/v1/agents', {})).body.id as string;
+    const hidden: [string, string, unknown?][] = [
+      ['POST', `/v1/agents/${agent.id}/archival-memory`, { text: 'planted' }],
+      ['GET', `/v1/agents/${agent.id}/archival-memory`],
+      ['GET', `/v1/agents/${agent.id}/archival-memory/search?query=launch`],
+      ['DELETE', `/v1/agents/${agent.id}/archival-memory/${passage.id}`],
+      ['DELETE', `/v1/agents/${ownAgent}/archival-memory/${passage.id}`],
+      ['GET', `/v1/archives/${archive.id}`],
+      ['PATCH', `/v1/archives/${archive.id}`, { name: 'stolen' }],
+      ['DELETE', `/v1/archives/${archive.id}`],
+      ['POST', `/v1/archives/${archive.id}/passages`, { text: 'planted' }],
+      ['POST', `/v1/archives/${archive.id}/passages/batch`, { passages: [{ text: 'planted' }] }],
+      ['DELETE', `/v1/archives/${archive.id}/passages/${archived.id}`],
+      ['PATCH', `/v1/agents/${ownAgent}/archives/attach/${archive.id}`, {}],
+      ['PATCH', `/v1/agents/${agent.id}/archives/detach/${archive.id}`, {}],
+      ['POST', '/v1/passages/search', { agent_id: agent.id, query: 'launch' }],
+      ['POST', '/v1/passages/search', { archive_id: archive.id }],
+    ];
+    for (const [method, path, body] of hidden) {
+      const answer = await call(keyB, method, path, body);
+      expect({ method, path, status: answer.status, detail: typeof answer.body.detail }).toEqual({ method, path, status: 404, detail: 'string' });
+    }
+    expect((await call(keyB, 'GET', '/v1/archives')).body).toEqual([]);
+    expect((await call(keyB, 'GET', `/v1/agents/${ownAgent}/archival-memory`)).body).toEqual([]);
+    // Acme's memory is as it was.
+    expect((await acme.agents.passages.list(agent.id)).map((p) => p.text)).toEqual(['acme launch codes are in the blue binder']);
+    expect((await acme.agents.passages.search(agent.id, { query: 'launch codes' })).count).toBe(1);
+    expect((await acme.archives.retrieve(archive.id)).name).toBe('acme handbook');
+  });
+
   it('refuses models outside ALLOWED_MODELS for agents, conversations and override_model (422)', async () => {
     expect((await call(keyA, 'POST', '/v1/agents', { model: 'openai/o1-pro' })).status).toBe(422);
     const agent = await call(keyA, 'POST', '/v1/agents', { model: 'openai/gpt-4o' });

@@ -62,6 +62,9 @@ interface Fixture {
   foreignRunId: string;
   blockId: string;
   foreignBlockId: string;
+  archiveId: string;
+  foreignArchiveId: string;
+  foreignPassageId: string;
   messageId: string;
   stepId: string;
   foreignStepId: string;
@@ -180,6 +183,21 @@ function routes(f: Fixture): Route[] {
     { method: 'POST', path: '/v1/conversations/:conversation_id/fork', query: () => ({ agent_id: f.agentId, message_id: f.messageId }) },
     { method: 'POST', path: '/v1/conversations/:conversation_id/recompile', query: () => ({ dry_run: 'true' }), body: () => ({ agent_id: f.agentId }) },
     { method: 'POST', path: '/v1/conversations/:conversation_id/compact', body: () => ({ agent_id: f.agentId, compaction_settings: { mode: 'sliding_window', sliding_window_percentage: 0.5 } }) },
+    { method: 'POST', path: '/v1/agents/:agent_id/archival-memory', body: () => ({ text: 'fz passage', tags: ['t'], created_at: '2026-01-01T00:00:00Z' }) },
+    { method: 'GET', path: '/v1/agents/:agent_id/archival-memory', query: () => ({ limit: '5', ascending: 'false', search: 'fz' }) },
+    { method: 'GET', path: '/v1/agents/:agent_id/archival-memory/search', query: () => ({ query: 'fz', top_k: '3', tag_match_mode: 'any', tags: 't', start_datetime: '2020-01-01T00:00:00Z' }) },
+    { method: 'DELETE', path: '/v1/agents/:agent_id/archival-memory/:victim_passage_id' },
+    { method: 'POST', path: '/v1/archives', body: () => ({ name: 'fz', description: 'd', embedding: 'openai/text-embedding-3-small', metadata: {} }) },
+    { method: 'GET', path: '/v1/archives', query: () => ({ ...page(), name: 'fz', agent_id: f.agentId }) },
+    { method: 'GET', path: '/v1/archives/:archive_id' },
+    { method: 'PATCH', path: '/v1/archives/:archive_id', body: () => ({ name: 'fz', description: 'd' }) },
+    { method: 'DELETE', path: '/v1/archives/:victim_archive_id' },
+    { method: 'POST', path: '/v1/archives/:archive_id/passages', body: () => ({ text: 'fz passage', tags: ['t'], metadata: { k: 1 } }) },
+    { method: 'POST', path: '/v1/archives/:archive_id/passages/batch', body: () => ({ passages: [{ text: 'fz one' }, { text: 'fz two', tags: ['t'] }] }) },
+    { method: 'DELETE', path: '/v1/archives/:archive_id/passages/:victim_passage_id' },
+    { method: 'PATCH', path: '/v1/agents/:agent_id/archives/attach/:archive_id' },
+    { method: 'PATCH', path: '/v1/agents/:agent_id/archives/detach/:archive_id' },
+    { method: 'POST', path: '/v1/passages/search', body: () => ({ agent_id: f.agentId, query: 'fz', tags: ['t'], tag_match_mode: 'all', limit: 5, start_date: '2020-01-01T00:00:00Z' }) },
     { method: 'GET', path: '/v1/nothing-here' },
     { method: 'GET', path: '/ui/' },
     { method: 'GET', path: '/ui/assets/nothing-here.js' },
@@ -208,6 +226,12 @@ function idsFor(f: Fixture, name: string): string[] {
       return [f.blockId, f.foreignBlockId, NONEXISTENT('block'), 'block-1', ...wrongKind];
     case 'victim_block_id':
       return [f.foreignBlockId, NONEXISTENT('block'), 'block-1', f.agentId];
+    case 'archive_id':
+      return [f.archiveId, f.archiveId, f.foreignArchiveId, NONEXISTENT('archive'), 'archive-1', ...wrongKind];
+    case 'victim_archive_id':
+      return [f.foreignArchiveId, NONEXISTENT('archive'), 'archive-1', f.agentId];
+    case 'victim_passage_id':
+      return [f.foreignPassageId, NONEXISTENT('passage'), 'passage-1', f.agentId];
     case 'step_id':
       return [f.stepId, f.stepId, f.foreignStepId, NONEXISTENT('step'), 'step-1', ...wrongKind];
     case 'block_label':
@@ -629,7 +653,7 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
   let fixture: Fixture;
   let db: Client;
 
-  const TABLES = ['agents', 'blocks', 'agent_blocks', 'conversations', 'runs', 'steps', 'messages', 'thread_contexts'];
+  const TABLES = ['agents', 'blocks', 'agent_blocks', 'block_edits', 'conversations', 'runs', 'steps', 'messages', 'thread_contexts', 'archives', 'archive_agents', 'passages'];
 
   async function traces(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
@@ -679,7 +703,14 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
     const tools = await getJson<{ id: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/tools`);
     const [[step], [foreignStep]] = await Promise.all([runId, foreignRunId].map((run) => getJson<{ id: string }[]>(stack.baseUrl, `/v1/runs/${run}/steps`)));
     const agentFile = await getJson<Record<string, unknown>>(stack.baseUrl, `/v1/agents/${agentId}/export`);
+    // Archival memory: an archive of the fuzzed agent's organization, and a passage and an archive that become another's.
+    const archive = await postJson(stack.baseUrl, '/v1/archives', { name: 'fz archive' });
+    await fetch(`${stack.baseUrl}/v1/agents/${agentId}/archives/attach/${archive.body.id}`, { method: 'PATCH' });
+    const foreignArchive = await postJson(stack.baseUrl, '/v1/archives', { name: 'foreign archive' });
+    const foreignPassage = await postJson(stack.baseUrl, `/v1/archives/${foreignArchive.body.id}/passages`, { text: 'foreign passage' });
     await quiescent();
+    await db.query(`UPDATE archives SET organization_id = $1 WHERE id = $2`, [OTHER_ORGANIZATION, foreignArchive.body.id]);
+    await db.query(`UPDATE passages SET organization_id = $1 WHERE archive_id = $2`, [OTHER_ORGANIZATION, foreignArchive.body.id]);
     // The third agent, its conversation, run, blocks and messages now belong to another organization.
     await db.query(`UPDATE blocks SET organization_id = $1 WHERE id IN (SELECT block_id FROM agent_blocks WHERE agent_id = $2)`, [OTHER_ORGANIZATION, foreignAgentId]);
     for (const table of ['conversations', 'runs', 'steps', 'messages']) await db.query(`UPDATE ${table} SET organization_id = $1 WHERE agent_id = $2`, [OTHER_ORGANIZATION, foreignAgentId]);
@@ -694,6 +725,9 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
       foreignRunId,
       blockId: block.id,
       foreignBlockId: foreignBlock.id,
+      archiveId: archive.body.id as string,
+      foreignArchiveId: foreignArchive.body.id as string,
+      foreignPassageId: foreignPassage.body.id as string,
       messageId: message.id,
       stepId: step.id,
       foreignStepId: foreignStep.id,

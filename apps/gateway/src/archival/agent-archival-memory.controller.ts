@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { PassageStore, toPassageView, toSearchResult } from '@lrs/archival-memory';
 import { AgentStore } from '@lrs/read-model';
 import { LettaOperation } from '../http/api-docs';
@@ -25,6 +25,7 @@ export class AgentArchivalMemoryController {
 
   @LettaOperation('create_passage', "Insert a memory into an agent's archival memory", { arrayOf: 'Passage' })
   @Post()
+  @HttpCode(200)
   async create(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: PassageDto) {
     return (await this.archival.insert({ agentId }, [body])).map(toPassageView);
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Inject, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
 import { PassageStore, toArchiveView, toPassageView } from '@lrs/archival-memory';
 import { LettaOperation } from '../http/api-docs';
 import { AgentIdPipe, ArchiveIdPipe, PassageIdPipe } from '../http/letta-id.pipe';
@@ -21,6 +21,7 @@ export class ArchivesController {
 
   @LettaOperation('create_archive', 'Create an archive', 'Archive')
   @Post()
+  @HttpCode(200)
   async create(@Body() body: CreateArchiveDto) {
     const configured = typeof body.embedding_config?.handle === 'string' ? body.embedding_config.handle : null;
     const archive = await this.passages.createArchive(callerOrganization(), {
@@ -64,6 +65,7 @@ export class ArchivesController {
 
   @LettaOperation('create_passage_in_archive', 'Insert a passage into an archive', 'Passage')
   @Post(':archive_id/passages')
+  @HttpCode(200)
   async createPassage(@Param('archive_id', ArchiveIdPipe) archiveId: string, @Body() body: PassageDto) {
     const [row] = await this.archival.insert({ archiveId }, [body]);
     return toPassageView(row);
@@ -71,6 +73,7 @@ export class ArchivesController {
 
   @LettaOperation('create_passages_in_archive', 'Insert passages into an archive', { arrayOf: 'Passage' })
   @Post(':archive_id/passages/batch')
+  @HttpCode(200)
   async createPassages(@Param('archive_id', ArchiveIdPipe) archiveId: string, @Body() body: PassageBatchDto) {
     return (await this.archival.insert({ archiveId }, body.passages)).map(toPassageView);
   }

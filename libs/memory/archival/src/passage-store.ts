@@ -64,6 +64,8 @@ const PASSAGE_COLUMNS = 'id, organization_id, archive_id, text, tags, metadata, 
  * Counts are kept on the archive row in the same transaction as the change, so the system prompt's
  * "N memories in archival memory" costs one indexed read.
  */
+// TypeORM answers an UPDATE or DELETE with `[rows, count]`: statements here that need the rows a
+// change returns wrap it in a CTE and SELECT them.
 export class PassageStore {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -199,8 +201,9 @@ export class PassageStore {
   async delete(organizationId: string, passageId: string, scope: { agentId: string } | { archiveId: string }): Promise<boolean> {
     const within = 'agentId' in scope ? `archive_id IN (SELECT archive_id FROM archive_agents WHERE agent_id = $3)` : `archive_id = $3`;
     const rows: unknown[] = await this.dataSource.query(
-      `WITH gone AS (DELETE FROM passages WHERE id = $1 AND organization_id = $2 AND ${within} RETURNING archive_id)
-       UPDATE archives a SET passage_count = passage_count - 1, generation = generation + 1, updated_at = now() FROM gone WHERE a.id = gone.archive_id RETURNING a.id`,
+      `WITH gone AS (DELETE FROM passages WHERE id = $1 AND organization_id = $2 AND ${within} RETURNING archive_id),
+       counted AS (UPDATE archives a SET passage_count = passage_count - 1, generation = generation + 1, updated_at = now() FROM gone WHERE a.id = gone.archive_id)
+       SELECT archive_id FROM gone`,
       [passageId, organizationId, 'agentId' in scope ? scope.agentId : scope.archiveId],
     );
     return rows.length > 0;
@@ -223,8 +226,8 @@ export class PassageStore {
 
   async updateArchive(organizationId: string, archiveId: string, changes: { name?: string; description?: string | null }): Promise<ArchiveRow | null> {
     const [row]: ArchiveRow[] = await this.dataSource.query(
-      `UPDATE archives SET name = coalesce($3, name), description = CASE WHEN $4 THEN $5 ELSE description END, updated_at = now()
-       WHERE id = $1 AND organization_id = $2 RETURNING *`,
+      `WITH changed AS (UPDATE archives SET name = coalesce($3, name), description = CASE WHEN $4 THEN $5 ELSE description END, updated_at = now()
+       WHERE id = $1 AND organization_id = $2 RETURNING *) SELECT * FROM changed`,
       [archiveId, organizationId, changes.name === undefined ? null : storableText(changes.name), changes.description !== undefined, storableText(changes.description ?? null)],
     );
     return row ?? null;
@@ -251,7 +254,7 @@ export class PassageStore {
 
   /** Deletes the archive with its passages, detaching it from every agent. */
   async deleteArchive(organizationId: string, archiveId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(`DELETE FROM archives WHERE id = $1 AND organization_id = $2 RETURNING id`, [archiveId, organizationId]);
+    const rows: unknown[] = await this.dataSource.query(`WITH gone AS (DELETE FROM archives WHERE id = $1 AND organization_id = $2 RETURNING id) SELECT id FROM gone`, [archiveId, organizationId]);
     return rows.length > 0;
   }
 
@@ -268,7 +271,8 @@ export class PassageStore {
 
   async detach(organizationId: string, agentId: string, archiveId: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
-      `DELETE FROM archive_agents aa USING archives a WHERE aa.archive_id = $1 AND aa.agent_id = $2 AND a.id = aa.archive_id AND a.organization_id = $3 RETURNING aa.archive_id`,
+      `WITH gone AS (DELETE FROM archive_agents aa USING archives a WHERE aa.archive_id = $1 AND aa.agent_id = $2 AND a.id = aa.archive_id AND a.organization_id = $3
+       RETURNING aa.archive_id) SELECT archive_id FROM gone`,
       [archiveId, agentId, organizationId],
     );
     return rows.length > 0;
