@@ -48,7 +48,7 @@ export const BASE_TOOLS: readonly ToolDefinition[] = [
     parameters: {
       type: 'object',
       properties: {
-        query: { type: 'string', description: 'Text to look for (case-insensitive).' },
+        query: { type: 'string', description: 'Words to look for, case-insensitive: every word must appear ("a phrase" in quotes, `or` between alternatives, -word to exclude, as in a web search).' },
         roles: { type: 'array', items: { type: 'string', enum: ['assistant', 'user', 'tool'] }, description: 'Only messages of these roles.' },
         limit: { type: 'integer', description: 'Most results to return (default 5, at most 50).' },
         start_date: { type: 'string', description: 'ISO 8601 date or time; only messages at or after it.' },

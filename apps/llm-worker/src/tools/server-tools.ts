@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { baseTool, type BlockEditOperation, type MemoryEdit, type ToolCall } from '@lrs/contracts';
 import { applyBlockEdit, type EditableBlock } from '@lrs/domain-run';
-import { MessageQueries, storableText, type AgentSnapshot } from '@lrs/read-model';
+import { MESSAGE_SEARCH_MAX_QUERY_CHARS, MessageQueries, storableText, type AgentSnapshot } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
 import type { StepPassage } from '../archival/archival-memory';
 import { ArchivalTools } from './archival-tools';
@@ -104,6 +104,7 @@ export class ServerTools {
 
   private async conversationSearch(call: ToolCall, context: ToolContext, args: Record<string, unknown>): Promise<ToolOutcome> {
     if (typeof args.query !== 'string') return failure(call, 'Error: conversation_search needs a string query');
+    if (args.query.length > MESSAGE_SEARCH_MAX_QUERY_CHARS) return failure(call, `Error: query is longer than ${MESSAGE_SEARCH_MAX_QUERY_CHARS} characters`);
     const roles = Array.isArray(args.roles) ? args.roles.map(String) : Object.keys(MESSAGE_TYPES_BY_ROLE);
     const limit = Math.min(50, Math.max(1, Number.isInteger(args.limit) ? (args.limit as number) : 5));
     // The model's arguments are checked here, so a bad one is an error result it sees, never a failed query.

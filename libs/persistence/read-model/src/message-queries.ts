@@ -1,8 +1,51 @@
 import type { DataSource } from 'typeorm';
 import { laneIdOf, type ApprovalRequestMessage, type LettaMessage } from '@lrs/contracts';
-import { keysetConditions, keysetOrder, numberedParams, type KeysetSort, type PageQuery } from './pagination';
+import { keysetConditions, keysetOrder, numberedParams, type Bind, type KeysetSort, type PageQuery } from './pagination';
 
-/** Reads of an agent's messages: its history pages, its pending approval, and text search for its tools. */
+/**
+ * The longest search query taken (characters): Postgres refuses a tsquery past a size that a
+ * query of about a million characters reaches, and no one searches with a book.
+ */
+export const MESSAGE_SEARCH_MAX_QUERY_CHARS = 10_000;
+
+/** The message types Letta's message search answers (it has a result shape for these only). */
+export const SEARCHABLE_MESSAGE_TYPES: readonly string[] = ['system_message', 'user_message', 'reasoning_message', 'assistant_message'];
+
+/** Which of the organization's messages: one agent's, one thread's (`default`: the agents' own threads). */
+export interface MessageThreadFilter {
+  agentId?: string | null;
+  /** A conversation id, or `default` for the agents' own threads. */
+  conversationId?: string | null;
+}
+
+export interface MessageListFilter extends PageQuery, MessageThreadFilter {
+  messageTypes?: string[];
+}
+
+interface FullTextSearch {
+  query: string;
+  messageTypes: readonly string[];
+  limit: number;
+  /** ISO instants, both inclusive. */
+  startDate?: string | null;
+  endDate?: string | null;
+}
+
+export interface MessageSearch extends MessageThreadFilter, Omit<FullTextSearch, 'messageTypes'> {
+  /** Default: SEARCHABLE_MESSAGE_TYPES. */
+  messageTypes?: readonly string[];
+}
+
+export interface MessageSearchHit {
+  message: LettaMessage;
+  agentId: string;
+  /** Null for a message of an agent's own thread. */
+  conversationId: string | null;
+  /** ts_rank of the match (normalized by the message's length): higher is better. */
+  rank: number;
+}
+
+/** Reads of messages: an agent's history pages and pending approval, the organization's list, and full-text search. */
 export class MessageQueries {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -39,33 +82,84 @@ export class MessageQueries {
       where.push(`(lane_id = $${params.length} OR run_id IN (SELECT id FROM runs WHERE agent_id = $1 AND lane_id = $${params.length}))`);
     }
     const sort: KeysetSort = { columns: ['sequence_id'], keyOf: (cursor, scope) => `SELECT sequence_id FROM messages WHERE id = ${cursor} AND agent_id = ${scope}`, scope: agentId };
-    where.push(...(await keysetConditions(this.dataSource, page, sort, numberedParams(params))));
-    if (includeTypes?.length) {
-      params.push(includeTypes);
-      where.push(`message_type = ANY ($${params.length})`);
-    }
-    params.push(page.limit);
+    return this.page(params, where, sort, page, includeTypes);
+  }
+
+  /**
+   * GET /v1/messages: the organization's messages across agents, in execution order, optionally
+   * of one agent and one thread (`default`: the agents' own threads). Cursors as in `history`.
+   */
+  async list(organizationId: string, filter: MessageListFilter): Promise<LettaMessage[]> {
+    const params: unknown[] = [organizationId];
+    const where = ['organization_id = $1', ...this.threadConditions(filter, numberedParams(params))];
+    const sort: KeysetSort = { columns: ['sequence_id'], keyOf: (cursor, scope) => `SELECT sequence_id FROM messages WHERE id = ${cursor} AND organization_id = ${scope}`, scope: organizationId };
+    return this.page(params, where, sort, filter, filter.messageTypes);
+  }
+
+  /** GET /v1/messages/{id}: null when the organization has no such message. */
+  async find(organizationId: string, messageId: string): Promise<LettaMessage | null> {
+    const rows: { body: LettaMessage }[] = await this.dataSource.query(`SELECT body FROM messages WHERE id = $1 AND organization_id = $2`, [messageId, organizationId]);
+    return rows[0]?.body ?? null;
+  }
+
+  /**
+   * POST /v1/messages/search: full-text search over the organization's messages of the types
+   * Letta's search answers, best match first (ts_rank, then newest), with the agent and
+   * conversation each belongs to.
+   */
+  async search(organizationId: string, search: MessageSearch): Promise<MessageSearchHit[]> {
+    const params: unknown[] = [organizationId];
+    const where = ['organization_id = $1', ...this.threadConditions(search, numberedParams(params))];
+    return this.fullText(params, where, { ...search, messageTypes: search.messageTypes ?? SEARCHABLE_MESSAGE_TYPES });
+  }
+
+  /** Full-text search over the agent's whole history (conversation_search), best match first. */
+  async searchMessages(
+    agentId: string,
+    search: { query: string; messageTypes: string[]; limit: number; startDate: string | null; endDate: string | null },
+  ): Promise<LettaMessage[]> {
+    return (await this.fullText([agentId], ['agent_id = $1'], search)).map((hit) => hit.message);
+  }
+
+  private threadConditions(filter: MessageThreadFilter, bind: Bind): string[] {
+    const where: string[] = [];
+    if (filter.agentId) where.push(`agent_id = ${bind(filter.agentId)}`);
+    // A thread's lane is its conversation's id, or the agent's own id for the default thread.
+    if (filter.conversationId === 'default') where.push('lane_id = agent_id');
+    else if (filter.conversationId) where.push(`lane_id = ${bind(filter.conversationId)}`);
+    return where;
+  }
+
+  private async page(params: unknown[], where: string[], sort: KeysetSort, page: PageQuery, includeTypes: readonly string[] | undefined): Promise<LettaMessage[]> {
+    const bind = numberedParams(params);
+    where.push(...(await keysetConditions(this.dataSource, page, sort, bind)));
+    if (includeTypes?.length) where.push(`message_type = ANY (${bind(includeTypes)})`);
     const rows: { body: LettaMessage }[] = await this.dataSource.query(
-      `SELECT body FROM messages WHERE ${where.join(' AND ')} ORDER BY ${keysetOrder(sort, page.order)} LIMIT $${params.length}`,
+      `SELECT body FROM messages WHERE ${where.join(' AND ')} ORDER BY ${keysetOrder(sort, page.order)} LIMIT ${bind(page.limit)}`,
       params,
     );
     return rows.map((row) => row.body);
   }
 
-  /** Text search over the agent's whole history (conversation_search), newest first. */
-  async searchMessages(
-    agentId: string,
-    search: { query: string; messageTypes: string[]; limit: number; startDate: string | null; endDate: string | null },
-  ): Promise<LettaMessage[]> {
-    const rows: { body: LettaMessage }[] = await this.dataSource.query(
-      `SELECT body FROM messages
-       WHERE agent_id = $1 AND message_type = ANY ($2)
-         AND coalesce(body->>'content', body->>'tool_return', '') ILIKE '%' || $3 || '%'
-         AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at <= $5)
-       ORDER BY sequence_id DESC LIMIT $6`,
-      [agentId, search.messageTypes, escapeLike(search.query), search.startDate, search.endDate, search.limit],
+  /**
+   * The one full-text query: `search_vector` (the migration MessageSearch1732380000000) matched
+   * through its GIN index. `websearch_to_tsquery` never fails on user text (quotes, `or`, `-word`
+   * as a web search engine reads them; any other punctuation separates words), and on the `simple`
+   * configuration `run-probe` matches the compound word. A query without words matches nothing.
+   */
+  private async fullText(params: unknown[], where: string[], search: FullTextSearch): Promise<MessageSearchHit[]> {
+    const bind = numberedParams(params);
+    const query = `websearch_to_tsquery('simple', ${bind(search.query.slice(0, MESSAGE_SEARCH_MAX_QUERY_CHARS))})`;
+    where.push(`search_vector @@ ${query}`, `message_type = ANY (${bind(search.messageTypes)})`);
+    if (search.startDate) where.push(`created_at >= ${bind(search.startDate)}`);
+    if (search.endDate) where.push(`created_at <= ${bind(search.endDate)}`);
+    const rows: { body: LettaMessage; agent_id: string; conversation_id: string | null; rank: number }[] = await this.dataSource.query(
+      `SELECT body, agent_id, nullif(lane_id, agent_id) AS conversation_id, ts_rank(search_vector, ${query}, 1) AS rank
+       FROM messages WHERE ${where.join(' AND ')}
+       ORDER BY rank DESC, sequence_id DESC LIMIT ${bind(search.limit)}`,
+      params,
     );
-    return rows.map((row) => row.body);
+    return rows.map((row) => ({ message: row.body, agentId: row.agent_id, conversationId: row.conversation_id, rank: row.rank }));
   }
 }
 
