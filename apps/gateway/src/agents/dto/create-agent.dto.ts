@@ -35,13 +35,19 @@ export const AGENT_TYPES = [
 export const MODEL_HANDLE_PATTERN = /^[^/\s]+\/\S+$/;
 const MODEL_HANDLE_MESSAGE = "must be a model handle of the form '<provider>/<model>', e.g. 'openai/gpt-4o-mini'";
 
-/** A block label: indexed (unique per agent), so short. */
+/**
+ * A block label: letters, digits, `_` and `-`, in segments joined by single `/` (Letta's path
+ * labels, `system/active-issues`): no empty segment, no leading or trailing `/`, so no `..`, no
+ * control characters. Indexed (unique per agent), so short.
+ */
+export const BLOCK_LABEL_PATTERN = /^[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_-]+)*$/;
+
 export const BlockLabel = (options: ValidationOptions = {}): PropertyDecorator =>
   applyDecorators(
     IsString(options),
     IsNotEmpty(options),
     Name(options),
-    Matches(/^[A-Za-z0-9_-]+$/, { ...options, message: 'label may contain only letters, digits, _ and -' }),
+    Matches(BLOCK_LABEL_PATTERN, { ...options, message: "label may contain only letters, digits, _ and -, in segments joined by single '/' (e.g. system/notes)" }),
   );
 
 /** A block's optional `limit` in characters (a Postgres integer column). */
