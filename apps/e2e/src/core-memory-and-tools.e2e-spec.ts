@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, UnprocessableEntityError } from '@letta-ai/letta-client';
 import { TestStack } from '@lrs/testing';
-import { lettaClient, promptMentioning } from './helpers';
+import { getJson, lettaClient, promptMentioning } from './helpers';
 
 describe("an agent's memory blocks and tools", () => {
   let stack: TestStack;
@@ -130,5 +130,76 @@ describe("an agent's memory blocks and tools", () => {
     await client.agents.messages.create(agent.id, { input: 'tools-probe-2' });
     expect(offered('tools-probe-2')).toEqual(['conversation_search', 'memory_insert', 'memory_replace']);
     await expect(client.agents.tools.attach('tool-00000000-0000-4000-8000-000000000000', { agent_id: agent.id })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('takes path labels (system/active-issues) everywhere labels go, and reads and updates them by label through the client', async () => {
+    const client = lettaClient(stack);
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini', memory_blocks: [{ label: 'system/active-issues', value: 'none' }, { label: 'human', value: 'Ann' }] });
+    expect(agent.blocks.map((block) => block.label)).toEqual(['system/active-issues', 'human']);
+    // The client sends the label as one path segment, its '/' as %2F.
+    expect(await client.agents.blocks.retrieve('system/active-issues', { agent_id: agent.id })).toMatchObject({ value: 'none' });
+    const updated = await client.agents.blocks.update('system/active-issues', { agent_id: agent.id, value: 'login fails', label: 'system/issues/open' });
+    expect(updated).toMatchObject({ label: 'system/issues/open', value: 'login fails' });
+    expect((await client.agents.blocks.retrieve('system/issues/open', { agent_id: agent.id })).value).toBe('login fails');
+    await client.agents.messages.create(agent.id, { input: 'path-label-probe' });
+    expect(promptMentioning(stack, 'path-label-probe')).toContain('<system/issues/open>');
+
+    const block = await client.blocks.create({ label: 'reference/faq', value: 'Q: hours? A: 9-5' });
+    expect(block.label).toBe('reference/faq');
+    for (const label of ['/faq', 'faq/', 'a//b', 'a/../b', '..', 'a/./b', 'a\u0000b', 'tab\there', 'x'.repeat(257)]) {
+      await expect(client.agents.create({ model: 'openai/gpt-4o-mini', memory_blocks: [{ label, value: '' }] })).rejects.toHaveProperty('status', 422);
+      await expect(client.agents.blocks.update('human', { agent_id: agent.id, label })).rejects.toHaveProperty('status', 422);
+      await expect(client.blocks.update(block.id!, { label })).rejects.toHaveProperty('status', 422);
+    }
+  });
+
+  it("runs Letta's memory tools as operations on the blocks, and send_message as the answer", async () => {
+    const client = lettaClient(stack);
+    const lettaTools = ['core_memory_append', 'core_memory_replace', 'memory_rethink', 'memory_finish_edits', 'memory', 'memory_apply_patch', 'send_message'];
+    const agent = await client.agents.create({
+      model: 'openai/gpt-4o-mini',
+      memory_blocks: [{ label: 'human', value: 'Name: Ann\nLikes tea' }, { label: 'system/notes', value: 'first' }],
+      tools: lettaTools.slice(0, 6),
+    });
+    expect(agent.tools.map((tool) => tool.name).sort()).toEqual([...lettaTools.slice(0, 6), 'conversation_search', 'memory_insert', 'memory_replace'].sort());
+    const plain = await client.agents.create({ model: 'openai/gpt-4o-mini' });
+    expect(plain.tools.map((tool) => tool.name).sort()).toEqual(['conversation_search', 'memory_insert', 'memory_replace']);
+
+    const call = async (tool: string, args: Record<string, unknown>) => {
+      const response = await client.agents.messages.create(agent.id, { input: `go [fake:toolsteps=1][fake:tool=${tool}][fake:args=${JSON.stringify(args)}]` });
+      const toolReturn = response.messages.find((message) => message.message_type === 'tool_return_message') as { tool_return: string; status: string } | undefined;
+      return { response, toolReturn };
+    };
+    const value = async (label: string) => (await client.agents.blocks.retrieve(label, { agent_id: agent.id })).value;
+
+    const appended = await call('core_memory_append', { label: 'human', content: 'tea at 4' });
+    expect(appended.toolReturn?.status).toBe('success');
+    expect(await value('human')).toBe('Name: Ann\nLikes tea\ntea at 4');
+    const timeline = await getJson<{ entries: { type: string; label?: string; operation?: string }[] }>(stack.baseUrl, `/v1/runs/${appended.response.messages[0].run_id}/timeline`);
+    expect(timeline.entries.filter((entry) => entry.type === 'memory_edit')).toEqual([expect.objectContaining({ label: 'human', operation: 'insert' })]);
+
+    await call('core_memory_replace', { label: 'human', old_content: 'tea', new_content: 'coffee' });
+    expect(await value('human')).toBe('Name: Ann\nLikes coffee\ncoffee at 4');
+    await call('memory', { command: 'str_replace', path: '/memories/system/notes', old_string: 'first', new_string: 'second' });
+    await call('memory', { command: 'insert', path: '/memories/system/notes', insert_text: 'third', insert_line: -1 });
+    expect(await value('system/notes')).toBe('second\nthird');
+    await call('memory_apply_patch', { label: 'system/notes', patch: ' second\n-third\n+3rd' });
+    expect(await value('system/notes')).toBe('second\n3rd');
+    const created = await call('memory', { command: 'create', path: '/memories/new', description: 'd', file_text: 'x' });
+    expect(created.toolReturn).toMatchObject({ status: 'error', tool_return: expect.stringContaining("'create' is not supported on this server") });
+    await call('memory_rethink', { label: 'human', new_memory: 'Ann, drinks coffee' });
+    expect((await call('memory_finish_edits', {})).toolReturn).toMatchObject({ status: 'success' });
+    expect(await value('human')).toBe('Ann, drinks coffee');
+    await client.agents.messages.create(agent.id, { input: 'letta-tools-probe' });
+    expect(promptMentioning(stack, 'letta-tools-probe')).toContain('Ann, drinks coffee');
+
+    // send_message: attached by id; its message is the answer and the run ends with that step.
+    const sendMessage = (await client.agents.tools.attach('tool-7b0f5a0e-2d1c-4c38-9a51-3f6a1d9e0b17', { agent_id: agent.id }))!.tools.find((tool) => tool.name === 'send_message');
+    expect(sendMessage).toBeDefined();
+    const sent = await client.agents.messages.create(agent.id, { input: 'say hi [fake:toolsteps=1][fake:tool=send_message][fake:args={"message":"Hello Ann!"}]' });
+    expect(sent.messages.map((message) => message.message_type)).toEqual(['assistant_message']);
+    expect(sent.messages[0]).toMatchObject({ content: 'Hello Ann!' });
+    expect(sent.stop_reason).toMatchObject({ stop_reason: 'end_turn' });
+    expect((await client.runs.steps.list(sent.messages[0].run_id!)).getPaginatedItems()).toHaveLength(1);
   });
 });

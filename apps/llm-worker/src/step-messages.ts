@@ -33,6 +33,13 @@ export interface ToolOutcome {
   call: ToolCall;
   status: 'success' | 'error';
   output: string;
+  /** Letta's `send_message`: the text the call sends the user, stored as the step's assistant message. */
+  assistantMessage?: string;
+}
+
+/** The messages the step's `send_message` calls sent (their joined length decides, as a text answer's would, that the turn ends). */
+export function sentMessages(outcomes: readonly ToolOutcome[]): string[] {
+  return outcomes.flatMap((outcome) => (outcome.assistantMessage === undefined ? [] : [outcome.assistantMessage]));
 }
 
 function base(context: StepMessageContext) {
@@ -65,10 +72,13 @@ export function stepMessages(context: StepMessageContext, answer: ModelAnswer, o
     const assistant: AssistantMessage = { ...base(context), ...context.assistant, message_type: 'assistant_message', content: text };
     messages.push(assistant);
   }
-  if (outcomes.length > 0) {
-    const calls = outcomes.map((outcome) => outcome.call);
+  // A send_message call is the answer it carries, as Letta shows it: an assistant message, not a tool call and its return.
+  for (const content of sentMessages(outcomes)) messages.push({ ...base(context), message_type: 'assistant_message', content } satisfies AssistantMessage);
+  const ran = outcomes.filter((outcome) => outcome.assistantMessage === undefined);
+  if (ran.length > 0) {
+    const calls = ran.map((outcome) => outcome.call);
     const callMessage: ToolCallMessage = { ...base(context), message_type: 'tool_call_message', tool_call: calls[0], tool_calls: calls };
-    messages.push(callMessage, ...toolReturnMessages(context, outcomes));
+    messages.push(callMessage, ...toolReturnMessages(context, ran));
   }
   if (pending.length > 0) {
     const request: ApprovalRequestMessage = { ...base(context), message_type: 'approval_request_message', tool_call: pending[0], tool_calls: pending };

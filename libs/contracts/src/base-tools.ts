@@ -3,6 +3,8 @@
  * Letta's, so prompts and clients written for Letta work unchanged. Ids are fixed so the same
  * tool has the same id on every server.
  */
+import { LETTA_MEMORY_TOOLS } from './letta-memory-tools';
+
 export interface ToolDefinition {
   id: string;
   name: string;
@@ -88,6 +90,7 @@ export const BASE_TOOLS: readonly ToolDefinition[] = [
       required: ['query'],
     },
   },
+  ...LETTA_MEMORY_TOOLS,
 ];
 
 export const BASE_TOOL_NAMES: readonly string[] = BASE_TOOLS.map((tool) => tool.name);

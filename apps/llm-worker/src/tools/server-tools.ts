@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { baseTool, type BlockEditOperation, type MemoryEdit, type ToolCall } from '@lrs/contracts';
-import { applyBlockEdit, type EditableBlock } from '@lrs/domain-run';
+import type { EditableBlock } from '@lrs/domain-run';
 import { MESSAGE_SEARCH_MAX_QUERY_CHARS, MessageQueries, storableText, type AgentSnapshot } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
 import type { StepPassage } from '../archival/archival-memory';
 import { ArchivalTools } from './archival-tools';
+import { editBlock, LETTA_MEMORY_TOOL_NAMES, runLettaMemoryTool } from './letta-memory-tools';
 import { failure } from './tool-failure';
 
 /**
@@ -76,15 +77,16 @@ export class ServerTools {
     if (!context.serverToolNames.has(call.name) || !baseTool(call.name)) {
       return failure(call, `Error: tool '${call.name}' is not available to this agent`);
     }
+    if (LETTA_MEMORY_TOOL_NAMES.has(call.name)) return runLettaMemoryTool(call, context, args);
     switch (call.name) {
       case 'memory_insert': {
         const insertLine = args.insert_line === undefined ? -1 : Number(args.insert_line);
-        return this.edit(call, context, String(args.label ?? ''), { kind: 'insert', newStr: storableText(String(args.new_str ?? args.new_string ?? '')), insertLine });
+        return editBlock(call, context, String(args.label ?? ''), { kind: 'insert', newStr: storableText(String(args.new_str ?? args.new_string ?? '')), insertLine });
       }
       case 'memory_replace': {
         const oldStr = storableText(String(args.old_str ?? args.old_string ?? ''));
         const newStr = storableText(String(args.new_str ?? args.new_string ?? ''));
-        return this.edit(call, context, String(args.label ?? ''), { kind: 'replace', oldStr, newStr });
+        return editBlock(call, context, String(args.label ?? ''), { kind: 'replace', oldStr, newStr });
       }
       case 'archival_memory_insert':
         return this.archival.insert(call, context, args);
@@ -93,13 +95,6 @@ export class ServerTools {
       default:
         return this.conversationSearch(call, context, args);
     }
-  }
-
-  private edit(call: ToolCall, context: ToolContext, label: string, operation: BlockEditOperation): ToolOutcome {
-    const result = applyBlockEdit(context.block(label), label, operation);
-    if (!result.ok) return failure(call, result.error);
-    context.recordEdit(label, call.tool_call_id, operation, result.value);
-    return { call, status: 'success', output: result.message };
   }
 
   private async conversationSearch(call: ToolCall, context: ToolContext, args: Record<string, unknown>): Promise<ToolOutcome> {

@@ -12,3 +12,4 @@ export * from './context-window';
 export * from './tool-schemas';
 export * from './approval-timeout';
 export * from './run-timeline';
+export * from './letta-memory-edits';

@@ -31,7 +31,7 @@ import { WORKER_SETTINGS, type WorkerSettings } from '../../config/env';
 import { ModelCaller } from '../../model-caller';
 import { FaultInjection } from '../../fault-injection';
 import { ArchivalMemory, type StepPassage } from '../../archival/archival-memory';
-import { stepMessages, toolReturnMessages, type StepMessageContext, type ToolOutcome } from '../../step-messages';
+import { sentMessages, stepMessages, toolReturnMessages, type StepMessageContext, type ToolOutcome } from '../../step-messages';
 import { ContextFitter, type ContextRequest } from '../../context/context-fitter';
 import { ServerTools, ToolContext } from '../../tools/server-tools';
 import { approvalRequired } from '../../tools/approval-rules';
@@ -218,7 +218,9 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const outcomes = [];
     for (const call of calls.filter((c) => !needsApproval(c.name))) outcomes.push(await this.tools.execute(call, tools));
     const messages = [...resumed, ...stepMessages(messageContext, reply, outcomes, pendingCalls)];
-    const counts = { calls: calls.length, pending: pendingCalls.length };
+    // A send_message call answers the user and ends the turn, as a text answer does (Letta's terminal tool).
+    const sent = sentMessages(outcomes);
+    const counts = { calls: sent.length ? 0 : calls.length, pending: pendingCalls.length, textLength: reply.text.length + sent.join('').length };
     await this.commit(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approvalTimeoutSeconds ?? null, compaction), input, { tools });
   }
 
@@ -357,7 +359,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     reply: ModelReply,
     messages: LettaMessage[],
     tools: ToolContext,
-    counts: { calls: number; pending: number },
+    counts: { calls: number; pending: number; textLength: number },
     approvalTimeoutSeconds: number | null,
     compaction: StepCompaction | null,
   ): StepAnswer {
@@ -366,7 +368,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       modelHandle: handle,
       messages,
       usage: reply.usage,
-      ...stepVerdict({ textLength: reply.text.length, calls: counts.calls, pendingCalls: counts.pending, finishReason: reply.finishReason }),
+      ...stepVerdict({ textLength: counts.textLength, calls: counts.calls, pendingCalls: counts.pending, finishReason: reply.finishReason }),
       approvalTimeoutSeconds: counts.pending > 0 ? approvalTimeoutSeconds : null,
       firstTokenAtMs: reply.firstTokenAtMs,
       llmRequestStartedAtMs: reply.requestStartedAtMs,

@@ -1,0 +1,92 @@
+import type { AgentSnapshot } from '@lrs/read-model';
+import { stepMessages } from '../step-messages';
+import { runLettaMemoryTool, SENT_MESSAGE } from './letta-memory-tools';
+import { ToolContext } from './server-tools';
+
+const blocks = [
+  { label: 'human', value: 'Name: Ana\nLikes tea', readOnly: false },
+  { label: 'system/active-issues', value: 'none', readOnly: false },
+  { label: 'persona', value: 'I help.', readOnly: true },
+];
+
+function contextOf(): ToolContext {
+  const agent = { id: 'agent-1', toolNames: [], blocks: blocks.map((block) => ({ ...block, charLimit: 5000 })) } as unknown as AgentSnapshot;
+  return ToolContext.of(agent);
+}
+
+function run(name: string, args: Record<string, unknown>, context = contextOf()) {
+  const call = { name, arguments: JSON.stringify(args), tool_call_id: `call-${name}` };
+  const outcome = runLettaMemoryTool(call, context, args);
+  return { outcome, edits: context.memoryEdits(), context };
+}
+
+describe("Letta's memory tools", () => {
+  it('core_memory_append inserts at the end', () => {
+    const { outcome, edits } = run('core_memory_append', { label: 'human', content: 'Lives in Porto' });
+    expect(outcome.status).toBe('success');
+    expect(edits).toEqual([
+      expect.objectContaining({ label: 'human', toolCallId: 'call-core_memory_append', operation: { kind: 'insert', newStr: 'Lives in Porto', insertLine: -1 }, value: 'Name: Ana\nLikes tea\nLives in Porto' }),
+    ]);
+  });
+
+  it('core_memory_replace replaces every occurrence, as one replace', () => {
+    const context = contextOf();
+    run('core_memory_append', { label: 'human', content: 'tea at 4' }, context);
+    const { outcome, edits } = run('core_memory_replace', { label: 'human', old_content: 'tea', new_content: 'coffee' }, context);
+    expect(outcome.status).toBe('success');
+    expect(edits[1]).toMatchObject({ operation: { kind: 'replace' }, value: 'Name: Ana\nLikes coffee\ncoffee at 4' });
+    expect(run('core_memory_replace', { label: 'human', old_content: 'milk', new_content: 'x' }).outcome).toMatchObject({ status: 'error' });
+    const unchanged = run('core_memory_replace', { label: 'human', old_content: 'tea', new_content: 'tea' });
+    expect([unchanged.outcome.status, unchanged.edits]).toEqual(['success', []]);
+  });
+
+  it('memory_rethink rewrites the block; memory_finish_edits changes nothing', () => {
+    expect(run('memory_rethink', { label: 'system/active-issues', new_memory: 'login fails' }).edits).toEqual([
+      expect.objectContaining({ label: 'system/active-issues', operation: { kind: 'rethink', newValue: 'login fails' } }),
+    ]);
+    expect(run('memory_finish_edits', {})).toMatchObject({ outcome: { status: 'success', output: 'None' }, edits: [] });
+  });
+
+  it('memory str_replace and insert address blocks by path', () => {
+    expect(run('memory', { command: 'str_replace', path: '/memories/human', old_string: 'Ana', new_string: 'Ana Lima' }).edits).toEqual([
+      expect.objectContaining({ label: 'human', operation: { kind: 'replace', oldStr: 'Ana', newStr: 'Ana Lima' } }),
+    ]);
+    expect(run('memory', { command: 'insert', path: '/memories/system/active-issues', insert_text: 'billing', insert_line: 0 }).edits).toEqual([
+      expect.objectContaining({ label: 'system/active-issues', operation: { kind: 'insert', newStr: 'billing', insertLine: 0 }, value: 'billing\nnone' }),
+    ]);
+    // Letta's older flattening of a path into a label.
+    expect(run('memory', { command: 'insert', path: '/memories/system_active-issues', insert_text: 'x' }).outcome).toMatchObject({ status: 'error' });
+    expect(run('memory', { command: 'insert', path: 'system/active-issues', insert_text: 'x' }).outcome.status).toBe('success');
+  });
+
+  it('memory create, delete and rename are refused with a clear error, as are unknown commands and missing arguments', () => {
+    for (const command of ['create', 'delete', 'rename']) {
+      const { outcome, edits } = run('memory', { command, path: '/memories/new', file_text: 'x', description: 'd' });
+      expect(outcome).toMatchObject({ status: 'error', output: expect.stringContaining(`'${command}' is not supported on this server`) });
+      expect(edits).toEqual([]);
+    }
+    expect(run('memory', { command: 'view', path: 'human' }).outcome.output).toContain("unknown memory command 'view'");
+    expect(run('memory', { command: 'str_replace', path: 'human', old_string: 'Ana' }).outcome.output).toContain('needs a string new_string');
+    expect(run('core_memory_append', { label: 'human' }).outcome.output).toContain('needs a string content');
+    expect(run('core_memory_append', { label: 'persona', content: 'x' }).outcome.output).toContain('read-only');
+    expect(run('memory_rethink', { label: 'nope', new_memory: 'x' }).outcome.output).toContain("no memory block labelled 'nope'");
+  });
+
+  it('memory_apply_patch records the one operation that makes the patched value', () => {
+    const { outcome, edits } = run('memory_apply_patch', { label: 'human', patch: ' Name: Ana\n-Likes tea\n+Likes green tea' });
+    expect(outcome.status).toBe('success');
+    expect(edits).toEqual([expect.objectContaining({ operation: { kind: 'replace', oldStr: '\nLikes tea', newStr: '\nLikes green tea' }, value: 'Name: Ana\nLikes green tea' })]);
+    expect(run('memory_apply_patch', { label: '', patch: '*** Update Block: system/active-issues\n-none\n+two open' }).edits[0]).toMatchObject({ label: 'system/active-issues', value: 'two open' });
+    expect(run('memory_apply_patch', { label: 'human', patch: '-Likes coffee' })).toMatchObject({ outcome: { status: 'error' }, edits: [] });
+    expect(run('memory_apply_patch', { label: '', patch: '*** Delete Block: human' }).outcome.output).toContain('not supported on this server');
+  });
+
+  it("send_message is the step's assistant message, not a tool call", () => {
+    const { outcome, edits } = run('send_message', { message: 'Hello Ana!' });
+    expect(outcome).toMatchObject({ status: 'success', output: SENT_MESSAGE, assistantMessage: 'Hello Ana!' });
+    expect(edits).toEqual([]);
+    expect(run('send_message', { message: ' ' }).outcome.status).toBe('error');
+    const messages = stepMessages({ runId: 'run-1', stepId: 'step-1', now: new Date() }, { text: '', reasoning: '', hiddenReasoning: null }, [outcome]);
+    expect(messages.map((message) => [message.message_type, 'content' in message ? message.content : null])).toEqual([['assistant_message', 'Hello Ana!']]);
+  });
+});

@@ -1,0 +1,142 @@
+import type { BlockEditOperation, ToolCall } from '@lrs/contracts';
+import { applyBlockEdit, applyPatchLines, coreMemoryReplace, labelOfPath, parsePatch, spanEdit } from '@lrs/domain-run';
+import { storableText } from '@lrs/read-model';
+import type { ToolOutcome } from '../step-messages';
+import type { ToolContext } from './server-tools';
+import { failure } from './tool-failure';
+
+/** What `send_message` answers, as Letta's does. */
+export const SENT_MESSAGE = 'Sent message successfully.';
+
+export const LETTA_MEMORY_TOOL_NAMES: ReadonlySet<string> = new Set([
+  'core_memory_append',
+  'core_memory_replace',
+  'memory_rethink',
+  'memory_finish_edits',
+  'memory',
+  'memory_apply_patch',
+  'send_message',
+]);
+
+/**
+ * Applies an edit to the step's view of the block and records it as the operation it is, to be
+ * applied again to the block as it is when the step commits (docs/memory.md).
+ */
+export function editBlock(call: ToolCall, context: ToolContext, label: string, operation: BlockEditOperation): ToolOutcome {
+  const result = applyBlockEdit(context.block(label), label, operation);
+  if (!result.ok) return failure(call, result.error);
+  context.recordEdit(label, call.tool_call_id, operation, result.value);
+  return { call, status: 'success', output: result.message };
+}
+
+/** Letta's `core_memory_*`, `memory_rethink`, `memory_finish_edits`, `memory`, `memory_apply_patch` and `send_message`. */
+export function runLettaMemoryTool(call: ToolCall, context: ToolContext, args: Record<string, unknown>): ToolOutcome {
+  const text = (name: string, fallback?: string): string | ToolOutcome => {
+    const value = args[name] ?? fallback;
+    return typeof value === 'string' ? storableText(value) : failure(call, `Error: ${call.name} needs a string ${name}.`);
+  };
+  const strings = (...names: string[]): string[] | ToolOutcome => {
+    const values: string[] = [];
+    for (const name of names) {
+      const value = text(name);
+      if (typeof value !== 'string') return value;
+      values.push(value);
+    }
+    return values;
+  };
+  switch (call.name) {
+    case 'core_memory_append': {
+      const values = strings('label', 'content');
+      if (!Array.isArray(values)) return values;
+      const [label, content] = values;
+      return editBlock(call, context, label, { kind: 'insert', newStr: content, insertLine: -1 });
+    }
+    case 'core_memory_replace': {
+      const values = strings('label', 'old_content', 'new_content');
+      if (!Array.isArray(values)) return values;
+      const [label, oldContent, newContent] = values;
+      return planned(call, context, label, (value) => coreMemoryReplace(value, label, oldContent, newContent));
+    }
+    case 'memory_rethink': {
+      const values = strings('label', 'new_memory');
+      if (!Array.isArray(values)) return values;
+      const [label, newMemory] = values;
+      return editBlock(call, context, label, { kind: 'rethink', newValue: newMemory });
+    }
+    case 'memory_finish_edits':
+      return { call, status: 'success', output: 'None' };
+    case 'memory':
+      return memoryCommand(call, context, args, text);
+    case 'memory_apply_patch':
+      return applyPatch(call, context, args);
+    case 'send_message': {
+      const message = text('message');
+      if (typeof message !== 'string') return message;
+      if (message.trim() === '') return failure(call, 'Error: send_message needs a non-empty message.');
+      return { call, status: 'success', output: SENT_MESSAGE, assistantMessage: message };
+    }
+    default:
+      return failure(call, `Error: tool '${call.name}' is not available to this agent`);
+  }
+}
+
+/** An edit decided from the block's current value (in the step's view). */
+function planned(call: ToolCall, context: ToolContext, label: string, plan: (value: string) => ReturnType<typeof coreMemoryReplace>): ToolOutcome {
+  const block = context.block(label);
+  if (!block) return failure(call, `Error: there is no memory block labelled '${label}'.`);
+  const decided = plan(block.value);
+  if (!decided.ok) return failure(call, decided.error);
+  // Nothing to change records nothing: an edit recorded anyway would be applied again at commit.
+  if (decided.operation === null) return { call, status: 'success', output: `Memory block '${label}' is unchanged.` };
+  return editBlock(call, context, label, decided.operation);
+}
+
+/**
+ * Letta's `memory` tool. Paths name blocks by label (`/memories/` and leading slashes are dropped);
+ * a path whose label is not found but whose `/`-to-`_` form is (Letta's older flattening) names that.
+ */
+function memoryCommand(call: ToolCall, context: ToolContext, args: Record<string, unknown>, text: (name: string, fallback?: string) => string | ToolOutcome): ToolOutcome {
+  const command = args.command;
+  if (command === 'create' || command === 'delete' || command === 'rename') {
+    return failure(
+      call,
+      `Error: the memory command '${command}' is not supported on this server: blocks are created, deleted and renamed through the API, not by the agent. Supported commands: str_replace, insert.`,
+    );
+  }
+  if (command !== 'str_replace' && command !== 'insert') {
+    return failure(call, `Error: unknown memory command '${String(command)}'. Supported commands on this server: str_replace, insert.`);
+  }
+  const path = text('path');
+  if (typeof path !== 'string') return path;
+  const label = blockLabelOf(context, path);
+  if (command === 'str_replace') {
+    const oldStr = text('old_string', args.old_str as string | undefined);
+    if (typeof oldStr !== 'string') return oldStr;
+    const newStr = text('new_string', args.new_str as string | undefined);
+    if (typeof newStr !== 'string') return newStr;
+    return editBlock(call, context, label, { kind: 'replace', oldStr, newStr });
+  }
+  const insertText = text('insert_text');
+  if (typeof insertText !== 'string') return insertText;
+  const insertLine = args.insert_line === undefined || args.insert_line === null ? -1 : Number(args.insert_line);
+  return editBlock(call, context, label, { kind: 'insert', newStr: insertText, insertLine });
+}
+
+function blockLabelOf(context: ToolContext, path: string): string {
+  const label = labelOfPath(path);
+  const flattened = label.replace(/\//g, '_');
+  return context.block(label) || !context.block(flattened) ? label : flattened;
+}
+
+/** Letta's `memory_apply_patch` on one block: the patched value, recorded as the one insert or replace that makes it. */
+function applyPatch(call: ToolCall, context: ToolContext, args: Record<string, unknown>): ToolOutcome {
+  if (typeof args.patch !== 'string') return failure(call, 'Error: memory_apply_patch needs a string patch.');
+  const parsed = parsePatch(storableText(args.patch));
+  if (!parsed.ok) return failure(call, parsed.error);
+  const label = parsed.label ?? (typeof args.label === 'string' ? args.label : '');
+  if (label === '') return failure(call, "Error: memory_apply_patch needs the block's label (or an '*** Update Block: <label>' line).");
+  return planned(call, context, label, (value) => {
+    const patched = applyPatchLines(value, parsed.lines);
+    return patched.ok ? { ok: true, operation: spanEdit(value, patched.value) } : patched;
+  });
+}
