@@ -14,6 +14,15 @@ interface ExportedFile {
 
 /** A file Letta's server writes (v2 layout: file-local ids, internal message format). */
 const LETTA_EXPORT = readFileSync(join(__dirname, 'fixtures', 'support-bot.af'), 'utf8');
+/** Modeled on Letta's published agent files: path labels and sleep-time memory tools; a MemGPT agent with send_message and core_memory_*; custom and MCP tools. */
+const PATH_LABELS = readFileSync(join(__dirname, 'fixtures', 'path-labels-sleeptime.af'));
+const MEMGPT = readFileSync(join(__dirname, 'fixtures', 'memgpt-letta-tools.af'));
+
+interface ImportReport {
+  agent_ids: string[];
+  unavailable_tools: { agent_id: string; name: string; tool_type: string; reason: string }[];
+  renamed_block_labels: { agent_id: string; from: string; to: string }[];
+}
 
 describe('agent files (export and import)', () => {
   let stack: TestStack;
@@ -99,12 +108,11 @@ describe('agent files (export and import)', () => {
       error: { detail: 'Corrupted agent file format.' },
     });
 
-    const withCustomTool = JSON.parse(LETTA_EXPORT) as { tools: Record<string, unknown>[]; agents: { tool_ids: string[] }[] };
-    withCustomTool.tools.push({ id: 'tool-1', name: 'get_weather', tool_type: 'custom', source_type: 'python', source_code: 'def get_weather(city): ...', json_schema: null });
-    withCustomTool.agents[0].tool_ids.push('tool-1');
-    await expect(client.agents.importFile({ file: await toFile(Buffer.from(JSON.stringify(withCustomTool)), 'custom.af') })).rejects.toMatchObject({
+    const withBadLabel = JSON.parse(LETTA_EXPORT) as { blocks: { label: string }[] };
+    withBadLabel.blocks[0].label = 'system/../secrets';
+    await expect(client.agents.importFile({ file: await toFile(Buffer.from(JSON.stringify(withBadLabel)), 'label.af') })).rejects.toMatchObject({
       status: 400,
-      error: { detail: expect.stringContaining("'get_weather' run custom code") },
+      error: { detail: expect.stringContaining('label may contain only letters') },
     });
 
     const form = new FormData();
@@ -120,5 +128,47 @@ describe('agent files (export and import)', () => {
     const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
     await expect(client.agents.exportFile(agent.id, { use_legacy_format: true })).rejects.toBeInstanceOf(BadRequestError);
     await expect(client.agents.exportFile('agent-00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("imports an agent with path labels and Letta's memory tools, and reports the tools it cannot run instead of dropping them", async () => {
+    const client = lettaClient(stack);
+    const report = (await client.agents.importFile({ file: await toFile(PATH_LABELS, 'ezra.af') })) as unknown as ImportReport;
+    const [agentId] = report.agent_ids;
+    const agent = await client.agents.retrieve(agentId);
+    expect(agent.blocks.map((block) => block.label)).toEqual(['system/persona', 'system/active-issues', 'reference/faq', 'note_directory', 'system/references/sdk']);
+    expect(report.renamed_block_labels).toEqual([
+      { agent_id: agentId, from: '/note_directory', to: 'note_directory' },
+      { agent_id: agentId, from: 'system//references/sdk', to: 'system/references/sdk' },
+    ]);
+    expect(agent.tools.map((tool) => tool.name).sort()).toEqual(['memory_finish_edits', 'memory_insert', 'memory_rethink']);
+    expect(report.unavailable_tools).toEqual([
+      { agent_id: agentId, name: 'web_search', tool_type: 'letta_builtin', reason: expect.stringContaining('not provided by this server') },
+      { agent_id: agentId, name: 'note', tool_type: 'custom', reason: expect.stringContaining('client tool') },
+    ]);
+    // Kept on the agent too, for whoever looks at it later.
+    expect(agent.metadata).toEqual({ unavailable_tools: report.unavailable_tools.map(({ agent_id: _, ...tool }) => tool) });
+
+    await client.agents.messages.create(agentId, {
+      input: 'update [fake:toolsteps=1][fake:tool=memory_rethink][fake:args={"label":"system/active-issues","new_memory":"- none open"}]',
+    });
+    expect((await client.agents.blocks.retrieve('system/active-issues', { agent_id: agentId })).value).toBe('- none open');
+  });
+
+  it('imports a MemGPT agent whose send_message answers the user and whose core_memory tools edit its blocks', async () => {
+    const client = lettaClient(stack);
+    const report = (await client.agents.importFile({ file: await toFile(MEMGPT, 'memgpt.af'), append_copy_suffix: false })) as unknown as ImportReport;
+    const agent = await client.agents.retrieve(report.agent_ids[0]);
+    expect(agent).toMatchObject({ name: 'memgpt_support', agent_type: 'memgpt_agent' });
+    expect(agent.tools.map((tool) => tool.name).sort()).toEqual(['conversation_search', 'core_memory_append', 'core_memory_replace', 'memory', 'memory_apply_patch', 'send_message']);
+    expect(report.unavailable_tools.map((tool) => [tool.name, tool.tool_type])).toEqual([
+      ['check_order_status', 'custom'],
+      ['typefully_create_draft', 'external_mcp'],
+    ]);
+
+    await client.agents.messages.create(agent.id, { input: 'x [fake:toolsteps=1][fake:tool=core_memory_append][fake:args={"label":"human","content":"Prefers email."}]' });
+    await client.agents.messages.create(agent.id, { input: 'x [fake:toolsteps=1][fake:tool=core_memory_replace][fake:args={"label":"human","old_content":"pending","new_content":"shipped"}]' });
+    expect((await client.agents.blocks.retrieve('human', { agent_id: agent.id })).value).toBe('Name: Chad. Order #1234 shipped.\nPrefers email.');
+    const answer = await client.agents.messages.create(agent.id, { input: 'status? [fake:toolsteps=1][fake:tool=send_message][fake:args={"message":"Your order has shipped."}]' });
+    expect(answer.messages.map((message) => [message.message_type, 'content' in message ? message.content : null])).toEqual([['assistant_message', 'Your order has shipped.']]);
   });
 });

@@ -104,16 +104,29 @@ describe('parseAgentFile and planImport', () => {
     }
   });
 
-  it("refuses custom code tools, drops Letta's other built-ins, and strips messages on request", () => {
+  it('keeps the tools it cannot run out of the agent and reports each with its reason, and strips messages on request', () => {
     const withTools = file();
-    withTools.tools.push({ id: 'tool-1', name: 'send_message', tool_type: 'letta_core', description: null, source_code: null, json_schema: null });
-    withTools.agents[0].tool_ids.push('tool-1');
+    withTools.tools.push({ id: 'tool-1', name: 'web_search', tool_type: 'letta_builtin', description: null, source_code: null, json_schema: null });
+    withTools.tools.push({ id: 'tool-2', name: 'get_weather', tool_type: 'custom', description: null, source_code: 'def get_weather(): ...', json_schema: null });
+    withTools.agents[0].tool_ids.push('tool-1', 'tool-2');
     const [plan] = planImport(withTools, { ...options, stripMessages: true });
     expect(plan.toolNames).toEqual(['conversation_search']);
     expect(plan.messages).toEqual([]);
+    expect(plan.unavailableTools).toEqual([
+      { name: 'web_search', tool_type: 'letta_builtin', reason: expect.stringContaining('not provided by this server') },
+      { name: 'get_weather', tool_type: 'custom', reason: expect.stringContaining('client tool') },
+    ]);
+  });
 
-    withTools.tools.push({ id: 'tool-2', name: 'get_weather', tool_type: 'custom', description: null, source_code: 'def get_weather(): ...', json_schema: null });
-    withTools.agents[0].tool_ids.push('tool-2');
-    expect(() => planImport(withTools, options)).toThrow(/'get_weather' run custom code/);
+  it("turns Letta's path labels into this server's form and says which it changed", () => {
+    const withPaths = file();
+    withPaths.blocks.push({ ...withPaths.blocks[0], id: 'block-1', label: '/note_directory' }, { ...withPaths.blocks[0], id: 'block-2', label: 'system//references/faq' });
+    withPaths.agents[0].block_ids.push('block-1', 'block-2');
+    const [plan] = planImport(withPaths, options);
+    expect(plan.blocks.map((block) => block.label)).toEqual(['human', 'note_directory', 'system/references/faq']);
+    expect(plan.renamedLabels).toEqual([
+      { from: '/note_directory', to: 'note_directory' },
+      { from: 'system//references/faq', to: 'system/references/faq' },
+    ]);
   });
 });

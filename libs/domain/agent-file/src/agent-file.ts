@@ -183,13 +183,42 @@ export interface AgentImport {
   /** `fileId` names the block in the file: agents of one file that list the same block share it. */
   blocks: { fileId: string; label: string; value: string; limit: number; description: string | null; read_only: boolean; metadata: Record<string, unknown> | null }[];
   toolNames: string[];
+  /** The agent's tools this server cannot run: not attached, and reported by the import. */
+  unavailableTools: UnavailableTool[];
+  /** Labels changed to this server's form (`/notes` to `notes`, `a//b` to `a/b`). */
+  renamedLabels: { from: string; to: string }[];
   /** Every imported message, oldest first, with fresh ids; only `inContextIds` are in the agent's context. */
   messages: LettaMessage[];
   inContextIds: string[];
 }
 
+/** A tool of an imported agent that this server cannot run, and why. */
+export interface UnavailableTool {
+  name: string;
+  tool_type: string;
+  reason: string;
+}
+
+/**
+ * Why a tool of a file cannot run here: Letta's built-in tools this server does not provide, and
+ * tools that run their own code (custom Python, MCP servers), which a server without a sandbox
+ * never runs. The caller can still offer the latter as client tools on each message.
+ */
+export function unavailableTool(tool: FileTool): UnavailableTool {
+  const toolType = typeof tool.tool_type === 'string' && tool.tool_type !== '' ? tool.tool_type : 'custom';
+  const reason = toolType.startsWith('letta_')
+    ? `Letta's built-in tool '${tool.name}' (${toolType}) is not provided by this server`
+    : `'${tool.name}' runs its own code (${toolType}), which this server does not run (no sandbox); send it as a client tool (client_tools) with each message and run it yourself`;
+  return { name: String(tool.name), tool_type: toolType, reason };
+}
+
+/** A label as this server keeps it: Letta's path labels without empty segments or a leading or trailing `/`. */
+export function normalizedLabel(label: string): string {
+  return label.split('/').filter((segment) => segment !== '').join('/');
+}
+
 export interface ImportOptions {
-  /** Tools this server runs itself; Letta's other built-in tools are dropped, anything else refuses the import. */
+  /** Tools this server runs itself; the agent's other tools are not attached and are reported (`unavailableTools`). */
   supportedTools: readonly string[];
   stripMessages: boolean;
   newMessageShell: (source: FileMessage) => ApiMessageShell;
@@ -218,12 +247,8 @@ export function planImport(file: AgentFile, options: ImportOptions): AgentImport
     }
     const agentBlocks = (agent.block_ids ?? []).map((id) => blocks.get(id) ?? (problems.push(`${where}.block_ids: unknown block ${id}`), null));
     const agentTools = (agent.tool_ids ?? []).map((id) => tools.get(id) ?? (problems.push(`${where}.tool_ids: unknown tool ${id}`), null));
-    const unsupported = agentTools.filter(
-      (tool): tool is FileTool => tool !== null && !options.supportedTools.includes(tool.name) && !String(tool.tool_type ?? '').startsWith('letta_'),
-    );
-    if (unsupported.length) {
-      problems.push(`${where}: tools ${unsupported.map((tool) => `'${tool.name}'`).join(', ')} run custom code, which this server cannot run (it provides ${options.supportedTools.join(', ')})`);
-    }
+    const presentTools = agentTools.filter((tool): tool is FileTool => tool !== null);
+    const presentBlocks = agentBlocks.filter((block): block is FileBlock => block !== null);
     const fileMessages = Array.isArray(agent.messages) ? agent.messages : [];
     const byFileId = new Map(fileMessages.map((message) => [message.id, message]));
     for (const id of agent.in_context_message_ids ?? []) if (!byFileId.has(id)) problems.push(`${where}.in_context_message_ids: unknown message ${id}`);
@@ -249,10 +274,20 @@ export function planImport(file: AgentFile, options: ImportOptions): AgentImport
       description: agent.description ?? null,
       metadata: agent.metadata ?? null,
       toolRules: Array.isArray(agent.tool_rules) ? agent.tool_rules : [],
-      blocks: agentBlocks
-        .filter((block): block is FileBlock => block !== null)
-        .map((block) => ({ fileId: block.id, label: block.label, value: block.value, limit: block.limit, description: block.description ?? null, read_only: block.read_only ?? false, metadata: block.metadata ?? null })),
-      toolNames: agentTools.filter((tool): tool is FileTool => tool !== null && options.supportedTools.includes(tool.name)).map((tool) => tool.name),
+      blocks: presentBlocks.map((block) => ({
+        fileId: block.id,
+        label: typeof block.label === 'string' ? normalizedLabel(block.label) : block.label,
+        value: block.value,
+        limit: block.limit,
+        description: block.description ?? null,
+        read_only: block.read_only ?? false,
+        metadata: block.metadata ?? null,
+      })),
+      toolNames: presentTools.filter((tool) => options.supportedTools.includes(tool.name)).map((tool) => tool.name),
+      unavailableTools: presentTools.filter((tool) => !options.supportedTools.includes(tool.name)).map(unavailableTool),
+      renamedLabels: presentBlocks
+        .filter((block) => typeof block.label === 'string' && normalizedLabel(block.label) !== block.label)
+        .map((block) => ({ from: block.label, to: normalizedLabel(block.label) })),
       messages,
       inContextIds,
     };

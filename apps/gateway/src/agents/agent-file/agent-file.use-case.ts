@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
-import { AgentFileError, parseAgentFile, planImport, toAgentFile, type AgentFile, type AgentImport } from '@lrs/agent-file';
+import { AgentFileError, parseAgentFile, planImport, toAgentFile, type AgentFile, type AgentImport, type UnavailableTool } from '@lrs/agent-file';
 import { BASE_TOOL_NAMES, baseToolsNamed, messageDate, newId } from '@lrs/contracts';
 import { AgentStore, READ_MODEL_MIGRATIONS, ThreadContextStore, systemPromptOf, toToolView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
@@ -58,8 +58,12 @@ export class AgentFileUseCase {
     );
   }
 
-  /** Creates every agent of the file, or none: a refused file, or a failure halfway, leaves nothing behind. */
-  async importFile(upload: { buffer: Buffer } | undefined, form: ImportAgentFormDto): Promise<{ agent_ids: string[] }> {
+  /**
+   * Creates every agent of the file, or none: a refused file, or a failure halfway, leaves nothing
+   * behind. Tools this server cannot run are not attached but never dropped silently: the answer
+   * lists them (with relabelled blocks), and each agent keeps the list in `metadata.unavailable_tools`.
+   */
+  async importFile(upload: { buffer: Buffer } | undefined, form: ImportAgentFormDto): Promise<ImportedAgents> {
     if (!upload) throw new UnprocessableEntityException({ detail: 'file: Field required (send the agent file as multipart/form-data field "file")' });
     for (const [field, value] of [['secrets', form.secrets], ['env_vars_json', form.env_vars_json]] as const) {
       if (value !== undefined && !isJsonObject(value)) throw new BadRequestException({ detail: `${field} must be a valid JSON string` });
@@ -94,7 +98,7 @@ export class AgentFileUseCase {
         memory_blocks: plan.blocks.map(({ fileId: _, ...block }) => block),
         tags: plan.tags,
         description: plan.description ?? undefined,
-        metadata: plan.metadata ?? undefined,
+        metadata: plan.unavailableTools.length ? { ...plan.metadata, unavailable_tools: plan.unavailableTools } : (plan.metadata ?? undefined),
         tool_rules: plan.toolRules as object[],
         tools: plan.toolNames,
         include_base_tools: false,
@@ -125,8 +129,21 @@ export class AgentFileUseCase {
       for (const id of created) await this.agents.delete(callerOrganization(), id);
       throw error;
     }
-    return { agent_ids: created };
+    return {
+      agent_ids: created,
+      unavailable_tools: inputs.flatMap(({ plan }, index) => plan.unavailableTools.map((tool) => ({ agent_id: created[index], ...tool }))),
+      renamed_block_labels: inputs.flatMap(({ plan }, index) => plan.renamedLabels.map((renamed) => ({ agent_id: created[index], ...renamed }))),
+    };
   }
+}
+
+/** Letta's ImportedAgentsResponse, plus what did not come across as it was. */
+export interface ImportedAgents {
+  agent_ids: string[];
+  /** Tools of the file's agents that this server cannot run (not attached). */
+  unavailable_tools: ({ agent_id: string } & UnavailableTool)[];
+  /** Block labels changed to this server's form. */
+  renamed_block_labels: { agent_id: string; from: string; to: string }[];
 }
 
 function agentTypeOf(value: string): (typeof AGENT_TYPES)[number] {
