@@ -104,4 +104,30 @@ describe('memory edits never lose an update', () => {
     const history = await getJson<{ message_type: string }[]>(stack.baseUrl, `/v1/agents/${agent}/messages`);
     expect(history.filter((message) => message.message_type === 'tool_return_message')).toEqual([]);
   });
+
+  describe('archival passages a step inserts', () => {
+    const passageInput = (content: string) => `remember [fake:toolsteps=1][fake:tool=archival_memory_insert][fake:args=${JSON.stringify({ content })}]`;
+    const passagesOf = async (agentId: string) => getJson<{ text: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/archival-memory`);
+
+    it('a worker SIGKILLed between its write and its append: the passage is stored once', async () => {
+      const agent = await createAgent(stack.baseUrl, { tools: ['archival_memory_insert'] });
+      const content = `The vault code changed in March ${KILL_MARK}`;
+      const runId = await sendAsync(stack.baseUrl, agent, { input: passageInput(content) });
+      const workers = [stack.service('llm-worker'), ...stack.replicas];
+      await waitUntil(() => workers.some((worker) => !worker.running), 20_000);
+      for (const worker of workers) if (!worker.running) worker.start();
+      expect(await pollRun(stack.baseUrl, runId, undefined, 60_000)).toMatchObject({ status: 'completed' });
+      expect((await passagesOf(agent)).map((passage) => passage.text)).toEqual([content]);
+      expect(await toolReturns(runId)).toEqual([expect.objectContaining({ status: 'success' })]);
+    });
+
+    it('a cancel racing the step: the passage goes with the step', async () => {
+      const agent = await createAgent(stack.baseUrl, { tools: ['archival_memory_insert'] });
+      const runId = await sendAsync(stack.baseUrl, agent, { input: passageInput(`Parking is on level two ${PAUSE_MARK}`) });
+      await waitUntil(async () => (await passagesOf(agent)).length === 1, 20_000);
+      expect(await postJson(stack.baseUrl, `/v1/agents/${agent}/messages/cancel`, { run_ids: [runId] })).toEqual({ status: 200, body: { [runId]: 'cancelled' } });
+      await waitUntil(async () => (await passagesOf(agent)).length === 0, 20_000);
+      expect(await toolReturns(runId)).toEqual([]);
+    });
+  });
 });

@@ -138,6 +138,11 @@ export class VectorIndex {
       }
       if (rows.length < this.loadBatch) break;
     }
+    // Growth by doubling may leave up to half the matrix unused: a loaded archive keeps only what it holds.
+    if (archive.vectors.length > archive.count * archive.dim * 1.25) {
+      archive.vectors = archive.vectors.slice(0, archive.count * archive.dim);
+      archive.createdAtMs = archive.createdAtMs.slice(0, archive.count);
+    }
     archive.lastUsed = Date.now();
     this.archives.set(archiveId, archive);
     return archive;
@@ -150,19 +155,22 @@ export class VectorIndex {
     );
   }
 
-  private async scan(archive: ArchiveVectors, query: Float32Array, matches: (tags: readonly string[], createdAtMs: number) => boolean, top: TopK<{ id: string; archiveId: string }>): Promise<void> {
+  private async scan(archive: ArchiveVectors, query: Float32Array, matches: ((tags: readonly string[], createdAtMs: number) => boolean) | null, top: TopK<{ id: string; archiveId: string }>): Promise<void> {
     for (let start = 0; start < archive.count; start += this.scanSlice) {
       const end = Math.min(archive.count, start + this.scanSlice);
+      let floor = top.floor;
       for (let i = start; i < end; i++) {
-        if (!matches(archive.tags[i], archive.createdAtMs[i])) continue;
+        if (matches !== null && !matches(archive.tags[i], archive.createdAtMs[i])) continue;
         const score = dotAt(archive.vectors, i, query);
-        if (score >= top.floor) top.offer(score, { id: archive.ids[i], archiveId: archive.archiveId });
+        if (score < floor) continue;
+        top.offer(score, { id: archive.ids[i], archiveId: archive.archiveId });
+        floor = top.floor;
       }
       if (end < archive.count) await yieldToEventLoop();
     }
   }
 
-  private async scanFromPostgres(archiveId: string, query: Float32Array, matches: (tags: readonly string[], createdAtMs: number) => boolean, top: TopK<{ id: string; archiveId: string }>): Promise<void> {
+  private async scanFromPostgres(archiveId: string, query: Float32Array, matches: ((tags: readonly string[], createdAtMs: number) => boolean) | null, top: TopK<{ id: string; archiveId: string }>): Promise<void> {
     let afterSeq = 0;
     for (;;) {
       const rows = await this.rowsAfter(archiveId, afterSeq);
@@ -210,11 +218,13 @@ function append(archive: ArchiveVectors, row: PassageRow): void {
   archive.count++;
 }
 
-function filterOf(filter: PassageFilter): (tags: readonly string[], createdAtMs: number) => boolean {
+/** The filter as a test of each passage; null when it lets every passage through. */
+function filterOf(filter: PassageFilter): ((tags: readonly string[], createdAtMs: number) => boolean) | null {
   const wanted = filter.tags?.length ? [...new Set(filter.tags)] : null;
   const all = filter.tagMatchMode === 'all';
   const start = filter.startMs ?? Number.NEGATIVE_INFINITY;
   const end = filter.endMs ?? Number.POSITIVE_INFINITY;
+  if (!wanted && start === Number.NEGATIVE_INFINITY && end === Number.POSITIVE_INFINITY) return null;
   return (tags, createdAtMs) => {
     if (createdAtMs < start || createdAtMs > end) return false;
     if (!wanted) return true;
