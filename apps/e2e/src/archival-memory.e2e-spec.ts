@@ -1,4 +1,4 @@
-import { NotFoundError, UnprocessableEntityError } from '@letta-ai/letta-client';
+import { NotFoundError, UnprocessableEntityError, toFile } from '@letta-ai/letta-client';
 import { TestStack } from '@lrs/testing';
 import { lettaClient, pollRun, promptMentioning, sendAsync } from './helpers';
 
@@ -102,6 +102,31 @@ describe('archival memory', () => {
     await client.archives.delete(archive.id);
     await expect(client.archives.retrieve(archive.id)).rejects.toBeInstanceOf(NotFoundError);
     expect((await client.agents.passages.search(first.id, { query: 'laptops' })).count).toBe(0);
+  });
+
+  it("carries an agent's passages in its agent file: the imported agent finds them by meaning", async () => {
+    const client = lettaClient(stack);
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini', name: 'archivist' });
+    await client.agents.passages.create(agent.id, { text: 'The greenhouse key hangs behind the red door', tags: ['keys'], created_at: '2026-03-01T09:00:00Z' });
+    await client.agents.passages.create(agent.id, { text: 'Tomatoes are watered every second evening' });
+    const file = (await client.agents.exportFile(agent.id)) as unknown as { agents: { passages?: { text: string; tags: string[]; created_at: string }[] }[] };
+    expect(file.agents[0].passages).toEqual([
+      { text: 'The greenhouse key hangs behind the red door', tags: ['keys'], created_at: '2026-03-01T09:00:00.000Z' },
+      { text: 'Tomatoes are watered every second evening', tags: [], created_at: expect.any(String) },
+    ]);
+    const imported = await client.agents.importFile({ file: await toFile(Buffer.from(JSON.stringify(file)), 'archivist.af') });
+    const copy = imported.agent_ids[0];
+    expect((await client.agents.passages.list(copy)).map((p) => [p.text, p.tags, p.created_at])).toEqual([
+      ['The greenhouse key hangs behind the red door', ['keys'], '2026-03-01T09:00:00.000Z'],
+      ['Tomatoes are watered every second evening', [], file.agents[0].passages![1].created_at],
+    ]);
+    expect((await client.agents.passages.search(copy, { query: 'where is the greenhouse key?', top_k: 1 })).results[0].content).toBe('The greenhouse key hangs behind the red door');
+
+    // A passage the insert route would refuse makes the whole import fail, and creates nothing.
+    const agentsBefore = (await client.agents.list()).getPaginatedItems().length;
+    file.agents[0].passages = [{ text: '', tags: [], created_at: '2026-03-01T09:00:00Z' }];
+    await expect(client.agents.importFile({ file: await toFile(Buffer.from(JSON.stringify(file)), 'bad.af') })).rejects.toMatchObject({ status: 400 });
+    expect((await client.agents.list()).getPaginatedItems()).toHaveLength(agentsBefore);
   });
 
   it('refuses bad input with a detail and stores nothing', async () => {

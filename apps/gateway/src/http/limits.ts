@@ -31,6 +31,8 @@ export const LIMITS = {
   /** An archival passage's text (embedding models take about 8,000 tokens), passages in one batch, search results. */
   passageChars: 32_000,
   passagesPerBatch: 100,
+  /** Archival passages an agent file carries per agent (each is embedded again on import). */
+  passagesPerAgentFile: 10_000,
   searchResults: 100,
   /** A stream position (`starting_after`). */
   streamPosition: Number.MAX_SAFE_INTEGER,

@@ -38,7 +38,16 @@ export interface FileAgent {
   tool_ids: string[];
   in_context_message_ids: string[];
   messages: FileMessage[];
+  /** This server's addition: the passages of the agent's own archive (text only; they are embedded again on import). */
+  passages?: FilePassage[];
   [key: string]: unknown;
+}
+
+/** A passage of an agent's archival memory as a file carries it. */
+export interface FilePassage {
+  text: string;
+  tags: string[];
+  created_at: string;
 }
 
 /** Letta's agent file, format v2 (what its export route writes and its import route reads). */
@@ -77,6 +86,8 @@ export interface AgentSnapshot {
   systemPrompt: string;
   /** In-context messages (without the system prompt), oldest first, with their creation times. */
   messages: { message: LettaMessage; createdAt: string }[];
+  /** The passages of the agent's own archive, oldest first. */
+  passages?: FilePassage[];
 }
 
 /** Entities get file-local ids (`agent-0`, `block-0`, ...), numbered per kind in order of appearance. */
@@ -126,6 +137,7 @@ export function toAgentFile(snapshot: AgentSnapshot, options: { createdAt: strin
     messages,
     files_agents: [],
     group_ids: [],
+    ...(snapshot.passages?.length ? { passages: snapshot.passages } : {}),
   };
   return {
     agents: [agent],
@@ -190,6 +202,8 @@ export interface AgentImport {
   /** Every imported message, oldest first, with fresh ids; only `inContextIds` are in the agent's context. */
   messages: LettaMessage[];
   inContextIds: string[];
+  /** Passages for the agent's own archive (embedded on import). */
+  passages: FilePassage[];
 }
 
 /** A tool of an imported agent that this server cannot run, and why. */
@@ -290,6 +304,7 @@ export function planImport(file: AgentFile, options: ImportOptions): AgentImport
         .map((block) => ({ from: block.label, to: normalizedLabel(block.label) })),
       messages,
       inContextIds,
+      passages: (agent.passages ?? []).map((passage) => ({ text: passage.text, tags: passage.tags ?? [], created_at: passage.created_at })),
     };
   });
   if (problems.length) throw new AgentFileError(`Import failed: ${problems.join('; ')}`);
@@ -312,8 +327,13 @@ function agentShapeProblems(agent: FileAgent, where: string): string[] {
     ['tool_ids', isStringList, 'a list of strings'],
     ['in_context_message_ids', isStringList, 'a list of strings'],
     ['messages', Array.isArray, 'a list'],
+    ['passages', Array.isArray, 'a list'],
   ];
   const problems = expected.filter(([field, ok]) => !isOptional(agent[field], ok)).map(([field, , what]) => `${where}.${String(field)}: must be ${what}`);
+  (Array.isArray(agent.passages) ? (agent.passages as unknown[]) : []).forEach((passage, index) => {
+    const ok = isRecord(passage) && isString(passage.text) && isOptional(passage.tags, isStringList) && isOptional(passage.created_at, (value) => isString(value) && !Number.isNaN(Date.parse(value)));
+    if (!ok) problems.push(`${where}.passages.${index}: must be { text: string, tags?: string[], created_at?: ISO 8601 date }`);
+  });
   (Array.isArray(agent.messages) ? (agent.messages as unknown[]) : []).forEach((message, index) => {
     const problem = fileMessageProblem(message);
     if (problem) problems.push(`${where}.messages.${index}: ${problem}`);

@@ -167,6 +167,15 @@ export class PassageStore {
     return this.list(organizationId, page, search, `p.archive_id = (`, archiveId);
   }
 
+  /** The passages of the agent's own archive, oldest first, at most `limit` (an agent file carries them). */
+  async ownPassages(organizationId: string, agentId: string, limit: number): Promise<PassageRow[]> {
+    return this.dataSource.query(
+      `SELECT ${PASSAGE_COLUMNS.split(', ').map((column) => `p.${column}`).join(', ')} FROM passages p JOIN archives a ON a.id = p.archive_id
+       WHERE a.owner_agent_id = $1 AND a.organization_id = $2 ORDER BY p.created_at, p.id LIMIT $3`,
+      [agentId, organizationId, limit],
+    );
+  }
+
   /** Newest passages matching filters, for a search without a query. */
   async newest(organizationId: string, archiveIds: readonly string[], filter: { tags?: readonly string[] | null; tagMatchMode?: 'any' | 'all'; start?: Date | null; end?: Date | null }, limit: number): Promise<PassageRow[]> {
     const params: unknown[] = [[...archiveIds], organizationId, limit];

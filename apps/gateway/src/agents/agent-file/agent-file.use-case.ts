@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
-import { AgentFileError, parseAgentFile, planImport, toAgentFile, type AgentFile, type AgentImport, type UnavailableTool } from '@lrs/agent-file';
+import { AgentFileError, parseAgentFile, planImport, toAgentFile, type AgentFile, type AgentImport, type FilePassage, type UnavailableTool } from '@lrs/agent-file';
+import { PassageStore } from '@lrs/archival-memory';
 import { BASE_TOOL_NAMES, baseToolsNamed, messageDate, newId } from '@lrs/contracts';
 import { AgentStore, READ_MODEL_MIGRATIONS, ThreadContextStore, systemPromptOf, toToolView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
@@ -14,13 +15,16 @@ import { unstorableInputProblem } from '../../http/unstorable-input';
 import { AGENT_TYPES, CreateAgentDto, MODEL_HANDLE_PATTERN } from '../dto/create-agent.dto';
 import type { ExportAgentQueryDto, ImportAgentFormDto } from './agent-file.dto';
 import { callerOrganization } from '../../auth/caller';
+import { PassageDto } from '../../archival/archival.dto';
+import { ArchivalUseCase } from '../../archival/archival.use-case';
 
 /** Migrations are this server's schema revisions; the newest names the format an export was written from. */
 const REVISION_ID = READ_MODEL_MIGRATIONS[READ_MODEL_MIGRATIONS.length - 1].name;
 
 /**
  * Letta's agent files (.af, format v2): an agent's configuration, memory blocks, tools and
- * in-context messages, so agents move between this server and Letta's in both directions.
+ * in-context messages, so agents move between this server and Letta's in both directions; and the
+ * passages of its archival memory (`agents[].passages`, text only, embedded again on import).
  */
 @Injectable()
 export class AgentFileUseCase {
@@ -28,6 +32,8 @@ export class AgentFileUseCase {
     private readonly agents: AgentStore,
     private readonly contexts: ThreadContextStore,
     private readonly threads: ThreadResolver,
+    private readonly passages: PassageStore,
+    private readonly archival: ArchivalUseCase,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -53,6 +59,11 @@ export class AgentFileUseCase {
         tools: baseToolsNamed(agent.toolNames).map(toToolView),
         systemPrompt: systemPromptOf(agent, context.length),
         messages: context.map((message) => ({ message: message.body, createdAt: message.body.date })),
+        passages: (await this.passages.ownPassages(callerOrganization(), agentId, LIMITS.passagesPerAgentFile)).map((row) => ({
+          text: row.text,
+          tags: row.tags,
+          created_at: row.created_at.toISOString(),
+        })),
       },
       { createdAt: new Date().toISOString(), revisionId: REVISION_ID, scrubMessages: query.scrub_messages ?? false },
     );
@@ -107,7 +118,8 @@ export class AgentFileUseCase {
       // What the file holds is bounded and typed exactly as a create request's body.
       const invalid = describeValidationErrors(validateSync(plainToInstance(CreateAgentDto, body)), `agents.${index}`);
       const input = newAgentFrom(body, this.settings.defaultModelHandle, callerOrganization());
-      const problems = [...invalid, ...(invalid.length ? [] : memoryBlockProblems(input.memoryBlocks))];
+      const passageProblems = passageProblemsOf(plan.passages, `agents.${index}.passages`);
+      const problems = [...invalid, ...(invalid.length ? [] : memoryBlockProblems(input.memoryBlocks)), ...passageProblems];
       if (problems.length) throw new BadRequestException({ detail: `Import failed: ${problems.join('; ')}` });
       return { input, plan };
     });
@@ -124,6 +136,11 @@ export class AgentFileUseCase {
         );
         created.push(agent.id);
         for (const block of plan.blocks) blockIdsByFileId.set(block.fileId, agent.blocks.find((own) => own.label === block.label)!.id);
+        // Passages are embedded again (files carry no vectors), in batches an llm-worker embeds at once.
+        for (let start = 0; start < plan.passages.length; start += LIMITS.passagesPerBatch) {
+          const batch = plan.passages.slice(start, start + LIMITS.passagesPerBatch);
+          await this.archival.insert({ agentId: agent.id }, batch.map((passage) => ({ text: passage.text, tags: passage.tags, created_at: passage.created_at ?? null })));
+        }
       }
     } catch (error) {
       for (const id of created) await this.agents.delete(callerOrganization(), id);
@@ -144,6 +161,14 @@ export interface ImportedAgents {
   unavailable_tools: ({ agent_id: string } & UnavailableTool)[];
   /** Block labels changed to this server's form. */
   renamed_block_labels: { agent_id: string; from: string; to: string }[];
+}
+
+/** Passages an import would store: as bounded as the insert route's (PassageDto), and not too many. */
+function passageProblemsOf(passages: readonly FilePassage[], where: string): string[] {
+  if (passages.length > LIMITS.passagesPerAgentFile) return [`${where}: at most ${LIMITS.passagesPerAgentFile} passages per agent (got ${passages.length})`];
+  return passages.flatMap((passage, index) =>
+    describeValidationErrors(validateSync(plainToInstance(PassageDto, { text: passage.text, tags: passage.tags, created_at: passage.created_at })), `${where}.${index}`),
+  );
 }
 
 function agentTypeOf(value: string): (typeof AGENT_TYPES)[number] {
