@@ -37,6 +37,7 @@ import { PassageStore } from '@lrs/archival-memory';
 import { DataSource } from 'typeorm';
 import { StepsController } from './steps/steps.controller';
 import { TagsController } from './tags/tags.controller';
+import { MessagesApiController } from './messages-api/messages-api.controller';
 
 const settings = readGatewaySettings();
 
@@ -46,7 +47,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController],
+  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController, MessagesApiController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },

@@ -4,11 +4,9 @@ import { RunEventStore } from '@lrs/jetstream';
 import { StepQueries, toStepMetrics, toStepView, type StepRow } from '@lrs/read-model';
 import { LettaOperation } from '../http/api-docs';
 import { StepIdPipe } from '../http/letta-id.pipe';
-import { PageQueryDto } from '../http/page.query';
+import { PageQueryDto, isoInstant } from '../http/page.query';
 import { callerOrganization } from '../auth/caller';
 import { ListStepsQueryDto, StepFeedbackDto } from './dto/steps.dto';
-
-const isoInstant = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 
 /**
  * Letta's `/v1/steps`: the caller organization's steps as the projector wrote them (the read model),

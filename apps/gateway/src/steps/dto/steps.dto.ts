@@ -1,28 +1,11 @@
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, ValidateBy, isISO8601, type ValidationOptions } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { idPatternFor } from '@lrs/contracts';
 import type { StepFeedback } from '@lrs/read-model';
-import { PageQueryDto, toArray, toBoolean } from '../../http/page.query';
+import { IsInstant, PageQueryDto, blankIsAbsent, toArray, toBoolean } from '../../http/page.query';
 import { LIMITS, Name } from '../../http/limits';
 
 export const STEP_FEEDBACK: readonly StepFeedback[] = ['positive', 'negative'];
-
-/** The official client sends a null query parameter as `key=`: the same as leaving it out. */
-const blankIsAbsent = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
-
-/** An ISO 8601 instant that is also a real date (`-9999-01-01` is ISO 8601, but no timestamp Postgres takes). */
-function IsInstant(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isInstant',
-      validator: {
-        validate: (value: unknown) => typeof value === 'string' && isISO8601(value, { strict: true }) && Number.isFinite(Date.parse(value)),
-        defaultMessage: (args) => `${args?.property} must be an ISO 8601 date and time, e.g. 2025-01-29T15:01:19-08:00`,
-      },
-    },
-    options,
-  );
-}
 
 /** `GET /v1/steps`: Letta's StepListParams, plus `run_id`. */
 export class ListStepsQueryDto extends PageQueryDto {
