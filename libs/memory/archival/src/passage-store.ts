@@ -192,16 +192,24 @@ export class PassageStore {
     const bind = numberedParams(params);
     const conditions = ['p.organization_id = $1', `${scope}${bind(scopeId)})`];
     if (search) conditions.push(`strpos(lower(p.text), lower(${bind(storableText(search))})) > 0`);
+    const select = PASSAGE_COLUMNS.split(', ').map((column) => `p.${column}`).join(', ');
+    return this.pageByCreation({ table: 'passages', alias: 'p', select }, conditions, params, page);
+  }
+
+  /** One page of a table's rows of the organization ($1), newest or oldest first by (created_at, id), with Letta's cursors. */
+  private async pageByCreation<T>(from: { table: 'passages' | 'archives'; alias: string; select: string }, conditions: string[], params: unknown[], page: PageQuery): Promise<T[]> {
+    const bind = numberedParams(params);
+    const { table, alias, select } = from;
     const cursorConditions = await keysetConditions(
       this.dataSource,
       page,
-      { columns: ['p.created_at', 'p.id'], keyOf: (cursor, org) => `SELECT created_at, id FROM passages WHERE id = ${cursor} AND organization_id = ${org}`, scope: organizationId },
+      { columns: [`${alias}.created_at`, `${alias}.id`], keyOf: (cursor, org) => `SELECT created_at, id FROM ${table} WHERE id = ${cursor} AND organization_id = ${org}`, scope: params[0] },
       bind,
     );
     const direction = page.order === 'asc' ? 'ASC' : 'DESC';
     return this.dataSource.query(
-      `SELECT ${PASSAGE_COLUMNS.split(', ').map((column) => `p.${column}`).join(', ')} FROM passages p WHERE ${[...conditions, ...cursorConditions].join(' AND ')}
-       ORDER BY p.created_at ${direction}, p.id ${direction} LIMIT ${bind(page.limit)}`,
+      `SELECT ${select} FROM ${table} ${alias} WHERE ${[...conditions, ...cursorConditions].join(' AND ')}
+       ORDER BY ${alias}.created_at ${direction}, ${alias}.id ${direction} LIMIT ${bind(page.limit)}`,
       params,
     );
   }
@@ -248,17 +256,7 @@ export class PassageStore {
     const conditions = ['a.organization_id = $1'];
     if (filter.agentId) conditions.push(`a.id IN (SELECT archive_id FROM archive_agents WHERE agent_id = ${bind(filter.agentId)})`);
     if (filter.name) conditions.push(`a.name = ${bind(storableText(filter.name))}`);
-    const cursorConditions = await keysetConditions(
-      this.dataSource,
-      page,
-      { columns: ['a.created_at', 'a.id'], keyOf: (cursor, org) => `SELECT created_at, id FROM archives WHERE id = ${cursor} AND organization_id = ${org}`, scope: organizationId },
-      bind,
-    );
-    const direction = page.order === 'asc' ? 'ASC' : 'DESC';
-    return this.dataSource.query(
-      `SELECT a.* FROM archives a WHERE ${[...conditions, ...cursorConditions].join(' AND ')} ORDER BY a.created_at ${direction}, a.id ${direction} LIMIT ${bind(page.limit)}`,
-      params,
-    );
+    return this.pageByCreation({ table: 'archives', alias: 'a', select: 'a.*' }, conditions, params, page);
   }
 
   /** Deletes the archive with its passages, detaching it from every agent. */
