@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { LettaMessage, StepCompaction } from '@lrs/contracts';
 import {
-  COMPACTION_KEEP_FRACTION,
   clipSummary,
   clipToTokens,
-  keepNewest,
   messageTokens,
+  planSlidingWindow,
   summaryMessage,
   type CompactionMode,
   type ContextBudget,
@@ -68,10 +67,9 @@ export class ContextFitter {
       if (!mustCompact && tokens <= (compaction === null ? budget.compactAbove : budget.promptLimit)) break;
       const earlier = rows.filter((row) => row.body.run_id !== request.runId);
       const own = rows.filter((row) => row.body.run_id === request.runId);
-      const roomForEarlier = budget.promptLimit - request.fixedTokens - pendingTokens - budget.summaryMaxTokens - sumTokens(own);
       const plan = mode === 'all'
         ? { summarize: earlier, keep: [] }
-        : keepNewest(earlier, Math.min(roomForEarlier, Math.floor((budget.promptLimit - request.fixedTokens) * COMPACTION_KEEP_FRACTION)));
+        : planSlidingWindow(earlier, budget, { fixedTokens: request.fixedTokens, pendingTokens, ownTokens: sumTokens(own) });
       if (plan.summarize.length === 0) continue;
       const summary = await this.summarizer.summarize(request.modelHandle, plan.summarize.map((row) => row.body), budget, { onRetry: request.onRetry });
       if (summary instanceof ModelCallError) {

@@ -124,6 +124,25 @@ export function keepNewest<T extends CountedMessage>(context: readonly T[], keep
   return { summarize: context.slice(0, cut), keep: context.slice(cut) };
 }
 
+/** What a step's prompt holds besides the thread's earlier messages. */
+export interface PromptParts {
+  /** The system prompt's and the tool schemas' tokens. */
+  fixedTokens: number;
+  /** This step's messages not stored yet. */
+  pendingTokens: number;
+  /** The run's own stored messages, never compacted. */
+  ownTokens: number;
+}
+
+/**
+ * A sliding-window compaction before a step: which of the thread's earlier messages (oldest first)
+ * are kept verbatim beside the summary, and which are summarised.
+ */
+export function planSlidingWindow<T extends CountedMessage>(earlier: readonly T[], budget: ContextBudget, parts: PromptParts): { summarize: T[]; keep: T[] } {
+  const roomForEarlier = budget.promptLimit - parts.fixedTokens - parts.pendingTokens - budget.summaryMaxTokens - parts.ownTokens;
+  return keepNewest(earlier, Math.min(roomForEarlier, Math.floor((budget.promptLimit - parts.fixedTokens) * COMPACTION_KEEP_FRACTION)));
+}
+
 /**
  * A transcript for the summariser that fits `maxTokens`: the newest lines that fit, after the first
  * line when that is an earlier summary (it carries everything before it; at most half the room).
