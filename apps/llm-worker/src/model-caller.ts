@@ -1,30 +1,33 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { METRICS } from '@lrs/config';
-import { EmbeddingClient, ModelCallError, ModelClient, type ModelCall, type ModelReply } from '@lrs/llm-client';
+import { ModelCallError, type ModelCall, type ModelReply } from '@lrs/llm-client';
 import { WORKER_SETTINGS, type WorkerSettings } from './config/env';
+import { ModelProviders } from './model-providers';
 
 /**
- * The model behind the worker (chat and embeddings), with transient failures retried a bounded
- * number of times with backoff.
+ * The models behind the worker (chat and embeddings), each call sent to the provider its handle
+ * names, with transient failures retried a bounded number of times with backoff.
  */
 @Injectable()
 export class ModelCaller {
   private readonly logger = new Logger(ModelCaller.name);
-  private readonly client: ModelClient;
-  private readonly embeddings: EmbeddingClient;
 
-  constructor(@Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings) {
-    const options = { baseURL: settings.openaiBaseUrl, apiKey: settings.openaiApiKey, timeoutMs: settings.modelTimeoutMs };
-    this.client = new ModelClient(options);
-    this.embeddings = new EmbeddingClient(options);
-  }
+  constructor(
+    @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
+    private readonly providers: ModelProviders,
+  ) {}
 
-  /** The reply, or the last error once retrying cannot help; `onRetry` runs before each wait. */
-  completeWithRetries(call: ModelCall, onRetry: () => void = () => undefined): Promise<ModelReply | ModelCallError> {
+  /**
+   * The reply of the model `handle` names, or the last error once retrying cannot help (at once
+   * when its provider is not configured); `onRetry` runs before each wait.
+   */
+  async completeWithRetries(handle: string, call: Omit<ModelCall, 'model'>, onRetry: () => void = () => undefined): Promise<ModelReply | ModelCallError> {
+    const routed = this.providers.route(handle);
+    if (routed instanceof ModelCallError) return routed;
     return this.withRetries(
       'model call',
       async () => {
-        const reply = await this.client.complete(call);
+        const reply = await routed.provider.chat.complete({ ...call, model: routed.model });
         if (reply.firstTokenAtMs !== null) METRICS.timeToFirstToken.observe(Math.max(0, reply.firstTokenAtMs - reply.requestStartedAtMs) / 1000);
         return reply;
       },
@@ -33,9 +36,11 @@ export class ModelCaller {
     );
   }
 
-  /** Embeddings of `texts` by `model` (a model name at the endpoint), or the last error once retrying cannot help. */
-  embedWithRetries(model: string, texts: readonly string[], onRetry: () => void = () => undefined): Promise<number[][] | ModelCallError> {
-    return this.withRetries('embedding call', () => this.embeddings.embed(model, texts), onRetry);
+  /** Embeddings of `texts` by the model `handle` names, or the last error once retrying cannot help. */
+  async embedWithRetries(handle: string, texts: readonly string[], onRetry: () => void = () => undefined): Promise<number[][] | ModelCallError> {
+    const routed = this.providers.route(handle);
+    if (routed instanceof ModelCallError) return routed;
+    return this.withRetries('embedding call', () => routed.provider.embeddings.embed(routed.model, texts), onRetry);
   }
 
   private async withRetries<T>(what: string, attemptOnce: () => Promise<T>, onRetry: () => void, signal?: AbortSignal): Promise<T | ModelCallError> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DEFAULT_EMBEDDING_HANDLE, modelNameFromHandle, newId, type ArchivalInsert } from '@lrs/contracts';
+import { DEFAULT_EMBEDDING_HANDLE, newId, type ArchivalInsert } from '@lrs/contracts';
 import { PassageStore, VectorIndex, unitVector, type ArchiveRow, type NewPassage, type PassageWriter, type ScoredPassage, type SearchableArchive } from '@lrs/archival-memory';
 import type { ArchivalReply, ArchivalRequest, ArchivalSearchFilter, PassageInput } from '@lrs/jetstream';
 import { ModelCallError } from '@lrs/llm-client';
@@ -40,7 +40,7 @@ export class ArchivalMemory {
 
   /** Unit vectors of `texts` by the model a handle names, or the model's error. */
   async embed(handle: string, texts: readonly string[], onRetry?: () => void): Promise<Float32Array[] | ModelCallError> {
-    const vectors = await this.model.embedWithRetries(modelNameFromHandle(handle), texts, onRetry);
+    const vectors = await this.model.embedWithRetries(handle, texts, onRetry);
     return vectors instanceof ModelCallError ? vectors : vectors.map(unitVector);
   }
 

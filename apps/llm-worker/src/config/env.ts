@@ -1,11 +1,12 @@
 import { Env, readCommonSettings } from '@lrs/config';
 import { CONSUMER_POLICIES } from '@lrs/jetstream';
+import { readProviders } from './providers';
 
 export function readWorkerSettings(env = new Env()) {
   return {
     ...readCommonSettings('llm-worker', env),
-    openaiBaseUrl: env.string('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
-    openaiApiKey: env.string('OPENAI_API_KEY', 'not-set'),
+    /** The OpenAI-compatible endpoints, by the provider part of model handles (`openai` always). */
+    providers: readProviders(env),
     concurrency: env.int('LLM_WORKER_CONCURRENCY', 64, { min: 1, max: 4096 }),
     modelTimeoutMs: env.int('MODEL_TIMEOUT_MS', 120_000, { min: 100 }),
     modelMaxAttempts: env.int('MODEL_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),

@@ -10,7 +10,7 @@ import {
   transcriptLines,
   type ContextBudget,
 } from '@lrs/domain-run';
-import { ModelCallError, modelNameFromHandle } from '@lrs/llm-client';
+import { ModelCallError } from '@lrs/llm-client';
 import { ModelCaller } from '../model-caller';
 
 /** Room left in the summariser's own prompt for its wrapping and the model's formatting. */
@@ -37,8 +37,8 @@ export class ThreadSummarizer {
     const room = Math.max(0, budget.window - budget.summaryMaxTokens - fixed);
     const transcript = fitTranscript(transcriptLines(messages), room, messages.length > 0 && isSummaryMessage(messages[0]));
     const reply = await this.model.completeWithRetries(
+      handle,
       {
-        model: modelNameFromHandle(handle),
         messages: [
           { role: 'system', content: SUMMARIZER_SYSTEM_PROMPT },
           { role: 'user', content: `<conversation>\n${transcript}\n</conversation>\n\n${instructions}` },

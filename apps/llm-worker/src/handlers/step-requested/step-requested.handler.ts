@@ -249,8 +249,8 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const { assistant, reasoning } = call.ids;
     try {
       const reply = await this.model.completeWithRetries(
+        call.handle,
         {
-          model: modelNameFromHandle(call.handle),
           messages: toChatMessages(call.systemPrompt, call.history),
           tools: call.tools,
           signal: abort.signal,
