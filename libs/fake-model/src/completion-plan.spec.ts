@@ -78,6 +78,11 @@ describe('planCompletion', () => {
     expect(plan.answer).toMatchObject({ kind: 'text', text: 'Echo: new' });
   });
 
+  it('says the user text as many times as the echo directive asks', () => {
+    const plan = planCompletion(requestOf({ messages: [{ role: 'user', content: 'hi there [fake:echo=3]' }] }));
+    expect(plan.answer).toMatchObject({ kind: 'text', text: 'Echo: hi there hi there hi there' });
+  });
+
   it('answers with the reply directive and finishes with length when asked', () => {
     const plan = planCompletion(
       requestOf({ messages: [{ role: 'user', content: '[fake:reply=Cut short][fake:length]' }] }),

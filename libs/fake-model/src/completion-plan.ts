@@ -85,7 +85,7 @@ function answerFor(
   directives: FakeDirectives,
 ): CompletionAnswer {
   if (directives.toolSteps === undefined) {
-    return textAnswer(directives.reply ?? `Echo: ${userText.trim()}`, directives);
+    return textAnswer(directives.reply ?? `Echo: ${Array.from({ length: directives.echoTimes ?? 1 }, () => userText.trim()).join(' ')}`, directives);
   }
   const toolStepsTaken = request.messages
     .slice(lastUserIndex + 1)

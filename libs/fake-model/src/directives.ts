@@ -5,6 +5,8 @@
  */
 export interface FakeDirectives {
   reply?: string;
+  /** The echo answer says the user's text this many times: a long-winded model. */
+  echoTimes?: number;
   delayMs?: number;
   failAttempts?: number;
   /** The first N attempts of a conversation answer 429 with `retry-after: retryAfterSeconds`. */
@@ -81,6 +83,11 @@ function applyDirective(directives: FakeDirectives, body: string): void {
     case 'reply':
       if (value !== undefined) directives.reply = value;
       break;
+    case 'echo': {
+      const times = parseNonNegativeInteger(value);
+      if (times !== undefined && times > 0) directives.echoTimes = times;
+      break;
+    }
     case 'delay':
       directives.delayMs = parseNonNegativeInteger(value) ?? directives.delayMs;
       break;
