@@ -37,6 +37,8 @@ import { PassageStore } from '@lrs/archival-memory';
 import { DataSource } from 'typeorm';
 import { StepsController } from './steps/steps.controller';
 import { TagsController } from './tags/tags.controller';
+import { ModelsController } from './models/models.controller';
+import { ListModelsUseCase } from './models/list-models.use-case';
 import { MessagesApiController } from './messages-api/messages-api.controller';
 
 const settings = readGatewaySettings();
@@ -47,7 +49,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController, MessagesApiController],
+  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController, MessagesApiController, ModelsController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },
@@ -61,6 +63,7 @@ const settings = readGatewaySettings();
     AgentFileUseCase,
     RunToolUseCase,
     ArchivalUseCase,
+    ListModelsUseCase,
     { provide: PassageStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PassageStore(dataSource) },
     RunReader,
     AdmissionControl,

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CONSUMERS } from '@lrs/contracts';
-import { ArchivalRequests, CompactionRequests, CONSUMER_POLICIES, JetStreamModule, ToolRunRequests, type DeclaredConsumer } from '@lrs/jetstream';
+import { ArchivalRequests, CompactionRequests, CONSUMER_POLICIES, JetStreamModule, ModelListRequests, ToolRunRequests, type DeclaredConsumer } from '@lrs/jetstream';
 import { TracingModule } from '@lrs/tracing';
 import { ReadModelModule } from '@lrs/read-model';
 import { PassageStore } from '@lrs/archival-memory';
@@ -12,6 +12,9 @@ import { StepRequestedHandler } from './handlers/step-requested/step-requested.h
 import { ServerTools } from './tools/server-tools';
 import { ArchivalTools } from './tools/archival-tools';
 import { ModelCaller } from './model-caller';
+import { ModelProviders } from './model-providers';
+import { ProviderModelLists } from './models/provider-model-lists';
+import { ModelListRequestedHandler } from './handlers/model-list-requested/model-list-requested.handler';
 import { FaultInjection } from './fault-injection';
 import { CompactionRequestedHandler } from './handlers/compaction-requested/compaction-requested.handler';
 import { ToolRunRequestedHandler } from './handlers/tool-run-requested/tool-run-requested.handler';
@@ -40,7 +43,7 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ArchivalRequestedHandler],
+  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ArchivalRequestedHandler, ModelListRequestedHandler],
   providers: [
     { provide: WORKER_SETTINGS, useValue: settings },
     { provide: PassageStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PassageStore(dataSource) },
@@ -48,7 +51,9 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     FaultInjection,
     ServerTools,
     ArchivalTools,
+    ModelProviders,
     ModelCaller,
+    { provide: ProviderModelLists, inject: [ModelProviders], useFactory: (providers: ModelProviders) => new ProviderModelLists(providers) },
     ThreadSummarizer,
     ContextFitter,
   ],
@@ -56,4 +61,4 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
 export class AppModule {}
 
 /** The request/reply subjects this service answers, by its handlers' @MessagePattern methods. */
-export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests, ArchivalRequests];
+export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests, ArchivalRequests, ModelListRequests];

@@ -87,6 +87,17 @@ export class ModelClient {
     this.server = url ? { 'server.address': url.hostname, 'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80) } : {};
   }
 
+  /** The ids of the models the endpoint lists (`GET /models`), within `timeoutMs`; a failure is a ModelCallError. */
+  async listModels(timeoutMs: number): Promise<string[]> {
+    try {
+      const ids: string[] = [];
+      for await (const model of this.openai.models.list({ timeout: timeoutMs })) ids.push(model.id);
+      return ids;
+    } catch (error) {
+      throw classifyModelError(error);
+    }
+  }
+
   /**
    * One model request, in a client span (`gen_ai.*` attributes: the model, the tokens used, the
    * finish reason; the first token as an event), a child of the span of the work that asked for it.

@@ -11,6 +11,7 @@ export * from './worker-requests';
 export * from './compaction-requests';
 export * from './tool-run-requests';
 export * from './archival-requests';
+export * from './model-list-requests';
 export * from './run-backlog';
 export * from './cancel-notices';
 export * from './run-timers';

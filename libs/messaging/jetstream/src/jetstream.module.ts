@@ -12,6 +12,7 @@ import { IdempotencyKeys } from './idempotency-keys';
 import { CancelNotices } from './cancel-notices';
 import { ToolRunRequests } from './tool-run-requests';
 import { ArchivalRequests } from './archival-requests';
+import { ModelListRequests } from './model-list-requests';
 import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
@@ -149,6 +150,11 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new ArchivalRequests(context.nc),
         },
         {
+          provide: ModelListRequests,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new ModelListRequests(context.nc),
+        },
+        {
           provide: CancelNotices,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new CancelNotices(context.nc),
@@ -189,7 +195,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ArchivalRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ArchivalRequests, ModelListRequests, JetStreamLifecycle],
     };
   }
 }
