@@ -95,4 +95,20 @@ describe('model providers', () => {
     // The provider that failed is named in the worker's log.
     await waitUntil(() => stack.logs.some((line) => line.includes("provider 'down' did not list its models")), 5_000);
   });
+
+  it("refuses a filter Letta does not have, and describes both routes with Letta's operation ids", async () => {
+    const refused = await fetch(`${stack.baseUrl}/v1/models/?provider_type=nope`);
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toEqual({ detail: expect.stringContaining('provider_type') });
+    const document = (await fetch(`${stack.baseUrl}/openapi.json`).then((response) => response.json())) as {
+      paths: Record<string, { get: { operationId: string; responses: Record<string, { content: Record<string, { schema: { items: { $ref: string } } }> }> } }>;
+      components: { schemas: Record<string, unknown> };
+    };
+    for (const [path, operationId, schema] of [['/v1/models', 'list_models', 'Model'], ['/v1/models/embedding', 'list_embedding_models', 'EmbeddingModel']]) {
+      const operation = document.paths[path].get;
+      expect(operation.operationId).toBe(operationId);
+      expect(operation.responses['200'].content['application/json'].schema.items.$ref).toBe(`#/components/schemas/${schema}`);
+      expect(document.components.schemas[schema]).toBeDefined();
+    }
+  });
 });
