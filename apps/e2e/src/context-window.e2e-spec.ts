@@ -96,6 +96,34 @@ describe('context window', () => {
     expect(overview.num_messages).toBe((overview.messages as unknown[]).length + 2);
   });
 
+  it('keeps the newest exchange verbatim through every compaction: each turn sees the previous message and its answer', async () => {
+    // A long-winded model (answers five times as long as the ~120-word messages) and a persona
+    // block: one exchange is more than half the room for messages, and still fits beside the
+    // system prompt, a summary and the new message.
+    const model = 'gpt-4o-mini-ctx3000';
+    const persona = Array.from({ length: 190 }, (_, i) => VOCABULARY[(i * 5) % VOCABULARY.length]).join(' ');
+    const agentId = await createAgent(stack.baseUrl, { model: `openai/${model}`, context_window_limit: 3000, memory_blocks: [{ label: 'persona', value: persona }] });
+    const message = (turn: number) => `${longTurn(300 + turn)} [fake:echo=5]`;
+    const turns = 12;
+    const missing: { turn: number; user: boolean; answer: boolean; promptTokens: number }[] = [];
+    let compactions = 0;
+    for (let turn = 1; turn <= turns; turn++) {
+      const reply = await postJson(stack.baseUrl, `/v1/agents/${agentId}/messages`, { input: message(turn), include_compaction_messages: true });
+      const body = reply.body as unknown as LettaResponse;
+      expect({ turn, stop: body.stop_reason.stop_reason }).toEqual({ turn, stop: 'end_turn' });
+      if (body.messages.some((m) => m.message_type === 'summary_message')) compactions++;
+      if (turn === 1) continue;
+      // The call that answered this turn, and whether it held the previous turn's message and answer.
+      const prompt = requestsOf(model).filter((r) => userTexts(r).at(-1) === message(turn)).at(-1)!;
+      const user = userTexts(prompt).includes(message(turn - 1));
+      const answer = JSON.stringify(prompt.body).includes(`Echo: ${longTurn(300 + turn - 1)} ${longTurn(300 + turn - 1)}`);
+      if (!user || !answer) missing.push({ turn, user, answer, promptTokens: promptTokensOf(prompt) });
+    }
+    expect(compactions).toBeGreaterThan(2);
+    expect(missing).toEqual([]);
+    expect(Math.max(...requestsOf(model).map(promptTokensOf))).toBeLessThanOrEqual(3000);
+  });
+
   it('compacts harder and retries once when the provider refuses a prompt it was told would fit', async () => {
     // The agent believes in a 6000-token window; the model has 2500.
     const model = 'gpt-4o-mini-ctx2500';

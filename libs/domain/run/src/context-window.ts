@@ -1,5 +1,6 @@
 import { countTextTokens } from '@lrs/tokens';
 import type { LettaMessage, MessageContent } from '@lrs/contracts';
+import { summaryMessageText } from './compaction';
 
 /**
  * Token counts for a model's context window. The count is OpenAI's o200k_base encoding (GPT-4o
@@ -18,11 +19,18 @@ const IMAGE_TOKENS = 765;
 /** The share of the prompt budget past which the thread is compacted before the model call. */
 export const COMPACTION_TRIGGER_FRACTION = 0.9;
 /**
- * The share of the room for messages (the prompt budget less the system prompt and tools) that a
- * compaction keeps verbatim, newest first: enough for the last exchange or two, so the model
- * still sees what was just said, and little enough that the next turns fit before the trigger.
+ * The share of the room for messages (the prompt budget less the system prompt and tools) up to
+ * which a compaction keeps older exchanges verbatim, newest first, so the next turns fit before
+ * the trigger. The newest exchange is kept even past it, whenever it fits (`planSlidingWindow`).
  */
 export const COMPACTION_KEEP_FRACTION = 0.5;
+/**
+ * The share of the prompt budget a compaction leaves free when it decides what to keep verbatim.
+ * Counts are o200k_base; for a model family whose tokenizer we do not have they are estimates, a
+ * few percent off. A kept exchange planned to the last token could then pass the model's real
+ * window, and the refusal would summarise everything, that exchange included.
+ */
+export const COUNT_ESTIMATE_HEADROOM = 0.05;
 /** The share of the prompt budget a summary may take. */
 const SUMMARY_SHARE = 0.1;
 /** A window to assume when an agent's llm_config names none. */
@@ -109,19 +117,31 @@ export interface CountedMessage {
 }
 
 /**
- * Which of a thread's earlier messages (oldest first) a compaction keeps verbatim: the newest ones
- * within `keepTokens`, starting at a user message so a kept tool result never loses its call.
- * Everything before the cut is summarised.
+ * Which of a thread's earlier messages (oldest first) a compaction keeps verbatim; everything
+ * before the cut is summarised. The newest exchange (the last user message and everything after
+ * it) is kept whole when it fits `fitTokens`; when it does not, its newest messages that fit are,
+ * never a tool result (or approval response) without the call it answers. Older exchanges follow,
+ * newest first, each whole, while the total stays within `shareTokens` (and `fitTokens`).
  */
-export function keepNewest<T extends CountedMessage>(context: readonly T[], keepTokens: number): { summarize: T[]; keep: T[] } {
+export function keepNewest<T extends CountedMessage>(context: readonly T[], fitTokens: number, shareTokens = fitTokens): { summarize: T[]; keep: T[] } {
+  let newest = context.length - 1;
+  while (newest > 0 && context[newest].body.message_type !== 'user_message') newest--;
   let cut = context.length;
   let kept = 0;
+  let newestTokens = 0;
   for (let index = context.length - 1; index >= 0; index--) {
     kept += context[index].tokens;
-    if (kept > keepTokens) break;
-    if (context[index].body.message_type === 'user_message') cut = index;
+    const inNewest = index >= newest;
+    if (inNewest) newestTokens = kept;
+    if (kept > (inNewest ? fitTokens : Math.min(fitTokens, Math.max(shareTokens, newestTokens)))) break;
+    if (inNewest ? startsPrompt(context[index].body) : context[index].body.message_type === 'user_message') cut = index;
   }
   return { summarize: context.slice(0, cut), keep: context.slice(cut) };
+}
+
+/** A kept part may begin here: not at a tool's result, which must follow its call. */
+function startsPrompt(message: LettaMessage): boolean {
+  return message.message_type !== 'tool_return_message' && message.message_type !== 'approval_response_message';
 }
 
 /** What a step's prompt holds besides the thread's earlier messages. */
@@ -136,11 +156,22 @@ export interface PromptParts {
 
 /**
  * A sliding-window compaction before a step: which of the thread's earlier messages (oldest first)
- * are kept verbatim beside the summary, and which are summarised.
+ * are kept verbatim beside the summary, and which are summarised. The newest exchange is kept
+ * whenever it fits beside the system prompt and tools, the summary as stored, the step's own
+ * messages and the estimate headroom; older exchanges only within the keep share.
  */
 export function planSlidingWindow<T extends CountedMessage>(earlier: readonly T[], budget: ContextBudget, parts: PromptParts): { summarize: T[]; keep: T[] } {
-  const roomForEarlier = budget.promptLimit - parts.fixedTokens - parts.pendingTokens - budget.summaryMaxTokens - parts.ownTokens;
-  return keepNewest(earlier, Math.min(roomForEarlier, Math.floor((budget.promptLimit - parts.fixedTokens) * COMPACTION_KEEP_FRACTION)));
+  const headroom = Math.ceil(budget.promptLimit * COUNT_ESTIMATE_HEADROOM);
+  const fit = budget.promptLimit - headroom - parts.fixedTokens - parts.pendingTokens - parts.ownTokens - summaryMessageMaxTokens(budget);
+  return keepNewest(earlier, fit, Math.floor((budget.promptLimit - parts.fixedTokens) * COMPACTION_KEEP_FRACTION));
+}
+
+let summaryAlertTokens: number | undefined;
+
+/** The most a compaction's summary costs as stored: the summary bound, packed in Letta's system alert. */
+export function summaryMessageMaxTokens(budget: ContextBudget): number {
+  summaryAlertTokens ??= MESSAGE_OVERHEAD_TOKENS + textTokens(summaryMessageText('', 'sliding_window', new Date(0)));
+  return budget.summaryMaxTokens + summaryAlertTokens;
 }
 
 /**
