@@ -46,7 +46,7 @@ export class AgentArchivalMemoryController {
     return { count: found.length, results: found.map(({ row }) => toSearchResult(row)) };
   }
 
-  @LettaOperation('delete_passage', "Delete a memory from an agent's archival memory", 'Object')
+  @LettaOperation('delete_passage', "Delete a memory from an agent's archival memory", 'Deleted')
   @Delete(':memory_id')
   async remove(@Param('agent_id', AgentIdPipe) agentId: string, @Param('memory_id', PassageIdPipe) passageId: string) {
     await this.existing(agentId);

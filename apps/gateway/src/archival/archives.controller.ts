@@ -56,7 +56,7 @@ export class ArchivesController {
     return toArchiveView(archive);
   }
 
-  @LettaOperation('delete_archive', 'Delete an archive with its passages', 'Object')
+  @LettaOperation('delete_archive', 'Delete an archive with its passages', 'Deleted')
   @Delete(':archive_id')
   async remove(@Param('archive_id', ArchiveIdPipe) archiveId: string) {
     if (!(await this.passages.deleteArchive(callerOrganization(), archiveId))) throw archiveNotFound(archiveId);
@@ -78,7 +78,7 @@ export class ArchivesController {
     return (await this.archival.insert({ archiveId }, body.passages)).map(toPassageView);
   }
 
-  @LettaOperation('delete_passage_from_archive', 'Delete a passage from an archive', 'Object')
+  @LettaOperation('delete_passage_from_archive', 'Delete a passage from an archive', 'Deleted')
   @Delete(':archive_id/passages/:passage_id')
   async removePassage(@Param('archive_id', ArchiveIdPipe) archiveId: string, @Param('passage_id', PassageIdPipe) passageId: string) {
     if (!(await this.passages.delete(callerOrganization(), passageId, { archiveId }))) {
@@ -93,7 +93,7 @@ export class ArchivesController {
 export class AgentArchivesController {
   constructor(private readonly passages: PassageStore) {}
 
-  @LettaOperation('attach_archive_to_agent', 'Attach an archive to an agent', 'Object')
+  @LettaOperation('attach_archive_to_agent', 'Attach an archive to an agent', 'Confirmation')
   @Patch('attach/:archive_id')
   async attach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('archive_id', ArchiveIdPipe) archiveId: string) {
     if (!(await this.passages.attach(callerOrganization(), agentId, archiveId))) {
@@ -102,7 +102,7 @@ export class AgentArchivesController {
     return { message: `Archive id=${archiveId} attached to agent id=${agentId}` };
   }
 
-  @LettaOperation('detach_archive_from_agent', 'Detach an archive from an agent', 'Object')
+  @LettaOperation('detach_archive_from_agent', 'Detach an archive from an agent', 'Confirmation')
   @Patch('detach/:archive_id')
   async detach(@Param('agent_id', AgentIdPipe) agentId: string, @Param('archive_id', ArchiveIdPipe) archiveId: string) {
     if (!(await this.passages.detach(callerOrganization(), agentId, archiveId))) {

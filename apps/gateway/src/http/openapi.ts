@@ -134,6 +134,7 @@ const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
   Health: { type: 'object', properties: { version: str, status: { type: 'string', enum: ['ok'] } } },
   Metrics: { type: 'string', description: 'Prometheus text exposition format' },
   Deleted: { type: 'object', nullable: true, description: 'null, or a confirmation message' },
+  Confirmation: { type: 'object', properties: { message: str }, description: 'What was done' },
   CancelResult: { type: 'object', additionalProperties: { type: 'string', enum: ['cancelled', 'failed'] }, description: 'run id -> outcome' },
   Block: { type: 'object', additionalProperties: true, properties: { id: str, label: str, value: str, limit: int, description: nullable(str), read_only: { type: 'boolean' } } },
   Tool: { type: 'object', additionalProperties: true, properties: { id: str, name: str, description: str, tool_type: str, json_schema: { type: 'object' } } },
