@@ -1,7 +1,7 @@
 import Letta, { NotFoundError, UnprocessableEntityError } from '@letta-ai/letta-client';
 import { Client } from 'pg';
 import { TestStack } from '@lrs/testing';
-import { promptMentioning } from './helpers';
+import { organizationKey, promptMentioning } from './helpers';
 
 const BOOTSTRAP_KEY = 'lrs-e2e-bootstrap-admin-key-blocks-0123456789';
 
@@ -37,14 +37,7 @@ describe('standalone memory blocks', () => {
     stack = await TestStack.start({ env: { BOOTSTRAP_API_KEY: BOOTSTRAP_KEY } });
     db = new Client({ connectionString: stack.database.url });
     await db.connect();
-    const key = async (organization: string) => {
-      const response = await fetch(`${stack.baseUrl}/v1/admin/api-keys`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${BOOTSTRAP_KEY}` },
-        body: JSON.stringify({ organization }),
-      });
-      return ((await response.json()) as { key: string }).key;
-    };
+    const key = (organization: string) => organizationKey(stack, BOOTSTRAP_KEY, organization);
     [keyA, keyB] = [await key('acme'), await key('globex')];
     const client = (apiKey: string) => new Letta({ baseURL: stack.baseUrl, apiKey, maxRetries: 0, timeout: 20_000 });
     [acme, globex] = [client(keyA), client(keyB)];

@@ -66,6 +66,7 @@ interface Fixture {
   foreignArchiveId: string;
   foreignPassageId: string;
   messageId: string;
+  foreignMessageId: string;
   stepId: string;
   foreignStepId: string;
   toolIds: string[];
@@ -171,6 +172,13 @@ function routes(f: Fixture): Route[] {
     { method: 'GET', path: '/v1/steps/:step_id/trace' },
     { method: 'PATCH', path: '/v1/steps/:step_id/feedback', body: () => ({ feedback: 'positive', tags: ['t'] }) },
     { method: 'GET', path: '/v1/tags', query: () => ({ ...page(), name: 't', query_text: 't', order_by: 'name' }) },
+    { method: 'GET', path: '/v1/messages', query: () => ({ ...page(), agent_id: f.agentId, conversation_id: 'default', include_return_message_types: 'user_message' }) },
+    { method: 'GET', path: '/v1/messages/:message_id' },
+    {
+      method: 'POST',
+      path: '/v1/messages/search',
+      body: () => ({ query: 'hello', search_mode: 'fts', agent_id: f.agentId, conversation_id: 'default', limit: 5, start_date: '2020-01-01T00:00:00Z', end_date: '2100-01-01T00:00:00+01:00' }),
+    },
     { method: 'POST', path: '/v1/conversations', query: () => ({ agent_id: f.agentId }), body: () => ({ summary: 's', isolated_block_labels: ['human'], model: 'openai/gpt-4o-mini' }) },
     { method: 'GET', path: '/v1/conversations', query: () => ({ ...page(), agent_id: f.agentId }) },
     { method: 'GET', path: '/v1/conversations/:conversation_id' },
@@ -234,6 +242,8 @@ function idsFor(f: Fixture, name: string): string[] {
       return [f.foreignPassageId, NONEXISTENT('passage'), 'passage-1', f.agentId];
     case 'step_id':
       return [f.stepId, f.stepId, f.foreignStepId, NONEXISTENT('step'), 'step-1', ...wrongKind];
+    case 'message_id':
+      return [f.messageId, f.messageId, f.foreignMessageId, NONEXISTENT('message'), 'message-1', ...wrongKind];
     case 'block_label':
       return ['human', 'persona', 'nope', 'attach', 'a'.repeat(300)];
     case 'tool_id':
@@ -699,7 +709,7 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
     await Promise.all([pollRun(stack.baseUrl, runId), pollRun(stack.baseUrl, foreignRunId)]);
     const blocks = async (agent: string) => getJson<{ id: string }[]>(stack.baseUrl, `/v1/agents/${agent}/core-memory/blocks`);
     const [[block], [foreignBlock]] = await Promise.all([blocks(agentId), blocks(foreignAgentId)]);
-    const [message] = await getJson<{ id: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/messages?order=asc&limit=1`);
+    const [[message], [foreignMessage]] = await Promise.all([agentId, foreignAgentId].map((agent) => getJson<{ id: string }[]>(stack.baseUrl, `/v1/agents/${agent}/messages?order=asc&limit=1`)));
     const tools = await getJson<{ id: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/tools`);
     const [[step], [foreignStep]] = await Promise.all([runId, foreignRunId].map((run) => getJson<{ id: string }[]>(stack.baseUrl, `/v1/runs/${run}/steps`)));
     const agentFile = await getJson<Record<string, unknown>>(stack.baseUrl, `/v1/agents/${agentId}/export`);
@@ -729,6 +739,7 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
       foreignArchiveId: foreignArchive.body.id as string,
       foreignPassageId: foreignPassage.body.id as string,
       messageId: message.id,
+      foreignMessageId: foreignMessage.id,
       stepId: step.id,
       foreignStepId: foreignStep.id,
       toolIds: tools.map((tool) => tool.id),

@@ -9,6 +9,16 @@ export function lettaClient(stack: TestStack): Letta {
   return new Letta({ baseURL: stack.baseUrl, apiKey: null, maxRetries: 0, timeout: 20_000 });
 }
 
+/** A new API key of `organization`, made with the stack's bootstrap admin key (`BOOTSTRAP_API_KEY`). */
+export async function organizationKey(stack: TestStack, bootstrapKey: string, organization: string): Promise<string> {
+  const response = await fetch(`${stack.baseUrl}/v1/admin/api-keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bootstrapKey}` },
+    body: JSON.stringify({ organization }),
+  });
+  return ((await response.json()) as { key: string }).key;
+}
+
 export interface RunSnapshot {
   id: string;
   status: string;

@@ -1,6 +1,7 @@
 import Letta, { BadRequestError, NotFoundError, UnprocessableEntityError } from '@letta-ai/letta-client';
 import type { MessageListParams, MessageSearchResponse } from '@letta-ai/letta-client/resources/messages';
 import { TestStack } from '@lrs/testing';
+import { organizationKey } from './helpers';
 
 const BOOTSTRAP_KEY = 'lrs-e2e-bootstrap-admin-key-messages-0123456789';
 
@@ -35,16 +36,8 @@ describe('messages across agents: list, retrieve, search', () => {
 
   beforeAll(async () => {
     stack = await TestStack.start({ env: { BOOTSTRAP_API_KEY: BOOTSTRAP_KEY } });
-    const keyOf = async (organization: string) => {
-      const response = await fetch(`${stack.baseUrl}/v1/admin/api-keys`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${BOOTSTRAP_KEY}` },
-        body: JSON.stringify({ organization }),
-      });
-      return ((await response.json()) as { key: string }).key;
-    };
     let keyB: string;
-    [keyA, keyB] = await Promise.all([keyOf('acme'), keyOf('globex')]);
+    [keyA, keyB] = await Promise.all(['acme', 'globex'].map((organization) => organizationKey(stack, BOOTSTRAP_KEY, organization)));
     const client = (key: string) => new Letta({ baseURL: stack.baseUrl, apiKey: key, maxRetries: 0, timeout: 20_000 });
     [acme, globex] = [client(keyA), client(keyB)];
     [agentA, agentB, foreignAgent] = (
