@@ -139,6 +139,8 @@ describe('archival memory', () => {
       [`/v1/agents/${agent.id}/archival-memory`, { text: 'x'.repeat(32_001) }],
       [`/v1/agents/${agent.id}/archival-memory`, { text: 'ok', tags: 'not-a-list' }],
       [`/v1/agents/${agent.id}/archival-memory`, { text: 'ok', created_at: 'yesterday' }],
+      [`/v1/agents/${agent.id}/archival-memory`, { text: 'ok', created_at: '-9999-01-01T00:00:00Z' }],
+      ['/v1/passages/search', { agent_id: agent.id, query: 'x', start_date: '-0001-01-01T00:00:00Z' }],
       [`/v1/agents/${agent.id}/archival-memory`, '{"text": "nul \\u0000 here"}'],
       [`/v1/agents/${agent.id}/archival-memory`, '{"text": "lone \\ud800 surrogate"}'],
       ['/v1/passages/search', { query: 'x' }],

@@ -76,6 +76,9 @@ describe('bad input', () => {
       ['order=sideways', 422],
       ['statuses=exploded', 422],
       ['after=run-00000000-0000-4000-8000-000000000000', 400],
+      // A signed year passes ISO 8601's letter but is no instant JavaScript or Postgres can hold.
+      ['created_after=-9999-01-01T00:00:00Z', 422],
+      ['created_before=%2B275760-09-13T00:00:00Z', 422],
     ] as const) {
       const response = await fetch(`${stack.baseUrl}/v1/runs?${query}`);
       expect({ query, status: response.status }).toEqual({ query, status });

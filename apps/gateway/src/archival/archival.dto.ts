@@ -1,14 +1,14 @@
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { LIMITS, Name } from '../http/limits';
 import { NullMeansUnchanged } from '../http/validation';
-import { toArray, toBoolean } from '../http/page.query';
+import { IsInstant, toArray, toBoolean } from '../http/page.query';
 
 /** A passage's text, tags and time, as every insert route takes them. */
 export class PassageDto {
   @IsString() @IsNotEmpty() @MaxLength(LIMITS.passageChars) text!: string;
   @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tags) @IsString({ each: true }) @Name({ each: true }) tags?: string[] | null;
-  @IsOptional() @IsISO8601({ strict: true }) created_at?: string | null;
+  @IsOptional() @IsInstant() created_at?: string | null;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
 }
 
@@ -35,8 +35,8 @@ export class AgentSearchQuery extends SearchFilterFields {
   @IsString() @IsNotEmpty() @MaxLength(LIMITS.passageChars) query!: string;
   @IsOptional() @Transform(toArray) @IsArray() @ArrayMaxSize(LIMITS.tags) @IsString({ each: true }) @Name({ each: true }) tags?: string[];
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(LIMITS.searchResults) top_k?: number;
-  @IsOptional() @IsISO8601({ strict: true }) start_datetime?: string;
-  @IsOptional() @IsISO8601({ strict: true }) end_datetime?: string;
+  @IsOptional() @IsInstant() start_datetime?: string;
+  @IsOptional() @IsInstant() end_datetime?: string;
 }
 
 /** `POST /v1/passages/search`: by agent or archive, tags, dates; without a query, the newest passages. */
@@ -46,8 +46,8 @@ export class PassageSearchDto extends SearchFilterFields {
   @IsOptional() @IsString() @MaxLength(LIMITS.passageChars) query?: string | null;
   @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tags) @IsString({ each: true }) @Name({ each: true }) tags?: string[] | null;
   @IsOptional() @IsInt() @Min(1) @Max(LIMITS.searchResults) limit?: number;
-  @IsOptional() @IsISO8601({ strict: true }) start_date?: string | null;
-  @IsOptional() @IsISO8601({ strict: true }) end_date?: string | null;
+  @IsOptional() @IsInstant() start_date?: string | null;
+  @IsOptional() @IsInstant() end_date?: string | null;
 }
 
 export class CreateArchiveDto {

@@ -1,8 +1,8 @@
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { RUN_STATUSES, STOP_REASONS, idPatternFor, type RunStatus, type StopReason } from '@lrs/contracts';
 import { Matches } from 'class-validator';
-import { PageQueryDto, toArray, toBoolean } from '../../http/page.query';
+import { IsInstant, PageQueryDto, toArray, toBoolean } from '../../http/page.query';
 import { LIMITS } from '../../http/limits';
 
 const AGENT_ID = new RegExp(idPatternFor('agent'));
@@ -16,9 +16,9 @@ export class ListRunsQueryDto extends PageQueryDto {
   @IsOptional() @IsIn(STOP_REASONS) stop_reason?: StopReason;
   @IsOptional() @IsString() conversation_id?: string;
   /** Runs created at or after this instant (ISO 8601); not in Letta's API, for the run inspector's time filter. */
-  @IsOptional() @IsISO8601({ strict: true }) created_after?: string;
+  @IsOptional() @IsInstant() created_after?: string;
   /** Runs created before this instant (ISO 8601). */
-  @IsOptional() @IsISO8601({ strict: true }) created_before?: string;
+  @IsOptional() @IsInstant() created_before?: string;
   /** Each run also carries `usage` (steps and tokens so far), as the run inspector's list shows them. */
   @IsOptional() @Transform(toBoolean) @IsBoolean() include_usage?: boolean;
   /** Deprecated: true overrides `order` with ascending. */
