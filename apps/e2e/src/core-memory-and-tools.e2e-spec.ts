@@ -153,6 +153,44 @@ describe("an agent's memory blocks and tools", () => {
     }
   });
 
+  it("memory create, rename and delete change the agent's blocks: its next prompt and the API show them", async () => {
+    const client = lettaClient(stack);
+    const agent = await client.agents.create({
+      model: 'openai/gpt-4o-mini',
+      memory_blocks: [{ label: 'human', value: 'Name: Bo' }, { label: 'scratch', value: 'scratch-probe-value' }],
+      tools: ['memory'],
+    });
+    const memory = async (args: Record<string, unknown>) => {
+      const response = await client.agents.messages.create(agent.id, { input: `go [fake:toolsteps=1][fake:tool=memory][fake:args=${JSON.stringify(args)}]` });
+      return response.messages.find((message) => message.message_type === 'tool_return_message') as { tool_return: string; status: string } | undefined;
+    };
+    const labels = async () => (await client.agents.blocks.list(agent.id)).getPaginatedItems().map((block) => block.label);
+
+    expect(await memory({ command: 'create', path: '/memories/notes', file_text: 'lifecycle-note-text', description: 'Things to remember' })).toMatchObject({
+      status: 'success',
+      tool_return: "Successfully created memory block 'notes'.",
+    });
+    expect(await labels()).toEqual(['human', 'scratch', 'notes']);
+    expect(await client.agents.blocks.retrieve('notes', { agent_id: agent.id })).toMatchObject({ value: 'lifecycle-note-text', description: 'Things to remember' });
+    await client.agents.messages.create(agent.id, { input: 'lifecycle-probe-created' });
+    expect(promptMentioning(stack, 'lifecycle-probe-created')).toMatch(/<notes>[\s\S]*lifecycle-note-text/);
+    expect((await memory({ command: 'create', path: '/memories/notes', file_text: 'again' }))?.tool_return).toContain("'notes' already exists");
+
+    expect((await memory({ command: 'rename', old_path: '/memories/notes', new_path: '/memories/projects/notes' }))?.status).toBe('success');
+    expect((await memory({ command: 'rename', path: '/memories/projects/notes', description: 'Project notes' }))?.status).toBe('success');
+    expect(await client.agents.blocks.retrieve('projects/notes', { agent_id: agent.id })).toMatchObject({ value: 'lifecycle-note-text', description: 'Project notes' });
+
+    const scratch = await client.agents.blocks.retrieve('scratch', { agent_id: agent.id });
+    expect((await memory({ command: 'delete', path: '/memories/scratch' }))?.status).toBe('success');
+    expect(await labels()).toEqual(['human', 'projects/notes']);
+    // Deleting a memory path takes the block out of this agent's memory; the block itself stays (another agent may share it).
+    expect(await client.blocks.retrieve(scratch.id!)).toMatchObject({ value: 'scratch-probe-value' });
+    await client.agents.messages.create(agent.id, { input: 'lifecycle-probe-after' });
+    const prompt = promptMentioning(stack, 'lifecycle-probe-after');
+    expect(prompt).toContain('<projects/notes>');
+    expect(prompt).not.toContain('scratch-probe-value');
+  });
+
   it("runs Letta's memory tools as operations on the blocks, and send_message as the answer", async () => {
     const client = lettaClient(stack);
     const lettaTools = ['core_memory_append', 'core_memory_replace', 'memory_rethink', 'memory_finish_edits', 'memory', 'memory_apply_patch', 'send_message'];
@@ -185,8 +223,8 @@ describe("an agent's memory blocks and tools", () => {
     expect(await value('system/notes')).toBe('second\nthird');
     await call('memory_apply_patch', { label: 'system/notes', patch: ' second\n-third\n+3rd' });
     expect(await value('system/notes')).toBe('second\n3rd');
-    const created = await call('memory', { command: 'create', path: '/memories/new', description: 'd', file_text: 'x' });
-    expect(created.toolReturn).toMatchObject({ status: 'error', tool_return: expect.stringContaining("'create' is not supported on this server") });
+    expect((await call('memory', { command: 'create', path: '/memories/new', description: 'd', file_text: 'x' })).toolReturn).toMatchObject({ status: 'success' });
+    expect((await call('memory', { command: 'delete', path: '/memories/new' })).toolReturn).toMatchObject({ status: 'success' });
     await call('memory_rethink', { label: 'human', new_memory: 'Ann, drinks coffee' });
     expect((await call('memory_finish_edits', {})).toolReturn).toMatchObject({ status: 'success' });
     expect(await value('human')).toBe('Ann, drinks coffee');

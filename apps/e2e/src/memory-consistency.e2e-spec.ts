@@ -105,6 +105,38 @@ describe('memory edits never lose an update', () => {
     expect(history.filter((message) => message.message_type === 'tool_return_message')).toEqual([]);
   });
 
+  describe("blocks a step creates with Letta's memory tool", () => {
+    const createInput = (path: string, fileText: string) => `make a note [fake:toolsteps=1][fake:tool=memory][fake:args=${JSON.stringify({ command: 'create', path, file_text: fileText })}]`;
+    const labelsOf = async (agentId: string) => (await getJson<{ label: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/core-memory/blocks`)).map((block) => block.label);
+    const blocksLabelled = async (label: string) => getJson<{ id: string; value: string }[]>(stack.baseUrl, `/v1/blocks?label=${encodeURIComponent(label)}`);
+
+    it('a worker SIGKILLed between its write and its append: the block is created once', async () => {
+      const agent = await createAgent(stack.baseUrl, { tools: ['memory'] });
+      const label = `notes-kill-${Date.now()}`;
+      const runId = await sendAsync(stack.baseUrl, agent, { input: createInput(`/memories/${label}`, `Kickoff in May ${KILL_MARK}`) });
+      const workers = [stack.service('llm-worker'), ...stack.replicas];
+      await waitUntil(() => workers.some((worker) => !worker.running), 20_000);
+      for (const worker of workers) if (!worker.running) worker.start();
+      expect(await pollRun(stack.baseUrl, runId, undefined, 60_000)).toMatchObject({ status: 'completed' });
+      expect((await labelsOf(agent)).filter((entry) => entry === label)).toHaveLength(1);
+      // The first attempt's block went when the redelivered step ran; the organization holds one such block.
+      expect((await blocksLabelled(label)).map((block) => block.value)).toEqual([`Kickoff in May ${KILL_MARK}`]);
+      expect(await toolReturns(runId)).toEqual([expect.objectContaining({ status: 'success' })]);
+    });
+
+    it('a cancel racing the step: the block goes with the step', async () => {
+      const agent = await createAgent(stack.baseUrl, { tools: ['memory'] });
+      const label = `notes-pause-${Date.now()}`;
+      const runId = await sendAsync(stack.baseUrl, agent, { input: createInput(`/memories/${label}`, `Parking on level two ${PAUSE_MARK}`) });
+      // The step has committed its rows and its new block and waits before its append.
+      await waitUntil(async () => (await labelsOf(agent)).includes(label), 20_000);
+      expect(await postJson(stack.baseUrl, `/v1/agents/${agent}/messages/cancel`, { run_ids: [runId] })).toEqual({ status: 200, body: { [runId]: 'cancelled' } });
+      await waitUntil(async () => !(await labelsOf(agent)).includes(label), 20_000);
+      expect(await blocksLabelled(label)).toEqual([]);
+      expect(await toolReturns(runId)).toEqual([]);
+    });
+  });
+
   describe('archival passages a step inserts', () => {
     const passageInput = (content: string) => `remember [fake:toolsteps=1][fake:tool=archival_memory_insert][fake:args=${JSON.stringify({ content })}]`;
     const passagesOf = async (agentId: string) => getJson<{ text: string }[]>(stack.baseUrl, `/v1/agents/${agentId}/archival-memory`);

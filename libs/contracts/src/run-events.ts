@@ -50,6 +50,28 @@ export interface ArchivalInsert {
   toolCallId?: string;
 }
 
+/**
+ * A change to which blocks an agent has (Letta's `memory` tool: create, delete, rename), committed
+ * with its step exactly once by `id` and taken back when the step's outcome does not reach the log.
+ */
+export type BlockChangeOperation =
+  /** A new block, attached to the agent after its others. `blockId` is chosen by the tool, so a rewrite creates the same block. */
+  | { kind: 'create'; blockId: string; label: string; value: string; description: string | null; limit: number }
+  /** The block detached from this agent; the block itself stays (other agents may share it), as the API's detach. */
+  | { kind: 'delete'; blockId: string; label: string }
+  /** The block's label changed from `label` to `newLabel` (on every agent that has it: a label is the block's). */
+  | { kind: 'rename'; blockId: string; label: string; newLabel: string }
+  /** The block's description changed. */
+  | { kind: 'describe'; blockId: string; label: string; description: string };
+
+export interface BlockChange {
+  /** Unique per change: committing a change whose id the ledger holds changes nothing. */
+  id: string;
+  /** The tool call that made the change. */
+  toolCallId?: string;
+  operation: BlockChangeOperation;
+}
+
 /** The operation of an edit, for events that carry only the resulting value. */
 export function operationOf(edit: MemoryEdit): BlockEditOperation {
   return edit.operation ?? { kind: 'rethink', newValue: edit.value };
@@ -108,6 +130,8 @@ export interface StepCompletedData {
   memoryEdits?: MemoryEdit[];
   /** Passages the step's tools stored in archival memory (their embeddings stay in Postgres). */
   archivalInserts?: ArchivalInsert[];
+  /** Blocks the step's tools created, deleted (detached) or renamed, in order; committed before its memory edits. */
+  blockChanges?: BlockChange[];
   /** True when the model asked for tool calls, so the loop wants another step. */
   continueLoop: boolean;
   /** Set when the step itself ends the turn for a reason other than end_turn (e.g. max_tokens_exceeded). */

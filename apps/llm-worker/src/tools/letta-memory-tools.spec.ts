@@ -4,14 +4,14 @@ import { runLettaMemoryTool, SENT_MESSAGE } from './letta-memory-tools';
 import { ToolContext } from './server-tools';
 
 const blocks = [
-  { label: 'human', value: 'Name: Ana\nLikes tea', readOnly: false },
-  { label: 'system/active-issues', value: 'none', readOnly: false },
-  { label: 'persona', value: 'I help.', readOnly: true },
+  { id: 'block-human', label: 'human', value: 'Name: Ana\nLikes tea', readOnly: false, description: null },
+  { id: 'block-issues', label: 'system/active-issues', value: 'none', readOnly: false, description: 'open issues' },
+  { id: 'block-persona', label: 'persona', value: 'I help.', readOnly: true, description: null },
 ];
 
-function contextOf(): ToolContext {
+function contextOf(options: { blockChanges?: boolean } = { blockChanges: true }): ToolContext {
   const agent = { id: 'agent-1', toolNames: [], blocks: blocks.map((block) => ({ ...block, charLimit: 5000 })) } as unknown as AgentSnapshot;
-  return ToolContext.of(agent);
+  return ToolContext.of(agent, options);
 }
 
 function run(name: string, args: Record<string, unknown>, context = contextOf()) {
@@ -59,14 +59,61 @@ describe("Letta's memory tools", () => {
     expect(run('memory', { command: 'insert', path: 'system/active-issues', insert_text: 'x' }).outcome.status).toBe('success');
   });
 
-  it('memory create, delete and rename are refused with a clear error, as are unknown commands and missing arguments', () => {
-    for (const command of ['create', 'delete', 'rename']) {
-      const { outcome, edits } = run('memory', { command, path: '/memories/new', file_text: 'x', description: 'd' });
-      expect(outcome).toMatchObject({ status: 'error', output: expect.stringContaining(`'${command}' is not supported on this server`) });
-      expect(edits).toEqual([]);
-    }
+  it('memory create records a new block that later calls of the step see', () => {
+    const context = contextOf();
+    const created = run('memory', { command: 'create', path: '/memories/projects/alpha', file_text: 'Kickoff in May', description: 'Project notes' }, context);
+    expect(created.outcome).toMatchObject({ status: 'success', output: "Successfully created memory block 'projects/alpha'." });
+    const [change] = context.blockChanges();
+    expect(change).toMatchObject({
+      toolCallId: 'call-memory',
+      operation: { kind: 'create', blockId: expect.stringMatching(/^block-/), label: 'projects/alpha', value: 'Kickoff in May', description: 'Project notes', limit: 100_000 },
+    });
+    expect(context.block('projects/alpha')?.value).toBe('Kickoff in May');
+    // An edit of the new block names it by id, since it has no row yet when the step's tools run.
+    run('memory', { command: 'insert', path: 'projects/alpha', insert_text: 'Budget: 10k' }, context);
+    expect(context.memoryEdits()).toEqual([expect.objectContaining({ label: 'projects/alpha', blockId: change.operation.blockId, value: 'Kickoff in May\nBudget: 10k' })]);
+    expect(run('memory', { command: 'create', path: '/memories/human', file_text: 'x' }, context).outcome.output).toContain("'human' already exists");
+    expect(run('memory', { command: 'create', path: '/memories/bad label!', file_text: 'x' }, context).outcome.output).toContain('not a valid block label');
+    expect(run('memory', { command: 'create', path: '/memories/', file_text: 'x' }, context).outcome.output).toContain('names no block');
+    expect(run('memory', { command: 'create', path: 'empty' }, context).outcome.status).toBe('success');
+    expect(context.block('empty')?.value).toBe('');
+  });
+
+  it('memory delete takes the block out of the view; rename moves it, or changes its description', () => {
+    const context = contextOf();
+    expect(run('memory', { command: 'delete', path: '/memories/human' }, context).outcome.status).toBe('success');
+    expect(context.block('human')).toBeUndefined();
+    expect(run('memory', { command: 'str_replace', path: 'human', old_string: 'Ana', new_string: 'x' }, context).outcome.status).toBe('error');
+    expect(run('memory', { command: 'rename', old_path: '/memories/system/active-issues', new_path: '/memories/issues' }, context).outcome).toMatchObject({
+      status: 'success',
+      output: "Successfully renamed memory block 'system/active-issues' to 'issues'.",
+    });
+    expect(context.block('issues')).toMatchObject({ label: 'issues', value: 'none' });
+    expect(context.block('system/active-issues')).toBeUndefined();
+    expect(run('memory', { command: 'rename', path: '/memories/issues', description: 'What is broken' }, context).outcome.status).toBe('success');
+    expect(context.description('issues')).toBe('What is broken');
+    expect(context.blockChanges().map((change) => change.operation)).toEqual([
+      { kind: 'delete', blockId: 'block-human', label: 'human' },
+      { kind: 'rename', blockId: 'block-issues', label: 'system/active-issues', newLabel: 'issues' },
+      { kind: 'describe', blockId: 'block-issues', label: 'issues', description: 'What is broken' },
+    ]);
+    // An edit of a renamed block names it by id; edits of other blocks keep their label only.
+    run('memory', { command: 'insert', path: 'issues', insert_text: 'login' }, context);
+    expect(context.memoryEdits()).toEqual([expect.objectContaining({ label: 'issues', blockId: 'block-issues' })]);
+    expect(run('memory', { command: 'rename', old_path: 'persona', new_path: 'p' }, context).outcome.output).toContain('read-only');
+    expect(run('memory', { command: 'delete', path: 'persona' }, context).outcome.output).toContain('read-only');
+    expect(run('memory', { command: 'rename', old_path: 'issues', new_path: 'persona' }, context).outcome.output).toContain("'persona' already exists");
+    expect(run('memory', { command: 'delete', path: 'nope' }, context).outcome.output).toContain("no memory block labelled 'nope'");
+    expect(context.blockChanges()).toHaveLength(3);
+  });
+
+  it('block changes are refused outside a step (tools.run), as are unknown commands and missing arguments', () => {
+    const outside = run('memory', { command: 'create', path: '/memories/new', file_text: 'x' }, contextOf({}));
+    expect(outside.outcome).toMatchObject({ status: 'error', output: expect.stringContaining("'create' runs only in an agent's step") });
+    expect(outside.context.blockChanges()).toEqual([]);
     expect(run('memory', { command: 'view', path: 'human' }).outcome.output).toContain("unknown memory command 'view'");
     expect(run('memory', { command: 'str_replace', path: 'human', old_string: 'Ana' }).outcome.output).toContain('needs a string new_string');
+    expect(run('memory', { command: 'rename', path: 'human' }).outcome.output).toContain('needs a string description');
     expect(run('core_memory_append', { label: 'human' }).outcome.output).toContain('needs a string content');
     expect(run('core_memory_append', { label: 'persona', content: 'x' }).outcome.output).toContain('read-only');
     expect(run('memory_rethink', { label: 'nope', new_memory: 'x' }).outcome.output).toContain("no memory block labelled 'nope'");

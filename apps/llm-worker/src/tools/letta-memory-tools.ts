@@ -1,5 +1,16 @@
 import type { BlockEditOperation, ToolCall } from '@lrs/contracts';
-import { applyBlockEdit, applyPatchLines, coreMemoryReplace, labelOfPath, parsePatch, spanEdit } from '@lrs/domain-run';
+import {
+  AGENT_CREATED_BLOCK_CHAR_LIMIT,
+  MAX_AGENT_BLOCKS,
+  applyBlockEdit,
+  applyPatchLines,
+  blockChangeMessages,
+  blockLabelError,
+  coreMemoryReplace,
+  labelOfPath,
+  parsePatch,
+  spanEdit,
+} from '@lrs/domain-run';
 import { storableText } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
 import type { ToolContext } from './server-tools';
@@ -97,14 +108,9 @@ function planned(call: ToolCall, context: ToolContext, label: string, plan: (val
  */
 function memoryCommand(call: ToolCall, context: ToolContext, args: Record<string, unknown>, text: (name: string, fallback?: string) => string | ToolOutcome): ToolOutcome {
   const command = args.command;
-  if (command === 'create' || command === 'delete' || command === 'rename') {
-    return failure(
-      call,
-      `Error: the memory command '${command}' is not supported on this server: blocks are created, deleted and renamed through the API, not by the agent. Supported commands: str_replace, insert.`,
-    );
-  }
+  if (command === 'create' || command === 'delete' || command === 'rename') return blockChange(call, context, command, args, text);
   if (command !== 'str_replace' && command !== 'insert') {
-    return failure(call, `Error: unknown memory command '${String(command)}'. Supported commands on this server: str_replace, insert.`);
+    return failure(call, `Error: unknown memory command '${String(command)}'. Supported commands: create, str_replace, insert, delete, rename.`);
   }
   const path = text('path');
   if (typeof path !== 'string') return path;
@@ -120,6 +126,74 @@ function memoryCommand(call: ToolCall, context: ToolContext, args: Record<string
   if (typeof insertText !== 'string') return insertText;
   const insertLine = args.insert_line === undefined || args.insert_line === null ? -1 : Number(args.insert_line);
   return editBlock(call, context, label, { kind: 'insert', newStr: insertText, insertLine });
+}
+
+/**
+ * `create` (path, file_text, description), `delete` (path) and `rename` (old_path and new_path, or
+ * path and description): changes the step commits before its edits, exactly once with it
+ * (docs/memory.md). The step's view has them at once, so its later tool calls see the block.
+ */
+function blockChange(
+  call: ToolCall,
+  context: ToolContext,
+  command: 'create' | 'delete' | 'rename',
+  args: Record<string, unknown>,
+  text: (name: string, fallback?: string) => string | ToolOutcome,
+): ToolOutcome {
+  if (!context.blockChangesAllowed) return failure(call, `Error: the memory command '${command}' runs only in an agent's step, not through tools.run.`);
+  const optional = (name: string): string | null | ToolOutcome => (args[name] === undefined || args[name] === null ? null : text(name));
+  if (command === 'create') {
+    const path = text('path');
+    if (typeof path !== 'string') return path;
+    const fileText = optional('file_text');
+    const description = optional('description');
+    if (fileText !== null && typeof fileText !== 'string') return fileText;
+    if (description !== null && typeof description !== 'string') return description;
+    const label = labelOfPath(path);
+    const invalid = blockLabelError(label);
+    if (invalid) return failure(call, invalid);
+    if (context.block(label)) return failure(call, `Error: a memory block labelled '${label}' already exists; edit it with str_replace or insert, or delete it first.`);
+    if (context.labels().length >= MAX_AGENT_BLOCKS) return failure(call, `Error: an agent has at most ${MAX_AGENT_BLOCKS} memory blocks; delete one first.`);
+    const value = fileText ?? '';
+    if (value.length > AGENT_CREATED_BLOCK_CHAR_LIMIT) return failure(call, `Error: file_text has ${value.length} characters; a new block holds at most ${AGENT_CREATED_BLOCK_CHAR_LIMIT}.`);
+    context.recordCreate(call.tool_call_id, { label, value, description, limit: AGENT_CREATED_BLOCK_CHAR_LIMIT });
+    return { call, status: 'success', output: blockChangeMessages.created(label) };
+  }
+  const named = (name: string): string | ToolOutcome => {
+    const path = text(name);
+    if (typeof path !== 'string') return path;
+    const label = blockLabelOf(context, path);
+    const block = context.block(label);
+    if (!block) return failure(call, `Error: there is no memory block labelled '${label}'.`);
+    if (block.readOnly) return failure(call, `Error: memory block '${label}' is read-only.`);
+    return label;
+  };
+  if (command === 'delete') {
+    const label = named('path');
+    if (typeof label !== 'string') return label;
+    context.recordDelete(call.tool_call_id, label);
+    return { call, status: 'success', output: blockChangeMessages.deleted(label) };
+  }
+  if (args.old_path === undefined && args.new_path === undefined) {
+    // Letta's rename with a path and a description changes the description.
+    const label = named('path');
+    if (typeof label !== 'string') return label;
+    const description = text('description');
+    if (typeof description !== 'string') return description;
+    if (description !== context.description(label)) context.recordDescribe(call.tool_call_id, label, description);
+    return { call, status: 'success', output: blockChangeMessages.described(label) };
+  }
+  const label = named('old_path');
+  if (typeof label !== 'string') return label;
+  const newPath = text('new_path');
+  if (typeof newPath !== 'string') return newPath;
+  const newLabel = labelOfPath(newPath);
+  const invalid = blockLabelError(newLabel);
+  if (invalid) return failure(call, invalid);
+  if (newLabel === label) return { call, status: 'success', output: `Memory block '${label}' is unchanged.` };
+  if (context.block(newLabel)) return failure(call, `Error: a memory block labelled '${newLabel}' already exists.`);
+  context.recordRename(call.tool_call_id, label, newLabel);
+  return { call, status: 'success', output: blockChangeMessages.renamed(label, newLabel) };
 }
 
 function blockLabelOf(context: ToolContext, path: string): string {

@@ -106,6 +106,21 @@ const memoryEdit = object(
   { id: nonEmptyString, toolCallId: string, operation: blockEditOperation, blockId: string, version: integer },
   "A change to a memory block: the operation, applied to the block as it was when the step committed, and the block's value and version after it.",
 );
+const blockChange = object(
+  {
+    id: nonEmptyString,
+    operation: {
+      oneOf: [
+        object({ kind: { const: 'create' }, blockId: nonEmptyString, label: nonEmptyString, value: string, description: nullable(string), limit: positiveInteger }),
+        object({ kind: { const: 'delete' }, blockId: nonEmptyString, label: string }),
+        object({ kind: { const: 'rename' }, blockId: nonEmptyString, label: string, newLabel: nonEmptyString }),
+        object({ kind: { const: 'describe' }, blockId: nonEmptyString, label: string, description: string }),
+      ],
+    },
+  },
+  { toolCallId: string },
+  "A block the step created, detached from its agent (delete), renamed or described (Letta's memory tool), committed with the step exactly once by its id.",
+);
 const tokenUsage = object({ prompt_tokens: integer, completion_tokens: integer, total_tokens: integer }, { reasoning_tokens: integer });
 
 /** The payload (`data`) of each event type, as RunEventDataMap in run-events.ts declares it. */
@@ -158,6 +173,7 @@ export const RUN_EVENT_DATA_SCHEMAS: Record<RunEventType, JsonSchema> = {
         type: 'array',
         items: object({ id: nonEmptyString, text: string, tags: stringArray, createdAt: dateTime }, { toolCallId: string }, 'A passage the step stored in archival memory.'),
       },
+      blockChanges: { type: 'array', items: blockChange },
       approvalTimeoutSeconds: nullable(positiveInteger),
       createdStreamSeq,
       compaction: nullable(object({ summaryMessageId: string, summary: string, stats: compactionStats })),

@@ -13,3 +13,4 @@ export * from './tool-schemas';
 export * from './approval-timeout';
 export * from './run-timeline';
 export * from './letta-memory-edits';
+export * from './block-changes';

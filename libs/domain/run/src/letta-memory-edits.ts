@@ -106,8 +106,8 @@ export type ParsedPatch = { ok: true; label: string | null; lines: string[] } | 
 
 /**
  * Reads a patch in Letta's simplified unified-diff format. Blocks are created, deleted and renamed
- * through the API on this server, so `*** Add Block`, `*** Delete Block` and `*** Move to` are
- * refused, as is a patch that updates more than one block (its edits could not commit as one).
+ * with the `memory` tool's commands on this server, so `*** Add Block`, `*** Delete Block` and
+ * `*** Move to` are refused, as is a patch that updates more than one block (its edits could not commit as one).
  */
 export function parsePatch(patch: string): ParsedPatch {
   const lines: string[] = [];
@@ -117,7 +117,7 @@ export function parsePatch(patch: string): ParsedPatch {
     if (header) {
       const [, kind, target] = header;
       if (kind !== 'Update Block') {
-        return { ok: false, error: `Error: '*** ${kind}' is not supported on this server: a patch may only edit an existing block (blocks are created, deleted and renamed through the API).` };
+        return { ok: false, error: `Error: '*** ${kind}' is not supported on this server: a patch may only edit an existing block (create, delete and rename blocks with the memory tool's commands).` };
       }
       if (label !== null && label !== target.trim()) return { ok: false, error: 'Error: a patch may edit only one block on this server; send one memory_apply_patch call per block.' };
       label = target.trim();

@@ -252,5 +252,7 @@ export function editsOfEvent(edits: readonly MemoryEdit[], stepId: string): Edit
     label: edit.label,
     operation: operationOf(edit),
     ...(edit.toolCallId ? { toolCallId: edit.toolCallId } : {}),
+    // A step that created or renamed the block names it by id: its label may differ by the time the edit commits.
+    ...(edit.blockId ? { blockId: edit.blockId } : {}),
   }));
 }

@@ -15,6 +15,7 @@ export * from './read-model.module';
 export * from './thread-context-store';
 export { UnknownBlocks, BlockLabelTaken, BlockValueTooLong, TooManyBlocks } from './agent-blocks';
 export * from './block-edit-ledger';
+export * from './block-change-ledger';
 export * from './step-records';
 export * from './pg-values';
 export * from './read-model-rebuild';

@@ -45,11 +45,12 @@ export async function insertMessages(manager: EntityManager, owner: MessageOwner
     await insertOwnedMessages(manager, rows);
     return { stepHasOtherRows: false };
   }
-  // The same statement tells whether the step has memory edits or archival passages committed (an
+  // The same statement tells whether the step has memory edits, block changes or archival passages committed (an
   // earlier attempt's, to be taken back when this write has none): such a step stays one round trip.
   const [{ edited }]: { edited: boolean }[] = await manager.query(
     `WITH replaced AS (DELETE FROM messages WHERE run_id = $2 AND step_id = $3 AND id <> ALL ($4)), inserted AS (${INSERT_MESSAGES_SQL} RETURNING 1)
-     SELECT EXISTS (SELECT 1 FROM block_edits WHERE step_id = $3 AND reverted_at IS NULL) OR EXISTS (SELECT 1 FROM passages WHERE step_id = $3) AS edited`,
+     SELECT EXISTS (SELECT 1 FROM block_edits WHERE step_id = $3 AND reverted_at IS NULL) OR EXISTS (SELECT 1 FROM passages WHERE step_id = $3)
+       OR EXISTS (SELECT 1 FROM block_changes WHERE step_id = $3 AND reverted_at IS NULL) AS edited`,
     [messageRowsJson(rows), owner.runId, options.replacingStep, messages.map((message) => message.id)],
   );
   return { stepHasOtherRows: edited };

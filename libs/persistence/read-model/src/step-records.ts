@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { LettaMessage, MemoryEdit } from '@lrs/contracts';
+import type { BlockChange, LettaMessage, MemoryEdit } from '@lrs/contracts';
 import { withRefusedEdits } from '@lrs/domain-run';
+import { BlockChangeLedger } from './block-change-ledger';
 import { BlockEditLedger, editsOfEvent, type EditWriter } from './block-edit-ledger';
 import { insertMessages, type MessageOwner } from './pg-values';
 
@@ -13,6 +14,8 @@ export interface StepRecord {
   messages: readonly LettaMessage[];
   /** The step's memory edits, as operations with ids, in the order its tools made them. */
   memoryEdits: readonly MemoryEdit[];
+  /** Blocks the step created, deleted or renamed (ids), committed before its edits. */
+  blockChanges?: readonly BlockChange[];
   /**
    * The run's log already holds this outcome (the worker makes its rows match the event that won).
    * Its messages are then written as they are, even if an edit no longer applies.
@@ -28,6 +31,7 @@ export interface StepRecord {
 export interface WrittenStep {
   messages: LettaMessage[];
   memoryEdits: MemoryEdit[];
+  blockChanges: BlockChange[];
 }
 
 /**
@@ -51,17 +55,25 @@ export class StepRecords {
     // attempt: a delivery count is no proof of a first attempt (a restarted server may forget it).
     const write = (manager: EntityManager, messages: readonly LettaMessage[]) =>
       insertMessages(manager, record.owner, [...record.input, ...messages], { replacingStep: record.stepId });
-    if (record.memoryEdits.length === 0 && !record.passageIds?.length) {
+    const changes = record.blockChanges ?? [];
+    if (record.memoryEdits.length === 0 && changes.length === 0 && !record.passageIds?.length) {
       // The common case is one statement, atomic on its own; it says whether an earlier attempt left edits or passages.
       const { stepHasOtherRows } = await write(this.dataSource.manager, record.messages);
       if (stepHasOtherRows) await this.dataSource.transaction((manager) => takeBack(manager, writer, record.stepId));
-      return { messages: [...record.messages], memoryEdits: [] };
+      return { messages: [...record.messages], memoryEdits: [], blockChanges: [] };
     }
     return this.dataSource.transaction(async (manager) => {
       await removeStepPassages(manager, record.stepId, record.passageIds ?? []);
       await record.alsoWrite?.(manager);
+      // Block changes first: an edit may name a block the step created (edits of a created block taken back go with it).
+      const changeVerdicts = await BlockChangeLedger.commit(manager, changeWriterOf(record), changes);
       const verdicts = await BlockEditLedger.commit(manager, writer, editsOfEvent(record.memoryEdits, record.stepId));
       const refusals = new Map<string, string>();
+      for (const verdict of changeVerdicts) {
+        if (verdict.applied) continue;
+        if (record.fromLog) this.logger.warn(`step ${record.stepId}: a block change in the run's log no longer applies: ${verdict.error}`);
+        else if (verdict.change.toolCallId !== undefined) refusals.set(verdict.change.toolCallId, verdict.error);
+      }
       for (const verdict of verdicts) {
         if (verdict.applied) continue;
         if (record.fromLog) this.logger.warn(`step ${record.stepId}: an edit of block '${record.memoryEdits.find((e) => e.id === verdict.id)?.label}' in the run's log no longer applies: ${verdict.error}`);
@@ -69,8 +81,23 @@ export class StepRecords {
       }
       const messages = record.fromLog ? [...record.messages] : withRefusedEdits(record.messages, refusals);
       await write(manager, messages);
-      return { messages, memoryEdits: verdicts.flatMap((verdict) => (verdict.applied ? [verdict.edit] : [])) };
+      return {
+        messages,
+        memoryEdits: verdicts.flatMap((verdict) => (verdict.applied ? [verdict.edit] : [])),
+        blockChanges: changeVerdicts.flatMap((verdict) => (verdict.applied ? [verdict.change] : [])),
+      };
     });
+  }
+
+  /**
+   * Before a step runs again (a redelivery whose earlier attempt never reached the log): that
+   * attempt's block changes are taken back, so this attempt's tools see the agent's blocks as the
+   * log has them (a block it created would otherwise already exist). Its edits are left to the
+   * write, which takes them back. True when there were changes. Should the earlier attempt still
+   * win the append, this attempt's append loses and the winner's outcome is written again.
+   */
+  async takeBackBlockChanges(owner: MessageOwner & { runId: string }, stepId: string): Promise<boolean> {
+    return this.dataSource.transaction((manager) => BlockChangeLedger.revertStep(manager, changeWriterOf({ owner, stepId })));
   }
 
   /** The step's append lost (the run was cancelled or another attempt answered first): its rows and passages go, its memory edits are taken back. */
@@ -85,6 +112,7 @@ export class StepRecords {
 /** Takes back what a step wrote besides its messages: its memory edits and its archival passages. */
 async function takeBack(manager: EntityManager, writer: EditWriter, stepId: string): Promise<void> {
   await BlockEditLedger.revertStep(manager, { ...writer, stepId });
+  await BlockChangeLedger.revertStep(manager, { organizationId: writer.organizationId, agentId: writer.agentId!, runId: writer.runId!, stepId });
   await removeStepPassages(manager, stepId, []);
 }
 
@@ -99,6 +127,10 @@ async function removeStepPassages(manager: EntityManager, stepId: string, keep: 
      FROM (SELECT archive_id, count(*)::int AS n FROM gone GROUP BY archive_id) g WHERE a.id = g.archive_id`,
     [stepId, [...keep]],
   );
+}
+
+function changeWriterOf(record: Pick<StepRecord, 'owner' | 'stepId'>) {
+  return { organizationId: record.owner.organizationId, agentId: record.owner.agentId, runId: record.owner.runId, stepId: record.stepId };
 }
 
 function writerOf(record: Pick<StepRecord, 'owner' | 'stepId'>): EditWriter {

@@ -10,6 +10,7 @@ import {
   type LettaMessage,
   type MemoryEdit,
   type ArchivalInsert,
+  type BlockChange,
   type RunEvent,
   type StepCompaction,
   type StepCompletedData,
@@ -110,7 +111,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   private async runStep(event: RunEvent<'StepRequested'>, context: HandlerContext): Promise<void> {
     // Everything the prompt needs is read at once. A redelivery may find the run already past this
     // step (answered before a crash, or cancelled): then the reads were in vain, which is rare.
-    const [latest, created, agent, threadRows] = await Promise.all([
+    const [latest, created, agentAsRead, threadRows] = await Promise.all([
       this.events.latest(event.runId, context.streamSeq),
       this.events.createdOf(event.runId, event.data.createdStreamSeq),
       this.agents.get(event.organizationId, event.agentId),
@@ -120,6 +121,11 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       if (context.deliveryCount > 1) await this.settleLostAppend(event, context);
       return;
     }
+    // An earlier attempt of this step (its worker died after its write) may have created, deleted or renamed blocks: not in the log, so not in this attempt's view.
+    const agent =
+      agentAsRead && context.deliveryCount > 1 && (await this.records.takeBackBlockChanges(this.recordOf(event, [], [], []).owner, event.data.stepId))
+        ? await this.agents.get(event.organizationId, event.agentId)
+        : agentAsRead;
     if (!agent || !created) {
       const missing = agent ? `run ${event.runId}` : `agent ${event.agentId}`;
       await this.commit(event, context, this.failure(event, 'error', 'internal_error', `${missing} no longer exists`, 1), []);
@@ -132,7 +138,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     const storedIds = new Set(stored.map((message) => message.id));
     const unstoredInput = input.filter((message) => !storedIds.has(message.id));
     const history = [...stored, ...unstoredInput];
-    const tools = ToolContext.of(agent);
+    const tools = ToolContext.of(agent, { blockChanges: true });
     const messageContext: StepMessageContext = {
       runId: event.runId,
       stepId: event.data.stepId,
@@ -284,8 +290,9 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   ): Promise<void> {
     const messages = draft.type === 'StepCompleted' ? draft.data.messages : [];
     const edits = draft.type === 'StepCompleted' ? (draft.data.memoryEdits ?? []) : [];
+    const changes = draft.type === 'StepCompleted' ? (draft.data.blockChanges ?? []) : [];
     const passages = draft.type === 'StepCompleted' && options.tools ? { agent: options.tools.agent, inserts: options.tools.archivalInserts } : null;
-    const writing = this.records.write(this.recordOf(event, input, messages, edits, passages));
+    const writing = this.records.write({ ...this.recordOf(event, input, messages, edits, passages), blockChanges: changes });
     let answer = draft;
     if (options.bestEffortRecords) {
       // The last delivery ends the run even if Postgres is down; the projector adds the input later.
@@ -293,7 +300,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
     } else {
       // The event tells what was committed: edits as applied (value, version), refused ones as their tool call's error.
       const written = await writing;
-      if (answer.type === 'StepCompleted') answer = { ...answer, data: { ...answer.data, messages: written.messages, memoryEdits: written.memoryEdits } };
+      if (answer.type === 'StepCompleted') answer = { ...answer, data: { ...withBlockChanges(answer.data, written.blockChanges), messages: written.messages, memoryEdits: written.memoryEdits } };
     }
     await this.faults.afterStepWrite(messages, context.deliveryCount);
     const answered = await this.commands.executeAfter({ event, streamSeq: context.streamSeq }, { kind: 'stepOutcome', stepId: event.data.stepId, answer });
@@ -306,10 +313,15 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
   private async settleLostAppend(event: RunEvent<'StepRequested'>, context: HandlerContext): Promise<void> {
     const answer = await this.events.nextOf(event.runId, context.streamSeq + 1);
     if (answer?.event.type === 'StepCompleted' && answer.event.data.stepId === event.data.stepId) {
-      const { messages, memoryEdits, archivalInserts = [] } = answer.event.data;
+      const { messages, memoryEdits, archivalInserts = [], blockChanges = [] } = answer.event.data;
       const created = event.data.stepIndex === 1 ? await this.events.createdOf(event.runId, event.data.createdStreamSeq) : null;
       const passages = archivalInserts.length ? await this.passagesFromLog(event, archivalInserts) : null;
-      await this.records.write({ ...this.recordOf(event, created?.data.input ?? [], messages, memoryEdits ?? [], passages), fromLog: true, passageIds: archivalInserts.map((insert) => insert.id) });
+      await this.records.write({
+        ...this.recordOf(event, created?.data.input ?? [], messages, memoryEdits ?? [], passages),
+        blockChanges,
+        fromLog: true,
+        passageIds: archivalInserts.map((insert) => insert.id),
+      });
     } else {
       await this.records.discard(this.recordOf(event, [], [], []).owner, event.data.stepId);
     }
@@ -399,7 +411,13 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
 
 }
 
-type StepOutcome = Omit<StepCompletedData, 'stepId' | 'stepIndex' | 'maxSteps' | 'memoryEdits' | 'archivalInserts' | 'completedAt'>;
+type StepOutcome = Omit<StepCompletedData, 'stepId' | 'stepIndex' | 'maxSteps' | 'memoryEdits' | 'archivalInserts' | 'blockChanges' | 'completedAt'>;
+
+/** The event carries the block changes as committed (a refused one answers as its tool call's error); none: no field. */
+function withBlockChanges(data: StepCompletedData, changes: BlockChange[]): StepCompletedData {
+  const { blockChanges: _drafted, ...rest } = data;
+  return changes.length ? { ...rest, blockChanges: changes } : rest;
+}
 
 /** The StepCompleted answering a StepRequested, with the memory edits its tools made. */
 function stepCompleted(event: RunEvent<'StepRequested'>, tools: ToolContext, outcome: StepOutcome): StepAnswer {
@@ -413,6 +431,7 @@ function stepCompleted(event: RunEvent<'StepRequested'>, tools: ToolContext, out
       ...outcome,
       memoryEdits: tools.memoryEdits(),
       ...(tools.archivalInserts.length ? { archivalInserts: tools.archivalInserts.map(({ embedding: _embedding, ...insert }) => insert) } : {}),
+      ...(tools.blockChanges().length ? { blockChanges: tools.blockChanges() } : {}),
       completedAt: new Date().toISOString(),
     },
   };
