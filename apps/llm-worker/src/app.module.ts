@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { CONSUMERS } from '@lrs/contracts';
-import { ArchivalRequests, CompactionRequests, CONSUMER_POLICIES, JetStreamModule, ModelListRequests, ToolRunRequests, type DeclaredConsumer } from '@lrs/jetstream';
+import { ArchivalRequests, CompactionRequests, CONSUMER_POLICIES, JetStreamModule, MessageSearchRequests, ModelListRequests, ToolRunRequests, type DeclaredConsumer } from '@lrs/jetstream';
 import { TracingModule } from '@lrs/tracing';
 import { ReadModelModule } from '@lrs/read-model';
 import { PassageStore } from '@lrs/archival-memory';
 import { DataSource } from 'typeorm';
 import { ArchivalMemory } from './archival/archival-memory';
 import { ArchivalRequestedHandler } from './handlers/archival-requested/archival-requested.handler';
+import { MessageEmbeddings } from './archival/message-embeddings';
+import { MessageSearchRequestedHandler } from './handlers/message-search-requested/message-search-requested.handler';
 import { WORKER_SETTINGS, readWorkerSettings } from './config/env';
 import { StepRequestedHandler } from './handlers/step-requested/step-requested.handler';
 import { ServerTools } from './tools/server-tools';
@@ -43,11 +45,12 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ArchivalRequestedHandler, ModelListRequestedHandler],
+  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ArchivalRequestedHandler, MessageSearchRequestedHandler, ModelListRequestedHandler],
   providers: [
     { provide: WORKER_SETTINGS, useValue: settings },
     { provide: PassageStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PassageStore(dataSource) },
     ArchivalMemory,
+    MessageEmbeddings,
     FaultInjection,
     ServerTools,
     ArchivalTools,
@@ -61,4 +64,4 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
 export class AppModule {}
 
 /** The request/reply subjects this service answers, by its handlers' @MessagePattern methods. */
-export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests, ArchivalRequests, ModelListRequests];
+export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests];

@@ -34,6 +34,8 @@ export function readGatewaySettings(env = new Env()) {
     toolRunTimeoutMs: env.int('TOOL_RUN_TIMEOUT_MS', 30_000, { min: 1_000 }),
     /** How long an archival insert or search (embedding included) may take in an llm-worker. */
     archivalTimeoutMs: env.int('ARCHIVAL_TIMEOUT_MS', 60_000, { min: 1_000 }),
+    /** Messages are embedded (by the llm-workers), so message search has its `vector` and `hybrid` modes. */
+    messageEmbeddings: env.bool('MESSAGE_EMBEDDINGS', false),
     /** The embedding model of archives created without one. */
     defaultEmbeddingHandle: env.string('DEFAULT_EMBEDDING_MODEL', 'openai/text-embedding-3-small'),
     /** Keep-alive ping interval on SSE streams when include_pings is on. */

@@ -17,6 +17,10 @@ export function readWorkerSettings(env = new Env()) {
     /** The embedding model of agents that name none (`embedding` on create). */
     defaultEmbeddingHandle: env.string('DEFAULT_EMBEDDING_MODEL', 'openai/text-embedding-3-small'),
     /** Most memory the archival vector index holds (least recently searched archives go first). */
+    /** Embed messages in the background for search by meaning (opt-in: it costs an embedding call per message). */
+    messageEmbeddings: env.bool('MESSAGE_EMBEDDINGS', false),
+    /** Pause between two sweeps for messages without vectors. */
+    messageEmbeddingsIntervalMs: env.int('MESSAGE_EMBEDDINGS_INTERVAL_MS', 1_000, { min: 50, max: 3_600_000 }),
     archivalIndexMaxBytes: env.int('ARCHIVAL_INDEX_MAX_MB', 1_024, { min: 1, max: 1_048_576 }) * 1024 * 1024,
     /** Tests only (see FaultInjection): markers of steps that kill the worker, or pause it, between their write and their append. */
     faults: {

@@ -48,3 +48,33 @@ export class ArchivalRequests extends WorkerRequests<ArchivalRequest, ArchivalRe
     super(nc, ARCHIVAL_REQUESTS, { action: 'embed and store or search passages', afterTimeout: 'passages may have been stored; list them to see' });
   }
 }
+
+/** A search of an organization's messages by meaning (POST /v1/messages/search, `vector` and `hybrid`). */
+export interface MessageSearchRequest {
+  organizationId: string;
+  query: string;
+  agentId: string | null;
+  /** A conversation id, or `default` for the agents' own threads. */
+  conversationId: string | null;
+  /** ISO instants, both inclusive. */
+  startDate: string | null;
+  endDate: string | null;
+  limit: number;
+}
+
+/** Message ids with their similarity, best first; the gateway reads the messages. */
+export interface MessageSearchResult {
+  messageIds: string[];
+  scores: number[];
+}
+
+export type MessageSearchReply = WorkerReply<MessageSearchResult>;
+
+export const MESSAGE_SEARCH_REQUESTS = 'llm.message-search';
+
+/** Message search by meaning needs the query embedded: only an llm-worker can. */
+export class MessageSearchRequests extends WorkerRequests<MessageSearchRequest, MessageSearchResult> {
+  constructor(nc: NatsConnection) {
+    super(nc, MESSAGE_SEARCH_REQUESTS, { action: 'search messages by meaning', afterTimeout: 'nothing was changed' });
+  }
+}

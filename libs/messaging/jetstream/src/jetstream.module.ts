@@ -11,7 +11,7 @@ import { RunTimers } from './run-timers';
 import { IdempotencyKeys } from './idempotency-keys';
 import { CancelNotices } from './cancel-notices';
 import { ToolRunRequests } from './tool-run-requests';
-import { ArchivalRequests } from './archival-requests';
+import { ArchivalRequests, MessageSearchRequests } from './archival-requests';
 import { ModelListRequests } from './model-list-requests';
 import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
@@ -150,6 +150,11 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new ArchivalRequests(context.nc),
         },
         {
+          provide: MessageSearchRequests,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new MessageSearchRequests(context.nc),
+        },
+        {
           provide: ModelListRequests,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new ModelListRequests(context.nc),
@@ -195,7 +200,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ArchivalRequests, ModelListRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests, JetStreamLifecycle],
     };
   }
 }

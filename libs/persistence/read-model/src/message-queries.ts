@@ -113,6 +113,23 @@ export class MessageQueries {
     return this.fullText(params, where, { ...search, messageTypes: search.messageTypes ?? SEARCHABLE_MESSAGE_TYPES });
   }
 
+  /**
+   * The organization's messages among `ids` (a search by meaning found them), in that order, with
+   * their agent and conversation; ids of deleted messages or of another organization are left out.
+   */
+  async hitsByIds(organizationId: string, ids: readonly string[]): Promise<MessageSearchHit[]> {
+    if (ids.length === 0) return [];
+    const rows: { id: string; body: LettaMessage; agent_id: string; conversation_id: string | null }[] = await this.dataSource.query(
+      `SELECT id, body, agent_id, nullif(lane_id, agent_id) AS conversation_id FROM messages WHERE id = ANY ($1) AND organization_id = $2`,
+      [ids, organizationId],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [{ message: row.body, agentId: row.agent_id, conversationId: row.conversation_id, rank: 0 }] : [];
+    });
+  }
+
   /** Full-text search over the agent's whole history (conversation_search), best match first. */
   async searchMessages(
     agentId: string,
