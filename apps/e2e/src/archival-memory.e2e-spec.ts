@@ -129,6 +129,16 @@ describe('archival memory', () => {
     expect((await client.agents.list()).getPaginatedItems()).toHaveLength(agentsBefore);
   });
 
+  it('retries an embedding call that fails like a model call, and stores nothing when it keeps failing', async () => {
+    const client = lettaClient(stack);
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
+    // The fake model fails the first N attempts at the same inputs; MODEL_MAX_ATTEMPTS is 3.
+    const [stored] = await client.agents.passages.create(agent.id, { text: 'flaky but stored [fake:fail=2]' });
+    expect(stored.text).toBe('flaky but stored [fake:fail=2]');
+    await expect(client.agents.passages.create(agent.id, { text: 'never embedded [fake:fail=9]' })).rejects.toMatchObject({ status: 502 });
+    expect((await client.agents.passages.list(agent.id)).map((p) => p.text)).toEqual(['flaky but stored [fake:fail=2]']);
+  });
+
   it('refuses bad input with a detail and stores nothing', async () => {
     const client = lettaClient(stack);
     const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });

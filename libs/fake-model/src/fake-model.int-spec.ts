@@ -284,7 +284,7 @@ describe('fake model server over HTTP', () => {
 
   it('lists the model and answers health checks', async () => {
     const models = await client.models.list();
-    expect(models.data.map((model) => model.id)).toEqual([MODEL]);
+    expect(models.data.map((model) => model.id)).toEqual([MODEL, 'text-embedding-3-small']);
     const health = await fetch(`http://127.0.0.1:${server.port}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });

@@ -30,7 +30,7 @@ export function readProviders(env = new Env()): ProviderConfig[] {
   const prefixes = new Map<string, string>();
   providers.set(DEFAULT_PROVIDER, {
     name: DEFAULT_PROVIDER,
-    baseUrl: baseUrlOf(env, 'OPENAI_BASE_URL', DEFAULT_OPENAI_BASE_URL),
+    baseUrl: checkedBaseUrl('OPENAI_BASE_URL', env.string('OPENAI_BASE_URL', DEFAULT_OPENAI_BASE_URL)),
     apiKey: env.string('OPENAI_API_KEY', NO_API_KEY),
   });
   prefixes.set('OPENAI', DEFAULT_PROVIDER);
@@ -50,13 +50,13 @@ export function readProviders(env = new Env()): ProviderConfig[] {
     if (env.optionalString(baseUrlVariable) === null) {
       throw new EnvError(`PROVIDERS names "${name}" but ${baseUrlVariable} is not set: give its OpenAI-compatible endpoint, e.g. ${baseUrlVariable}=https://host/v1`);
     }
-    providers.set(name, { name, baseUrl: baseUrlOf(env, baseUrlVariable), apiKey: env.string(`${prefix}_API_KEY`, NO_API_KEY) });
+    providers.set(name, { name, baseUrl: checkedBaseUrl(baseUrlVariable, env.string(baseUrlVariable)), apiKey: env.string(`${prefix}_API_KEY`, NO_API_KEY) });
   }
   return [...providers.values()];
 }
 
-function baseUrlOf(env: Env, variable: string, fallback?: string): string {
-  const value = env.string(variable, fallback);
+/** The value of a base URL variable, refused at start unless it is an http(s) URL. (Read at the call, by name, so the deploy checks see which variables are read.) */
+function checkedBaseUrl(variable: string, value: string): string {
   const url = URL.parse(value);
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new EnvError(`${variable} must be an http(s) URL, got "${value}"`);
   return value;
