@@ -158,10 +158,10 @@ describe("an agent's memory blocks and tools", () => {
     const agent = await client.agents.create({
       model: 'openai/gpt-4o-mini',
       memory_blocks: [{ label: 'human', value: 'Name: Bo' }, { label: 'scratch', value: 'scratch-probe-value' }],
-      tools: ['memory'],
+      tools: ['memory', 'memory_apply_patch'],
     });
-    const memory = async (args: Record<string, unknown>) => {
-      const response = await client.agents.messages.create(agent.id, { input: `go [fake:toolsteps=1][fake:tool=memory][fake:args=${JSON.stringify(args)}]` });
+    const memory = async (args: Record<string, unknown>, tool = 'memory') => {
+      const response = await client.agents.messages.create(agent.id, { input: `go [fake:toolsteps=1][fake:tool=${tool}][fake:args=${JSON.stringify(args)}]` });
       return response.messages.find((message) => message.message_type === 'tool_return_message') as { tool_return: string; status: string } | undefined;
     };
     const labels = async () => (await client.agents.blocks.list(agent.id)).getPaginatedItems().map((block) => block.label);
@@ -185,9 +185,13 @@ describe("an agent's memory blocks and tools", () => {
     expect(await labels()).toEqual(['human', 'projects/notes']);
     // Deleting a memory path takes the block out of this agent's memory; the block itself stays (another agent may share it).
     expect(await client.blocks.retrieve(scratch.id!)).toMatchObject({ value: 'scratch-probe-value' });
+    // memory_apply_patch's '*** Add Block' is the same create.
+    expect((await memory({ patch: '*** Begin Patch\n*** Add Block: patched\n+from a patch\n*** End Patch' }, 'memory_apply_patch'))?.status).toBe('success');
+    expect(await labels()).toEqual(['human', 'projects/notes', 'patched']);
     await client.agents.messages.create(agent.id, { input: 'lifecycle-probe-after' });
     const prompt = promptMentioning(stack, 'lifecycle-probe-after');
     expect(prompt).toContain('<projects/notes>');
+    expect(prompt).toContain('from a patch');
     expect(prompt).not.toContain('scratch-probe-value');
   });
 

@@ -125,7 +125,26 @@ describe("Letta's memory tools", () => {
     expect(edits).toEqual([expect.objectContaining({ operation: { kind: 'replace', oldStr: '\nLikes tea', newStr: '\nLikes green tea' }, value: 'Name: Ana\nLikes green tea' })]);
     expect(run('memory_apply_patch', { label: '', patch: '*** Update Block: system/active-issues\n-none\n+two open' }).edits[0]).toMatchObject({ label: 'system/active-issues', value: 'two open' });
     expect(run('memory_apply_patch', { label: 'human', patch: '-Likes coffee' })).toMatchObject({ outcome: { status: 'error' }, edits: [] });
-    expect(run('memory_apply_patch', { label: '', patch: '*** Delete Block: human' }).outcome.output).toContain('not supported on this server');
+    expect(run('memory_apply_patch', { label: '', patch: '*** Update Block: human\n-Likes tea\n*** Update Block: persona\n-I help.' }).outcome.output).toContain('only one block');
+  });
+
+  it('memory_apply_patch adds, deletes and moves blocks as block changes', () => {
+    const context = contextOf();
+    expect(run('memory_apply_patch', { patch: '*** Begin Patch\n*** Add Block: projects/beta\n+Kickoff\n+Budget\n*** End Patch' }, context).outcome.status).toBe('success');
+    expect(context.block('projects/beta')?.value).toBe('Kickoff\nBudget');
+    expect(run('memory_apply_patch', { patch: '*** Delete Block: human' }, context).outcome.status).toBe('success');
+    expect(context.block('human')).toBeUndefined();
+    const moved = run('memory_apply_patch', { patch: '*** Update Block: system/active-issues\n*** Move to: issues\n-none\n+login' }, context);
+    expect(moved.outcome).toMatchObject({ status: 'success', output: "Successfully renamed memory block 'system/active-issues' to 'issues'." });
+    expect(context.block('issues')?.value).toBe('login');
+    expect(context.blockChanges().map((change) => change.operation.kind)).toEqual(['create', 'delete', 'rename']);
+    // The edit names the renamed block by id: its label at commit is the new one.
+    expect(context.memoryEdits()).toEqual([expect.objectContaining({ label: 'system/active-issues', blockId: 'block-issues', value: 'login' })]);
+    // A move to a taken label changes nothing, not even the hunks.
+    const refused = run('memory_apply_patch', { patch: '*** Update Block: issues\n*** Move to: persona\n-login\n+x' }, context);
+    expect(refused.outcome.output).toContain("'persona' already exists");
+    expect([context.block('issues')?.value, context.memoryEdits().length, context.blockChanges().length]).toEqual(['login', 1, 3]);
+    expect(run('memory_apply_patch', { patch: '*** Add Block: x\n+a' }, contextOf({})).outcome.output).toContain("runs only in an agent's step");
   });
 
   it("send_message is the step's assistant message, not a tool call", () => {

@@ -140,58 +140,83 @@ function blockChange(
   args: Record<string, unknown>,
   text: (name: string, fallback?: string) => string | ToolOutcome,
 ): ToolOutcome {
-  if (!context.blockChangesAllowed) return failure(call, `Error: the memory command '${command}' runs only in an agent's step, not through tools.run.`);
   const optional = (name: string): string | null | ToolOutcome => (args[name] === undefined || args[name] === null ? null : text(name));
+  const path = (name: string): string | ToolOutcome => {
+    const value = text(name);
+    return typeof value === 'string' ? blockLabelOf(context, value) : value;
+  };
   if (command === 'create') {
-    const path = text('path');
-    if (typeof path !== 'string') return path;
+    const label = text('path');
+    if (typeof label !== 'string') return label;
     const fileText = optional('file_text');
     const description = optional('description');
     if (fileText !== null && typeof fileText !== 'string') return fileText;
     if (description !== null && typeof description !== 'string') return description;
-    const label = labelOfPath(path);
-    const invalid = blockLabelError(label);
-    if (invalid) return failure(call, invalid);
-    if (context.block(label)) return failure(call, `Error: a memory block labelled '${label}' already exists; edit it with str_replace or insert, or delete it first.`);
-    if (context.labels().length >= MAX_AGENT_BLOCKS) return failure(call, `Error: an agent has at most ${MAX_AGENT_BLOCKS} memory blocks; delete one first.`);
-    const value = fileText ?? '';
-    if (value.length > AGENT_CREATED_BLOCK_CHAR_LIMIT) return failure(call, `Error: file_text has ${value.length} characters; a new block holds at most ${AGENT_CREATED_BLOCK_CHAR_LIMIT}.`);
-    context.recordCreate(call.tool_call_id, { label, value, description, limit: AGENT_CREATED_BLOCK_CHAR_LIMIT });
-    return { call, status: 'success', output: blockChangeMessages.created(label) };
+    return createBlock(call, context, labelOfPath(label), fileText ?? '', description);
   }
-  const named = (name: string): string | ToolOutcome => {
-    const path = text(name);
-    if (typeof path !== 'string') return path;
-    const label = blockLabelOf(context, path);
-    const block = context.block(label);
-    if (!block) return failure(call, `Error: there is no memory block labelled '${label}'.`);
-    if (block.readOnly) return failure(call, `Error: memory block '${label}' is read-only.`);
-    return label;
-  };
   if (command === 'delete') {
-    const label = named('path');
-    if (typeof label !== 'string') return label;
-    context.recordDelete(call.tool_call_id, label);
-    return { call, status: 'success', output: blockChangeMessages.deleted(label) };
+    const label = path('path');
+    return typeof label === 'string' ? deleteBlock(call, context, label) : label;
   }
   if (args.old_path === undefined && args.new_path === undefined) {
     // Letta's rename with a path and a description changes the description.
-    const label = named('path');
+    const label = path('path');
     if (typeof label !== 'string') return label;
     const description = text('description');
     if (typeof description !== 'string') return description;
+    const refused = changeable(call, context, 'rename', label);
+    if (refused) return refused;
     if (description !== context.description(label)) context.recordDescribe(call.tool_call_id, label, description);
     return { call, status: 'success', output: blockChangeMessages.described(label) };
   }
-  const label = named('old_path');
+  const label = path('old_path');
   if (typeof label !== 'string') return label;
   const newPath = text('new_path');
   if (typeof newPath !== 'string') return newPath;
-  const newLabel = labelOfPath(newPath);
+  return renameBlock(call, context, label, labelOfPath(newPath));
+}
+
+/** Why the block cannot be changed (not in a step, no such block, read-only), or null. */
+function changeable(call: ToolCall, context: ToolContext, command: string, label: string): ToolOutcome | null {
+  if (!context.blockChangesAllowed) return failure(call, `Error: the memory command '${command}' runs only in an agent's step, not through tools.run.`);
+  const block = context.block(label);
+  if (!block) return failure(call, `Error: there is no memory block labelled '${label}'.`);
+  if (block.readOnly) return failure(call, `Error: memory block '${label}' is read-only.`);
+  return null;
+}
+
+function createBlock(call: ToolCall, context: ToolContext, label: string, value: string, description: string | null): ToolOutcome {
+  if (!context.blockChangesAllowed) return failure(call, "Error: the memory command 'create' runs only in an agent's step, not through tools.run.");
+  const invalid = blockLabelError(label);
+  if (invalid) return failure(call, invalid);
+  if (context.block(label)) return failure(call, `Error: a memory block labelled '${label}' already exists; edit it with str_replace or insert, or delete it first.`);
+  if (context.labels().length >= MAX_AGENT_BLOCKS) return failure(call, `Error: an agent has at most ${MAX_AGENT_BLOCKS} memory blocks; delete one first.`);
+  if (value.length > AGENT_CREATED_BLOCK_CHAR_LIMIT) return failure(call, `Error: file_text has ${value.length} characters; a new block holds at most ${AGENT_CREATED_BLOCK_CHAR_LIMIT}.`);
+  context.recordCreate(call.tool_call_id, { label, value, description, limit: AGENT_CREATED_BLOCK_CHAR_LIMIT });
+  return { call, status: 'success', output: blockChangeMessages.created(label) };
+}
+
+function deleteBlock(call: ToolCall, context: ToolContext, label: string): ToolOutcome {
+  const refused = changeable(call, context, 'delete', label);
+  if (refused) return refused;
+  context.recordDelete(call.tool_call_id, label);
+  return { call, status: 'success', output: blockChangeMessages.deleted(label) };
+}
+
+/** Why the block cannot be renamed to `newLabel`, or null. */
+function renameRefusal(call: ToolCall, context: ToolContext, label: string, newLabel: string): ToolOutcome | null {
+  const refused = changeable(call, context, 'rename', label);
+  if (refused) return refused;
   const invalid = blockLabelError(newLabel);
   if (invalid) return failure(call, invalid);
+  if (newLabel !== label && context.block(newLabel)) return failure(call, `Error: a memory block labelled '${newLabel}' already exists.`);
+  return null;
+}
+
+function renameBlock(call: ToolCall, context: ToolContext, label: string, newLabel: string): ToolOutcome {
+  const refused = renameRefusal(call, context, label, newLabel);
+  if (refused) return refused;
   if (newLabel === label) return { call, status: 'success', output: `Memory block '${label}' is unchanged.` };
-  if (context.block(newLabel)) return failure(call, `Error: a memory block labelled '${newLabel}' already exists.`);
   context.recordRename(call.tool_call_id, label, newLabel);
   return { call, status: 'success', output: blockChangeMessages.renamed(label, newLabel) };
 }
@@ -202,15 +227,34 @@ function blockLabelOf(context: ToolContext, path: string): string {
   return context.block(label) || !context.block(flattened) ? label : flattened;
 }
 
-/** Letta's `memory_apply_patch` on one block: the patched value, recorded as the one insert or replace that makes it. */
+/**
+ * Letta's `memory_apply_patch` on one block: hunks make the one insert or replace that gives the
+ * patched value (then a rename, with `*** Move to`); `*** Add Block` creates a block with the `+`
+ * lines, `*** Delete Block` deletes one, as the `memory` tool's commands do.
+ */
 function applyPatch(call: ToolCall, context: ToolContext, args: Record<string, unknown>): ToolOutcome {
   if (typeof args.patch !== 'string') return failure(call, 'Error: memory_apply_patch needs a string patch.');
   const parsed = parsePatch(storableText(args.patch));
   if (!parsed.ok) return failure(call, parsed.error);
+  if (parsed.kind === 'add') return createBlock(call, context, labelOfPath(parsed.label), parsed.value, null);
+  if (parsed.kind === 'delete') return deleteBlock(call, context, labelOfPath(parsed.label));
   const label = parsed.label ?? (typeof args.label === 'string' ? args.label : '');
   if (label === '') return failure(call, "Error: memory_apply_patch needs the block's label (or an '*** Update Block: <label>' line).");
+  if (parsed.moveTo === undefined) return patchBlock(call, context, label, parsed.lines);
+  const newLabel = labelOfPath(parsed.moveTo);
+  // Both checked before either is recorded, so the call changes nothing unless it can do both.
+  const refused = renameRefusal(call, context, label, newLabel);
+  if (refused) return refused;
+  if (parsed.lines.some((line) => line.trim() !== '')) {
+    const patched = patchBlock(call, context, label, parsed.lines);
+    if (patched.status === 'error') return patched;
+  }
+  return renameBlock(call, context, label, newLabel);
+}
+
+function patchBlock(call: ToolCall, context: ToolContext, label: string, lines: readonly string[]): ToolOutcome {
   return planned(call, context, label, (value) => {
-    const patched = applyPatchLines(value, parsed.lines);
+    const patched = applyPatchLines(value, lines);
     return patched.ok ? { ok: true, operation: spanEdit(value, patched.value) } : patched;
   });
 }

@@ -82,7 +82,7 @@ describe('memory_apply_patch', () => {
   const patched = (value: string, patch: string) => {
     const parsed = parsePatch(patch);
     if (!parsed.ok) return parsed;
-    return applyPatchLines(value, parsed.lines);
+    return parsed.kind === 'update' ? applyPatchLines(value, parsed.lines) : { ok: false, error: parsed.kind };
   };
 
   it('applies hunks in order, context and removals matching whole lines once', () => {
@@ -99,10 +99,15 @@ describe('memory_apply_patch', () => {
     expect(patched('a', 'no diff here')).toEqual({ ok: false, error: expect.stringContaining('no hunks') });
   });
 
-  it('reads one *** Update Block header, and refuses adding, deleting, moving or several blocks', () => {
-    expect(parsePatch('*** Update Block: system/faq\n-a\n+b')).toEqual({ ok: true, label: 'system/faq', lines: ['-a', '+b'] });
-    expect(parsePatch('*** Add Block: x\n+a')).toEqual({ ok: false, error: expect.stringContaining("'*** Add Block' is not supported") });
-    expect(parsePatch('*** Update Block: a\n-x\n*** Move to: b')).toMatchObject({ ok: false });
+  it('reads one block per patch: updated (and moved), added or deleted; several blocks are refused', () => {
+    expect(parsePatch('*** Update Block: system/faq\n-a\n+b')).toEqual({ ok: true, kind: 'update', label: 'system/faq', lines: ['-a', '+b'] });
+    expect(parsePatch('*** Begin Patch\n*** Add Block: notes\n+first\n+second\n*** End Patch\n')).toEqual({ ok: true, kind: 'add', label: 'notes', value: 'first\nsecond' });
+    expect(parsePatch('*** Add Block: x\n a')).toEqual({ ok: false, error: expect.stringContaining("must start with '+'") });
+    expect(parsePatch('*** Delete Block: x')).toEqual({ ok: true, kind: 'delete', label: 'x' });
+    expect(parsePatch('*** Delete Block: x\n-a')).toEqual({ ok: false, error: expect.stringContaining('takes no lines') });
+    expect(parsePatch('*** Update Block: a\n*** Move to: b\n-x\n+y')).toEqual({ ok: true, kind: 'update', label: 'a', lines: ['-x', '+y'], moveTo: 'b' });
+    expect(parsePatch('*** Move to: b')).toEqual({ ok: false, error: expect.stringContaining("must follow one '*** Update Block") });
     expect(parsePatch('*** Update Block: a\n-x\n*** Update Block: b\n-y')).toEqual({ ok: false, error: expect.stringContaining('only one block') });
+    expect(parsePatch('*** Add Block: a\n+x\n*** Delete Block: b')).toEqual({ ok: false, error: expect.stringContaining('only one block') });
   });
 });

@@ -101,32 +101,56 @@ export function labelOfPath(path: string): string {
 
 const PATCH_HEADER = /^\*\*\* (Add Block|Delete Block|Update Block|Move to):\s*(.*)$/;
 
-/** A patch of `memory_apply_patch`: the block it edits (from an `*** Update Block:` header, if any) and its hunks' lines. */
-export type ParsedPatch = { ok: true; label: string | null; lines: string[] } | { ok: false; error: string };
+/**
+ * A patch of `memory_apply_patch`, for one block: hunks of an existing block (from an `*** Update
+ * Block:` header, if any, and renamed when a `*** Move to:` follows), a new block (`*** Add Block:`,
+ * its value the `+` lines) or a block to delete (`*** Delete Block:`).
+ */
+export type ParsedPatch =
+  | { ok: true; kind: 'update'; label: string | null; lines: string[]; moveTo?: string }
+  | { ok: true; kind: 'add'; label: string; value: string }
+  | { ok: true; kind: 'delete'; label: string }
+  | { ok: false; error: string };
+
+const PATCH_KINDS = { 'Add Block': 'add', 'Delete Block': 'delete', 'Update Block': 'update' } as const;
 
 /**
- * Reads a patch in Letta's simplified unified-diff format. Blocks are created, deleted and renamed
- * with the `memory` tool's commands on this server, so `*** Add Block`, `*** Delete Block` and
- * `*** Move to` are refused, as is a patch that updates more than one block (its edits could not commit as one).
+ * Reads a patch in Letta's simplified unified-diff format. A patch changes one block: several
+ * blocks in one call are refused (their changes could not commit as one); send one call per block.
  */
 export function parsePatch(patch: string): ParsedPatch {
   const lines: string[] = [];
   let label: string | null = null;
+  let kind: 'add' | 'delete' | 'update' = 'update';
+  let moveTo: string | undefined;
   for (const line of patch.split('\n')) {
     const header = PATCH_HEADER.exec(line);
     if (header) {
-      const [, kind, target] = header;
-      if (kind !== 'Update Block') {
-        return { ok: false, error: `Error: '*** ${kind}' is not supported on this server: a patch may only edit an existing block (create, delete and rename blocks with the memory tool's commands).` };
+      const [, name, target] = header;
+      if (name === 'Move to') {
+        if (label === null || kind !== 'update' || moveTo !== undefined) return { ok: false, error: "Error: '*** Move to' must follow one '*** Update Block: <label>' line." };
+        moveTo = target.trim();
+        continue;
       }
-      if (label !== null && label !== target.trim()) return { ok: false, error: 'Error: a patch may edit only one block on this server; send one memory_apply_patch call per block.' };
+      const next = PATCH_KINDS[name as keyof typeof PATCH_KINDS];
+      if (label !== null && (label !== target.trim() || kind !== next)) return { ok: false, error: 'Error: a patch may change only one block on this server; send one memory_apply_patch call per block.' };
       label = target.trim();
+      kind = next;
       continue;
     }
     if (line.startsWith('*** ') || line.startsWith('---') || line.startsWith('+++')) continue;
     lines.push(line);
   }
-  return { ok: true, label, lines };
+  if (kind === 'add') {
+    const content = lines.filter((line, index) => line !== '' || index < lines.length - 1);
+    if (content.some((line) => !line.startsWith('+'))) return { ok: false, error: "Error: every line of an '*** Add Block' must start with '+'." };
+    return { ok: true, kind, label: label!, value: content.map((line) => line.slice(1)).join('\n') };
+  }
+  if (kind === 'delete') {
+    if (lines.some((line) => line.trim() !== '')) return { ok: false, error: "Error: '*** Delete Block' takes no lines." };
+    return { ok: true, kind, label: label! };
+  }
+  return { ok: true, kind, label, lines, ...(moveTo !== undefined ? { moveTo } : {}) };
 }
 
 /**
