@@ -179,6 +179,8 @@ function routes(f: Fixture): Route[] {
       path: '/v1/messages/search',
       body: () => ({ query: 'hello', search_mode: 'fts', agent_id: f.agentId, conversation_id: 'default', limit: 5, start_date: '2020-01-01T00:00:00Z', end_date: '2100-01-01T00:00:00+01:00' }),
     },
+    { method: 'GET', path: '/v1/models', query: () => ({ provider_name: 'openai', provider_type: 'openai', provider_category: 'base' }) },
+    { method: 'GET', path: '/v1/models/embedding' },
     { method: 'POST', path: '/v1/conversations', query: () => ({ agent_id: f.agentId }), body: () => ({ summary: 's', isolated_block_labels: ['human'], model: 'openai/gpt-4o-mini' }) },
     { method: 'GET', path: '/v1/conversations', query: () => ({ ...page(), agent_id: f.agentId }) },
     { method: 'GET', path: '/v1/conversations/:conversation_id' },
