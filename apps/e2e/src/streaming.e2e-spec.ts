@@ -61,9 +61,11 @@ describe('streaming', () => {
     const stream = await client.agents.messages.stream(agent.id, { input: 'stream please', stream_tokens: true });
     const received: Chunk[] = [];
     for await (const chunk of stream) received.push(chunk as Chunk);
-    // This stack pings every 200 ms; a keep-alive ping repeats the last seq_id and carries nothing else.
-    const keepAlives = received.filter((c, index) => index > 0 && c.message_type === 'ping');
-    expect(keepAlives.every((ping) => ping.seq_id === received[received.indexOf(ping) - 1].seq_id)).toBe(true);
+    // This stack pings every 200 ms; a keep-alive ping repeats the last seq_id sent (a ping may come
+    // between token deltas, which carry none, on a busy machine) and carries nothing else.
+    const lastSeqBefore = (index: number) => received.slice(0, index).reverse().find((c) => c.seq_id !== null && c.seq_id !== undefined)?.seq_id;
+    const keepAlives = received.map((c, index) => ({ c, index })).filter(({ c, index }) => index > 0 && c.message_type === 'ping');
+    expect(keepAlives.every(({ c, index }) => c.seq_id === lastSeqBefore(index))).toBe(true);
     // With stream_tokens the assistant text arrives as deltas; the last chunk of the message has its seq_id.
     const withoutPings = received.filter((c, index) => index === 0 || c.message_type !== 'ping');
     const text = withoutPings.filter((c) => c.message_type === 'assistant_message').map((c) => c.content).join('');
