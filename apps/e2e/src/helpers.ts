@@ -1,3 +1,4 @@
+import type { MessageSearchResponse } from '@letta-ai/letta-client/resources/messages';
 import Letta from '@letta-ai/letta-client';
 import { CallbackReceiver, EmbeddedPostgres, TestStack, type ReceivedCallback } from '@lrs/testing';
 export { waitUntil } from '@lrs/testing';
@@ -151,4 +152,9 @@ async function waitForHistory(baseUrl: string, agentId: string, count: number): 
     if (history.length >= count || Date.now() > deadline) return history;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** The text of a message search result (user, assistant and system messages carry `content`, reasoning messages `reasoning`). */
+export function searchResultText(result: MessageSearchResponse[number]): unknown {
+  return 'content' in result ? result.content : result.reasoning;
 }

@@ -1,11 +1,8 @@
 import Letta from '@letta-ai/letta-client';
-import type { MessageSearchResponse } from '@letta-ai/letta-client/resources/messages';
 import { TestStack } from '@lrs/testing';
-import { organizationKey, waitUntil } from './helpers';
+import { organizationKey, searchResultText as textOf, waitUntil } from './helpers';
 
 const BOOTSTRAP_KEY = 'lrs-e2e-bootstrap-admin-key-msg-embeddings-0123456789';
-
-const textOf = (result: MessageSearchResponse[number]) => ('content' in result ? result.content : result.reasoning);
 
 /**
  * Message embeddings switched on (MESSAGE_EMBEDDINGS=true), through the official client: messages

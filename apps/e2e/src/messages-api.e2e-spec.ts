@@ -1,11 +1,9 @@
 import Letta, { BadRequestError, NotFoundError, UnprocessableEntityError } from '@letta-ai/letta-client';
-import type { MessageListParams, MessageSearchResponse } from '@letta-ai/letta-client/resources/messages';
+import type { MessageListParams } from '@letta-ai/letta-client/resources/messages';
 import { TestStack } from '@lrs/testing';
-import { organizationKey } from './helpers';
+import { organizationKey, searchResultText as textOf } from './helpers';
 
 const BOOTSTRAP_KEY = 'lrs-e2e-bootstrap-admin-key-messages-0123456789';
-
-const textOf = (result: MessageSearchResponse[number]) => ('content' in result ? result.content : result.reasoning);
 
 /**
  * Letta's `/v1/messages` through the official client: the organization's messages across agents
