@@ -1,5 +1,5 @@
 import { Env, EnvError, readCommonSettings } from '@lrs/config';
-import { DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
+import { DEFAULT_EMBEDDING_HANDLE, DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
 
 export function readGatewaySettings(env = new Env()) {
   const defaultModelHandle = env.string('DEFAULT_MODEL_HANDLE', 'openai/gpt-4o-mini');
@@ -37,7 +37,7 @@ export function readGatewaySettings(env = new Env()) {
     /** Messages are embedded (by the llm-workers), so message search has its `vector` and `hybrid` modes. */
     messageEmbeddings: env.bool('MESSAGE_EMBEDDINGS', false),
     /** The embedding model of archives created without one. */
-    defaultEmbeddingHandle: env.string('DEFAULT_EMBEDDING_MODEL', 'openai/text-embedding-3-small'),
+    defaultEmbeddingHandle: env.string('DEFAULT_EMBEDDING_MODEL', DEFAULT_EMBEDDING_HANDLE),
     /** Keep-alive ping interval on SSE streams when include_pings is on. */
     streamPingIntervalMs: env.int('STREAM_PING_INTERVAL_MS', 20_000, { min: 100 }),
     /** New runs answer 503 + Retry-After while more run events than this wait for the run path (0: no bound). */

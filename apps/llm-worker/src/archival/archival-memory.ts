@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DEFAULT_EMBEDDING_HANDLE, newId, type ArchivalInsert } from '@lrs/contracts';
+import { newId, type ArchivalInsert } from '@lrs/contracts';
 import { PassageStore, VectorIndex, unitVector, type ArchiveRow, type NewPassage, type PassageWriter, type ScoredPassage, type SearchableArchive } from '@lrs/archival-memory';
 import type { ArchivalReply, ArchivalRequest, ArchivalSearchFilter, PassageInput } from '@lrs/jetstream';
 import { ModelCallError } from '@lrs/llm-client';
@@ -35,7 +35,7 @@ export class ArchivalMemory {
 
   /** The embedding model of an agent's own archive: its `embedding` handle, else the server's default. */
   embeddingHandleOf(agent: Pick<AgentSnapshot, 'embedding'>): string {
-    return agent.embedding ?? this.settings.defaultEmbeddingHandle ?? DEFAULT_EMBEDDING_HANDLE;
+    return agent.embedding ?? this.settings.defaultEmbeddingHandle;
   }
 
   /** Unit vectors of `texts` by the model a handle names, or the model's error. */

@@ -1,3 +1,4 @@
+import { DEFAULT_EMBEDDING_HANDLE } from '@lrs/contracts';
 import { Env, readCommonSettings } from '@lrs/config';
 import { CONSUMER_POLICIES } from '@lrs/jetstream';
 import { readProviders } from './providers';
@@ -15,7 +16,7 @@ export function readWorkerSettings(env = new Env()) {
     modelRetryAfterMaxMs: env.int('MODEL_RETRY_AFTER_MAX_MS', 60_000, { min: 0 }),
     dbPoolSize: env.int('DB_POOL_SIZE', 10, { min: 1 }),
     /** The embedding model of agents that name none (`embedding` on create). */
-    defaultEmbeddingHandle: env.string('DEFAULT_EMBEDDING_MODEL', 'openai/text-embedding-3-small'),
+    defaultEmbeddingHandle: env.string('DEFAULT_EMBEDDING_MODEL', DEFAULT_EMBEDDING_HANDLE),
     /** Most memory the archival vector index holds (least recently searched archives go first). */
     /** Embed messages in the background for search by meaning (opt-in: it costs an embedding call per message). */
     messageEmbeddings: env.bool('MESSAGE_EMBEDDINGS', false),

@@ -79,15 +79,6 @@ export class PassageStore {
     return rows.map((row) => ({ id: row.id, embeddingModel: row.embedding_model, ownerAgentId: row.owner_agent_id }));
   }
 
-  /** Passages in the archives attached to the agent (the memory metadata's count). */
-  async countForAgent(agentId: string): Promise<number> {
-    const [{ n }]: { n: number }[] = await this.dataSource.query(
-      `SELECT coalesce(sum(a.passage_count), 0)::int AS n FROM archive_agents aa JOIN archives a ON a.id = aa.archive_id WHERE aa.agent_id = $1`,
-      [agentId],
-    );
-    return n;
-  }
-
   /** The agent's own archive (made now if it has none, with the agent's embedding model), locked for the caller's insert. */
   static async ownArchive(manager: EntityManager, organizationId: string, agent: { id: string; name: string }, embeddingModel: string): Promise<ArchiveRow> {
     await manager.query(

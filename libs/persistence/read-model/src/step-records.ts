@@ -68,16 +68,16 @@ export class StepRecords {
       // Block changes first: an edit may name a block the step created (edits of a created block taken back go with it).
       const changeVerdicts = await BlockChangeLedger.commit(manager, changeWriterOf(record), changes);
       const verdicts = await BlockEditLedger.commit(manager, writer, editsOfEvent(record.memoryEdits, record.stepId));
+      const refused = [
+        ...changeVerdicts.flatMap((verdict) => (verdict.applied ? [] : [{ what: 'a block change', toolCallId: verdict.change.toolCallId, error: verdict.error }])),
+        ...verdicts.flatMap((verdict) =>
+          verdict.applied ? [] : [{ what: `an edit of block '${record.memoryEdits.find((e) => e.id === verdict.id)?.label}'`, toolCallId: verdict.toolCallId, error: verdict.error }],
+        ),
+      ];
       const refusals = new Map<string, string>();
-      for (const verdict of changeVerdicts) {
-        if (verdict.applied) continue;
-        if (record.fromLog) this.logger.warn(`step ${record.stepId}: a block change in the run's log no longer applies: ${verdict.error}`);
-        else if (verdict.change.toolCallId !== undefined) refusals.set(verdict.change.toolCallId, verdict.error);
-      }
-      for (const verdict of verdicts) {
-        if (verdict.applied) continue;
-        if (record.fromLog) this.logger.warn(`step ${record.stepId}: an edit of block '${record.memoryEdits.find((e) => e.id === verdict.id)?.label}' in the run's log no longer applies: ${verdict.error}`);
-        else if (verdict.toolCallId !== undefined) refusals.set(verdict.toolCallId, verdict.error);
+      for (const { what, toolCallId, error } of refused) {
+        if (record.fromLog) this.logger.warn(`step ${record.stepId}: ${what} in the run's log no longer applies: ${error}`);
+        else if (toolCallId !== undefined) refusals.set(toolCallId, error);
       }
       const messages = record.fromLog ? [...record.messages] : withRefusedEdits(record.messages, refusals);
       await write(manager, messages);
