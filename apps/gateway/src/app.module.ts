@@ -23,6 +23,10 @@ import { ThreadContextUseCase } from './threads/thread-context.use-case';
 import { AgentFileUseCase } from './agents/agent-file/agent-file.use-case';
 import { CoreMemoryController } from './agents/core-memory/core-memory.controller';
 import { BlocksController } from './blocks/blocks.controller';
+import { ToolsController } from './tools/tools.controller';
+import { ToolDefinitions } from './tools/tool-definitions';
+import { AgentToolNames } from './agents/agent-tools/tool-names';
+import { ImportedTools } from './agents/agent-file/imported-tools';
 import { AgentToolsController } from './agents/agent-tools/agent-tools.controller';
 import { RunToolUseCase } from './agents/agent-tools/run-tool.use-case';
 import { RunReader } from './runs/run-reader';
@@ -40,6 +44,12 @@ import { TagsController } from './tags/tags.controller';
 import { ModelsController } from './models/models.controller';
 import { ListModelsUseCase } from './models/list-models.use-case';
 import { MessagesApiController } from './messages-api/messages-api.controller';
+import { SchedulesController } from './schedules/schedules.controller';
+import { ScheduleStore } from './schedules/schedule-store';
+import { CreateScheduleUseCase } from './schedules/create-schedule/create-schedule.use-case';
+import { ListSchedulesUseCase } from './schedules/list-schedules/list-schedules.use-case';
+import { DeleteScheduleUseCase } from './schedules/delete-schedule/delete-schedule.use-case';
+import { ScheduleFirer } from './schedules/fire-schedules/schedule-firer';
 
 const settings = readGatewaySettings();
 
@@ -49,7 +59,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController, MessagesApiController, ModelsController],
+  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, ToolsController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController, MessagesApiController, ModelsController, SchedulesController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },
@@ -62,11 +72,19 @@ const settings = readGatewaySettings();
     ThreadContextUseCase,
     AgentFileUseCase,
     RunToolUseCase,
+    ToolDefinitions,
+    AgentToolNames,
+    ImportedTools,
     ArchivalUseCase,
     ListModelsUseCase,
     { provide: PassageStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PassageStore(dataSource) },
     RunReader,
     AdmissionControl,
+    { provide: ScheduleStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new ScheduleStore(dataSource) },
+    CreateScheduleUseCase,
+    ListSchedulesUseCase,
+    DeleteScheduleUseCase,
+    ScheduleFirer,
   ],
 })
 export class AppModule {}

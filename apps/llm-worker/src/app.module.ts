@@ -1,6 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CONSUMERS } from '@lrs/contracts';
-import { ArchivalRequests, CompactionRequests, CONSUMER_POLICIES, JetStreamModule, MessageSearchRequests, ModelListRequests, ToolRunRequests, type DeclaredConsumer } from '@lrs/jetstream';
+import { ArchivalRequests, CompactionRequests, CONSUMER_POLICIES, JetStreamModule, MessageSearchRequests, ModelListRequests, ToolRunRequests, ToolSchemaRequests, type DeclaredConsumer } from '@lrs/jetstream';
 import { TracingModule } from '@lrs/tracing';
 import { ReadModelModule } from '@lrs/read-model';
 import { PassageStore } from '@lrs/archival-memory';
@@ -12,6 +12,13 @@ import { MessageSearchRequestedHandler } from './handlers/message-search-request
 import { WORKER_SETTINGS, readWorkerSettings } from './config/env';
 import { StepRequestedHandler } from './handlers/step-requested/step-requested.handler';
 import { ServerTools } from './tools/server-tools';
+import { TOOL_EXECUTORS, type ToolExecutor } from './tools/tool-executor';
+import { MemoryToolExecutor } from './tools/memory-tool.executor';
+import { SandboxToolExecutor } from './tools/sandbox-tool.executor';
+import { BuiltinToolExecutor } from './tools/builtin-tool.executor';
+import { WebPages } from './tools/web-pages';
+import { UnavailableToolExecutor } from './tools/unavailable-tool.executor';
+import { ToolSandbox } from '@lrs/tool-sandbox';
 import { ArchivalTools } from './tools/archival-tools';
 import { ModelCaller } from './model-caller';
 import { ModelProviders } from './model-providers';
@@ -20,6 +27,7 @@ import { ModelListRequestedHandler } from './handlers/model-list-requested/model
 import { FaultInjection } from './fault-injection';
 import { CompactionRequestedHandler } from './handlers/compaction-requested/compaction-requested.handler';
 import { ToolRunRequestedHandler } from './handlers/tool-run-requested/tool-run-requested.handler';
+import { ToolSchemaRequestedHandler } from './handlers/tool-schema-requested/tool-schema-requested.handler';
 import { ContextFitter } from './context/context-fitter';
 import { ThreadSummarizer } from './context/thread-summarizer';
 
@@ -45,7 +53,7 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ArchivalRequestedHandler, MessageSearchRequestedHandler, ModelListRequestedHandler],
+  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ToolSchemaRequestedHandler, ArchivalRequestedHandler, MessageSearchRequestedHandler, ModelListRequestedHandler],
   providers: [
     { provide: WORKER_SETTINGS, useValue: settings },
     { provide: PassageStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PassageStore(dataSource) },
@@ -54,6 +62,18 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     FaultInjection,
     ServerTools,
     ArchivalTools,
+    { provide: ToolSandbox, useFactory: () => new ToolSandbox(settings.sandbox) },
+    MemoryToolExecutor,
+    SandboxToolExecutor,
+    BuiltinToolExecutor,
+    UnavailableToolExecutor,
+    WebPages,
+    // In order: the first executor that runs a tool runs it.
+    {
+      provide: TOOL_EXECUTORS,
+      inject: [MemoryToolExecutor, BuiltinToolExecutor, UnavailableToolExecutor, SandboxToolExecutor],
+      useFactory: (...executors: ToolExecutor[]) => executors,
+    },
     ModelProviders,
     ModelCaller,
     { provide: ProviderModelLists, inject: [ModelProviders], useFactory: (providers: ModelProviders) => new ProviderModelLists(providers) },
@@ -61,7 +81,14 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     ContextFitter,
   ],
 })
-export class AppModule {}
+export class AppModule implements OnApplicationShutdown {
+  constructor(private readonly sandbox: ToolSandbox) {}
+
+  /** The sandbox's child processes end with the service. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.sandbox.close();
+  }
+}
 
 /** The request/reply subjects this service answers, by its handlers' @MessagePattern methods. */
-export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests];
+export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests, ToolSchemaRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests];

@@ -35,6 +35,9 @@ export interface ToolOutcome {
   output: string;
   /** Letta's `send_message`: the text the call sends the user, stored as the step's assistant message. */
   assistantMessage?: string;
+  /** What a sandboxed tool printed, as Letta's tool_return_message has it. */
+  stdout?: string[];
+  stderr?: string[];
 }
 
 /** The messages the step's `send_message` calls sent (their joined length decides, as a text answer's would, that the turn ends). */
@@ -94,10 +97,10 @@ export function toolReturnMessages(context: StepMessageContext, outcomes: ToolOu
     tool_return: outcome.output,
     status: outcome.status,
     tool_call_id: outcome.call.tool_call_id,
-    stdout: null,
-    stderr: null,
+    stdout: outcome.stdout ?? null,
+    stderr: outcome.stderr ?? null,
     tool_returns: [
-      { type: 'tool', tool_call_id: outcome.call.tool_call_id, tool_return: outcome.output, status: outcome.status, stdout: null, stderr: null },
+      { type: 'tool', tool_call_id: outcome.call.tool_call_id, tool_return: outcome.output, status: outcome.status, stdout: outcome.stdout ?? null, stderr: outcome.stderr ?? null },
     ],
   }));
 }

@@ -4,12 +4,15 @@
  * tool has the same id on every server.
  */
 import { LETTA_MEMORY_TOOLS } from './letta-memory-tools';
+import { LETTA_BUILTIN_TOOLS } from './builtin-tools';
 
 export interface ToolDefinition {
   id: string;
   name: string;
   description: string;
   parameters: Record<string, unknown>;
+  /** Letta's tool_type; unset: a memory tool (`letta_memory_core`), or `letta_core` for conversation_search. */
+  toolType?: string;
 }
 
 export const BASE_TOOLS: readonly ToolDefinition[] = [
@@ -91,6 +94,7 @@ export const BASE_TOOLS: readonly ToolDefinition[] = [
     },
   },
   ...LETTA_MEMORY_TOOLS,
+  ...LETTA_BUILTIN_TOOLS,
 ];
 
 export const BASE_TOOL_NAMES: readonly string[] = BASE_TOOLS.map((tool) => tool.name);
@@ -105,4 +109,9 @@ export function baseToolsNamed(names: readonly string[]): ToolDefinition[] {
 
 export function baseTool(name: string): ToolDefinition | undefined {
   return BASE_TOOLS.find((tool) => tool.name === name);
+}
+
+/** Letta's tool_type of a base tool. */
+export function baseToolType(tool: ToolDefinition): string {
+  return tool.toolType ?? (tool.name === 'conversation_search' ? 'letta_core' : 'letta_memory_core');
 }

@@ -1,12 +1,12 @@
 import { DEFAULT_SYSTEM_PROMPT } from '@lrs/domain-run';
 import { DEFAULT_BLOCK_CHAR_LIMIT, type NewAgent } from '@lrs/read-model';
-import { BASE_TOOL_NAMES, DEFAULT_BASE_TOOL_NAMES, DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
+import { DEFAULT_BASE_TOOL_NAMES, DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 
 const DEFAULT_CONTEXT_WINDOW = 128_000;
 const KNOWN_CREATE_FIELDS = new Set([
   'name', 'system', 'agent_type', 'model', 'embedding', 'memory_blocks', 'block_ids', 'tags', 'description', 'metadata', 'tools',
-  'include_base_tools', 'tool_rules', 'context_window_limit', 'max_tokens', 'reasoning',
+  'include_base_tools', 'tool_rules', 'context_window_limit', 'max_tokens', 'reasoning', 'tool_ids', 'secrets', 'tool_exec_environment_variables',
 ]);
 
 /** Letta's llm_config for a `<provider>/<model>` handle served by the configured OpenAI-compatible endpoint. */
@@ -55,6 +55,7 @@ export function newAgentFrom(body: CreateAgentDto, defaultModel: string, organiz
     toolRules: body.tool_rules ?? [],
     toolNames: attachedTools(body),
     extra,
+    secrets: secretsOf(body),
   };
 }
 
@@ -76,9 +77,8 @@ export function attachedTools(body: Pick<CreateAgentDto, 'tools' | 'include_base
   return [...new Set([...(body.include_base_tools === false ? [] : DEFAULT_BASE_TOOL_NAMES), ...(body.tools ?? [])])];
 }
 
-/** Tools this server cannot run are refused at creation rather than failing every call later. */
-export function unknownToolProblems(names: string[] | undefined): string[] {
-  return (names ?? [])
-    .filter((name) => !BASE_TOOL_NAMES.includes(name))
-    .map((name) => `tools: unknown tool '${name}' (this server provides ${BASE_TOOL_NAMES.join(', ')}; pass client_tools on a message for your own)`);
+/** Letta's `secrets`, or the deprecated `tool_exec_environment_variables` (merged, `secrets` winning). */
+export function secretsOf(body: Pick<CreateAgentDto, 'secrets' | 'tool_exec_environment_variables'>): Record<string, string> | undefined {
+  if (!body.secrets && !body.tool_exec_environment_variables) return undefined;
+  return { ...(body.tool_exec_environment_variables ?? {}), ...(body.secrets ?? {}) };
 }

@@ -8,7 +8,8 @@ import { AgentIdPipe } from '../http/letta-id.pipe';
 import { CreateAgentDto, UpdateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQueryDto } from './dto/list-agents.query';
 import { ListAgentMessagesQueryDto } from './dto/list-agent-messages.query';
-import { llmConfigFor, memoryBlockProblems, newAgentFrom, unknownToolProblems } from './agent-config';
+import { llmConfigFor, memoryBlockProblems, newAgentFrom, secretsOf } from './agent-config';
+import { AgentToolNames } from './agent-tools/tool-names';
 import { RequiresApprovalDto } from './dto/requires-approval.dto';
 import { ThreadResolver, agentNotFound } from '../threads/thread-resolver';
 import { ThreadContextUseCase } from '../threads/thread-context.use-case';
@@ -29,6 +30,7 @@ export class AgentsController {
     private readonly threads: ThreadResolver,
     private readonly contexts: ThreadContextUseCase,
     private readonly agentFiles: AgentFileUseCase,
+    private readonly toolNames: AgentToolNames,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -38,9 +40,10 @@ export class AgentsController {
   async create(@Body() body: CreateAgentDto) {
     const input = newAgentFrom(body, this.settings.defaultModelHandle, callerOrganization());
     requireAllowedModel(this.settings.allowedModels, input.model, 'model');
-    const problems = [...memoryBlockProblems(input.memoryBlocks), ...unknownToolProblems(body.tools)];
+    const tools = await this.toolNames.resolve(callerOrganization(), input.toolNames, body.tool_ids);
+    const problems = [...memoryBlockProblems(input.memoryBlocks), ...tools.problems];
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
-    const created = await this.agents.create(input);
+    const created = await this.agents.create({ ...input, toolNames: tools.names });
     return toAgentView(created);
   }
 
@@ -76,7 +79,11 @@ export class AgentsController {
   @Patch(':agent_id')
   async update(@Param('agent_id', AgentIdPipe) agentId: string, @Body() body: UpdateAgentDto) {
     requireAllowedModel(this.settings.allowedModels, body.model, 'model');
+    const tools = body.tool_ids ? await this.toolNames.resolve(callerOrganization(), [], body.tool_ids) : null;
+    if (tools?.problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${tools.problems.join('; ')}` });
     const agent = await this.agents.update(callerOrganization(), agentId, {
+      toolNames: tools?.names,
+      secrets: secretsOf(body),
       name: body.name,
       system: body.system,
       model: body.model,

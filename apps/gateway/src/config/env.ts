@@ -31,7 +31,9 @@ export function readGatewaySettings(env = new Env()) {
     /** How long the compact routes wait for a worker's summary before answering 504 (nothing changes then). */
     compactionTimeoutMs: env.int('COMPACTION_TIMEOUT_MS', 120_000, { min: 1_000 }),
     /** How long agents.tools.run waits for a worker to run the tool before answering 504 (nothing changes then). */
-    toolRunTimeoutMs: env.int('TOOL_RUN_TIMEOUT_MS', 30_000, { min: 1_000 }),
+    toolRunTimeoutMs: env.int('TOOL_RUN_TIMEOUT_MS', 45_000, { min: 1_000 }),
+    /** Custom tools one organization may hold (`/v1/tools`). */
+    maxToolsPerOrganization: env.int('MAX_TOOLS_PER_ORGANIZATION', 1_000, { min: 1, max: 1_000_000 }),
     /** How long an archival insert or search (embedding included) may take in an llm-worker. */
     archivalTimeoutMs: env.int('ARCHIVAL_TIMEOUT_MS', 60_000, { min: 1_000 }),
     /** Messages are embedded (by the llm-workers), so message search has its `vector` and `hybrid` modes. */
@@ -49,6 +51,20 @@ export function readGatewaySettings(env = new Env()) {
     drainTimeoutMs: env.int('DRAIN_TIMEOUT_MS', 10_000, { min: 0 }),
     /** Run creations in progress in one gateway process at most; past it, 503 + Retry-After. */
     maxConcurrentCreates: env.int('MAX_CONCURRENT_CREATES', 512, { min: 1 }),
+    /** Scheduled messages (docs/scheduling.md): schedules one agent may hold; past it, 422. */
+    maxSchedulesPerAgent: env.int('MAX_SCHEDULES_PER_AGENT', 100, { min: 1 }),
+    /** How often each gateway looks for due schedules: the floor of a firing's lateness. */
+    schedulePollMs: env.int('SCHEDULE_POLL_MS', 500, { min: 10 }),
+    /** Due schedules one gateway claims (and holds locked) per transaction. */
+    scheduleBatchSize: env.int('SCHEDULE_BATCH_SIZE', 50, { min: 1, max: 1_000 }),
+    /** A firing later than this (the server was down, or kept refusing) is skipped, not made. */
+    scheduleMisfireGraceMs: env.int('SCHEDULE_MISFIRE_GRACE_SECONDS', 86_400, { min: 1 }) * 1_000,
+    /** A firing the server could not make for now (overload, the log unavailable) is tried again after this. */
+    scheduleRetryMs: env.int('SCHEDULE_RETRY_MS', 5_000, { min: 10 }),
+    /** This gateway fires due schedules (every replica does by default; any may). */
+    scheduleFiring: env.bool('SCHEDULE_FIRING', true),
+    /** For tests only: cron patterns may have a sixth, leading seconds field. */
+    scheduleCronSeconds: env.bool('SCHEDULE_CRON_SECONDS', false),
   };
 }
 export type GatewaySettings = ReturnType<typeof readGatewaySettings>;

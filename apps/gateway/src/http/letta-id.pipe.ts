@@ -32,3 +32,4 @@ export const StepIdPipe = new LettaIdPipe('step', 'step_id');
 export const ArchiveIdPipe = new LettaIdPipe('archive', 'archive_id');
 export const PassageIdPipe = new LettaIdPipe('passage', 'memory_id');
 export const MessageIdPipe = new LettaIdPipe('message', 'message_id');
+export const ToolIdPipe = new LettaIdPipe('tool', 'tool_id');

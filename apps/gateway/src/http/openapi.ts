@@ -138,6 +138,7 @@ const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
   CancelResult: { type: 'object', additionalProperties: { type: 'string', enum: ['cancelled', 'failed'] }, description: 'run id -> outcome' },
   Block: { type: 'object', additionalProperties: true, properties: { id: str, label: str, value: str, limit: int, description: nullable(str), read_only: { type: 'boolean' } } },
   Tool: { type: 'object', additionalProperties: true, properties: { id: str, name: str, description: str, tool_type: str, json_schema: { type: 'object' } } },
+  ToolSearchResult: { type: 'object', properties: { tool: ref('Tool'), combined_score: { type: 'number' }, embedded_text: nullable(str), fts_rank: nullable(int), vector_rank: nullable(int) } },
   ToolExecutionResult: {
     type: 'object',
     properties: {
@@ -188,6 +189,20 @@ const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
   TraceSpans: { type: 'array', items: { type: 'object', additionalProperties: true }, description: "Spans of the run (run, steps, model calls, tool calls) from the run's event log." },
   AgentFile: { type: 'object', additionalProperties: true, description: "Letta's agent file (v2): agents, blocks, tools, messages with file-local ids." },
   ImportedAgents: { type: 'object', properties: { agent_ids: { type: 'array', items: str } } },
+  ScheduledMessage: {
+    type: 'object',
+    additionalProperties: true,
+    properties: {
+      id: str,
+      agent_id: str,
+      message: { type: 'object', additionalProperties: true, properties: { messages: { type: 'array', items: { type: 'object' } }, callback_url: str, include_return_message_types: { type: 'array', items: str }, max_steps: int } },
+      next_scheduled_time: nullable({ type: 'string', format: 'date-time' }),
+      schedule: { type: 'object', description: "{type: 'one-time', scheduled_at: <Unix ms>} or {type: 'recurring', cron_expression}", properties: { type: { type: 'string', enum: ['one-time', 'recurring'] }, scheduled_at: int, cron_expression: str } },
+    },
+  },
+  ScheduleCreated: { type: 'object', properties: { id: str, next_scheduled_at: { type: 'string', format: 'date-time' } } },
+  ScheduledMessageList: { type: 'object', properties: { has_next_page: { type: 'boolean' }, scheduled_messages: { type: 'array', items: ref('ScheduledMessage') } } },
+  ScheduleDeleted: { type: 'object', properties: { success: { type: 'boolean', enum: [true] } } },
   SseStream: { type: 'string', description: 'text/event-stream: un-named `data:` events (ping, LettaMessage chunks, stop_reason, usage_statistics), `event: error` on failures, then `data: [DONE]`.' },
 };
 

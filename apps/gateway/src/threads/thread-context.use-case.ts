@@ -15,7 +15,7 @@ import {
   toolSchemas,
 } from '@lrs/domain-run';
 import { CompactionRequests, LaneStore, RunEventStore } from '@lrs/jetstream';
-import { ConversationStore, ThreadContextStore, memorySectionsOf, systemPromptOf, toAgentView, type ConversationView } from '@lrs/read-model';
+import { ConversationStore, ThreadContextStore, agentTools, memorySectionsOf, systemPromptOf, toAgentView, type ConversationView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { ThreadResolver, type Thread } from './thread-resolver';
 import type { CompactionSettingsDto } from './thread-context.dto';
@@ -55,7 +55,7 @@ export class ThreadContextUseCase {
     const context = await this.contexts.messages(thread, { inProgress: await this.runInProgress(thread) });
     const systemPrompt = systemPromptOf(agent, context.length);
     const { coreMemory, memoryMetadata } = memorySectionsOf(agent, context.length);
-    const functions = toolSchemas(agent.toolNames, []);
+    const functions = toolSchemas(agentTools(agent).map((tool) => tool.jsonSchema), []);
     const summary = context.length > 0 && isSummaryMessage(context[0].body) ? context[0] : null;
     const messages = summary ? context.slice(1) : context;
     const tokens = {

@@ -5,7 +5,7 @@ import { ModelCallError } from '@lrs/llm-client';
 import { storableText } from '@lrs/read-model';
 import { ArchivalMemory } from '../archival/archival-memory';
 import type { ToolOutcome } from '../step-messages';
-import type { ToolContext } from './server-tools';
+import type { ToolContext } from './tool-context';
 import { failure } from './tool-failure';
 
 /** Longest passage a tool may store: embedding models take about 8,000 tokens. */

@@ -13,7 +13,7 @@ import {
 } from '@lrs/domain-run';
 import { storableText } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
-import type { ToolContext } from './server-tools';
+import type { ToolContext } from './tool-context';
 import { failure } from './tool-failure';
 
 /** What `send_message` answers, as Letta's does. */

@@ -27,7 +27,7 @@ const snapshot: AgentSnapshot = {
 };
 
 let counter = 0;
-const options = { supportedTools: ['conversation_search', 'memory_insert', 'memory_replace'], stripMessages: false, newMessageShell: () => ({ id: `message-new-${++counter}`, otid: `otid-${counter}`, date: 'now' }) };
+const options = { serverTools: ['conversation_search', 'memory_insert', 'memory_replace'], stripMessages: false, newMessageShell: () => ({ id: `message-new-${++counter}`, otid: `otid-${counter}`, date: 'now' }) };
 
 describe('toAgentFile', () => {
   const file = toAgentFile(snapshot, { createdAt: '2026-01-02T00:00:00.000Z', revisionId: 'rev-1', scrubMessages: false });
@@ -104,18 +104,15 @@ describe('parseAgentFile and planImport', () => {
     }
   });
 
-  it('keeps the tools it cannot run out of the agent and reports each with its reason, and strips messages on request', () => {
+  it("keeps every tool on the agent, hands the ones that are not the server's own to the import, and strips messages on request", () => {
     const withTools = file();
     withTools.tools.push({ id: 'tool-1', name: 'web_search', tool_type: 'letta_builtin', description: null, source_code: null, json_schema: null });
     withTools.tools.push({ id: 'tool-2', name: 'get_weather', tool_type: 'custom', description: null, source_code: 'def get_weather(): ...', json_schema: null });
     withTools.agents[0].tool_ids.push('tool-1', 'tool-2');
     const [plan] = planImport(withTools, { ...options, stripMessages: true });
-    expect(plan.toolNames).toEqual(['conversation_search']);
+    expect(plan.toolNames).toEqual(['conversation_search', 'web_search', 'get_weather']);
     expect(plan.messages).toEqual([]);
-    expect(plan.unavailableTools).toEqual([
-      { name: 'web_search', tool_type: 'letta_builtin', reason: expect.stringContaining('not provided by this server') },
-      { name: 'get_weather', tool_type: 'custom', reason: expect.stringContaining('client tool') },
-    ]);
+    expect(plan.fileTools.map((tool) => tool.name)).toEqual(['web_search', 'get_weather']);
   });
 
   it("turns Letta's path labels into this server's form and says which it changed", () => {

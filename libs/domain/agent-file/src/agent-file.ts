@@ -105,7 +105,8 @@ export function toAgentFile(snapshot: AgentSnapshot, options: { createdAt: strin
     preserve_on_migration: false,
     hidden: null,
   }));
-  const tools = snapshot.tools.map((tool, index) => ({ ...tool, id: `tool-${index}`, source_code: null }) as FileTool);
+  // Custom tools carry their source, so an import elsewhere runs them; the server's own tools have none.
+  const tools = snapshot.tools.map((tool, index) => ({ ...tool, id: `tool-${index}`, source_code: tool.source_code ?? null }) as FileTool);
   const drafts = options.scrubMessages
     ? []
     : [
@@ -194,9 +195,10 @@ export interface AgentImport {
   toolRules: unknown[];
   /** `fileId` names the block in the file: agents of one file that list the same block share it. */
   blocks: { fileId: string; label: string; value: string; limit: number; description: string | null; read_only: boolean; metadata: Record<string, unknown> | null }[];
+  /** Every tool of the agent, by name: the server's own, and those of `fileTools`. */
   toolNames: string[];
-  /** The agent's tools this server cannot run: not attached, and reported by the import. */
-  unavailableTools: UnavailableTool[];
+  /** The agent's tools that are not this server's own (custom, MCP, other Letta tools): the import creates them in the organization. */
+  fileTools: FileTool[];
   /** Labels changed to this server's form (`/notes` to `notes`, `a//b` to `a/b`). */
   renamedLabels: { from: string; to: string }[];
   /** Every imported message, oldest first, with fresh ids; only `inContextIds` are in the agent's context. */
@@ -206,24 +208,11 @@ export interface AgentImport {
   passages: FilePassage[];
 }
 
-/** A tool of an imported agent that this server cannot run, and why. */
+/** A tool of an imported agent that is attached but answers an error when called, and why. */
 export interface UnavailableTool {
   name: string;
   tool_type: string;
   reason: string;
-}
-
-/**
- * Why a tool of a file cannot run here: Letta's built-in tools this server does not provide, and
- * tools that run their own code (custom Python, MCP servers), which a server without a sandbox
- * never runs. The caller can still offer the latter as client tools on each message.
- */
-export function unavailableTool(tool: FileTool): UnavailableTool {
-  const toolType = typeof tool.tool_type === 'string' && tool.tool_type !== '' ? tool.tool_type : 'custom';
-  const reason = toolType.startsWith('letta_')
-    ? `Letta's built-in tool '${tool.name}' (${toolType}) is not provided by this server`
-    : `'${tool.name}' runs its own code (${toolType}), which this server does not run (no sandbox); send it as a client tool (client_tools) with each message and run it yourself`;
-  return { name: String(tool.name), tool_type: toolType, reason };
 }
 
 /** A label as this server keeps it: Letta's path labels without empty segments or a leading or trailing `/`. */
@@ -232,8 +221,8 @@ export function normalizedLabel(label: string): string {
 }
 
 export interface ImportOptions {
-  /** Tools this server runs itself; the agent's other tools are not attached and are reported (`unavailableTools`). */
-  supportedTools: readonly string[];
+  /** The names of the server's own tools; the agent's other tools are the file's to create (`fileTools`). */
+  serverTools: readonly string[];
   stripMessages: boolean;
   newMessageShell: (source: FileMessage) => ApiMessageShell;
 }
@@ -261,7 +250,7 @@ export function planImport(file: AgentFile, options: ImportOptions): AgentImport
     }
     const agentBlocks = (agent.block_ids ?? []).map((id) => blocks.get(id) ?? (problems.push(`${where}.block_ids: unknown block ${id}`), null));
     const agentTools = (agent.tool_ids ?? []).map((id) => tools.get(id) ?? (problems.push(`${where}.tool_ids: unknown tool ${id}`), null));
-    const presentTools = agentTools.filter((tool): tool is FileTool => tool !== null);
+    const presentTools = agentTools.filter((tool): tool is FileTool => tool !== null && (typeof tool.name === 'string' || (problems.push(`${where}.tool_ids: tool ${tool.id} has no name`), false)));
     const presentBlocks = agentBlocks.filter((block): block is FileBlock => block !== null);
     const fileMessages = Array.isArray(agent.messages) ? agent.messages : [];
     const byFileId = new Map(fileMessages.map((message) => [message.id, message]));
@@ -297,8 +286,8 @@ export function planImport(file: AgentFile, options: ImportOptions): AgentImport
         read_only: block.read_only ?? false,
         metadata: block.metadata ?? null,
       })),
-      toolNames: presentTools.filter((tool) => options.supportedTools.includes(tool.name)).map((tool) => tool.name),
-      unavailableTools: presentTools.filter((tool) => !options.supportedTools.includes(tool.name)).map(unavailableTool),
+      toolNames: presentTools.map((tool) => tool.name),
+      fileTools: presentTools.filter((tool) => !options.serverTools.includes(tool.name)),
       renamedLabels: presentBlocks
         .filter((block) => typeof block.label === 'string' && normalizedLabel(block.label) !== block.label)
         .map((block) => ({ from: block.label, to: normalizedLabel(block.label) })),

@@ -10,7 +10,7 @@ import { RunBacklog } from './run-backlog';
 import { RunTimers } from './run-timers';
 import { IdempotencyKeys } from './idempotency-keys';
 import { CancelNotices } from './cancel-notices';
-import { ToolRunRequests } from './tool-run-requests';
+import { ToolRunRequests, ToolSchemaRequests } from './tool-run-requests';
 import { ArchivalRequests, MessageSearchRequests } from './archival-requests';
 import { ModelListRequests } from './model-list-requests';
 import { RunEventWatcher } from './run-event-watcher';
@@ -145,6 +145,11 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new ToolRunRequests(context.nc),
         },
         {
+          provide: ToolSchemaRequests,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new ToolSchemaRequests(context.nc),
+        },
+        {
           provide: ArchivalRequests,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new ArchivalRequests(context.nc),
@@ -200,7 +205,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ToolSchemaRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests, JetStreamLifecycle],
     };
   }
 }

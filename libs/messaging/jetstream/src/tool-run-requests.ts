@@ -15,6 +15,9 @@ export interface ToolRunResult {
   output: string;
   /** The tool's memory edits (operations with ids); the gateway commits them. */
   memoryEdits: MemoryEdit[];
+  /** What a sandboxed tool printed. */
+  stdout: string[];
+  stderr: string[];
 }
 
 export type ToolRunReply = WorkerReply<ToolRunResult>;
@@ -26,5 +29,24 @@ export const TOOL_RUN_REQUESTS = 'llm.tool-runs';
 export class ToolRunRequests extends WorkerRequests<ToolRunRequest, ToolRunResult> {
   constructor(nc: NatsConnection) {
     super(nc, TOOL_RUN_REQUESTS, { action: 'run the tool', afterTimeout: 'nothing was changed' });
+  }
+}
+
+export interface ToolSchemaRequest {
+  /** Python source of a custom tool: parsed in the sandbox, never run. */
+  sourceCode: string;
+}
+
+export interface ToolSchemaResult {
+  schema: { name: string; description: string; parameters: Record<string, unknown> };
+}
+
+/** The subject of schema requests for tools from source (`/v1/tools` without a `json_schema`). */
+export const TOOL_SCHEMA_REQUESTS = 'llm.tool-schemas';
+
+/** Python is parsed by the interpreter that will run it, which lives in the llm-worker's sandbox. */
+export class ToolSchemaRequests extends WorkerRequests<ToolSchemaRequest, ToolSchemaResult> {
+  constructor(nc: NatsConnection) {
+    super(nc, TOOL_SCHEMA_REQUESTS, { action: 'read the tool source', afterTimeout: 'nothing was stored' });
   }
 }

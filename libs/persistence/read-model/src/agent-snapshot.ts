@@ -42,4 +42,34 @@ export interface AgentSnapshot {
   blocks: BlockSnapshot[];
   /** Passages in the archives attached to the agent (loaded with a single agent, for its prompt). */
   archivalMemoryCount?: number;
+  /** The organization's custom tools the agent names in `toolNames` (base tools are not rows). */
+  customTools?: ToolSnapshot[];
+  /** The names of the agent's secrets (their values are read only to run a tool). */
+  secretKeys?: string[];
+}
+
+/**
+ * A tool of an organization's catalog: a custom tool from source (`/v1/tools`), or a base tool
+ * of this server (no organization, fixed id, `sourceCode` null) shown the same way.
+ */
+export interface ToolSnapshot {
+  id: string;
+  organizationId: string | null;
+  name: string;
+  description: string;
+  /** Letta's tool_type: `custom` for tools from source, `letta_*` for the server's own. */
+  toolType: string;
+  sourceType: string;
+  sourceCode: string | null;
+  /** The function schema offered to the model: `{name, description, parameters}`. */
+  jsonSchema: { name: string; description?: string; parameters: Record<string, unknown> } & Record<string, unknown>;
+  argsJsonSchema: Record<string, unknown> | null;
+  tags: string[];
+  returnCharLimit: number;
+  defaultRequiresApproval: boolean | null;
+  pipRequirements: { name: string; version?: string | null }[] | null;
+  npmRequirements: { name: string; version?: string | null }[] | null;
+  metadata: Record<string, unknown> | null;
+  createdAt: Date;
+  updatedAt: Date;
 }

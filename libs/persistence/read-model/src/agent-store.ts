@@ -7,6 +7,7 @@ import type { AgentSnapshot, BlockSnapshot } from './agent-snapshot';
 import { attachBlocks, BlockLabelTaken, BlockValueTooLong, TooManyBlocks, blockFromRow, blocksOfAgents, guardingLabels, UnknownBlocks, type BlockRow } from './agent-blocks';
 import { storableJson, storableText } from './pg-values';
 import { BlockEditLedger, editsOfEvent, type EditWriter } from './block-edit-ledger';
+import { customToolsOfAgents, replaceSecrets, secretKeysOfAgents, toolFromRow } from './tool-store';
 
 export interface MemoryBlockInput {
   label: string;
@@ -34,6 +35,8 @@ export interface NewAgent {
   toolRules: unknown[];
   toolNames: string[];
   extra: Record<string, unknown>;
+  /** The environment of the agent's tools (values never shown again). */
+  secrets?: Record<string, string>;
 }
 
 export interface AgentChanges {
@@ -47,6 +50,8 @@ export interface AgentChanges {
   metadata?: Record<string, unknown> | null;
   toolRules?: unknown[];
   toolNames?: string[];
+  /** Replaces the agent's secrets (see replaceSecrets). */
+  secrets?: Record<string, string>;
   /** The agent's blocks become exactly these: others are detached (and kept), new ones attached after the rest. */
   blockIds?: string[];
 }
@@ -127,6 +132,9 @@ export class AgentStore {
       );
       if (ownBlocks.length) await manager.save(BlockEntity, ownBlocks);
       agent.blocks = await attachBlocks(manager, input.organizationId, id, [...(input.blockIds ?? []), ...ownBlocks.map((block) => block.id)]);
+      if (input.secrets) await replaceSecrets(manager, id, input.secrets);
+      agent.customTools = (await customToolsOfAgents(manager, [agent])).get(id) ?? [];
+      agent.secretKeys = Object.keys(input.secrets ?? {}).sort();
       if (within) await within(manager, agent);
       return agent;
     });
@@ -134,11 +142,13 @@ export class AgentStore {
 
   /** The agent with its blocks in prompt order, in one statement (every step of every run loads it). */
   async get(organizationId: string, id: string): Promise<AgentSnapshot | null> {
-    const rows: (AgentRow & { blocks_json: BlockJson[]; archival_count: number })[] = await this.dataSource.query(
+    const rows: (AgentRow & { blocks_json: BlockJson[]; archival_count: number; tools_json: Parameters<typeof toolFromRow>[0][]; secret_keys: string[] })[] = await this.dataSource.query(
       `SELECT a.*, coalesce((
          SELECT json_agg(b ORDER BY ab.position, b.id) FROM agent_blocks ab JOIN blocks b ON b.id = ab.block_id WHERE ab.agent_id = a.id
        ), '[]'::json) AS blocks_json,
-       (SELECT coalesce(sum(ar.passage_count), 0)::int FROM archive_agents aa JOIN archives ar ON ar.id = aa.archive_id WHERE aa.agent_id = a.id) AS archival_count
+       (SELECT coalesce(sum(ar.passage_count), 0)::int FROM archive_agents aa JOIN archives ar ON ar.id = aa.archive_id WHERE aa.agent_id = a.id) AS archival_count,
+       coalesce((SELECT json_agg(t) FROM tools t WHERE t.organization_id = a.organization_id AND t.name = ANY (a.tool_names)), '[]'::json) AS tools_json,
+       coalesce((SELECT array_agg(s.key ORDER BY s.key) FROM agent_secrets s WHERE s.agent_id = a.id), '{}') AS secret_keys
        FROM agents a WHERE a.id = $1 AND a.organization_id = $2`,
       [id, organizationId],
     );
@@ -170,12 +180,23 @@ export class AgentStore {
       blockFromRow(this.dataSource.manager, { ...block, created_at: new Date(block.created_at), updated_at: new Date(block.updated_at) }),
     );
     agent.archivalMemoryCount = row.archival_count;
+    agent.customTools = row.tools_json.map(toolFromRow);
+    agent.secretKeys = row.secret_keys;
     return agent;
   }
 
   private async withBlocks(agents: AgentEntity[]): Promise<AgentEntity[]> {
-    const blocks = await blocksOfAgents(this.dataSource.manager, agents.map((agent) => agent.id));
-    for (const agent of agents) agent.blocks = blocks.get(agent.id) ?? [];
+    const ids = agents.map((agent) => agent.id);
+    const [blocks, tools, secrets] = await Promise.all([
+      blocksOfAgents(this.dataSource.manager, ids),
+      customToolsOfAgents(this.dataSource.manager, agents),
+      secretKeysOfAgents(this.dataSource.manager, ids),
+    ]);
+    for (const agent of agents) {
+      agent.blocks = blocks.get(agent.id) ?? [];
+      agent.customTools = tools.get(agent.id) ?? [];
+      agent.secretKeys = secrets.get(agent.id) ?? [];
+    }
     return agents;
   }
 
@@ -217,7 +238,7 @@ export class AgentStore {
   async update(organizationId: string, id: string, changes: AgentChanges): Promise<AgentSnapshot | null> {
     const agent = await this.agents.findOne({ where: { id, organizationId } });
     if (!agent) return null;
-    const { llmConfig, blockIds, ...plain } = changes;
+    const { llmConfig, blockIds, secrets, ...plain } = changes;
     for (const key of Object.keys(plain) as (keyof typeof plain)[]) {
       if (plain[key] !== undefined) Object.assign(agent, { [key]: plain[key] });
     }
@@ -225,6 +246,7 @@ export class AgentStore {
     agent.updatedAt = new Date();
     await this.dataSource.transaction(async (manager) => {
       await manager.save(AgentEntity, agent);
+      if (secrets !== undefined) await replaceSecrets(manager, id, secrets);
       if (blockIds === undefined) return;
       await manager.query(`DELETE FROM agent_blocks WHERE agent_id = $1 AND NOT (block_id = ANY ($2))`, [id, blockIds]);
       await attachBlocks(manager, organizationId, id, blockIds);

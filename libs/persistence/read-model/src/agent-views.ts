@@ -1,6 +1,6 @@
-import { baseToolsNamed, type ToolDefinition } from '@lrs/contracts';
+import { baseTool, baseToolType, type ToolDefinition } from '@lrs/contracts';
 import { compileSystemPrompt, memorySections, type PromptBlock } from '@lrs/domain-run';
-import type { AgentSnapshot, BlockSnapshot } from './agent-snapshot';
+import type { AgentSnapshot, BlockSnapshot, ToolSnapshot } from './agent-snapshot';
 import { isoUtc } from './wire-format';
 
 /**
@@ -44,26 +44,69 @@ export function toBlockView(block: BlockSnapshot) {
   };
 }
 
-/** Letta's tool_type of a base tool. */
-function baseToolType(name: string): string {
-  return name === 'conversation_search' ? 'letta_core' : 'letta_memory_core';
-}
+/** The return limit of the server's own tools, Letta's default for every tool. */
+export const DEFAULT_RETURN_CHAR_LIMIT = 50_000;
 
-export function toToolView(tool: ToolDefinition) {
+/** A base tool as a catalog entry, so views, lists and the step treat every tool alike. */
+export function baseToolSnapshot(tool: ToolDefinition): ToolSnapshot {
   return {
     id: tool.id,
+    organizationId: null,
     name: tool.name,
     description: tool.description,
-    tool_type: baseToolType(tool.name),
-    source_type: 'python',
-    json_schema: { name: tool.name, description: tool.description, parameters: tool.parameters },
-    args_json_schema: null,
-    return_char_limit: 50_000,
+    toolType: baseToolType(tool),
+    sourceType: 'python',
+    sourceCode: null,
+    jsonSchema: { name: tool.name, description: tool.description, parameters: tool.parameters },
+    argsJsonSchema: null,
     tags: ['letta_core'],
-    default_requires_approval: null,
-    metadata_: {},
+    returnCharLimit: DEFAULT_RETURN_CHAR_LIMIT,
+    defaultRequiresApproval: null,
+    pipRequirements: null,
+    npmRequirements: null,
+    metadata: null,
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
   };
 }
+
+/** The agent's tools in the order it names them: base tools, and its organization's custom tools. */
+export function agentTools(agent: Pick<AgentSnapshot, 'toolNames' | 'customTools'>): ToolSnapshot[] {
+  const custom = new Map((agent.customTools ?? []).map((tool) => [tool.name, tool]));
+  return agent.toolNames.flatMap((name) => {
+    const base = baseTool(name);
+    const tool = base ? baseToolSnapshot(base) : custom.get(name);
+    return tool ? [tool] : [];
+  });
+}
+
+/** Letta's Tool. */
+export function toToolView(tool: ToolSnapshot | ToolDefinition) {
+  const entry = 'jsonSchema' in tool ? tool : baseToolSnapshot(tool);
+  return {
+    id: entry.id,
+    name: entry.name,
+    description: entry.description,
+    tool_type: entry.toolType,
+    source_type: entry.sourceType,
+    source_code: entry.sourceCode,
+    json_schema: entry.jsonSchema,
+    args_json_schema: entry.argsJsonSchema,
+    return_char_limit: entry.returnCharLimit,
+    tags: entry.tags,
+    default_requires_approval: entry.defaultRequiresApproval,
+    enable_parallel_execution: false,
+    pip_requirements: entry.pipRequirements,
+    npm_requirements: entry.npmRequirements,
+    metadata_: entry.metadata ?? {},
+    project_id: null,
+    created_by_id: null,
+    last_updated_by_id: null,
+  };
+}
+
+/** What the API shows of a secret: its name, never its value once set. */
+export const SECRET_MASK = '********';
 
 /** Letta's AgentState. Relationships (blocks, tags) are always included: clients never mistake them for lost data. */
 export function toAgentView(agent: AgentSnapshot) {
@@ -84,7 +127,7 @@ export function toAgentView(agent: AgentSnapshot) {
     message_ids: [],
     memory: { agent_type: agent.agentType, blocks, file_blocks: [], prompt_template: null },
     blocks,
-    tools: baseToolsNamed(agent.toolNames).map(toToolView),
+    tools: agentTools(agent).map(toToolView),
     sources: [],
     tags: agent.tags,
     identity_ids: [],
@@ -106,8 +149,8 @@ export function toAgentView(agent: AgentSnapshot) {
     base_template_id: null,
     deployment_id: null,
     entity_id: null,
-    secrets: [],
-    tool_exec_environment_variables: [],
+    secrets: secretViews(agent),
+    tool_exec_environment_variables: secretViews(agent),
     description: agent.description,
     metadata: agent.metadata,
     created_by_id: null,
@@ -117,3 +160,7 @@ export function toAgentView(agent: AgentSnapshot) {
   };
 }
 
+
+function secretViews(agent: AgentSnapshot) {
+  return (agent.secretKeys ?? []).map((key) => ({ agent_id: agent.id, key, value: SECRET_MASK, description: null }));
+}

@@ -20,3 +20,4 @@ export * from './step-records';
 export * from './pg-values';
 export * from './read-model-rebuild';
 export * from './api-key-store';
+export * from './tool-store';

@@ -7,6 +7,7 @@ import { RunQueries } from './run-queries';
 import { StepQueries } from './step-queries';
 import { TagQueries } from './tag-queries';
 import { AgentStore } from './agent-store';
+import { AgentSecretStore, ToolStore } from './tool-store';
 import { BlockStore } from './block-store';
 import { MessageQueries } from './message-queries';
 import { ConversationStore } from './conversation-store';
@@ -42,6 +43,8 @@ export class ReadModelModule {
         { provide: StepQueries, inject: [DataSource], useFactory: (ds: DataSource) => new StepQueries(ds) },
         { provide: TagQueries, inject: [DataSource], useFactory: (ds: DataSource) => new TagQueries(ds) },
         { provide: AgentStore, inject: [DataSource], useFactory: (ds: DataSource) => new AgentStore(ds) },
+        { provide: ToolStore, inject: [DataSource], useFactory: (ds: DataSource) => new ToolStore(ds) },
+        { provide: AgentSecretStore, inject: [DataSource], useFactory: (ds: DataSource) => new AgentSecretStore(ds) },
         { provide: BlockStore, inject: [DataSource], useFactory: (ds: DataSource) => new BlockStore(ds) },
         { provide: MessageQueries, inject: [DataSource], useFactory: (ds: DataSource) => new MessageQueries(ds) },
         { provide: StepRecords, inject: [DataSource], useFactory: (ds: DataSource) => new StepRecords(ds) },
@@ -55,7 +58,7 @@ export class ReadModelModule {
         },
         ReadModelLifecycle,
       ],
-      exports: [ApiKeyStore, ReadinessModule, DataSource, RunProjection, RunQueries, StepQueries, TagQueries, AgentStore, BlockStore, MessageQueries, ConversationStore, ThreadContextStore, StepRecords],
+      exports: [ApiKeyStore, ReadinessModule, DataSource, RunProjection, RunQueries, StepQueries, TagQueries, AgentStore, ToolStore, AgentSecretStore, BlockStore, MessageQueries, ConversationStore, ThreadContextStore, StepRecords],
     };
   }
 }

@@ -33,7 +33,7 @@ export const MAX_DRAINED_RESPONSE_BYTES = 64 * 1024;
 // setTimeout fires immediately (with a warning) for delays beyond a signed 32-bit int.
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
-class ForbiddenAddressError extends Error {
+export class ForbiddenAddressError extends Error {
   constructor(host: string, address: string) {
     super(`${REFUSED_ERROR_PREFIX} ${host} resolves to forbidden address ${address}`);
     this.name = 'ForbiddenAddressError';
@@ -47,7 +47,7 @@ class ForbiddenAddressError extends Error {
  * slip through. All addresses are checked, not just the first, because Node may fall back to
  * any of them when it races address families.
  */
-const lookupRefusingForbiddenAddresses: LookupFunction = (hostname, options, callback) => {
+export const lookupRefusingForbiddenAddresses: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) {
       callback(error, options.all ? [] : '');

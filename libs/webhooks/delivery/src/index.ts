@@ -7,6 +7,8 @@ export {
   closeWebhookConnections,
   DEFAULT_WEBHOOK_USER_AGENT,
   deliverWebhook,
+  ForbiddenAddressError,
+  lookupRefusingForbiddenAddresses,
   MAX_DRAINED_RESPONSE_BYTES,
   type WebhookRequest,
 } from './deliver';

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { AgentFileError, parseAgentFile, planImport, toAgentFile, type AgentFile, type AgentImport, type FilePassage, type UnavailableTool } from '@lrs/agent-file';
 import { PassageStore } from '@lrs/archival-memory';
-import { BASE_TOOL_NAMES, baseToolsNamed, messageDate, newId } from '@lrs/contracts';
-import { AgentStore, READ_MODEL_MIGRATIONS, ThreadContextStore, systemPromptOf, toToolView } from '@lrs/read-model';
+import { BASE_TOOL_NAMES, messageDate, newId } from '@lrs/contracts';
+import { AgentStore, READ_MODEL_MIGRATIONS, ThreadContextStore, ToolStore, agentTools, systemPromptOf, toToolView } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { ThreadResolver } from '../../threads/thread-resolver';
 import { plainToInstance } from 'class-transformer';
@@ -17,6 +17,7 @@ import type { ExportAgentQueryDto, ImportAgentFormDto } from './agent-file.dto';
 import { callerOrganization } from '../../auth/caller';
 import { PassageDto } from '../../archival/archival.dto';
 import { ArchivalUseCase } from '../../archival/archival.use-case';
+import { ImportedTools } from './imported-tools';
 
 /** Migrations are this server's schema revisions; the newest names the format an export was written from. */
 const REVISION_ID = READ_MODEL_MIGRATIONS[READ_MODEL_MIGRATIONS.length - 1].name;
@@ -34,6 +35,8 @@ export class AgentFileUseCase {
     private readonly threads: ThreadResolver,
     private readonly passages: PassageStore,
     private readonly archival: ArchivalUseCase,
+    private readonly importedTools: ImportedTools,
+    private readonly tools: ToolStore,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
@@ -56,7 +59,7 @@ export class AgentFileUseCase {
         metadata: agent.metadata,
         toolRules: agent.toolRules,
         blocks: agent.blocks.map((block) => ({ label: block.label, value: block.value, limit: block.charLimit, description: block.description, readOnly: block.readOnly, metadata: block.metadata })),
-        tools: baseToolsNamed(agent.toolNames).map(toToolView),
+        tools: agentTools(agent).map(toToolView),
         systemPrompt: systemPromptOf(agent, context.length),
         messages: context.map((message) => ({ message: message.body, createdAt: message.body.date })),
         passages: (await this.passages.ownPassages(callerOrganization(), agentId, LIMITS.passagesPerAgentFile)).map((row) => ({
@@ -71,14 +74,17 @@ export class AgentFileUseCase {
 
   /**
    * Creates every agent of the file, or none: a refused file, or a failure halfway, leaves nothing
-   * behind. Tools this server cannot run are not attached but never dropped silently: the answer
-   * lists them (with relabelled blocks), and each agent keeps the list in `metadata.unavailable_tools`.
+   * behind. Every tool of an agent is attached: custom tools with source are created in the
+   * organization and run in the sandbox; a tool that cannot run here answers a clear error when
+   * called, and the answer lists those (with relabelled blocks), as each agent's `metadata.unavailable_tools` does.
    */
   async importFile(upload: { buffer: Buffer } | undefined, form: ImportAgentFormDto): Promise<ImportedAgents> {
     if (!upload) throw new UnprocessableEntityException({ detail: 'file: Field required (send the agent file as multipart/form-data field "file")' });
     for (const [field, value] of [['secrets', form.secrets], ['env_vars_json', form.env_vars_json]] as const) {
       if (value !== undefined && !isJsonObject(value)) throw new BadRequestException({ detail: `${field} must be a valid JSON string` });
     }
+    // The imported agents' tool environment, as Letta's import takes it (`secrets` winning over `env_vars_json`).
+    const secrets = form.secrets || form.env_vars_json ? { ...JSON.parse(form.env_vars_json ?? '{}'), ...JSON.parse(form.secrets ?? '{}') } : undefined;
     let plans: AgentImport[];
     try {
       const file = parseAgentFile(upload.buffer.toString('utf8'));
@@ -87,7 +93,7 @@ export class AgentFileUseCase {
       if (unstorable) throw new UnprocessableEntityException({ detail: `Invalid request: ${unstorable}` });
       if (file.agents.length > LIMITS.agentsPerFile) throw new AgentFileError(`Import failed: agents: at most ${LIMITS.agentsPerFile} agents per file (got ${file.agents.length})`);
       plans = planImport(file, {
-        supportedTools: BASE_TOOL_NAMES,
+        serverTools: BASE_TOOL_NAMES,
         stripMessages: form.strip_messages ?? false,
         newMessageShell: (source) => ({ id: newId('message'), otid: source.otid ?? randomUUID(), date: messageDate(validDate(source.created_at)) }),
       });
@@ -109,10 +115,11 @@ export class AgentFileUseCase {
         memory_blocks: plan.blocks.map(({ fileId: _, ...block }) => block),
         tags: plan.tags,
         description: plan.description ?? undefined,
-        metadata: plan.unavailableTools.length ? { ...plan.metadata, unavailable_tools: plan.unavailableTools } : (plan.metadata ?? undefined),
+        metadata: plan.metadata ?? undefined,
         tool_rules: plan.toolRules as object[],
         tools: plan.toolNames,
         include_base_tools: false,
+        ...(secrets ? { secrets } : {}),
         ...(!modelOverride && plan.contextWindow ? { context_window_limit: plan.contextWindow } : {}),
       };
       // What the file holds is bounded and typed exactly as a create request's body.
@@ -124,10 +131,15 @@ export class AgentFileUseCase {
       return { input, plan };
     });
     const created: string[] = [];
+    const createdTools: string[] = [];
+    const unavailable: ImportedAgents['unavailable_tools'] = [];
     // A block the file gives several agents is created with the first and shared with the others.
     const blockIdsByFileId = new Map<string, string>();
     try {
       for (const { input, plan } of inputs) {
+        const tools = await this.importedTools.create(callerOrganization(), plan.fileTools, form.override_existing_tools ?? false);
+        createdTools.push(...tools.createdToolIds);
+        if (tools.unavailable.length) input.metadata = { ...input.metadata, unavailable_tools: tools.unavailable };
         const shared = plan.blocks.filter((block) => blockIdsByFileId.has(block.fileId));
         input.blockIds = shared.map((block) => blockIdsByFileId.get(block.fileId)!);
         input.memoryBlocks = input.memoryBlocks.filter((block) => !shared.some((other) => other.label === block.label));
@@ -135,6 +147,7 @@ export class AgentFileUseCase {
           ThreadContextStore.seed(manager, { organizationId: fresh.organizationId, agentId: fresh.id, laneId: fresh.id }, plan.messages, plan.inContextIds),
         );
         created.push(agent.id);
+        unavailable.push(...tools.unavailable.map((tool) => ({ agent_id: agent.id, ...tool })));
         for (const block of plan.blocks) blockIdsByFileId.set(block.fileId, agent.blocks.find((own) => own.label === block.label)!.id);
         // Passages are embedded again (files carry no vectors), in batches an llm-worker embeds at once.
         for (let start = 0; start < plan.passages.length; start += LIMITS.passagesPerBatch) {
@@ -144,11 +157,12 @@ export class AgentFileUseCase {
       }
     } catch (error) {
       for (const id of created) await this.agents.delete(callerOrganization(), id);
+      for (const id of createdTools) await this.tools.delete(callerOrganization(), id);
       throw error;
     }
     return {
       agent_ids: created,
-      unavailable_tools: inputs.flatMap(({ plan }, index) => plan.unavailableTools.map((tool) => ({ agent_id: created[index], ...tool }))),
+      unavailable_tools: unavailable,
       renamed_block_labels: inputs.flatMap(({ plan }, index) => plan.renamedLabels.map((renamed) => ({ agent_id: created[index], ...renamed }))),
     };
   }
@@ -157,7 +171,7 @@ export class AgentFileUseCase {
 /** Letta's ImportedAgentsResponse, plus what did not come across as it was. */
 export interface ImportedAgents {
   agent_ids: string[];
-  /** Tools of the file's agents that this server cannot run (not attached). */
+  /** Tools of the file's agents that are attached but answer an error when called, and why. */
   unavailable_tools: ({ agent_id: string } & UnavailableTool)[];
   /** Block labels changed to this server's form. */
   renamed_block_labels: { agent_id: string; from: string; to: string }[];

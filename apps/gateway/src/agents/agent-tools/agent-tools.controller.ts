@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post } from '@nestjs/common';
 import { IsObject, IsOptional } from 'class-validator';
-import { BASE_TOOLS, baseToolsNamed, type ToolDefinition } from '@lrs/contracts';
-import { AgentStore, toAgentView, toToolView } from '@lrs/read-model';
+import { AgentStore, ToolStore, agentTools, toAgentView, toToolView, type ToolSnapshot } from '@lrs/read-model';
 import { LettaOperation } from '../../http/api-docs';
 import { AgentIdPipe } from '../../http/letta-id.pipe';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
@@ -21,13 +20,14 @@ export class AgentToolsController {
     private readonly agents: AgentStore,
     private readonly threads: ThreadResolver,
     private readonly runTool: RunToolUseCase,
+    private readonly tools: ToolStore,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
   @LettaOperation('list_tools_for_agent', "List an agent's tools", { arrayOf: 'Tool' })
   @Get()
   async list(@Param('agent_id', AgentIdPipe) agentId: string) {
-    return baseToolsNamed((await this.threads.agent(agentId)).toolNames).map(toToolView);
+    return agentTools(await this.threads.agent(agentId)).map(toToolView);
   }
 
   @LettaOperation('attach_tool_to_agent', 'Attach a tool to an agent', 'AgentState')
@@ -49,9 +49,9 @@ export class AgentToolsController {
     return this.runTool.run(agentId, toolName, body.args ?? {});
   }
 
-  private async change(agentId: string, toolId: string, next: (names: string[], tool: ToolDefinition) => string[]) {
-    const tool = BASE_TOOLS.find((candidate) => candidate.id === toolId);
-    if (!tool) throw new NotFoundException({ detail: `Tool with id ${toolId} not found (this server provides ${BASE_TOOLS.map((t) => `${t.name}=${t.id}`).join(', ')})` });
+  private async change(agentId: string, toolId: string, next: (names: string[], tool: ToolSnapshot) => string[]) {
+    const tool = await this.tools.get(callerOrganization(), toolId);
+    if (!tool) throw new NotFoundException({ detail: `Tool with id ${toolId} not found` });
     const agent = await this.threads.agent(agentId);
     return toAgentView((await this.agents.update(callerOrganization(), agentId, { toolNames: next(agent.toolNames, tool) }))!);
   }

@@ -32,8 +32,8 @@ export class RunToolUseCase {
       func_return: output,
       agent_state: toAgentView(await this.threads.agent(agentId)),
       sandbox_config_fingerprint: null,
-      stdout: [],
-      stderr: status === 'error' ? [output] : [],
+      stdout: reply.stdout ?? [],
+      stderr: reply.stderr?.length ? reply.stderr : status === 'error' ? [output] : [],
     };
   }
 }

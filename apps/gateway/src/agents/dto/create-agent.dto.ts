@@ -17,6 +17,7 @@ import {
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
+import { ValidateBy } from 'class-validator';
 import { LIMITS, Name } from '../../http/limits';
 import { NullMeansUnchanged } from '../../http/validation';
 
@@ -89,7 +90,12 @@ export class CreateAgentDto {
   @IsOptional() @IsString() description?: string | null;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
   @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tools) @IsString({ each: true }) @Name({ each: true }) tools?: string[];
+  @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tools) @IsString({ each: true }) @Name({ each: true }) tool_ids?: string[];
   @IsOptional() @IsBoolean() include_base_tools?: boolean;
+  /** The environment of the agent's tools (`os.environ`, `process.env`); shown by name only, never by value. */
+  @IsOptional() @IsEnvironment() secrets?: Record<string, string> | null;
+  /** Deprecated in Letta for `secrets`: the same. */
+  @IsOptional() @IsEnvironment() tool_exec_environment_variables?: Record<string, string> | null;
   @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.toolRules) tool_rules?: unknown[];
   @IsOptional() @IsInt() @Min(1) @Max(LIMITS.contextWindow) context_window_limit?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1_000_000) max_tokens?: number;
@@ -107,6 +113,32 @@ export class UpdateAgentDto {
   @IsOptional() @IsString() description?: string | null;
   @IsOptional() @IsObject() metadata?: Record<string, unknown> | null;
   @NullMeansUnchanged() @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.toolRules) tool_rules?: unknown[];
+  /** Replaces the agent's tools with these. */
+  @NullMeansUnchanged() @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.tools) @IsString({ each: true }) @Name({ each: true }) tool_ids?: string[];
+  /** Replaces the agent's secrets (a value equal to the mask the API shows keeps the stored one). */
+  @NullMeansUnchanged() @IsOptional() @IsEnvironment() secrets?: Record<string, string>;
+  @NullMeansUnchanged() @IsOptional() @IsEnvironment() tool_exec_environment_variables?: Record<string, string>;
   /** Replaces the agent's blocks with these (detached ones are kept for the agents that share them). */
   @NullMeansUnchanged() @IsOptional() @IsArray() @ArrayMaxSize(LIMITS.blocks) @IsString({ each: true }) @Name({ each: true }) @ArrayUnique() block_ids?: string[];
+}
+
+/** Variables a tool's environment may hold, and their bounds (names as a shell takes them). */
+const ENVIRONMENT_MAX_KEYS = 100;
+const ENVIRONMENT_MAX_VALUE_CHARS = 10_000;
+const ENVIRONMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/;
+
+export function IsEnvironment(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isEnvironment',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.keys(value).length <= ENVIRONMENT_MAX_KEYS &&
+        Object.entries(value).every(([key, item]) => ENVIRONMENT_NAME.test(key) && typeof item === 'string' && item.length <= ENVIRONMENT_MAX_VALUE_CHARS && !item.includes('\0')),
+      defaultMessage: (args) =>
+        `${args?.property} must be an object of at most ${ENVIRONMENT_MAX_KEYS} variables: names of letters, digits and _ (not starting with a digit), string values of at most ${ENVIRONMENT_MAX_VALUE_CHARS} characters`,
+    },
+  });
 }

@@ -157,7 +157,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
         await this.commit(event, context, this.failure(event, 'error', 'pending_approval', detail, 1), input);
         return;
       }
-      if (pending && response) resumed = toolReturnMessages(messageContext, await this.resolve(pending, response, tools));
+      if (pending && response) resumed = toolReturnMessages(messageContext, await this.whileToolsRun(event, context, tools, () => this.resolve(pending, response, tools)));
       if (run.resolveApprovalsOnly) {
         await this.commit(event, context, this.approvalsOnly(event, resumed, tools), input, { tools });
         return;
@@ -166,7 +166,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
 
     const handle = run.overrideModel ?? agent.model ?? 'openai/gpt-4o-mini';
     const clientTools = run.clientTools ?? [];
-    const schemas = toolSchemas(agent.toolNames, clientTools);
+    const schemas = toolSchemas([...tools.tools.values()].map((tool) => tool.jsonSchema), clientTools);
     const compile = (messageCount: number) => systemPromptOf(agent, messageCount, (block) => tools.block(block.label)?.value ?? block.value);
     const thread = { organizationId: event.organizationId, agentId: event.agentId, laneId: event.laneId };
     const fitRequest: ContextRequest = {
@@ -219,15 +219,36 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       arguments: call.arguments,
       tool_call_id: call.id || `call_${event.data.stepId.slice(5, 13)}_${index}`,
     }));
-    const needsApproval = approvalRequired(agent.toolRules, clientTools);
+    const needsApproval = approvalRequired(agent.toolRules, clientTools, tools.tools);
     const pendingCalls = calls.filter((call) => needsApproval(call.name));
-    const outcomes = [];
-    for (const call of calls.filter((c) => !needsApproval(c.name))) outcomes.push(await this.tools.execute(call, tools));
+    const outcomes = await this.whileToolsRun(event, context, tools, async () => {
+      const done: ToolOutcome[] = [];
+      for (const call of calls.filter((c) => !needsApproval(c.name))) done.push(await this.tools.execute(call, tools));
+      return done;
+    });
     const messages = [...resumed, ...stepMessages(messageContext, reply, outcomes, pendingCalls)];
     // A send_message call answers the user and ends the turn, as a text answer does (Letta's terminal tool).
     const sent = sentMessages(outcomes);
     const counts = { calls: sent.length ? 0 : calls.length, pending: pendingCalls.length, textLength: reply.text.length + sent.join('').length };
     await this.commit(event, context, this.completion(event, handle, reply, messages, tools, counts, run.approvalTimeoutSeconds ?? null, compaction), input, { tools });
+  }
+
+  /**
+   * Runs the step's tools with the delivery kept alive (a sandboxed tool may take its whole time
+   * limit, longer than the consumer's ack wait) and stopped by the run's cancel.
+   */
+  private async whileToolsRun<T>(event: RunEvent<'StepRequested'>, context: HandlerContext, tools: ToolContext, work: () => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    const stopWatching = this.watchCancel(event.runId, abort);
+    const keepAlive = setInterval(() => context.working(), this.settings.workingEveryMs);
+    tools.signal = abort.signal;
+    try {
+      return await work();
+    } finally {
+      clearInterval(keepAlive);
+      stopWatching();
+      tools.signal = undefined;
+    }
   }
 
   /**

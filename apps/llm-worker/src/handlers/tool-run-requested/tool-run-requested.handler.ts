@@ -31,6 +31,6 @@ export class ToolRunRequestedHandler {
     const outcome = await this.tools.execute({ name: request.toolName, arguments: JSON.stringify(request.args), tool_call_id: `call_${randomUUID()}` }, context);
     // A passage needs its vector, which only this side has: it is stored here, before the answer.
     await this.archival.storeToolRunPassages(agent, context.archivalInserts);
-    return { ok: true, status: outcome.status, output: outcome.output, memoryEdits: context.memoryEdits() };
+    return { ok: true, status: outcome.status, output: outcome.output, memoryEdits: context.memoryEdits(), stdout: outcome.stdout ?? [], stderr: outcome.stderr ?? [] };
   }
 }

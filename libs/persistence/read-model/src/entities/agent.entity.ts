@@ -26,4 +26,7 @@ export class AgentEntity {
   blocks: BlockEntity[];
   /** Passages in the archives attached to the agent, loaded by AgentStore.get for its prompt. */
   archivalMemoryCount?: number;
+  /** Custom tools the agent names and its secrets' names, loaded by AgentStore. */
+  customTools?: import('../agent-snapshot').ToolSnapshot[];
+  secretKeys?: string[];
 }
