@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 
 /** Letta id prefixes used by this server. */
-export type IdPrefix = 'agent' | 'run' | 'message' | 'step' | 'block' | 'conv' | 'tool' | 'org' | 'user' | 'ping' | 'archive' | 'passage';
+export type IdPrefix = 'agent' | 'run' | 'message' | 'step' | 'block' | 'conv' | 'tool' | 'org' | 'user' | 'ping' | 'archive' | 'passage' | 'schedule';
 
 const UUID4 = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
 

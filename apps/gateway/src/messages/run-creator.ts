@@ -26,6 +26,10 @@ export interface RunOptions {
   conversationId?: string | null;
   /** The request's Idempotency-Key header: the run id derives from it. */
   idempotencyKey?: string | null;
+  /** The run's id, chosen by the caller (a schedule's firing derives it): an earlier attempt's run is found, not doubled. */
+  runId?: string;
+  /** Added to the run's metadata (a schedule's firing records its schedule). */
+  metadata?: Record<string, unknown>;
 }
 
 /** A request turned into the run it will start, validated against the agent's current state. */
@@ -96,9 +100,9 @@ export class RunCreator {
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
     const conversationId = options.conversationId ?? null;
     const idempotency = options.idempotencyKey ? idempotencyOf(callerOrganization(), conversationId ?? agentId, options, body) : null;
-    const runId = idempotency?.runId ?? runIdFor(conversationId ?? agentId, items);
-    // Only a run id derived from an Idempotency-Key or the messages' otids can have been created by an earlier attempt.
-    const retriable = idempotency !== null || (!!items?.length && items.every((item) => !!item.otid));
+    const runId = options.runId ?? idempotency?.runId ?? runIdFor(conversationId ?? agentId, items);
+    // Only a run id given, or derived from an Idempotency-Key or the messages' otids, can have been created by an earlier attempt.
+    const retriable = options.runId !== undefined || idempotency !== null || (!!items?.length && items.every((item) => !!item.otid));
     const [found, existing, pendingNow] = await Promise.all([
       this.agents.exists(callerOrganization(), agentId),
       // As the log has it: a retry after the run ended must see it ended, however the projection lags.
@@ -119,6 +123,7 @@ export class RunCreator {
       runType: options.runType,
       conversationId,
       body,
+      metadata: options.metadata,
     });
     return { runId, agentId, input, event, existing };
   }
@@ -186,7 +191,7 @@ export class RunCreator {
     runId: string,
     now: Date,
     input: LettaMessage[],
-    options: { maxSteps: number; callbackUrl: string | null; background: boolean; runType: string; conversationId?: string | null; body?: LettaRequestDto },
+    options: { maxSteps: number; callbackUrl: string | null; background: boolean; runType: string; conversationId?: string | null; body?: LettaRequestDto; metadata?: Record<string, unknown> },
   ): RunEvent<'RunCreated'> {
     const body = options.body;
     const conversationId = options.conversationId ?? null;
@@ -204,7 +209,7 @@ export class RunCreator {
         includeReturnMessageTypes: body?.include_return_message_types ?? null,
         ...(body?.include_compaction_messages ? { includeCompactionMessages: true } : {}),
         approvalTimeoutSeconds: body?.approval_timeout_seconds ?? null,
-        metadata: { run_type: options.runType, lettuce: false },
+        metadata: { run_type: options.runType, lettuce: false, ...options.metadata },
         requestConfig: {
           use_assistant_message: body?.use_assistant_message ?? true,
           assistant_message_tool_name: body?.assistant_message_tool_name ?? 'send_message',
