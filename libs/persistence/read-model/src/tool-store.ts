@@ -223,9 +223,12 @@ export class ToolStore {
         if (!current) return null;
         const next: NewTool = { ...this.inputOf(toolFromRow(current)), ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) };
         const [row]: ToolRow[] = await manager.query(
-          `UPDATE tools SET name = $3, description = $4, tool_type = $5, source_type = $6, source_code = $7, json_schema = $8, args_json_schema = $9, tags = $10,
-             return_char_limit = $11, default_requires_approval = $12, pip_requirements = $13, npm_requirements = $14, metadata = $15, updated_at = now()
-           WHERE id = $1 AND organization_id = $2 RETURNING *`,
+          // In a CTE: an UPDATE's RETURNING rows come back through query() only from a SELECT.
+          `WITH updated AS (
+             UPDATE tools SET name = $3, description = $4, tool_type = $5, source_type = $6, source_code = $7, json_schema = $8, args_json_schema = $9, tags = $10,
+               return_char_limit = $11, default_requires_approval = $12, pip_requirements = $13, npm_requirements = $14, metadata = $15, updated_at = now()
+             WHERE id = $1 AND organization_id = $2 RETURNING *)
+           SELECT * FROM updated`,
           [id, organizationId, ...this.columnsOf(next)],
         );
         if (row.name !== current.name) {
@@ -239,7 +242,7 @@ export class ToolStore {
   /** Deletes a custom tool and detaches it from every agent. False: no such tool. */
   async delete(organizationId: string, id: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const rows: { name: string }[] = await manager.query(`DELETE FROM tools WHERE id = $1 AND organization_id = $2 RETURNING name`, [id, organizationId]);
+      const rows: { name: string }[] = await manager.query(`WITH deleted AS (DELETE FROM tools WHERE id = $1 AND organization_id = $2 RETURNING name) SELECT name FROM deleted`, [id, organizationId]);
       if (!rows.length) return false;
       await manager.query(`UPDATE agents SET tool_names = array_remove(tool_names, $2) WHERE organization_id = $1 AND $2 = ANY (tool_names)`, [organizationId, rows[0].name]);
       return true;
