@@ -19,7 +19,6 @@ import { StepFeedback1732370000000 } from './migrations/1732370000000-step-feedb
 import { MessageSearch1732380000000 } from './migrations/1732380000000-message-search';
 import { MessageEmbeddings1732390000000 } from './migrations/1732390000000-message-embeddings';
 import { BlockChanges1732400000000 } from './migrations/1732400000000-block-changes';
-import { Schedules1732420000000 } from './migrations/1732420000000-schedules';
 import { CustomTools1732410000000 } from './migrations/1732410000000-custom-tools';
 import { Schedules1732420000000 } from './migrations/1732420000000-schedules';
 
