@@ -71,6 +71,8 @@ interface Fixture {
   foreignStepId: string;
   toolIds: string[];
   agentFile: Record<string, unknown>;
+  scheduleId: string;
+  foreignScheduleId: string;
 }
 
 interface FuzzRequest {
@@ -208,6 +210,15 @@ function routes(f: Fixture): Route[] {
     { method: 'PATCH', path: '/v1/agents/:agent_id/archives/attach/:archive_id' },
     { method: 'PATCH', path: '/v1/agents/:agent_id/archives/detach/:archive_id' },
     { method: 'POST', path: '/v1/passages/search', body: () => ({ agent_id: f.agentId, query: 'fz', tags: ['t'], tag_match_mode: 'all', limit: 5, start_date: '2020-01-01T00:00:00Z' }) },
+    {
+      method: 'POST',
+      path: '/v1/agents/:agent_id/schedule',
+      body: () => ({ messages: [{ role: 'user', content: 'fz' }], schedule: { type: 'one-time', scheduled_at: Date.now() + 30 * 86_400_000 }, callback_url: 'http://127.0.0.1:9/hook', include_return_message_types: ['assistant_message'], max_steps: 1 }),
+    },
+    { method: 'POST', path: '/v1/agents/:agent_id/schedule', body: () => ({ messages: [{ role: 'user', content: 'fz' }], schedule: { type: 'recurring', cron_expression: '0 4 1 1 *' } }) },
+    { method: 'GET', path: '/v1/agents/:agent_id/schedule', query: () => ({ limit: '5', after: f.scheduleId }) },
+    { method: 'GET', path: '/v1/agents/:agent_id/schedule/:schedule_id' },
+    { method: 'DELETE', path: '/v1/agents/:agent_id/schedule/:victim_schedule_id' },
     { method: 'GET', path: '/v1/nothing-here' },
     { method: 'GET', path: '/ui/' },
     { method: 'GET', path: '/ui/assets/nothing-here.js' },
@@ -246,6 +257,10 @@ function idsFor(f: Fixture, name: string): string[] {
       return [f.stepId, f.stepId, f.foreignStepId, NONEXISTENT('step'), 'step-1', ...wrongKind];
     case 'message_id':
       return [f.messageId, f.messageId, f.foreignMessageId, NONEXISTENT('message'), 'message-1', ...wrongKind];
+    case 'schedule_id':
+      return [f.scheduleId, f.scheduleId, f.foreignScheduleId, NONEXISTENT('schedule'), 'schedule-1', ...wrongKind];
+    case 'victim_schedule_id':
+      return [f.foreignScheduleId, NONEXISTENT('schedule'), 'schedule-1', f.agentId];
     case 'block_label':
       return ['human', 'persona', 'nope', 'attach', 'a'.repeat(300)];
     case 'tool_id':
@@ -665,7 +680,7 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
   let fixture: Fixture;
   let db: Client;
 
-  const TABLES = ['agents', 'blocks', 'agent_blocks', 'block_edits', 'conversations', 'runs', 'steps', 'messages', 'thread_contexts', 'archives', 'archive_agents', 'passages'];
+  const TABLES = ['agents', 'blocks', 'agent_blocks', 'block_edits', 'conversations', 'runs', 'steps', 'messages', 'thread_contexts', 'archives', 'archive_agents', 'passages', 'schedules'];
 
   async function traces(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
@@ -720,7 +735,11 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
     await fetch(`${stack.baseUrl}/v1/agents/${agentId}/archives/attach/${archive.body.id}`, { method: 'PATCH' });
     const foreignArchive = await postJson(stack.baseUrl, '/v1/archives', { name: 'foreign archive' });
     const foreignPassage = await postJson(stack.baseUrl, `/v1/archives/${foreignArchive.body.id}/passages`, { text: 'foreign passage' });
+    // Scheduled messages far in the future: one of the fuzzed agent's, one that becomes another organization's.
+    const schedule = async (agent: string) => (await postJson(stack.baseUrl, `/v1/agents/${agent}/schedule`, { messages: [{ role: 'user', content: 'fz' }], schedule: { type: 'one-time', scheduled_at: Date.now() + 30 * 86_400_000 } })).body.id as string;
+    const [scheduleId, foreignScheduleId] = await Promise.all([schedule(agentId), schedule(foreignAgentId)]);
     await quiescent();
+    await db.query(`UPDATE schedules SET organization_id = $1 WHERE agent_id = $2`, [OTHER_ORGANIZATION, foreignAgentId]);
     await db.query(`UPDATE archives SET organization_id = $1 WHERE id = $2`, [OTHER_ORGANIZATION, foreignArchive.body.id]);
     await db.query(`UPDATE passages SET organization_id = $1 WHERE archive_id = $2`, [OTHER_ORGANIZATION, foreignArchive.body.id]);
     // The third agent, its conversation, run, blocks and messages now belong to another organization.
@@ -746,6 +765,8 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
       foreignStepId: foreignStep.id,
       toolIds: tools.map((tool) => tool.id),
       agentFile,
+      scheduleId,
+      foreignScheduleId,
     };
   }, 120_000);
 
