@@ -130,7 +130,7 @@ describe('agent files (export and import)', () => {
     await expect(client.agents.exportFile('agent-00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it("imports an agent with path labels and Letta's memory tools, and reports the tools it cannot run instead of dropping them", async () => {
+  it("imports an agent with path labels, Letta's memory tools and a custom tool that runs, and lists the tools that answer an error", async () => {
     const client = lettaClient(stack);
     const report = (await client.agents.importFile({ file: await toFile(PATH_LABELS, 'ezra.af') })) as unknown as ImportReport;
     const [agentId] = report.agent_ids;
@@ -140,10 +140,10 @@ describe('agent files (export and import)', () => {
       { agent_id: agentId, from: '/note_directory', to: 'note_directory' },
       { agent_id: agentId, from: 'system//references/sdk', to: 'system/references/sdk' },
     ]);
-    expect(agent.tools.map((tool) => tool.name).sort()).toEqual(['memory_finish_edits', 'memory_insert', 'memory_rethink']);
+    // Every tool of the file is on the agent: none is dropped.
+    expect(agent.tools.map((tool) => tool.name).sort()).toEqual(['memory_finish_edits', 'memory_insert', 'memory_rethink', 'note', 'web_search']);
     expect(report.unavailable_tools).toEqual([
-      { agent_id: agentId, name: 'web_search', tool_type: 'letta_builtin', reason: expect.stringContaining('not provided by this server') },
-      { agent_id: agentId, name: 'note', tool_type: 'custom', reason: expect.stringContaining('client tool') },
+      { agent_id: agentId, name: 'web_search', tool_type: 'letta_builtin', reason: expect.stringContaining('no web search provider') },
     ]);
     // Kept on the agent too, for whoever looks at it later.
     expect(agent.metadata).toEqual({ unavailable_tools: report.unavailable_tools.map(({ agent_id: _, ...tool }) => tool) });
@@ -152,6 +152,10 @@ describe('agent files (export and import)', () => {
       input: 'update [fake:toolsteps=1][fake:tool=memory_rethink][fake:args={"label":"system/active-issues","new_memory":"- none open"}]',
     });
     expect((await client.agents.blocks.retrieve('system/active-issues', { agent_id: agentId })).value).toBe('- none open');
+    // The file's custom Python tool runs in the sandbox; web_search answers why it cannot.
+    expect(await client.agents.tools.run('note', { agent_id: agentId, args: { title: 't', content: 'c' } })).toMatchObject({ status: 'success', func_return: 'ok' });
+    const search = await client.agents.tools.run('web_search', { agent_id: agentId, args: { query: 'x' } });
+    expect(search).toMatchObject({ status: 'error', func_return: expect.stringContaining('no web search provider') });
   });
 
   it('imports a MemGPT agent whose send_message answers the user and whose core_memory tools edit its blocks', async () => {
@@ -159,11 +163,14 @@ describe('agent files (export and import)', () => {
     const report = (await client.agents.importFile({ file: await toFile(MEMGPT, 'memgpt.af'), append_copy_suffix: false })) as unknown as ImportReport;
     const agent = await client.agents.retrieve(report.agent_ids[0]);
     expect(agent).toMatchObject({ name: 'memgpt_support', agent_type: 'memgpt_agent' });
-    expect(agent.tools.map((tool) => tool.name).sort()).toEqual(['conversation_search', 'core_memory_append', 'core_memory_replace', 'memory', 'memory_apply_patch', 'send_message']);
-    expect(report.unavailable_tools.map((tool) => [tool.name, tool.tool_type])).toEqual([
-      ['check_order_status', 'custom'],
-      ['typefully_create_draft', 'external_mcp'],
+    expect(agent.tools.map((tool) => tool.name).sort()).toEqual([
+      'check_order_status', 'conversation_search', 'core_memory_append', 'core_memory_replace', 'memory', 'memory_apply_patch', 'send_message', 'typefully_create_draft',
     ]);
+    // The MCP tool's server is not registered here: it stays on the agent and answers why.
+    expect(report.unavailable_tools.map((tool) => [tool.name, tool.tool_type])).toEqual([['typefully_create_draft', 'external_mcp']]);
+    const mcp = await client.agents.tools.run('typefully_create_draft', { agent_id: agent.id, args: {} });
+    expect(mcp).toMatchObject({ status: 'error', func_return: expect.stringContaining('MCP server') });
+    expect(await client.agents.tools.run('check_order_status', { agent_id: agent.id, args: { order_number: 1234 } })).toMatchObject({ status: 'success', func_return: 'shipped' });
 
     await client.agents.messages.create(agent.id, { input: 'x [fake:toolsteps=1][fake:tool=core_memory_append][fake:args={"label":"human","content":"Prefers email."}]' });
     await client.agents.messages.create(agent.id, { input: 'x [fake:toolsteps=1][fake:tool=core_memory_replace][fake:args={"label":"human","old_content":"pending","new_content":"shipped"}]' });

@@ -70,6 +70,8 @@ interface Fixture {
   stepId: string;
   foreignStepId: string;
   toolIds: string[];
+  customToolId: string;
+  foreignToolId: string;
   agentFile: Record<string, unknown>;
   scheduleId: string;
   foreignScheduleId: string;
@@ -89,6 +91,9 @@ interface Route {
   body?: () => Record<string, unknown>;
   multipart?: true;
 }
+
+/** A custom tool the fuzzer creates, changes and runs. */
+const FUZZ_TOOL_SOURCE = 'def fz_tool(text: str) -> str:\n    """Echo a fuzz text.\n\n    Args:\n        text: What to echo.\n    """\n    return text\n';
 
 /** Every route of the gateway (its controllers), with a valid query and body to start from. */
 function routes(f: Fixture): Route[] {
@@ -144,6 +149,13 @@ function routes(f: Fixture): Route[] {
     { method: 'PATCH', path: '/v1/blocks/:block_id', body: () => ({ value: 'Name: Sam', limit: 1_000, description: 'd', read_only: false, metadata: {}, tags: ['t'] }) },
     { method: 'DELETE', path: '/v1/blocks/:victim_block_id' },
     { method: 'GET', path: '/v1/blocks/:block_id/agents', query: page },
+    { method: 'POST', path: '/v1/tools', body: () => ({ source_code: FUZZ_TOOL_SOURCE.replaceAll('fz_tool', `fz_${Math.random().toString(36).slice(2, 8)}`), tags: ['t'], return_char_limit: 1_000, default_requires_approval: false }) },
+    { method: 'PUT', path: '/v1/tools', body: () => ({ source_code: FUZZ_TOOL_SOURCE, source_type: 'python', pip_requirements: [{ name: 'requests' }], description: 'd' }) },
+    { method: 'GET', path: '/v1/tools', query: () => ({ ...page(), name: 'fz_tool', search: 'fz', tool_types: 'custom', exclude_tool_types: 'letta_core', return_only_letta_tools: 'false' }) },
+    { method: 'POST', path: '/v1/tools/search', body: () => ({ query: 'fuzz tool', search_mode: 'fts', tags: ['t'], tool_types: ['custom'], limit: 5 }) },
+    { method: 'GET', path: '/v1/tools/:custom_tool_id' },
+    { method: 'PATCH', path: '/v1/tools/:custom_tool_id', body: () => ({ description: 'd', tags: ['t'], return_char_limit: 2_000, metadata_: { k: 1 } }) },
+    { method: 'DELETE', path: '/v1/tools/:victim_tool_id' },
     { method: 'GET', path: '/v1/agents/:agent_id/tools' },
     { method: 'PATCH', path: '/v1/agents/:agent_id/tools/attach/:tool_id' },
     { method: 'PATCH', path: '/v1/agents/:agent_id/tools/detach/:tool_id' },
@@ -265,6 +277,10 @@ function idsFor(f: Fixture, name: string): string[] {
       return ['human', 'persona', 'nope', 'attach', 'a'.repeat(300)];
     case 'tool_id':
       return [...f.toolIds, 'tool-1', NONEXISTENT('tool')];
+    case 'custom_tool_id':
+      return [f.customToolId, f.customToolId, f.foreignToolId, NONEXISTENT('tool'), 'tool-1', ...f.toolIds.slice(0, 1), ...wrongKind];
+    case 'victim_tool_id':
+      return [f.foreignToolId, NONEXISTENT('tool'), 'tool-1', ...f.toolIds.slice(0, 1), f.agentId];
     case 'tool_name':
       return ['memory_insert', 'conversation_search', 'memory_replace', 'nope', 'x'.repeat(300)];
     default:
@@ -535,6 +551,30 @@ function invalidRequest(g: Rng, f: Fixture, all: Route[]): FuzzRequest {
         () => ({ method: 'PATCH', path: `/v1/blocks/${f.blockId}`, ...json(g.pick([{ limit: 3e9 }, { limit: -1 }, { label: g.text(3_000) }, { value: 5 }, { tags: [5] }, { limit: 1, value: 'xy' }])) }),
         () => ({ method: g.pick(['PATCH', 'DELETE']), path: `/v1/blocks/${g.pick([f.foreignBlockId, NONEXISTENT('block')])}`, ...json({ value: 'stolen' }) }),
       ])(),
+    // Tools that cannot be described, stored or run, other tenants' tools, agents with secrets that cannot be an environment.
+    () =>
+      g.pick<() => FuzzRequest>([
+        () => {
+          const body: Record<string, unknown> = { source_code: FUZZ_TOOL_SOURCE.replaceAll('fz_tool', 'fz_bad') };
+          const [field, value] = g.pick<[string, unknown]>([
+            ['source_code', 'def broken(:\n  pass'], ['source_code', 'x = 1'], ['source_code', 'def f(a):\n    return a'], ['source_code', 'x'.repeat(200_001)],
+            ['source_code', 5], ['source_type', 'ruby'], ['pip_requirements', [{ name: 'numpy' }]], ['npm_requirements', [{ name: 'left-pad' }]],
+            ['pip_requirements', [{ name: '../evil' }]], ['return_char_limit', 1e12], ['return_char_limit', 0], ['tags', Array.from({ length: 101 }, (_, i) => `t${i}`)],
+            ['json_schema', { name: 'no such fn', parameters: { type: 'object' } }], ['json_schema', { name: 'fz_bad', parameters: { type: 'array' } }], ['json_schema', { name: 'memory_insert' }],
+            ['source_type', 'typescript'],
+          ]);
+          setPath(body, field, value);
+          return { method: g.pick(['POST', 'PUT']), path: '/v1/tools', ...json(body) };
+        },
+        () => ({ method: 'PATCH', path: `/v1/tools/${f.customToolId}`, ...json(g.pick<unknown>([{ source_code: 'def broken(:' }, { return_char_limit: -5 }, { tags: [5] }, { pip_requirements: [{ name: 'torch' }] }, { json_schema: 'x' }])) }),
+        () => ({ method: g.pick(['PATCH', 'DELETE']), path: `/v1/tools/${g.pick([f.foreignToolId, NONEXISTENT('tool'), ...f.toolIds.slice(0, 1)])}`, ...json({ description: 'stolen' }) }),
+        () => ({
+          method: 'POST',
+          path: '/v1/agents',
+          ...json({ name: 'fz', secrets: g.pick<unknown>([{ 'BAD NAME': 'x' }, { OK: 5 }, { OK: 'a\u0000b' }, Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`K${i}`, 'v'])), 'x', { OK: 'x'.repeat(10_001) }]) }),
+        }),
+        () => ({ method: 'POST', path: '/v1/agents', ...json({ name: 'fz', tool_ids: [g.pick([f.foreignToolId, NONEXISTENT('tool'), 'tool-1'])] }) }),
+      ])(),
     // Step feedback that cannot be stored, and other tenants' steps.
     () =>
       g.chance(0.5)
@@ -680,7 +720,7 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
   let fixture: Fixture;
   let db: Client;
 
-  const TABLES = ['agents', 'blocks', 'agent_blocks', 'block_edits', 'conversations', 'runs', 'steps', 'messages', 'thread_contexts', 'archives', 'archive_agents', 'passages', 'schedules'];
+  const TABLES = ['agents', 'blocks', 'agent_blocks', 'block_edits', 'conversations', 'runs', 'steps', 'messages', 'thread_contexts', 'archives', 'archive_agents', 'passages', 'schedules', 'tools', 'agent_secrets'];
 
   async function traces(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
@@ -738,7 +778,11 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
     // Scheduled messages far in the future: one of the fuzzed agent's, one that becomes another organization's.
     const schedule = async (agent: string) => (await postJson(stack.baseUrl, `/v1/agents/${agent}/schedule`, { messages: [{ role: 'user', content: 'fz' }], schedule: { type: 'one-time', scheduled_at: Date.now() + 30 * 86_400_000 } })).body.id as string;
     const [scheduleId, foreignScheduleId] = await Promise.all([schedule(agentId), schedule(foreignAgentId)]);
+    // A custom tool of the fuzzed organization, and one that becomes another's.
+    const customTool = await postJson(stack.baseUrl, '/v1/tools', { source_code: FUZZ_TOOL_SOURCE });
+    const foreignTool = await postJson(stack.baseUrl, '/v1/tools', { source_code: FUZZ_TOOL_SOURCE.replaceAll('fz_tool', 'foreign_tool') });
     await quiescent();
+    await db.query(`UPDATE tools SET organization_id = $1 WHERE id = $2`, [OTHER_ORGANIZATION, foreignTool.body.id]);
     await db.query(`UPDATE schedules SET organization_id = $1 WHERE agent_id = $2`, [OTHER_ORGANIZATION, foreignAgentId]);
     await db.query(`UPDATE archives SET organization_id = $1 WHERE id = $2`, [OTHER_ORGANIZATION, foreignArchive.body.id]);
     await db.query(`UPDATE passages SET organization_id = $1 WHERE archive_id = $2`, [OTHER_ORGANIZATION, foreignArchive.body.id]);
@@ -764,6 +808,8 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
       stepId: step.id,
       foreignStepId: foreignStep.id,
       toolIds: tools.map((tool) => tool.id),
+      customToolId: customTool.body.id as string,
+      foreignToolId: foreignTool.body.id as string,
       agentFile,
       scheduleId,
       foreignScheduleId,

@@ -73,7 +73,8 @@ export class ToolsController {
   @Patch(':tool_id')
   async update(@Param('tool_id', ToolIdPipe) toolId: string, @Body() body: UpdateToolDto) {
     const current = await this.customTool(toolId);
-    const redefines = body.source_code != null || body.source_type != null || body.json_schema != null || body.args_json_schema != null;
+    // Requirements are checked against the source they come with, so they also go through define().
+    const redefines = [body.source_code, body.source_type, body.json_schema, body.args_json_schema, body.pip_requirements, body.npm_requirements].some((field) => field != null);
     const changes: Partial<ToolDefinition> = redefines
       ? await this.definitions.define(
           {

@@ -25,8 +25,6 @@ export function readWorkerSettings(env = new Env()) {
     messageEmbeddingsIntervalMs: env.int('MESSAGE_EMBEDDINGS_INTERVAL_MS', 1_000, { min: 50, max: 3_600_000 }),
     /** Custom tools' sandbox: processes, time and memory limits, network (docs/tool-sandbox.md). */
     sandbox: readSandboxSettings(env),
-    /** fetch_webpage may reach loopback and private addresses (development only, as CALLBACK_ALLOW_PRIVATE_NETWORKS). */
-    toolsAllowPrivateNetworks: env.bool('TOOL_ALLOW_PRIVATE_NETWORKS', false),
     fetchWebpageTimeoutMs: env.int('FETCH_WEBPAGE_TIMEOUT_MS', 15_000, { min: 100, max: 300_000 }),
     archivalIndexMaxBytes: env.int('ARCHIVAL_INDEX_MAX_MB', 1_024, { min: 1, max: 1_048_576 }) * 1024 * 1024,
     /** Tests only (see FaultInjection): markers of steps that kill the worker, or pause it, between their write and their append. */

@@ -40,7 +40,8 @@ export class WebPages {
   }
 
   private get(url: URL, signal?: AbortSignal): Promise<{ ok: true; body: string; contentType: string; location: string | null } | { ok: false; error: string }> {
-    const allowPrivate = this.settings.toolsAllowPrivateNetworks;
+    // The sandbox's switch for tools' own connections (TOOL_NETWORK_ALLOW_PRIVATE) applies here too.
+    const allowPrivate = this.settings.sandbox.network.allowPrivateNetworks;
     const host = url.hostname.replace(/^\[|\]$/g, '');
     // Node skips the lookup for IP literals: those are judged here.
     if (!allowPrivate && isIP(host) !== 0 && isForbiddenAddress(host)) return Promise.resolve({ ok: false, error: new ForbiddenAddressError(host, host).message });

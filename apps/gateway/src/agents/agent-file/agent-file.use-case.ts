@@ -17,7 +17,7 @@ import type { ExportAgentQueryDto, ImportAgentFormDto } from './agent-file.dto';
 import { callerOrganization } from '../../auth/caller';
 import { PassageDto } from '../../archival/archival.dto';
 import { ArchivalUseCase } from '../../archival/archival.use-case';
-import { ImportedTools } from './imported-tools';
+import { ImportedTools, unconfiguredServerTools } from './imported-tools';
 
 /** Migrations are this server's schema revisions; the newest names the format an export was written from. */
 const REVISION_ID = READ_MODEL_MIGRATIONS[READ_MODEL_MIGRATIONS.length - 1].name;
@@ -139,6 +139,7 @@ export class AgentFileUseCase {
       for (const { input, plan } of inputs) {
         const tools = await this.importedTools.create(callerOrganization(), plan.fileTools, form.override_existing_tools ?? false);
         createdTools.push(...tools.createdToolIds);
+        tools.unavailable.unshift(...unconfiguredServerTools(plan.toolNames));
         if (tools.unavailable.length) input.metadata = { ...input.metadata, unavailable_tools: tools.unavailable };
         const shared = plan.blocks.filter((block) => blockIdsByFileId.has(block.fileId));
         input.blockIds = shared.map((block) => blockIdsByFileId.get(block.fileId)!);

@@ -78,6 +78,16 @@ export class ImportedTools {
   }
 }
 
+/** The server's own tools that answer an error here for want of configuration, and why. */
+const UNCONFIGURED_SERVER_TOOLS: Record<string, { tool_type: string; reason: string }> = {
+  web_search: { tool_type: 'letta_builtin', reason: 'this server has no web search provider configured; calls answer an error' },
+};
+
+/** Of an imported agent's tools, the server's own that will answer an error when called. */
+export function unconfiguredServerTools(names: readonly string[]): UnavailableTool[] {
+  return names.filter((name) => name in UNCONFIGURED_SERVER_TOOLS).map((name) => ({ name, ...UNCONFIGURED_SERVER_TOOLS[name] }));
+}
+
 /** Why a tool answers an error when called, if it does. */
 export function unavailableReason(tool: Pick<ToolSnapshot, 'metadata'>): string | null {
   const reason = tool.metadata?.unavailable_reason;
