@@ -1,7 +1,7 @@
 import { UnprocessableEntityError, ConflictError, NotFoundError } from '@letta-ai/letta-client';
 import type { Letta } from '@letta-ai/letta-client';
 import { TestStack } from '@lrs/testing';
-import { lettaClient, pollRun } from './helpers';
+import { lettaClient, pollRun, waitUntil } from './helpers';
 
 interface RunMessage {
   message_type: string;
@@ -65,6 +65,20 @@ const REMEMBER = `def remember(agent_state: "AgentState", fact: str) -> str:
     return "remembered"
 `;
 
+const SLOW = `import time
+
+def slow(seconds: float) -> str:
+    \"\"\"Keep the processor busy for a while.
+
+    Args:
+        seconds: How long.
+    \"\"\"
+    started = time.time()
+    while time.time() - started < seconds:
+        pass
+    return "done"
+`;
+
 const SHOUT_TS = `export function shout(text: string): string {
   console.log('shouting');
   return text.toUpperCase() + '!';
@@ -76,8 +90,9 @@ describe('custom tools from source, run in the sandbox', () => {
   let client: Letta;
 
   beforeAll(async () => {
-    // A short tool limit so the runaway test is quick; one sandbox process keeps the machine free.
-    stack = await TestStack.start({ env: { TOOL_TIMEOUT_MS: '3000', TOOL_SANDBOX_PROCESSES: '1' } });
+    // A short tool limit so the runaway test is quick; one sandbox process keeps the machine free;
+    // an ack wait shorter than a slow tool's run, so only the step's keep-alive prevents a redelivery.
+    stack = await TestStack.start({ env: { TOOL_TIMEOUT_MS: '4000', TOOL_SANDBOX_PROCESSES: '1', JETSTREAM_ACK_WAIT_MS: '1500' } });
     client = lettaClient(stack);
   }, 120_000);
   afterAll(async () => {
@@ -180,6 +195,35 @@ describe('custom tools from source, run in the sandbox', () => {
     expect(await callInRun(agent.id, 'shout', { text: 'hello' })).toMatchObject({ status: 'success', tool_return: 'HELLO!', stdout: ['shouting\n'] });
     const direct = await client.agents.tools.run('shout', { agent_id: agent.id, args: { text: 'direct' } });
     expect(direct).toMatchObject({ status: 'success', func_return: 'DIRECT!' });
+  });
+
+  it("keeps the step's delivery alive while a tool outlasts the ack wait: the tool runs once, the model is asked twice", async () => {
+    const tool = await client.tools.create({ source_code: SLOW });
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini', tool_ids: [tool.id] });
+    const marker = `slow-${Date.now()}`;
+    const run = await client.agents.messages.createAsync(agent.id, { input: `${marker} ${directives('slow', { seconds: 3 })}` });
+    expect(await pollRun(stack.baseUrl, run.id, undefined, 60_000)).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
+    expect(stack.model.requests.filter((request) => JSON.stringify(request.body).includes(marker))).toHaveLength(2);
+    const messages = (await (await fetch(`${stack.baseUrl}/v1/runs/${run.id}/messages`)).json()) as RunMessage[];
+    expect(messages.filter((message) => message.message_type === 'tool_return_message')).toEqual([expect.objectContaining({ status: 'success', tool_return: 'done' })]);
+  });
+
+  it('a worker killed while a tool runs is replaced, and the run ends once with one tool return (the tool ran again)', async () => {
+    const tool = await client.tools.create({ source_code: SLOW.replace(/\bslow\b/g, 'slow_crash') });
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini', tool_ids: [tool.id] });
+    const marker = `tool-crash-${Date.now()}`;
+    const asked = () => stack.model.requests.filter((request) => JSON.stringify(request.body).includes(marker)).length;
+    const run = await client.agents.messages.createAsync(agent.id, { input: `${marker} ${directives('slow_crash', { seconds: 2 })}` });
+    await waitUntil(() => asked() === 1, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const worker = stack.service('llm-worker');
+    await worker.crash();
+    worker.start();
+    expect(await pollRun(stack.baseUrl, run.id, undefined, 90_000)).toMatchObject({ status: 'completed', stop_reason: 'end_turn' });
+    expect(asked()).toBeGreaterThanOrEqual(3);
+    const messages = (await (await fetch(`${stack.baseUrl}/v1/runs/${run.id}/messages`)).json()) as RunMessage[];
+    expect(messages.filter((message) => message.message_type === 'tool_return_message')).toEqual([expect.objectContaining({ status: 'success', tool_return: 'done' })]);
+    expect(await (await fetch(`${stack.baseUrl}/v1/runs/${run.id}/steps`)).json()).toHaveLength(2);
   });
 
   it('upserts by name, refuses a second create of a name, and deleting a tool detaches it from its agents', async () => {
