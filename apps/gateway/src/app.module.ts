@@ -50,6 +50,7 @@ import { CreateScheduleUseCase } from './schedules/create-schedule/create-schedu
 import { ListSchedulesUseCase } from './schedules/list-schedules/list-schedules.use-case';
 import { DeleteScheduleUseCase } from './schedules/delete-schedule/delete-schedule.use-case';
 import { ScheduleFirer } from './schedules/fire-schedules/schedule-firer';
+import { McpServersController, mcpSettingsProvider } from './mcp-servers/mcp-servers.controller';
 
 const settings = readGatewaySettings();
 
@@ -59,7 +60,7 @@ const settings = readGatewaySettings();
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, ToolsController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController, MessagesApiController, ModelsController, SchedulesController],
+  controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, ToolsController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController, MessagesApiController, ModelsController, SchedulesController, McpServersController],
   providers: [
     { provide: GATEWAY_SETTINGS, useValue: settings },
     { provide: APP_FILTER, useClass: LettaExceptionFilter },
@@ -85,6 +86,7 @@ const settings = readGatewaySettings();
     ListSchedulesUseCase,
     DeleteScheduleUseCase,
     ScheduleFirer,
+    mcpSettingsProvider,
   ],
 })
 export class AppModule {}

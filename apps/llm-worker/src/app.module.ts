@@ -1,6 +1,6 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CONSUMERS } from '@lrs/contracts';
-import { ArchivalRequests, CompactionRequests, CONSUMER_POLICIES, JetStreamModule, MessageSearchRequests, ModelListRequests, ToolRunRequests, ToolSchemaRequests, type DeclaredConsumer } from '@lrs/jetstream';
+import { ArchivalRequests, CompactionRequests, CONSUMER_POLICIES, JetStreamModule, McpToolListRequests, McpToolRunRequests, MessageSearchRequests, ModelListRequests, ToolRunRequests, ToolSchemaRequests, type DeclaredConsumer } from '@lrs/jetstream';
 import { TracingModule } from '@lrs/tracing';
 import { ReadModelModule } from '@lrs/read-model';
 import { PassageStore } from '@lrs/archival-memory';
@@ -18,6 +18,9 @@ import { SandboxToolExecutor } from './tools/sandbox-tool.executor';
 import { BuiltinToolExecutor } from './tools/builtin-tool.executor';
 import { WebPages } from './tools/web-pages';
 import { UnavailableToolExecutor } from './tools/unavailable-tool.executor';
+import { McpToolExecutor } from './tools/mcp-tool.executor';
+import { McpServers } from './mcp/mcp-servers';
+import { McpRequestedHandler } from './handlers/mcp-requested/mcp-requested.handler';
 import { ToolSandbox } from '@lrs/tool-sandbox';
 import { ArchivalTools } from './tools/archival-tools';
 import { ModelCaller } from './model-caller';
@@ -53,7 +56,7 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
     ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
   ],
-  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ToolSchemaRequestedHandler, ArchivalRequestedHandler, MessageSearchRequestedHandler, ModelListRequestedHandler],
+  controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ToolSchemaRequestedHandler, ArchivalRequestedHandler, MessageSearchRequestedHandler, ModelListRequestedHandler, McpRequestedHandler],
   providers: [
     { provide: WORKER_SETTINGS, useValue: settings },
     { provide: PassageStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PassageStore(dataSource) },
@@ -67,11 +70,13 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
     SandboxToolExecutor,
     BuiltinToolExecutor,
     UnavailableToolExecutor,
+    McpServers,
+    McpToolExecutor,
     WebPages,
-    // In order: the first executor that runs a tool runs it.
+    // In order: the first executor that runs a tool runs it. MCP before Unavailable: an imported MCP tool runs once its server is registered.
     {
       provide: TOOL_EXECUTORS,
-      inject: [MemoryToolExecutor, BuiltinToolExecutor, UnavailableToolExecutor, SandboxToolExecutor],
+      inject: [MemoryToolExecutor, BuiltinToolExecutor, McpToolExecutor, UnavailableToolExecutor, SandboxToolExecutor],
       useFactory: (...executors: ToolExecutor[]) => executors,
     },
     ModelProviders,
@@ -91,4 +96,4 @@ export class AppModule implements OnApplicationShutdown {
 }
 
 /** The request/reply subjects this service answers, by its handlers' @MessagePattern methods. */
-export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests, ToolSchemaRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests];
+export const ANSWERED_REQUESTS = [CompactionRequests, ToolRunRequests, ToolSchemaRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests, McpToolListRequests, McpToolRunRequests];

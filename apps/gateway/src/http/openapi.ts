@@ -203,6 +203,32 @@ const RESPONSE_SCHEMAS: Record<string, Record<string, unknown>> = {
   ScheduleCreated: { type: 'object', properties: { id: str, next_scheduled_at: { type: 'string', format: 'date-time' } } },
   ScheduledMessageList: { type: 'object', properties: { has_next_page: { type: 'boolean' }, scheduled_messages: { type: 'array', items: ref('ScheduledMessage') } } },
   ScheduleDeleted: { type: 'object', properties: { success: { type: 'boolean', enum: [true] } } },
+  McpServer: {
+    type: 'object',
+    description: "Letta's StreamableHTTPMcpServer, SseMcpServer or StdioMcpServer; auth_token, custom_headers values and env values are masked",
+    properties: {
+      id: str,
+      server_name: str,
+      mcp_server_type: { type: 'string', enum: ['streamable_http', 'sse', 'stdio'] },
+      server_url: nullable(str),
+      auth_header: nullable(str),
+      auth_token: nullable(str),
+      custom_headers: nullable({ type: 'object', additionalProperties: str }),
+      command: str,
+      args: { type: 'array', items: str },
+      env: nullable({ type: 'object', additionalProperties: str }),
+    },
+  },
+  McpToolRefresh: {
+    type: 'object',
+    properties: {
+      message: str,
+      added: { type: 'array', items: str },
+      updated: { type: 'array', items: str },
+      deleted: { type: 'array', items: str },
+      skipped: { type: 'array', items: { type: 'object', properties: { name: str, reason: str } } },
+    },
+  },
   SseStream: { type: 'string', description: 'text/event-stream: un-named `data:` events (ping, LettaMessage chunks, stop_reason, usage_statistics), `event: error` on failures, then `data: [DONE]`.' },
 };
 

@@ -10,6 +10,7 @@ export * from './token-delta-bus';
 export * from './worker-requests';
 export * from './compaction-requests';
 export * from './tool-run-requests';
+export * from './mcp-requests';
 export * from './archival-requests';
 export * from './model-list-requests';
 export * from './run-backlog';

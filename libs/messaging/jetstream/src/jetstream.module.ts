@@ -13,6 +13,7 @@ import { CancelNotices } from './cancel-notices';
 import { ToolRunRequests, ToolSchemaRequests } from './tool-run-requests';
 import { ArchivalRequests, MessageSearchRequests } from './archival-requests';
 import { ModelListRequests } from './model-list-requests';
+import { McpToolListRequests, McpToolRunRequests } from './mcp-requests';
 import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
@@ -165,6 +166,16 @@ export class JetStreamModule {
           useFactory: (context: JetStreamContext) => new ModelListRequests(context.nc),
         },
         {
+          provide: McpToolListRequests,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new McpToolListRequests(context.nc),
+        },
+        {
+          provide: McpToolRunRequests,
+          inject: [JETSTREAM_CONTEXT],
+          useFactory: (context: JetStreamContext) => new McpToolRunRequests(context.nc),
+        },
+        {
           provide: CancelNotices,
           inject: [JETSTREAM_CONTEXT],
           useFactory: (context: JetStreamContext) => new CancelNotices(context.nc),
@@ -205,7 +216,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ToolSchemaRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ToolSchemaRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests, McpToolListRequests, McpToolRunRequests, JetStreamLifecycle],
     };
   }
 }

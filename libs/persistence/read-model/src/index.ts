@@ -21,3 +21,4 @@ export * from './pg-values';
 export * from './read-model-rebuild';
 export * from './api-key-store';
 export * from './tool-store';
+export * from './mcp-server-store';

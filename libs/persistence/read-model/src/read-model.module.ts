@@ -14,6 +14,7 @@ import { ConversationStore } from './conversation-store';
 import { ThreadContextStore } from './thread-context-store';
 import { StepRecords } from './step-records';
 import { ApiKeyStore } from './api-key-store';
+import { McpServerStore } from './mcp-server-store';
 
 @Injectable()
 class ReadModelLifecycle implements OnApplicationShutdown {
@@ -51,6 +52,7 @@ export class ReadModelModule {
         { provide: ConversationStore, inject: [DataSource], useFactory: (ds: DataSource) => new ConversationStore(ds) },
         { provide: ThreadContextStore, inject: [DataSource], useFactory: (ds: DataSource) => new ThreadContextStore(ds) },
         { provide: ApiKeyStore, inject: [DataSource], useFactory: (ds: DataSource) => new ApiKeyStore(ds) },
+        { provide: McpServerStore, inject: [DataSource], useFactory: (ds: DataSource) => new McpServerStore(ds) },
         {
           provide: POSTGRES_READINESS,
           inject: [DataSource, ReadinessChecks],
@@ -58,7 +60,7 @@ export class ReadModelModule {
         },
         ReadModelLifecycle,
       ],
-      exports: [ApiKeyStore, ReadinessModule, DataSource, RunProjection, RunQueries, StepQueries, TagQueries, AgentStore, ToolStore, AgentSecretStore, BlockStore, MessageQueries, ConversationStore, ThreadContextStore, StepRecords],
+      exports: [ApiKeyStore, McpServerStore, ReadinessModule, DataSource, RunProjection, RunQueries, StepQueries, TagQueries, AgentStore, ToolStore, AgentSecretStore, BlockStore, MessageQueries, ConversationStore, ThreadContextStore, StepRecords],
     };
   }
 }

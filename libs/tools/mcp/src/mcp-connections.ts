@@ -19,6 +19,8 @@ export interface McpConnectionsOptions {
   logger?: { log(message: string): void; warn(message: string): void };
   /** The most one message from a server may hold (HTTP transports); default 4 × the result bound, at least 1 MiB. */
   maxMessageBytes?: number;
+  /** A connection unused this long is closed (a stdio server's process ends); default 5 minutes, 0: never. */
+  idleCloseMs?: number;
 }
 
 /** A server the client may not or could not talk to: the message says why, without its secrets. */
@@ -40,6 +42,9 @@ interface Connection {
   fingerprint: string;
   client: Client;
   closed: boolean;
+  lastUsed: number;
+  /** Calls in flight: a busy connection is never idle. */
+  busy: number;
 }
 
 /** The most tool-list pages read from one server (a server that pages forever cannot hold the worker). */
@@ -57,7 +62,21 @@ export class McpConnections {
   private readonly connections = new Map<string, Promise<Connection>>();
   private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
-  constructor(private readonly options: McpConnectionsOptions) {}
+  private readonly sweeper: NodeJS.Timeout | null;
+
+  constructor(private readonly options: McpConnectionsOptions) {
+    const idleMs = options.idleCloseMs ?? 5 * 60_000;
+    // Servers deleted or no longer used keep no connection (nor process) for ever.
+    this.sweeper = idleMs > 0 ? setInterval(() => void this.closeIdle(idleMs), Math.min(idleMs, 60_000)) : null;
+    this.sweeper?.unref();
+  }
+
+  private async closeIdle(idleMs: number): Promise<void> {
+    for (const [key, pending] of [...this.connections]) {
+      const connection = await pending.catch(() => null);
+      if (connection && connection.busy === 0 && Date.now() - connection.lastUsed > idleMs && this.connections.get(key) === pending) await this.forget(key);
+    }
+  }
 
   /** The server's tools (every page of them). */
   async listTools(key: string, config: McpServerConfig, signal?: AbortSignal): Promise<McpToolDefinition[]> {
@@ -91,6 +110,7 @@ export class McpConnections {
 
   /** Closes every connection (and ends every stdio server's process): the service is stopping. */
   async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
     await Promise.allSettled([...this.connections.keys()].map((key) => this.forget(key)));
     this.agents.http.destroy();
     this.agents.https.destroy();
@@ -100,6 +120,7 @@ export class McpConnections {
     const refusal = configRefusal(config, this.options.settings, this.options.isForbiddenAddress);
     if (refusal) throw new McpServerError(refusal.detail.replace(/^Forbidden: /, ''));
     const { connection, reused } = await this.connection(key, config, signal);
+    connection.busy++;
     try {
       return await work(connection.client);
     } catch (error) {
@@ -117,6 +138,9 @@ export class McpConnections {
         }
       }
       throw failure;
+    } finally {
+      connection.busy--;
+      connection.lastUsed = Date.now();
     }
   }
 
@@ -125,7 +149,10 @@ export class McpConnections {
     const kept = this.connections.get(key);
     if (kept) {
       const connection = await kept.catch(() => null);
-      if (connection && !connection.closed && connection.fingerprint === fingerprint) return { connection, reused: true };
+      if (connection && !connection.closed && connection.fingerprint === fingerprint) {
+        connection.lastUsed = Date.now();
+        return { connection, reused: true };
+      }
       if (this.connections.get(key) === kept) await this.forget(key);
     }
     const opening = this.open(config, fingerprint, signal);
@@ -177,7 +204,7 @@ export class McpConnections {
     const timeoutMs = this.options.settings.connectTimeoutMs;
     try {
       await this.bounded(client.connect(transport, { timeout: timeoutMs, signal }), timeoutMs, 'connect', () => void transport.close().catch(() => undefined));
-      return { fingerprint, client, closed: false };
+      return { fingerprint, client, closed: false, lastUsed: Date.now(), busy: 0 };
     } catch (error) {
       await client.close().catch(() => undefined);
       const failure = asServerError(error, 'could not connect');
