@@ -226,6 +226,27 @@ describe('custom tools from source, run in the sandbox', () => {
     expect(await (await fetch(`${stack.baseUrl}/v1/runs/${run.id}/steps`)).json()).toHaveLength(2);
   });
 
+  it('pauses for approval before a tool made with default_requires_approval, until the agent lifts it', async () => {
+    const tool = await client.tools.create({ source_code: ADD.replace(/\badd\b/g, 'guarded_add'), default_requires_approval: true });
+    expect(tool.default_requires_approval).toBe(true);
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
+    await client.agents.tools.attach(tool.id, { agent_id: agent.id });
+    const paused = await client.agents.messages.createAsync(agent.id, { input: `go ${directives('guarded_add', { a: 1, b: 1 })}` });
+    expect(await pollRun(stack.baseUrl, paused.id, undefined, 60_000)).toMatchObject({ stop_reason: 'requires_approval' });
+    const response = await fetch(`${stack.baseUrl}/v1/agents/${agent.id}/tools/approval/guarded_add`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ requires_approval: false }),
+    });
+    expect(response.status).toBe(200);
+    const fresh = await client.agents.create({ model: 'openai/gpt-4o-mini', tool_ids: [tool.id] });
+    expect(fresh.tool_rules).toEqual([expect.objectContaining({ type: 'requires_approval', tool_name: 'guarded_add' })]);
+    // The lifted agent, on a fresh thread, runs it without asking.
+    const other = await client.agents.create({ model: 'openai/gpt-4o-mini', tool_ids: [tool.id] });
+    await fetch(`${stack.baseUrl}/v1/agents/${other.id}/tools/approval/guarded_add`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requires_approval: false }) });
+    expect(await callInRun(other.id, 'guarded_add', { a: 1, b: 1 })).toMatchObject({ status: 'success', tool_return: '2' });
+  });
+
   it('upserts by name, refuses a second create of a name, and deleting a tool detaches it from its agents', async () => {
     const source = ADD.replace(/\badd\b/g, 'plus');
     const made = await client.tools.upsert({ source_code: source, tags: ['math'] });

@@ -9,7 +9,7 @@ import { CreateAgentDto, UpdateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQueryDto } from './dto/list-agents.query';
 import { ListAgentMessagesQueryDto } from './dto/list-agent-messages.query';
 import { llmConfigFor, memoryBlockProblems, newAgentFrom, secretsOf } from './agent-config';
-import { AgentToolNames } from './agent-tools/tool-names';
+import { AgentToolNames, withApprovalRules } from './agent-tools/tool-names';
 import { RequiresApprovalDto } from './dto/requires-approval.dto';
 import { ThreadResolver, agentNotFound } from '../threads/thread-resolver';
 import { ThreadContextUseCase } from '../threads/thread-context.use-case';
@@ -43,7 +43,7 @@ export class AgentsController {
     const tools = await this.toolNames.resolve(callerOrganization(), input.toolNames, body.tool_ids);
     const problems = [...memoryBlockProblems(input.memoryBlocks), ...tools.problems];
     if (problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${problems.join('; ')}` });
-    const created = await this.agents.create({ ...input, toolNames: tools.names });
+    const created = await this.agents.create({ ...input, toolNames: tools.names, toolRules: withApprovalRules(input.toolRules, tools.gated) });
     return toAgentView(created);
   }
 
@@ -81,6 +81,7 @@ export class AgentsController {
     requireAllowedModel(this.settings.allowedModels, body.model, 'model');
     const tools = body.tool_ids ? await this.toolNames.resolve(callerOrganization(), [], body.tool_ids) : null;
     if (tools?.problems.length) throw new UnprocessableEntityException({ detail: `Invalid request: ${tools.problems.join('; ')}` });
+    const current = tools?.gated.length ? await this.threads.agent(agentId) : null;
     const agent = await this.agents.update(callerOrganization(), agentId, {
       toolNames: tools?.names,
       secrets: secretsOf(body),
@@ -91,7 +92,7 @@ export class AgentsController {
       tags: body.tags,
       description: body.description,
       metadata: body.metadata,
-      toolRules: body.tool_rules,
+      toolRules: tools?.gated.length ? withApprovalRules(body.tool_rules ?? current!.toolRules, tools.gated) : body.tool_rules,
       blockIds: body.block_ids,
     });
     if (!agent) throw agentNotFound(agentId);

@@ -6,6 +6,7 @@ import { AgentIdPipe } from '../../http/letta-id.pipe';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { ThreadResolver } from '../../threads/thread-resolver';
 import { RunToolUseCase } from './run-tool.use-case';
+import { withApprovalRules } from './tool-names';
 import { callerOrganization } from '../../auth/caller';
 
 export class RunToolDto {
@@ -53,6 +54,9 @@ export class AgentToolsController {
     const tool = await this.tools.get(callerOrganization(), toolId);
     if (!tool) throw new NotFoundException({ detail: `Tool with id ${toolId} not found` });
     const agent = await this.threads.agent(agentId);
-    return toAgentView((await this.agents.update(callerOrganization(), agentId, { toolNames: next(agent.toolNames, tool) }))!);
+    const toolNames = next(agent.toolNames, tool);
+    // Attaching a tool made with default_requires_approval gives the agent its approval rule (Letta's way).
+    const gated = toolNames.includes(tool.name) && !agent.toolNames.includes(tool.name) && tool.defaultRequiresApproval === true;
+    return toAgentView((await this.agents.update(callerOrganization(), agentId, { toolNames, ...(gated ? { toolRules: withApprovalRules(agent.toolRules, [tool.name]) } : {}) }))!);
   }
 }

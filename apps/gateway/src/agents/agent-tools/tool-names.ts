@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BASE_TOOLS } from '@lrs/contracts';
-import { ToolStore } from '@lrs/read-model';
+import { ToolStore, type ToolSnapshot } from '@lrs/read-model';
 
 /**
  * Agents name their tools. A request may give them by name (`tools`) or by id (`tool_ids`): both
@@ -11,18 +11,34 @@ import { ToolStore } from '@lrs/read-model';
 export class AgentToolNames {
   constructor(private readonly tools: ToolStore) {}
 
-  async resolve(organizationId: string, names: readonly string[] = [], ids: readonly string[] = []): Promise<{ names: string[]; problems: string[] }> {
+  async resolve(organizationId: string, names: readonly string[] = [], ids: readonly string[] = []): Promise<{ names: string[]; problems: string[]; gated: string[] }> {
     const problems: string[] = [];
     const baseByName = new Set(BASE_TOOLS.map((tool) => tool.name));
     const customNames = names.filter((name) => !baseByName.has(name));
-    const found = new Set((await this.tools.byNames(organizationId, customNames)).map((tool) => tool.name));
+    const custom = await this.tools.byNames(organizationId, customNames);
+    const found = new Set(custom.map((tool) => tool.name));
     for (const name of customNames) if (!found.has(name)) problems.push(`tools: unknown tool '${name}' (create it with POST /v1/tools, or pass client_tools on a message for a tool your client runs)`);
-    const byId: string[] = [];
+    const byId: ToolSnapshot[] = [];
     for (const id of ids) {
       const tool = await this.tools.get(organizationId, id);
-      if (tool) byId.push(tool.name);
+      if (tool) byId.push(tool);
       else problems.push(`tool_ids: tool '${id}' not found`);
     }
-    return { names: [...new Set([...names, ...byId])], problems };
+    const gated = [...custom, ...byId].filter((tool) => tool.defaultRequiresApproval === true).map((tool) => tool.name);
+    return { names: [...new Set([...names, ...byId.map((tool) => tool.name)])], problems, gated: [...new Set(gated)] };
   }
+}
+
+/**
+ * A tool created with `default_requires_approval` gets the agent's `requires_approval` rule when
+ * it is attached, as in Letta: from then on the agent's own setting decides (the approval route
+ * may lift it for this agent).
+ */
+export function withApprovalRules(toolRules: readonly unknown[], gated: readonly string[]): unknown[] {
+  const ruled = new Set(
+    toolRules
+      .filter((rule): rule is { type: string; tool_name: string } => typeof rule === 'object' && rule !== null && (rule as { type?: unknown }).type === 'requires_approval')
+      .map((rule) => rule.tool_name),
+  );
+  return [...toolRules, ...gated.filter((name) => !ruled.has(name)).map((name) => ({ type: 'requires_approval', tool_name: name }))];
 }

@@ -219,7 +219,7 @@ export class StepRequestedHandler implements OnApplicationBootstrap {
       arguments: call.arguments,
       tool_call_id: call.id || `call_${event.data.stepId.slice(5, 13)}_${index}`,
     }));
-    const needsApproval = approvalRequired(agent.toolRules, clientTools, tools.tools);
+    const needsApproval = approvalRequired(agent.toolRules, clientTools);
     const pendingCalls = calls.filter((call) => needsApproval(call.name));
     const outcomes = await this.whileToolsRun(event, context, tools, async () => {
       const done: ToolOutcome[] = [];
