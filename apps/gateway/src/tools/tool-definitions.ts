@@ -65,7 +65,7 @@ export class ToolDefinitions {
 }
 
 /** A json_schema given with the tool, checked to be a function schema a model API takes. */
-function givenSchema(schema: Record<string, unknown>): ToolSnapshot['jsonSchema'] | string {
+export function givenSchema(schema: Record<string, unknown>): ToolSnapshot['jsonSchema'] | string {
   if (JSON.stringify(schema).length > MAX_SCHEMA_CHARS) return `json_schema: longer than ${MAX_SCHEMA_CHARS} characters`;
   // Some clients send the OpenAI tool wrapper ({type: "function", function: {...}}).
   const fn = schema.type === 'function' && typeof schema.function === 'object' && schema.function !== null ? (schema.function as Record<string, unknown>) : schema;
@@ -78,7 +78,7 @@ function givenSchema(schema: Record<string, unknown>): ToolSnapshot['jsonSchema'
   return { ...fn, name: fn.name, description: (fn.description as string | undefined) ?? '', parameters: parameters as Record<string, unknown> };
 }
 
-function requirementProblems(field: string, requirements: PackageRequirementDto[] | null | undefined, bundled: ReadonlySet<string>): string[] {
+export function requirementProblems(field: string, requirements: PackageRequirementDto[] | null | undefined, bundled: ReadonlySet<string>): string[] {
   return (requirements ?? [])
     .filter((requirement) => !bundled.has(requirement.name.toLowerCase()))
     .map((requirement) =>
