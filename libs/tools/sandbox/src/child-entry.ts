@@ -41,6 +41,7 @@ function childScript(): { entry: string; readable: string } {
   if (!bundled) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrs-tool-sandbox-'));
     bundled = path.join(dir, 'sandbox-child.js');
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     // esbuild is a dependency of the sandbox anyway (it strips TypeScript tools' types).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require('esbuild') as typeof import('esbuild');
