@@ -152,6 +152,14 @@ describe('MCP servers', () => {
 
     everything = await startEverything(port);
     expect(await callInRun(agent.id, 'echo', { message: 'back' })).toMatchObject({ status: 'success', tool_return: 'Echo: back' });
+
+    // A call that outlasts MCP_CALL_TIMEOUT_MS (5 s here) is an error return; the run completes and the server is usable after.
+    const slow = (await acme.mcpServers.tools.list(server.id!)).find((tool) => tool.name === 'trigger-long-running-operation')!;
+    await acme.agents.tools.attach(slow.id, { agent_id: agent.id });
+    const timedOut = await callInRun(agent.id, 'trigger-long-running-operation', { duration: 30, steps: 3 });
+    expect(timedOut.status).toBe('error');
+    expect(timedOut.tool_return).toMatch(/timed out|within 5000 ms/i);
+    expect(await callInRun(agent.id, 'echo', { message: 'after the slow one' })).toMatchObject({ status: 'success', tool_return: 'Echo: after the slow one' });
   }, 90_000);
 
   it('runs an allowed stdio command with a clean environment plus its own, and refuses a command outside the allowlist', async () => {

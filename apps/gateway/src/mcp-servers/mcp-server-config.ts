@@ -10,6 +10,8 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Control characters would split a header or cannot reach a process's environment.
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+/** What an HTTP header value can carry (bytes, as Latin-1 characters): anything else fails at every request. */
+const HEADER_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
 
 /**
  * A server's fields from a create or an update request: on an update, what is not given stays as
@@ -39,7 +41,7 @@ export function serverFieldsOf(config: McpServerConfigDto, current: McpServerSna
   const serverUrl = config.server_url ?? same?.serverUrl;
   if (!serverUrl) throw invalid(`config.server_url is required for a ${type} server`);
   const authToken = config.auth_token === SECRET_MASK ? (same?.authToken ?? null) : (config.auth_token ?? same?.authToken ?? null);
-  if (authToken !== null && CONTROL.test(authToken)) throw invalid('config.auth_token must not hold control characters');
+  if (authToken !== null && !HEADER_VALUE.test(authToken)) throw invalid('config.auth_token must be text an HTTP header can carry (no control or non-Latin-1 characters)');
   const authHeader = config.auth_header ?? same?.authHeader ?? null;
   if (authHeader !== null && !HEADER_NAME.test(authHeader)) throw invalid('config.auth_header must be an HTTP header name');
   return {
@@ -47,7 +49,7 @@ export function serverFieldsOf(config: McpServerConfigDto, current: McpServerSna
     serverUrl,
     authHeader,
     authToken,
-    customHeaders: checkedMap('config.custom_headers', unmasked(config.custom_headers, same?.customHeaders ?? null), HEADER_NAME) ?? same?.customHeaders ?? null,
+    customHeaders: checkedMap('config.custom_headers', unmasked(config.custom_headers, same?.customHeaders ?? null), HEADER_NAME, HEADER_VALUE) ?? same?.customHeaders ?? null,
     command: null,
     args: null,
     env: null,
@@ -97,13 +99,13 @@ function unmasked(given: Record<string, string> | null | undefined, stored: Reco
   return Object.fromEntries(Object.entries(given).map(([key, value]) => [key, value === SECRET_MASK && stored?.[key] !== undefined ? stored[key] : value]));
 }
 
-function checkedMap(field: string, values: Record<string, string> | null, names: RegExp): Record<string, string> | null {
+function checkedMap(field: string, values: Record<string, string> | null, names: RegExp, allowedValue?: RegExp): Record<string, string> | null {
   if (values === null) return null;
   const entries = Object.entries(values);
   if (entries.length > MAX_MCP_ENTRIES) throw invalid(`${field} has more than ${MAX_MCP_ENTRIES} entries`);
   for (const [key, value] of entries) {
     if (!names.test(key) || key.length > 256) throw invalid(`${field}: '${key.slice(0, 100)}' is not a valid name`);
-    if (typeof value !== 'string' || value.length > MAX_MCP_FIELD_CHARS || CONTROL.test(value)) throw invalid(`${field}.${key} must be a string of at most ${MAX_MCP_FIELD_CHARS} characters without control characters`);
+    if (typeof value !== 'string' || value.length > MAX_MCP_FIELD_CHARS || CONTROL.test(value) || (allowedValue && !allowedValue.test(value))) throw invalid(`${field}.${key} must be a string of at most ${MAX_MCP_FIELD_CHARS} characters without control characters`);
   }
   return values;
 }

@@ -26,7 +26,8 @@ export class McpRequestedHandler {
     try {
       return { ok: true, tools: await this.servers.listTools(server) };
     } catch (error) {
-      return { ok: false, status: 502, detail: `MCP server '${server.serverName}' could not list its tools: ${error instanceof Error ? error.message : String(error)}` };
+      // 424: the request was fine, the server it depends on failed (a 5xx would say this server did).
+      return { ok: false, status: 424, detail: `MCP server '${server.serverName}' could not list its tools: ${error instanceof Error ? error.message : String(error)}` };
     }
   }
 
