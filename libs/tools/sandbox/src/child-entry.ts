@@ -65,7 +65,7 @@ export function permissionFlag(flags: ReadonlySet<string> = process.allowedNodeE
   return null;
 }
 
-export function resolveChildLaunch(): ChildLaunch {
+export function resolveChildLaunch(options: { network: boolean } = { network: false }): ChildLaunch {
   const { entry, readable } = childScript();
   const pyodideMain = require.resolve('pyodide');
   const pyodideDir = packageRoot(pyodideMain, 'pyodide') + path.sep;
@@ -85,7 +85,8 @@ export function resolveChildLaunch(): ChildLaunch {
     // cannot turn a string into host code. (QuickJS's eval runs inside its wasm and is unaffected.)
     '--disallow-code-generation-from-strings',
     '--no-warnings',
-    ...(flag ? [flag, ...readablePaths.map((p) => `--allow-fs-read=${p}`)] : []),
+    // The HTTP bridge of TOOL_NETWORK=true is a worker thread: the only reason to allow workers.
+    ...(flag ? [flag, ...readablePaths.map((p) => `--allow-fs-read=${p}`), ...(options.network ? ['--allow-worker'] : [])] : []),
   ];
   return { entry, pyodideDir, quickjsCore, quickjsVariant, readable: readablePaths, execArgv };
 }

@@ -289,7 +289,8 @@ describe('javascript and typescript tools', () => {
     try {
       const slow = { language: 'javascript' as const, sourceCode: 'function f() { const end = Date.now() + 300; while (Date.now() < end) {} return 1; }', functionName: 'f', args: {}, env: {}, affinity: 'x' };
       const results = await Promise.all([small.run(slow), small.run(slow), small.run(slow)]);
-      expect(results.map((r) => r.errorType)).toEqual([null, null, 'Overloaded']);
+      // Which of the three is refused depends on which compile finishes last; exactly one is.
+      expect(results.map((r) => r.errorType).sort()).toEqual(['Overloaded', null, null]);
     } finally {
       await small.close();
     }

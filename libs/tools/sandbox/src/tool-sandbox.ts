@@ -263,7 +263,7 @@ export class ToolSandbox {
   }
 
   private spawn(): Child {
-    this.launch ??= resolveChildLaunch();
+    this.launch ??= resolveChildLaunch({ network: this.settings.network.enabled });
     const launch = this.launch;
     const proc = fork(
       launch.entry,
@@ -273,6 +273,7 @@ export class ToolSandbox {
           quickjsCore: launch.quickjsCore,
           quickjsVariant: launch.quickjsVariant,
           networkEnabled: this.settings.network.enabled,
+          allowPrivateNetworks: this.settings.network.allowPrivateNetworks,
           maxOutputChars: this.settings.maxOutputChars,
           jsMemoryLimitBytes: Math.min(256 * 1024 * 1024, Math.floor(this.settings.memoryLimitBytes / 2)),
         }),

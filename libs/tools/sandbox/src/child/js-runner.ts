@@ -53,6 +53,25 @@ globalThis.__lrs_text = (v) => {
 };
 `;
 
+/** fetch over the child's HTTP bridge (TOOL_NETWORK=true): a small Response (status, ok, headers.get, text, json). */
+const FETCH = String.raw`
+globalThis.fetch = async (input, init = {}) => {
+  const headers = {};
+  const given = init.headers || {};
+  if (typeof given.forEach === 'function' && !Array.isArray(given)) given.forEach((v, k) => { headers[k] = v; });
+  else if (Array.isArray(given)) for (const [k, v] of given) headers[k] = v;
+  else Object.assign(headers, given);
+  const reply = JSON.parse(__lrs_http(JSON.stringify({ method: (init.method || 'GET').toUpperCase(), url: String(input), headers,
+    bodyText: init.body == null ? null : String(init.body), timeoutMs: 30000, as: 'text', followRedirects: init.redirect !== 'manual' })));
+  if (reply.error) throw new TypeError('fetch failed: ' + reply.error);
+  const lower = {};
+  for (const k of Object.keys(reply.headers)) lower[k.toLowerCase()] = reply.headers[k];
+  return { status: reply.status, statusText: reply.reason, ok: reply.status >= 200 && reply.status < 300, url: reply.url,
+    headers: { get: (name) => lower[String(name).toLowerCase()] ?? null, has: (name) => String(name).toLowerCase() in lower },
+    text: async () => reply.text, json: async () => JSON.parse(reply.text) };
+};
+`;
+
 export interface JsCall {
   mode: 'tool' | 'code';
   sourceCode: string;
@@ -64,6 +83,8 @@ export interface JsCall {
   maxOutputChars: number;
   memoryLimitBytes: number;
   networkMessage: string;
+  /** Synchronous HTTP (TOOL_NETWORK=true), or null. */
+  httpCall: ((requestJson: string) => string) | null;
 }
 
 export function runJavaScript(quickjs: QuickJSModule, call: JsCall, cold: boolean): ChildRunResult {
@@ -88,10 +109,16 @@ export function runJavaScript(quickjs: QuickJSModule, call: JsCall, cold: boolea
     });
     ctx.setProp(ctx.global, '__lrs_out', out);
     out.dispose();
+    const httpCall = call.httpCall;
+    if (httpCall) {
+      const http = ctx.newFunction('__lrs_http', (request: QuickJSHandle) => ctx.newString(httpCall(ctx.getString(request))));
+      ctx.setProp(ctx.global, '__lrs_http', http);
+      http.dispose();
+    }
     const setup = [
       HELPERS,
       `globalThis.process = { env: ${JSON.stringify(call.env)} };`,
-      `globalThis.fetch = async () => { const e = new Error(${JSON.stringify(call.networkMessage)}); e.name = 'NetworkDisabledError'; throw e; };`,
+      call.httpCall ? FETCH : `globalThis.fetch = async () => { const e = new Error(${JSON.stringify(call.networkMessage)}); e.name = 'NetworkDisabledError'; throw e; };`,
       'globalThis.module = { exports: {} }; globalThis.exports = module.exports;',
     ].join('\n');
     ctx.unwrapResult(ctx.evalCode(setup, 'setup.js')).dispose();

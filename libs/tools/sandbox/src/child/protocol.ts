@@ -7,6 +7,7 @@ export interface ChildConfig {
   quickjsCore: string;
   quickjsVariant: string;
   networkEnabled: boolean;
+  allowPrivateNetworks: boolean;
   maxOutputChars: number;
   /** QuickJS heap limit per call. */
   jsMemoryLimitBytes: number;

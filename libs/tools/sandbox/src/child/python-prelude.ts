@@ -9,7 +9,7 @@ import sys, os, json, builtins, traceback, inspect, ast, types, io
 
 _LRS_NETWORK_ENABLED = __LRS_NETWORK_ENABLED__
 if _LRS_NETWORK_ENABLED:
-    _LRS_NET_MESSAGE = "network access for tools is not available on this server (TOOL_NETWORK=true is set, but this build has no network bridge for tools yet)"
+    _LRS_NET_MESSAGE = "raw sockets are not available to tools (TOOL_NETWORK=true allows HTTP through requests and urllib.request.urlopen only)"
 else:
     _LRS_NET_MESSAGE = "network access for tools is off on this server (TOOL_NETWORK=false)"
 
@@ -32,8 +32,44 @@ for _name in ("create_connection", "create_server", "getaddrinfo", "gethostbynam
 import http.client as _lrs_http_client
 _lrs_http_client.HTTPConnection.connect = _lrs_no_network
 import urllib.request as _lrs_urllib_request
-_lrs_urllib_request.urlopen = _lrs_no_network
 _lrs_urllib_request.OpenerDirector.open = _lrs_no_network
+
+class _LrsUrlResponse(io.BytesIO):
+    def __init__(self, reply, url):
+        super().__init__(_lrs_base64.b64decode(reply.get("bodyBase64") or ""))
+        self.status = reply["status"]
+        self.reason = reply.get("reason", "")
+        self.url = reply.get("url", url)
+        import email.message
+        self.headers = email.message.Message()
+        for key, value in reply["headers"].items():
+            self.headers[key] = value
+    def getcode(self):
+        return self.status
+    def geturl(self):
+        return self.url
+    def info(self):
+        return self.headers
+    def getheader(self, name, default=None):
+        return self.headers.get(name, default)
+
+def _lrs_urlopen(url, data=None, timeout=None, **ignored):
+    if isinstance(url, _lrs_urllib_request.Request):
+        target, method, headers = url.full_url, url.get_method(), dict(url.header_items())
+        data = url.data if data is None else data
+    else:
+        target, method, headers = url, "POST" if data is not None else "GET", {}
+    try:
+        reply = _lrs_http(method, target, headers, data, timeout)
+    except ConnectionError as exc:
+        if _lrs_http_call is None:
+            raise
+        raise _lrs_urllib_error.URLError(str(exc))
+    response = _LrsUrlResponse(reply, target)
+    if response.status >= 400:
+        raise _lrs_urllib_error.HTTPError(target, response.status, response.reason, response.headers, response)
+    return response
+_lrs_urllib_request.urlopen = _lrs_urlopen
 
 # --- a small requests: real tools import it at module level, so the import works and calls fail
 _lrs_requests = types.ModuleType("requests")
@@ -45,7 +81,9 @@ class _RequestsConnectionError(RequestException):
 class Timeout(RequestException):
     pass
 class HTTPError(RequestException):
-    pass
+    def __init__(self, *args, response=None, **kwargs):
+        super().__init__(*args)
+        self.response = response
 _RequestsConnectionError.__name__ = "ConnectionError"
 _RequestsConnectionError.__qualname__ = "ConnectionError"
 class _RequestsNetworkDisabled(NetworkDisabledError, _RequestsConnectionError):
@@ -57,9 +95,87 @@ for _mod in (_lrs_requests, _lrs_requests_exceptions):
     _mod.Timeout = Timeout
     _mod.HTTPError = HTTPError
     _mod.NetworkDisabledError = _RequestsNetworkDisabled
-def _lrs_request(method, url, **kwargs):
-    raise _RequestsNetworkDisabled(_LRS_NET_MESSAGE)
+_lrs_http_call = None
+def _lrs_install_http(fn):
+    global _lrs_http_call
+    _lrs_http_call = fn
+
+import base64 as _lrs_base64, urllib.parse as _lrs_parse, urllib.error as _lrs_urllib_error
+
+def _lrs_http(method, url, headers, body, timeout, follow=True):
+    # One request through the child's worker thread; the answer's body comes back as base64.
+    if _lrs_http_call is None:
+        raise _RequestsNetworkDisabled("network access for tools is off on this server (TOOL_NETWORK=false)")
+    request = {"method": method.upper(), "url": url, "headers": {str(k): str(v) for k, v in (headers or {}).items()},
+               "bodyBase64": _lrs_base64.b64encode(body).decode("ascii") if body is not None else None,
+               "timeoutMs": int((timeout if timeout else 30) * 1000), "followRedirects": follow}
+    reply = json.loads(_lrs_http_call(json.dumps(request)))
+    if "error" in reply:
+        raise _RequestsConnectionErrorNet(reply["error"])
+    return reply
+
+class _RequestsConnectionErrorNet(_RequestsConnectionError, ConnectionError):
+    pass
+_RequestsConnectionErrorNet.__name__ = "ConnectionError"
+
+class Response:
+    def __init__(self, reply, request_url):
+        self.status_code = reply["status"]
+        self.reason = reply.get("reason", "")
+        self.headers = _LrsHeaders(reply["headers"])
+        self.url = reply.get("url", request_url)
+        self.content = _lrs_base64.b64decode(reply.get("bodyBase64") or "")
+        self.ok = 200 <= self.status_code < 400
+    @property
+    def encoding(self):
+        ctype = self.headers.get("content-type", "")
+        for part in ctype.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset":
+                return value.strip('"')
+        return "utf-8"
+    @property
+    def text(self):
+        return self.content.decode(self.encoding, errors="replace")
+    def json(self, **kwargs):
+        return json.loads(self.text, **kwargs)
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise HTTPError("%d %s for url: %s" % (self.status_code, "Client Error" if self.status_code < 500 else "Server Error", self.url), response=self)
+    def __repr__(self):
+        return "<Response [%d]>" % self.status_code
+
+class _LrsHeaders(dict):
+    def __init__(self, items):
+        super().__init__((k.lower(), v) for k, v in items.items())
+    def __getitem__(self, key):
+        return super().__getitem__(key.lower())
+    def get(self, key, default=None):
+        return super().get(key.lower(), default)
+    def __contains__(self, key):
+        return super().__contains__(key.lower())
+
+def _lrs_request(method, url, params=None, data=None, headers=None, json=None, timeout=None, allow_redirects=True, **ignored):
+    headers = dict(headers or {})
+    if params:
+        url = url + ("&" if "?" in url else "?") + _lrs_parse.urlencode(params, doseq=True)
+    body = None
+    if json is not None:
+        body = globals()["json"].dumps(json).encode("utf-8")
+        headers.setdefault("Content-Type", "application/json")
+    elif isinstance(data, dict):
+        body = _lrs_parse.urlencode(data, doseq=True).encode("utf-8")
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    elif isinstance(data, str):
+        body = data.encode("utf-8")
+    elif data is not None:
+        body = bytes(data)
+    if isinstance(timeout, tuple):
+        timeout = sum(t for t in timeout if t)
+    return Response(_lrs_http(method, url, headers, body, timeout, allow_redirects), url)
 _lrs_requests.request = _lrs_request
+_lrs_requests.Response = Response
+_lrs_requests_exceptions.HTTPError = HTTPError
 for _method in ("get", "post", "put", "patch", "delete", "head", "options"):
     _lrs_requests.__dict__[_method] = (lambda m: (lambda url, **kwargs: _lrs_request(m.upper(), url, **kwargs)))(_method)
 class _LrsSession:

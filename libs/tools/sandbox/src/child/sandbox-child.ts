@@ -9,7 +9,10 @@ import * as os from 'node:os';
 import { BoundedText } from '../limits';
 import { runJavaScript } from './js-runner';
 import type { ChildConfig, ChildReply, ChildRequest, ChildRunResult } from './protocol';
+import { startHttpBridge } from './net-bridge';
 import { PYTHON_PRELUDE } from './python-prelude';
+
+const MAX_HTTP_BODY_BYTES = 5 * 1024 * 1024;
 
 type PyodideAPI = import('pyodide').PyodideAPI;
 type QuickJSModule = import('quickjs-emscripten-core').QuickJSWASMModule;
@@ -17,8 +20,10 @@ type QuickJSModule = import('quickjs-emscripten-core').QuickJSWASMModule;
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 const send = process.send!.bind(process) as (message: ChildReply) => boolean;
 const networkMessage = config.networkEnabled
-  ? 'network access for tools is not available on this server (TOOL_NETWORK=true is set, but this build has no network bridge for tools yet)'
+  ? 'raw sockets are not available to tools (TOOL_NETWORK=true allows HTTP through fetch, requests and urllib only)'
   : 'network access for tools is off on this server (TOOL_NETWORK=false)';
+/** HTTP for tools through the worker thread, started before the lock-down (which then refuses new workers). */
+const httpCall = config.networkEnabled ? startHttpBridge({ allowPrivateNetworks: config.allowPrivateNetworks, maxBodyBytes: MAX_HTTP_BODY_BYTES }) : null;
 
 function refuse(what: string): () => never {
   return () => {
@@ -39,6 +44,9 @@ function lockDown(): void {
   const https = require('node:https') as typeof import('node:https');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const mutable = (target: object) => target as Record<string, unknown>;
+  const denied = (name: string) => () => {
+    throw new Error(`${name} is not available in the tool sandbox`);
+  };
   // The permission model of Node 20/22 does not cover the network, so the modules refuse here.
   net.Socket.prototype.connect = refuse('net.Socket.connect') as never;
   for (const name of ['connect', 'createConnection', 'createServer']) mutable(net)[name] = refuse(`net.${name}`);
@@ -48,11 +56,11 @@ function lockDown(): void {
   mutable(dns.promises).lookup = refuse('dns.promises.lookup');
   for (const mod of [http, https]) for (const name of ['request', 'get', 'createServer']) mutable(mod)[name] = refuse(`http.${name}`);
   for (const name of ['fetch', 'WebSocket', 'EventSource', 'XMLHttpRequest']) delete (globalThis as Record<string, unknown>)[name];
+  // Node 20's permission model does not reach into worker threads, so no further worker may start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  mutable(require('node:worker_threads') as object).Worker = denied('worker_threads.Worker');
 
   const proc = process as unknown as Record<string, unknown>;
-  const denied = (name: string) => () => {
-    throw new Error(`${name} is not available in the tool sandbox`);
-  };
   // Pyodide's NODEFS reads fs constants through process.binding at load; nothing else may.
   const constants = { fs: fs.constants, os: os.constants };
   proc.binding = (name: string) => {
@@ -99,6 +107,11 @@ async function loadPython(): Promise<boolean> {
   loaded.setStdout(writer('stdout'));
   loaded.setStderr(writer('stderr'));
   loaded.runPython(PYTHON_PRELUDE.replace('__LRS_NETWORK_ENABLED__', config.networkEnabled ? 'True' : 'False'));
+  if (httpCall) {
+    const install = loaded.globals.get('_lrs_install_http') as ((fn: (json: string) => string) => void) & { destroy?: () => void };
+    install(httpCall);
+    install.destroy?.();
+  }
   pyodide = loaded;
   return true;
 }
@@ -164,6 +177,7 @@ async function handle(request: ChildRequest): Promise<ChildReply> {
           maxOutputChars: config.maxOutputChars,
           memoryLimitBytes: config.jsMemoryLimitBytes,
           networkMessage,
+          httpCall,
         },
         cold,
       );
