@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { DEFAULT_ORGANIZATION_ID } from '@lrs/contracts';
 import { TestStack } from '@lrs/testing';
 import { createAgent, getJson, pollRun, postJson, sendAsync } from './helpers';
 
@@ -75,6 +77,9 @@ interface Fixture {
   agentFile: Record<string, unknown>;
   scheduleId: string;
   foreignScheduleId: string;
+  mcpServerId: string;
+  foreignMcpServerId: string;
+  mcpToolId: string;
 }
 
 interface FuzzRequest {
@@ -94,6 +99,9 @@ interface Route {
 
 /** A custom tool the fuzzer creates, changes and runs. */
 const FUZZ_TOOL_SOURCE = 'def fz_tool(text: str) -> str:\n    """Echo a fuzz text.\n\n    Args:\n        text: What to echo.\n    """\n    return text\n';
+
+/** An MCP server address that is valid and public but never answers (the .invalid domain does not resolve): stored, never reached. */
+const FUZZ_MCP_URL = 'https://mcp.invalid/mcp';
 
 /** Every route of the gateway (its controllers), with a valid query and body to start from. */
 function routes(f: Fixture): Route[] {
@@ -156,6 +164,19 @@ function routes(f: Fixture): Route[] {
     { method: 'GET', path: '/v1/tools/:custom_tool_id' },
     { method: 'PATCH', path: '/v1/tools/:custom_tool_id', body: () => ({ description: 'd', tags: ['t'], return_char_limit: 2_000, metadata_: { k: 1 } }) },
     { method: 'DELETE', path: '/v1/tools/:victim_tool_id' },
+    {
+      method: 'POST',
+      path: '/v1/mcp-servers',
+      body: () => ({ server_name: `fz_${Math.random().toString(36).slice(2, 8)}`, config: { mcp_server_type: 'streamable_http', server_url: FUZZ_MCP_URL, auth_token: 't', custom_headers: { 'X-Fz': 'v' } } }),
+    },
+    { method: 'GET', path: '/v1/mcp-servers' },
+    { method: 'GET', path: '/v1/mcp-servers/:mcp_server_id' },
+    { method: 'PATCH', path: '/v1/mcp-servers/:mcp_server_id', body: () => ({ config: { server_url: FUZZ_MCP_URL, auth_token: '********', custom_headers: { 'X-Fz': '********' } } }) },
+    { method: 'PATCH', path: '/v1/mcp-servers/:mcp_server_id/refresh', query: () => ({ agent_id: f.agentId }) },
+    { method: 'DELETE', path: '/v1/mcp-servers/:victim_mcp_server_id' },
+    { method: 'GET', path: '/v1/mcp-servers/:mcp_server_id/tools' },
+    { method: 'GET', path: '/v1/mcp-servers/:mcp_server_id/tools/:mcp_tool_id' },
+    { method: 'POST', path: '/v1/mcp-servers/:mcp_server_id/tools/:mcp_tool_id/run', body: () => ({ args: { message: 'fz' } }) },
     { method: 'GET', path: '/v1/agents/:agent_id/tools' },
     { method: 'PATCH', path: '/v1/agents/:agent_id/tools/attach/:tool_id' },
     { method: 'PATCH', path: '/v1/agents/:agent_id/tools/detach/:tool_id' },
@@ -281,6 +302,12 @@ function idsFor(f: Fixture, name: string): string[] {
       return [f.customToolId, f.customToolId, f.foreignToolId, NONEXISTENT('tool'), 'tool-1', ...f.toolIds.slice(0, 1), ...wrongKind];
     case 'victim_tool_id':
       return [f.foreignToolId, NONEXISTENT('tool'), 'tool-1', ...f.toolIds.slice(0, 1), f.agentId];
+    case 'mcp_server_id':
+      return [f.mcpServerId, f.mcpServerId, f.foreignMcpServerId, NONEXISTENT('mcp_server'), 'mcp_server-1', ...wrongKind];
+    case 'victim_mcp_server_id':
+      return [f.foreignMcpServerId, NONEXISTENT('mcp_server'), 'mcp_server-1', f.agentId];
+    case 'mcp_tool_id':
+      return [f.mcpToolId, f.mcpToolId, f.customToolId, f.foreignToolId, NONEXISTENT('tool'), 'tool-1', f.agentId];
     case 'tool_name':
       return ['memory_insert', 'conversation_search', 'memory_replace', 'nope', 'x'.repeat(300)];
     default:
@@ -473,8 +500,13 @@ function multipartBody(g: Rng, f: Fixture): FormData {
   return form;
 }
 
-function fillPath(g: Rng, f: Fixture, template: string): string {
-  return template.replace(/:([a-z_]+)/g, (_, name: string) => (g.chance(0.1) ? g.pick(HOSTILE_SEGMENTS) : encodeURIComponent(g.pick(idsFor(f, name)))));
+/**
+ * A DELETE gets no dot-dot segment: the URL parser resolves `/v1/agents/{id}/schedule/..` (or
+ * `%2E%2E`) to `/v1/agents/{id}/` before it is sent, which deletes the fixture agent itself.
+ */
+function fillPath(g: Rng, f: Fixture, template: string, method: string): string {
+  const hostile = method === 'DELETE' ? HOSTILE_SEGMENTS.filter((segment) => segment !== '..' && segment !== '%2E%2E') : HOSTILE_SEGMENTS;
+  return template.replace(/:([a-z_]+)/g, (_, name: string) => (g.chance(0.1) ? g.pick(hostile) : encodeURIComponent(g.pick(idsFor(f, name)))));
 }
 
 /** One request of the mixed phase: any route, any mix of valid and hostile parts. */
@@ -483,7 +515,7 @@ function mixedRequest(g: Rng, f: Fixture, all: Route[]): FuzzRequest {
   // Another method on the route; not DELETE, which would delete the fixtures (agent deletion racing
   // an in-flight compaction of its thread is a known 500, left for its own change).
   const method = g.chance(0.02) ? g.pick(['GET', 'POST', 'PATCH', 'PUT']) : route.method;
-  const path = fillPath(g, f, route.path) + queryString(g, f, route.query?.() ?? {});
+  const path = fillPath(g, f, route.path, method) + queryString(g, f, route.query?.() ?? {});
   if (method === 'GET' || method === 'DELETE') return { method, path };
   if (route.multipart) return { method, path, body: multipartBody(g, f) };
   if (g.chance(0.05)) return { method, path, body: malformedBody(g), contentType: 'application/json' };
@@ -509,10 +541,10 @@ function invalidRequest(g: Rng, f: Fixture, all: Route[]): FuzzRequest {
     () => {
       const body = structuredClone(base);
       setPath(body, g.pick([...fieldPaths(base), 'junk', 'nested.deeper']), g.pick(['a\u0000b', '\ud800', ['x', 'y\udc00']]));
-      return { method: route.method, path: fillPath(g, f, route.path), ...json(body) };
+      return { method: route.method, path: fillPath(g, f, route.path, route.method), ...json(body) };
     },
     // JSON that does not parse, or nests too deep.
-    () => ({ method: route.method, path: fillPath(g, f, route.path), body: g.pick(['{"input": "hi",', '{"a":1}}', `{"a": ${'['.repeat(100)}${']'.repeat(100)}}`]), contentType: 'application/json' }),
+    () => ({ method: route.method, path: fillPath(g, f, route.path, route.method), body: g.pick(['{"input": "hi",', '{"a":1}}', `{"a": ${'['.repeat(100)}${']'.repeat(100)}}`]), contentType: 'application/json' }),
     // Agents that cannot be stored.
     () => {
       const body = { name: 'fz', memory_blocks: [{ label: 'human', value: 'v' }] } as Record<string, unknown>;
@@ -574,6 +606,26 @@ function invalidRequest(g: Rng, f: Fixture, all: Route[]): FuzzRequest {
           ...json({ name: 'fz', secrets: g.pick<unknown>([{ 'BAD NAME': 'x' }, { OK: 5 }, { OK: 'a\u0000b' }, Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`K${i}`, 'v'])), 'x', { OK: 'x'.repeat(10_001) }]) }),
         }),
         () => ({ method: 'POST', path: '/v1/agents', ...json({ name: 'fz', tool_ids: [g.pick([f.foreignToolId, NONEXISTENT('tool'), 'tool-1'])] }) }),
+      ])(),
+    // MCP servers that may not be registered (private addresses, unlisted stdio commands) or cannot be stored, and other tenants' servers.
+    () =>
+      g.pick<() => FuzzRequest>([
+        () => {
+          const config = g.pick<Record<string, unknown>>([
+            { server_url: 'http://127.0.0.1:9/mcp' }, { server_url: 'http://localhost:8080/mcp' }, { server_url: 'http://169.254.169.254/latest' }, { server_url: 'http://[::1]/mcp' },
+            { server_url: 'http://10.1.2.3/mcp' }, { server_url: 'ftp://mcp.invalid/' }, { server_url: 'not a url' }, { server_url: 'https://user:pw@mcp.invalid/' },
+            { mcp_server_type: 'stdio', command: 'sh', args: ['-c', 'id'] }, { mcp_server_type: 'stdio', command: 'npx', args: [] }, { mcp_server_type: 'stdio', server_url: FUZZ_MCP_URL },
+            { mcp_server_type: 'websocket', server_url: FUZZ_MCP_URL }, { server_url: FUZZ_MCP_URL, custom_headers: { 'X-A': 'a\r\nb' } }, { server_url: FUZZ_MCP_URL, custom_headers: { 'bad name': 'v' } },
+            { server_url: FUZZ_MCP_URL, custom_headers: { 'X-A': '😀' } }, { server_url: FUZZ_MCP_URL, auth_token: 'x\ny' }, { server_url: FUZZ_MCP_URL, auth_header: 'a b', auth_token: 't' },
+            { server_url: FUZZ_MCP_URL, args: ['x'] }, { server_url: 'x'.repeat(5_000) }, {},
+          ]);
+          const body = g.pick<Record<string, unknown>>([{ server_name: 'fz_bad', config }, { server_name: '', config: { server_url: FUZZ_MCP_URL } }, { server_name: g.text(300), config: { server_url: FUZZ_MCP_URL } }, { server_name: 'fz_bad' }, { server_name: 'fz_bad', config: 'x' }]);
+          return { method: 'POST', path: '/v1/mcp-servers', ...json(body) };
+        },
+        () => ({ method: 'PATCH', path: `/v1/mcp-servers/${f.mcpServerId}`, ...json(g.pick<unknown>([{ config: { server_url: 'http://10.0.0.1/' } }, { config: { mcp_server_type: 'stdio' } }, { config: { mcp_server_type: 'stdio', command: 'bash' } }, { config: null }, { server_name: '' }])) }),
+        () => ({ method: g.pick(['PATCH', 'DELETE']), path: `/v1/mcp-servers/${g.pick([f.foreignMcpServerId, NONEXISTENT('mcp_server'), 'mcp_server-1'])}`, ...json({ config: { server_url: FUZZ_MCP_URL } }) }),
+        () => ({ method: 'PATCH', path: `/v1/mcp-servers/${g.pick([f.foreignMcpServerId, NONEXISTENT('mcp_server')])}/refresh` }),
+        () => ({ method: 'POST', path: `/v1/mcp-servers/${g.pick([f.foreignMcpServerId, NONEXISTENT('mcp_server')])}/tools/${f.mcpToolId}/run`, ...json({ args: {} }) }),
       ])(),
     // Step feedback that cannot be stored, and other tenants' steps.
     () =>
@@ -720,7 +772,7 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
   let fixture: Fixture;
   let db: Client;
 
-  const TABLES = ['agents', 'blocks', 'agent_blocks', 'block_edits', 'conversations', 'runs', 'steps', 'messages', 'thread_contexts', 'archives', 'archive_agents', 'passages', 'schedules', 'tools', 'agent_secrets'];
+  const TABLES = ['agents', 'blocks', 'agent_blocks', 'block_edits', 'conversations', 'runs', 'steps', 'messages', 'thread_contexts', 'archives', 'archive_agents', 'passages', 'schedules', 'tools', 'agent_secrets', 'mcp_servers'];
 
   async function traces(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
@@ -755,7 +807,8 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
 
   beforeAll(async () => {
     console.log(`fuzz seed ${SEED} (set FUZZ_SEED to replay another)`);
-    stack = await TestStack.start();
+    // MCP servers the fuzzer registers never answer: short deadlines keep each attempt to reach one brief.
+    stack = await TestStack.start({ env: { MCP_CONNECT_TIMEOUT_MS: '300', MCP_CALL_TIMEOUT_MS: '300' } });
     db = new Client({ connectionString: stack.database.url });
     await db.connect();
     const memory = { memory_blocks: [{ label: 'human', value: 'Name: Sam' }, { label: 'persona', value: 'helpful' }] };
@@ -781,7 +834,17 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
     // A custom tool of the fuzzed organization, and one that becomes another's.
     const customTool = await postJson(stack.baseUrl, '/v1/tools', { source_code: FUZZ_TOOL_SOURCE });
     const foreignTool = await postJson(stack.baseUrl, '/v1/tools', { source_code: FUZZ_TOOL_SOURCE.replaceAll('fz_tool', 'foreign_tool') });
+    // MCP servers (never reachable) of the fuzzed organization and of another, and a tool row of the first as a refresh would store it.
+    const mcpServer = async (name: string) => (await postJson(stack.baseUrl, '/v1/mcp-servers', { server_name: name, config: { server_url: FUZZ_MCP_URL, auth_token: 't' } })).body.id as string;
+    const [mcpServerId, foreignMcpServerId] = await Promise.all([mcpServer('fz_mcp'), mcpServer('foreign_mcp')]);
+    const mcpToolId = `tool-${randomUUID()}`;
+    await db.query(
+      `INSERT INTO tools (id, organization_id, name, description, tool_type, source_type, source_code, json_schema, tags, return_char_limit, metadata)
+       VALUES ($1, $2, 'fz_mcp_echo', 'Echo.', 'external_mcp', 'python', '', $3, ARRAY['mcp:fz_mcp'], 1000, $4)`,
+      [mcpToolId, DEFAULT_ORGANIZATION_ID, { name: 'fz_mcp_echo', parameters: { type: 'object', properties: { message: { type: 'string' } } } }, { mcp: { server_name: 'fz_mcp', server_id: mcpServerId } }],
+    );
     await quiescent();
+    await db.query(`UPDATE mcp_servers SET organization_id = $1 WHERE id = $2`, [OTHER_ORGANIZATION, foreignMcpServerId]);
     await db.query(`UPDATE tools SET organization_id = $1 WHERE id = $2`, [OTHER_ORGANIZATION, foreignTool.body.id]);
     await db.query(`UPDATE schedules SET organization_id = $1 WHERE agent_id = $2`, [OTHER_ORGANIZATION, foreignAgentId]);
     await db.query(`UPDATE archives SET organization_id = $1 WHERE id = $2`, [OTHER_ORGANIZATION, foreignArchive.body.id]);
@@ -813,6 +876,9 @@ describe(`fuzzing every route (seed ${SEED})`, () => {
       agentFile,
       scheduleId,
       foreignScheduleId,
+      mcpServerId,
+      foreignMcpServerId,
+      mcpToolId,
     };
   }, 120_000);
 

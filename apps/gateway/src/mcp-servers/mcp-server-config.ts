@@ -21,7 +21,8 @@ const HEADER_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
  */
 export function serverFieldsOf(config: McpServerConfigDto, current: McpServerSnapshot | null): ServerFields {
   const type = typeOf(config, current);
-  const same = current?.serverType === type ? current : null;
+  // Streamable HTTP and SSE take the same fields: a change between them keeps the address and secrets.
+  const same = current && (current.serverType === type || (current.serverType !== 'stdio' && type !== 'stdio')) ? current : null;
   if (type === 'stdio') {
     if (config.server_url || config.auth_token || config.auth_header || config.custom_headers) throw invalid('a stdio server takes command, args and env, not server_url or headers');
     const command = config.command ?? same?.command;
