@@ -152,6 +152,15 @@ export class ScheduleStore {
   }
 
   /**
+   * The earliest time after `now` a schedule is due to be tried (from the due index), or null.
+   * Rows due already are being fired by whoever holds them (the claim took every free one).
+   */
+  async nextAttemptAfter(now: Date): Promise<Date | null> {
+    const [row]: { at: Date | null }[] = await this.dataSource.query(`SELECT min(attempt_at) AS at FROM schedules WHERE attempt_at IS NOT NULL AND attempt_at > $1`, [now.toISOString()]);
+    return row?.at ? new Date(row.at) : null;
+  }
+
+  /**
    * Claims up to `limit` schedules due at `now`, locked for one transaction (other replicas skip
    * them), hands them to `fire`, and stores what became of each before committing. A process that
    * dies before the commit leaves them as they were: the next claim fires them again, into the

@@ -49,11 +49,18 @@ export class ScheduleFirer implements OnApplicationBootstrap, OnApplicationShutd
     this.timer.unref?.();
   }
 
-  /** One claim; a full batch means more may be due, so the next claim follows at once. */
+  /**
+   * One claim; a full batch means more may be due, so the next claim follows at once. Otherwise
+   * the next claim is at the earliest due time if that comes before the next poll, so a firing
+   * is not late by up to a poll interval; one created meanwhile waits at most the poll interval.
+   */
   private async poll(): Promise<number> {
     try {
-      const claimed = await this.fireDue(new Date());
-      return claimed >= this.settings.scheduleBatchSize ? 0 : this.settings.schedulePollMs;
+      const now = new Date();
+      const claimed = await this.fireDue(now);
+      if (claimed >= this.settings.scheduleBatchSize) return 0;
+      const next = await this.store.nextAttemptAfter(now);
+      return next ? Math.min(this.settings.schedulePollMs, Math.max(0, next.getTime() - Date.now())) : this.settings.schedulePollMs;
     } catch (error) {
       this.logger.warn(`could not fire due schedules, retrying: ${String(error)}`);
       return Math.max(this.settings.schedulePollMs, 1_000);
