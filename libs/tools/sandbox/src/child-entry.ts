@@ -2,8 +2,9 @@
  * Where the child's script is and what it may read. From `dist/` (production, `npm run build`) the
  * child is the compiled `child/sandbox-child.js` beside this file. From TypeScript sources (ts-jest,
  * where this file is `.ts`) the child is bundled once per process with esbuild into a temporary
- * file, with the interpreters left as absolute requires, so tests need no build first.
+ * file named by the sources' hash, so tests need no build first.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,21 +40,31 @@ function childScript(): { entry: string; readable: string } {
   const compiled = path.join(__dirname, 'child', 'sandbox-child.js');
   if (__filename.endsWith('.js') && fs.existsSync(compiled)) return { entry: compiled, readable: __dirname };
   if (!bundled) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrs-tool-sandbox-'));
-    bundled = path.join(dir, 'sandbox-child.js');
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    // esbuild is a dependency of the sandbox anyway (it strips TypeScript tools' types).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const esbuild = require('esbuild') as typeof import('esbuild');
-    esbuild.buildSync({
-      entryPoints: [path.join(__dirname, 'child', 'sandbox-child.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile: bundled,
-      logLevel: 'silent',
-    });
+    // Named by the hash of its sources, so test runs share one bundle and a changed child gets a new one
+    // (jest may kill its workers, so a per-process directory would never be removed).
+    const sources = [path.join(__dirname, 'limits.ts'), ...fs.readdirSync(path.join(__dirname, 'child')).filter((name) => name.endsWith('.ts')).sort().map((name) => path.join(__dirname, 'child', name))];
+    const hash = createHash('sha256');
+    for (const source of sources) hash.update(source).update(fs.readFileSync(source));
+    const dir = path.join(os.tmpdir(), `lrs-tool-sandbox-${hash.digest('hex').slice(0, 16)}`);
+    const target = path.join(dir, 'sandbox-child.js');
+    if (!fs.existsSync(target)) {
+      fs.mkdirSync(dir, { recursive: true });
+      const temporary = `${target}.${process.pid}.tmp`;
+      // esbuild is a dependency of the sandbox anyway (it strips TypeScript tools' types).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const esbuild = require('esbuild') as typeof import('esbuild');
+      esbuild.buildSync({
+        entryPoints: [path.join(__dirname, 'child', 'sandbox-child.ts')],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node20',
+        outfile: temporary,
+        logLevel: 'silent',
+      });
+      fs.renameSync(temporary, target); // atomic: parallel test workers never see half a file
+    }
+    bundled = target;
   }
   return { entry: bundled, readable: path.dirname(bundled) };
 }
