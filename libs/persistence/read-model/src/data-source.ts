@@ -24,7 +24,7 @@ import { Schedules1732420000000 } from './migrations/1732420000000-schedules';
 import { McpServers1732430000000 } from './migrations/1732430000000-mcp-servers';
 
 export const READ_MODEL_ENTITIES = [AgentEntity, BlockEntity];
-export const READ_MODEL_MIGRATIONS = [InitialReadModel1732240000000, RunApprovalOptions1732250000000, RunDeletion1732260000000, Conversations1732270000000, ThreadContexts1732280000000, SharedBlocks1732290000000, RunPathMessages1732300000000, MessageTokens1732310000000, ApiKeys1732320000000, ThreadReset1732330000000, BlockEdits1732340000000, ArchivalMemory1732350000000, StandaloneBlocks1732360000000, StepFeedback1732370000000, MessageSearch1732380000000, MessageEmbeddings1732390000000, BlockChanges1732400000000, CustomTools1732410000000, Schedules1732420000000, McpServers1732430000000, Schedules1732420000000];
+export const READ_MODEL_MIGRATIONS = [InitialReadModel1732240000000, RunApprovalOptions1732250000000, RunDeletion1732260000000, Conversations1732270000000, ThreadContexts1732280000000, SharedBlocks1732290000000, RunPathMessages1732300000000, MessageTokens1732310000000, ApiKeys1732320000000, ThreadReset1732330000000, BlockEdits1732340000000, ArchivalMemory1732350000000, StandaloneBlocks1732360000000, StepFeedback1732370000000, MessageSearch1732380000000, MessageEmbeddings1732390000000, BlockChanges1732400000000, CustomTools1732410000000, Schedules1732420000000, McpServers1732430000000];
 
 export interface ReadModelConnectionOptions {
   url: string;
