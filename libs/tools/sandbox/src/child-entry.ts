@@ -76,7 +76,7 @@ export function permissionFlag(flags: ReadonlySet<string> = process.allowedNodeE
   return null;
 }
 
-export function resolveChildLaunch(options: { network: boolean } = { network: false }): ChildLaunch {
+export function resolveChildLaunch(): ChildLaunch {
   const { entry, readable } = childScript();
   const pyodideMain = require.resolve('pyodide');
   const pyodideDir = packageRoot(pyodideMain, 'pyodide') + path.sep;
@@ -96,8 +96,9 @@ export function resolveChildLaunch(options: { network: boolean } = { network: fa
     // cannot turn a string into host code. (QuickJS's eval runs inside its wasm and is unaffected.)
     '--disallow-code-generation-from-strings',
     '--no-warnings',
-    // The HTTP bridge of TOOL_NETWORK=true is a worker thread: the only reason to allow workers.
-    ...(flag ? [flag, ...readablePaths.map((p) => `--allow-fs-read=${p}`), ...(options.network ? ['--allow-worker'] : [])] : []),
+    // Worker threads: the parent watchdog, and the HTTP bridge of TOOL_NETWORK=true, both started
+    // before the child's lock-down, which then refuses any other.
+    ...(flag ? [flag, ...readablePaths.map((p) => `--allow-fs-read=${p}`), '--allow-worker'] : []),
   ];
   return { entry, pyodideDir, quickjsCore, quickjsVariant, readable: readablePaths, execArgv };
 }

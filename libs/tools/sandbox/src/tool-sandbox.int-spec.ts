@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveChildLaunch } from './child-entry';
@@ -298,7 +298,7 @@ describe('javascript and typescript tools', () => {
 });
 
 describe('the child process', () => {
-  test('runs with an empty environment and, under the permission model, cannot read host files, spawn or start workers', async () => {
+  test('runs with an empty environment and, under the permission model, cannot read host files or spawn', async () => {
     const launch = resolveChildLaunch();
     const probe = path.join(path.dirname(launch.entry), `probe-${process.pid}.js`);
     if (!launch.readable.some((dir) => probe.startsWith(dir))) return; // running from dist: covered by the tool tests above
@@ -320,10 +320,46 @@ describe('the child process', () => {
       expect(report.env).toEqual([]);
       expect(report.codegen).toBe('EvalError');
       if (launch.execArgv.some((flag) => flag.includes('permission'))) {
-        expect(report).toMatchObject({ read: 'ERR_ACCESS_DENIED', write: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED', worker: 'ERR_ACCESS_DENIED' });
+        // Worker threads are allowed by the flags (the child's watchdog is one); the child's own lock-down refuses any other.
+        expect(report).toMatchObject({ read: 'ERR_ACCESS_DENIED', write: 'ERR_ACCESS_DENIED', spawn: 'ERR_ACCESS_DENIED' });
       }
     } finally {
       fs.rmSync(probe, { force: true });
     }
+  });
+
+  test('ends when the process that started it is killed, even in the middle of a call that never returns', async () => {
+    const launch = resolveChildLaunch();
+    const config = {
+      pyodideDir: launch.pyodideDir,
+      quickjsCore: launch.quickjsCore,
+      quickjsVariant: launch.quickjsVariant,
+      networkEnabled: false,
+      allowPrivateNetworks: false,
+      maxOutputChars: 1_000,
+      jsMemoryLimitBytes: 64 * 1024 * 1024,
+    };
+    // A stand-in for the llm-worker: it starts a child, gives it a loop that never ends, and reports the child's pid.
+    const parentScript = `
+      const child = require('node:child_process').fork(${JSON.stringify(launch.entry)}, [${JSON.stringify(JSON.stringify(config))}], { env: {}, execArgv: ${JSON.stringify(launch.execArgv)}, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      child.on('message', (message) => {
+        if (message.type !== 'ready') return;
+        child.send({ type: 'run', id: 1, mode: 'code', language: 'javascript', sourceCode: 'for (;;) {}', functionName: '', args: {}, env: {}, agent: null, returnCharLimit: 100, timeoutMs: 600000 });
+        setTimeout(() => process.send({ child: child.pid }), 1500);
+      });`;
+    const parent = spawn(process.execPath, ['-e', parentScript], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    const { child } = await new Promise<{ child: number }>((resolve) => parent.once('message', (message) => resolve(message as { child: number })));
+    const alive = (pid: number) => {
+      try {
+        return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(child)).toBe(true);
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while (alive(child) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(alive(child)).toBe(false);
   });
 });

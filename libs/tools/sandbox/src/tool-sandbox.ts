@@ -263,7 +263,7 @@ export class ToolSandbox {
   }
 
   private spawn(): Child {
-    this.launch ??= resolveChildLaunch({ network: this.settings.network.enabled });
+    this.launch ??= resolveChildLaunch();
     const launch = this.launch;
     const proc = fork(
       launch.entry,

@@ -24,6 +24,8 @@ const networkMessage = config.networkEnabled
   : 'network access for tools is off on this server (TOOL_NETWORK=false)';
 /** HTTP for tools through the worker thread, started before the lock-down (which then refuses new workers). */
 const httpCall = config.networkEnabled ? startHttpBridge({ allowPrivateNetworks: config.allowPrivateNetworks, maxBodyBytes: MAX_HTTP_BODY_BYTES }) : null;
+/** How often the watchdog thread looks for the parent (the most a runaway outlives a killed worker). */
+const PARENT_CHECK_MS = 500;
 
 function refuse(what: string): () => never {
   return () => {
@@ -31,6 +33,20 @@ function refuse(what: string): () => never {
     error.name = 'NetworkDisabledError';
     throw error;
   };
+}
+
+/**
+ * Ends this process when the pool that started it is gone. A service that is SIGKILLed cannot stop
+ * its children, and a call stuck in a loop keeps this thread's event loop (and its 'disconnect'
+ * handler) from ever running again: a thread of its own still sees the parent go, and kills the
+ * process, so no runaway tool outlives its worker.
+ */
+function watchParent(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const source = `const { workerData } = require('node:worker_threads');
+    setInterval(() => { if (process.ppid !== workerData.parentPid) process.kill(process.pid, 'SIGKILL'); }, ${PARENT_CHECK_MS});`;
+  new Worker(source, { eval: true, workerData: { parentPid: process.ppid } }).unref();
 }
 
 /** Everything user code could use to reach the host if it got out of its interpreter. */
@@ -74,6 +90,8 @@ function lockDown(): void {
   for (const key of Object.keys(process.env)) delete process.env[key];
 }
 
+// Before the lock-down, which refuses new worker threads.
+watchParent();
 lockDown();
 
 let pyodide: PyodideAPI | null = null;
