@@ -154,6 +154,25 @@ describe('run inspector in the browser', () => {
     stack.model.release('cancel');
   });
 
+  it("shows the schedule a run was made by, and the agent's scheduled messages", async () => {
+    const agentId = await createAgent();
+    const oneTime = await call<{ id: string }>('POST', `/v1/agents/${agentId}/schedule`, { messages: [{ role: 'user', content: 'scheduled ping' }], schedule: { type: 'one-time', scheduled_at: Date.now() + 1_000 } });
+    const daily = await call<{ id: string }>('POST', `/v1/agents/${agentId}/schedule`, { messages: [{ role: 'user', content: 'daily digest' }], schedule: { type: 'recurring', cron_expression: '0 4 * * *' } });
+    let runId: string | null = null;
+    const deadline = Date.now() + 20_000;
+    while (!runId && Date.now() < deadline) {
+      runId = (await call<{ last_run_id: string | null }>('GET', `/v1/agents/${agentId}/schedule/${oneTime.id}`)).last_run_id;
+      if (!runId) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(runId).not.toBeNull();
+    await page.goto(`${stack.baseUrl}/ui/#/runs/${runId}`);
+    expect(await text('[data-fact="schedule"]')).toContain(oneTime.id);
+    await page.locator('[data-fact="schedule"] a').click();
+    await page.locator(`[data-schedule="${daily.id}"]`, { hasText: 'cron 0 4 * * * (UTC)' }).waitFor(WAIT);
+    expect(await text(`[data-schedule="${oneTime.id}"]`)).toContain('none (done)');
+    expect(await text(`[data-schedule="${oneTime.id}"]`)).toContain(runId!);
+  });
+
   it('approves one pending tool call and denies another with a reason from the page, then opens the agent', async () => {
     const agentId = await createAgent({ memory_blocks: [{ label: 'human', value: 'Name: Bo' }] });
     await call('PATCH', `/v1/agents/${agentId}/tools/approval/memory_insert`, { requires_approval: true });

@@ -2,6 +2,7 @@ import { Empty, ErrorState, Fact, Loading, Section } from './components';
 import { formatTime } from './format';
 import { useApi } from './hooks';
 import { Transcript } from './transcript';
+import { AgentSchedules } from './schedules';
 import type { Agent, Message } from './types';
 
 const HISTORY = 30;
@@ -54,6 +55,9 @@ export function AgentPage({ agentId }: { agentId: string }) {
               ))}
             </ul>
           )}
+        </Section>
+        <Section title="Scheduled messages" id="schedules">
+          <AgentSchedules agentId={data.id} />
         </Section>
         <Section title={`Recent history (last ${HISTORY})`} id="history">
           {history.data ? <Transcript messages={[...history.data].reverse()} /> : history.error ? <ErrorState error={history.error} what="the history" retry={history.reload} /> : <Loading what="the history" />}

@@ -8,6 +8,7 @@ import { LiveStream } from './live-stream';
 import { Transcript } from './transcript';
 import { isActive, type Message, type Run, type RunTimeline, type RunTimelineEntry, type TokenTotals, type TraceSpan } from './types';
 import { Waterfall } from './waterfall';
+import { scheduleOf } from './schedules';
 
 /** How long after a run ends the page keeps refreshing while its callback is still being tried. */
 const CALLBACK_WATCH_MS = 10 * 60_000;
@@ -67,6 +68,7 @@ function RunHeader({ run, usage, steps, onChanged }: { run: Run; usage: TokenTot
     }
   };
   const duration = run.completed_at ? elapsedMs(run.created_at, run.completed_at) : isActive(run) ? elapsedMs(run.created_at, null) : null;
+  const schedule = scheduleOf(run);
   return (
     <>
       <nav class="breadcrumbs" aria-label="Breadcrumbs">
@@ -104,6 +106,14 @@ function RunHeader({ run, usage, steps, onChanged }: { run: Run; usage: TokenTot
             <a href={`#/runs?conversation_id=${run.conversation_id}`} class="mono">
               {run.conversation_id}
             </a>
+          </Fact>
+        )}
+        {schedule && (
+          <Fact label="Schedule" name="schedule">
+            <a href={`#/agents/${run.agent_id}`} class="mono">
+              {schedule.scheduleId}
+            </a>{' '}
+            for {formatTime(schedule.scheduledFor)}
           </Fact>
         )}
         <Fact label="Created">{formatTime(run.created_at)}</Fact>
