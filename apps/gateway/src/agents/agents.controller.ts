@@ -119,7 +119,10 @@ export class AgentsController {
       (rule) => !(typeof rule === 'object' && rule !== null && (rule as { type?: unknown }).type === 'requires_approval' && (rule as { tool_name?: unknown }).tool_name === toolName),
     );
     const toolRules = body.requires_approval ? [...others, { type: 'requires_approval', tool_name: toolName }] : others;
-    return toAgentView((await this.agents.update(callerOrganization(), agentId, { toolRules }))!);
+    // The agent may be deleted between the read and the update: a 404, as for any missing agent.
+    const updated = await this.agents.update(callerOrganization(), agentId, { toolRules });
+    if (!updated) throw agentNotFound(agentId);
+    return toAgentView(updated);
   }
 
   /** The agent, its memory blocks, tools and in-context messages as Letta's agent file (v2), indented. */

@@ -31,7 +31,8 @@ export function readGatewaySettings(env = new Env()) {
     /** How long the compact routes wait for a worker's summary before answering 504 (nothing changes then). */
     compactionTimeoutMs: env.int('COMPACTION_TIMEOUT_MS', 120_000, { min: 1_000 }),
     /** How long agents.tools.run waits for a worker to run the tool before answering 504 (nothing changes then). */
-    toolRunTimeoutMs: env.int('TOOL_RUN_TIMEOUT_MS', 45_000, { min: 1_000 }),
+    // Longer than a sandboxed tool's limit (TOOL_TIMEOUT_MS, 30 s) and an MCP call's (MCP_CALL_TIMEOUT_MS, 60 s), so those answer first.
+    toolRunTimeoutMs: env.int('TOOL_RUN_TIMEOUT_MS', 75_000, { min: 1_000 }),
     /** Custom tools one organization may hold (`/v1/tools`). */
     maxToolsPerOrganization: env.int('MAX_TOOLS_PER_ORGANIZATION', 1_000, { min: 1, max: 1_000_000 }),
     /** How long an archival insert or search (embedding included) may take in an llm-worker. */

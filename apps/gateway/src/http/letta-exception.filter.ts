@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { BlockLabelTaken, BlockValueTooLong, TooManyBlocks, UnknownBlocks, UnknownCursor } from '@lrs/read-model';
+import { BlockLabelTaken, BlockValueTooLong, FOREIGN_KEY_VIOLATION, TooManyBlocks, UnknownBlocks, UnknownCursor, sqlStateOf } from '@lrs/read-model';
 import { exceedsMaxPayload } from '@lrs/jetstream';
 import { Overloaded } from '../admission/admission-control';
 
@@ -71,15 +71,6 @@ export class LettaExceptionFilter implements ExceptionFilter {
  */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '08000', '08001', '08003', '08006']);
 const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
-
-const FOREIGN_KEY_VIOLATION = '23503';
-
-function sqlStateOf(exception: unknown): string | null {
-  if (!(exception instanceof Error)) return null;
-  const code = (exception as { code?: unknown }).code;
-  const driverError = (exception as { driverError?: { code?: unknown } }).driverError;
-  return typeof code === 'string' ? code : typeof driverError?.code === 'string' ? driverError.code : null;
-}
 
 function isDatabaseUnavailable(exception: unknown): boolean {
   if (!(exception instanceof Error)) return false;

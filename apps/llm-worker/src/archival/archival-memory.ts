@@ -4,7 +4,7 @@ import { newId, type ArchivalInsert } from '@lrs/contracts';
 import { PassageStore, VectorIndex, unitVector, type ArchiveRow, type NewPassage, type PassageWriter, type ScoredPassage, type SearchableArchive } from '@lrs/archival-memory';
 import type { ArchivalReply, ArchivalRequest, ArchivalSearchFilter, PassageInput } from '@lrs/jetstream';
 import { ModelCallError } from '@lrs/llm-client';
-import { AgentStore, type AgentSnapshot } from '@lrs/read-model';
+import { AgentStore, FOREIGN_KEY_VIOLATION, sqlStateOf, type AgentSnapshot } from '@lrs/read-model';
 import { WORKER_SETTINGS, type WorkerSettings } from '../config/env';
 import { ModelCaller } from '../model-caller';
 
@@ -103,14 +103,17 @@ export class ArchivalMemory {
     const vectors = await this.embed(handle, request.passages.map((passage) => passage.text));
     if (vectors instanceof ModelCallError) return { ok: false, status: 502, detail: `The embedding model could not embed the passages: ${vectors.message}; nothing was stored` };
     const passages = request.passages.map((input, index) => newPassage(input, vectors[index]));
-    const stored = await this.dataSource.transaction(async (manager) => {
-      const locked: ArchiveRow | null = agent
-        ? await PassageStore.ownArchive(manager, organizationId, agent, handle)
-        : await PassageStore.lockArchive(manager, organizationId, archive!.id);
-      if (!locked) return null;
-      return PassageStore.insert(manager, locked, { agentId: agent?.id ?? null }, passages);
-    });
-    if (!stored) return { ok: false, status: 404, detail: `Archive with ID ${'archiveId' in target ? target.archiveId : ''} not found` };
+    const stored = await this.dataSource
+      .transaction(async (manager) => {
+        const locked: ArchiveRow | null = agent
+          ? await PassageStore.ownArchive(manager, organizationId, agent, handle)
+          : await PassageStore.lockArchive(manager, organizationId, archive!.id);
+        if (!locked) return null;
+        return PassageStore.insert(manager, locked, { agentId: agent?.id ?? null }, passages);
+      })
+      // The agent was deleted while its passages were embedded: its archive's row cannot refer to it.
+      .catch((error: unknown) => (sqlStateOf(error) === FOREIGN_KEY_VIOLATION ? null : Promise.reject(error)));
+    if (!stored) return { ok: false, status: 404, detail: 'agentId' in target ? `Agent with ID ${target.agentId} not found` : `Archive with ID ${target.archiveId} not found` };
     return { ok: true, passageIds: stored.map((row) => row.id) };
   }
 

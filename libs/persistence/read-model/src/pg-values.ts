@@ -102,3 +102,14 @@ function messageRowsJson(rows: readonly { owner: MessageOwner; message: LettaMes
     })),
   );
 }
+
+/** Postgres's foreign_key_violation: what a row refers to was deleted meanwhile. */
+export const FOREIGN_KEY_VIOLATION = '23503';
+
+/** The SQLSTATE of a failed statement (pg's error, or TypeORM's wrapping of it), if it is one. */
+export function sqlStateOf(exception: unknown): string | null {
+  if (!(exception instanceof Error)) return null;
+  const code = (exception as { code?: unknown }).code;
+  const driverError = (exception as { driverError?: { code?: unknown } }).driverError;
+  return typeof code === 'string' ? code : typeof driverError?.code === 'string' ? driverError.code : null;
+}

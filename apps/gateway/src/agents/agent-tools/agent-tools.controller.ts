@@ -4,7 +4,7 @@ import { AgentStore, ToolStore, agentTools, toAgentView, toToolView, type ToolSn
 import { LettaOperation } from '../../http/api-docs';
 import { AgentIdPipe } from '../../http/letta-id.pipe';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
-import { ThreadResolver } from '../../threads/thread-resolver';
+import { ThreadResolver, agentNotFound } from '../../threads/thread-resolver';
 import { RunToolUseCase } from './run-tool.use-case';
 import { withApprovalRules } from './tool-names';
 import { callerOrganization } from '../../auth/caller';
@@ -57,6 +57,9 @@ export class AgentToolsController {
     const toolNames = next(agent.toolNames, tool);
     // Attaching a tool made with default_requires_approval gives the agent its approval rule (Letta's way).
     const gated = toolNames.includes(tool.name) && !agent.toolNames.includes(tool.name) && tool.defaultRequiresApproval === true;
-    return toAgentView((await this.agents.update(callerOrganization(), agentId, { toolNames, ...(gated ? { toolRules: withApprovalRules(agent.toolRules, [tool.name]) } : {}) }))!);
+    const updated = await this.agents.update(callerOrganization(), agentId, { toolNames, ...(gated ? { toolRules: withApprovalRules(agent.toolRules, [tool.name]) } : {}) });
+    // Deleted between the read and the update.
+    if (!updated) throw agentNotFound(agentId);
+    return toAgentView(updated);
   }
 }
