@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { TestStack } from '@lrs/testing';
+import { startFakeModelServer } from '@lrs/fake-model';
+import { freePort, startServices, waitForHttp, type ServiceProcess } from '@lrs/local-stack';
+import { createTestDatabase, startTestNats } from '@lrs/testing';
 
 /**
  * Scheduled-message figures on the whole stack (every service a process, the fake model):
@@ -17,6 +20,39 @@ import { TestStack } from '@lrs/testing';
  */
 const AGENTS = 20;
 const CREATE_CONCURRENCY = 8;
+/** The repository, from dist/tools/schedule-bench/src. */
+const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+
+interface Stack {
+  baseUrl: string;
+  databaseUrl: string;
+  services: ServiceProcess[];
+  stop(): Promise<void>;
+}
+
+/** A private NATS, a fresh database, the fake model and every service as a process (as the e2e tests' stack). */
+async function startStack(env: Record<string, string>): Promise<Stack> {
+  const [nats, database, model, port] = await Promise.all([startTestNats(), createTestDatabase(), startFakeModelServer({}), freePort()]);
+  const logs: string[] = [];
+  const services = startServices({
+    repoRoot: REPO_ROOT,
+    onLine: (name, line) => logs.push(`[${name}] ${line}`),
+    env: { NATS_URL: nats.url, DATABASE_URL: database.url, OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'bench', PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1', ...env },
+  });
+  const stop = async () => {
+    await Promise.allSettled(services.map((service) => service.stop()));
+    await Promise.allSettled([model.close(), nats.stop()]);
+    await database.drop().catch(() => undefined);
+  };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${baseUrl}/v1/health`, 60_000);
+  } catch (error) {
+    await stop();
+    throw new Error(`${String(error)}\n${logs.slice(-40).join('\n')}`);
+  }
+  return { baseUrl, databaseUrl: database.url, services, stop };
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'per-minute': { type: 'string', default: '1000' }, minutes: { type: 'string', default: '1' }, pending: { type: 'string', default: '100000' }, 'idle-seconds': { type: 'string', default: '20' } } });
@@ -25,13 +61,13 @@ async function main(): Promise<void> {
   const pending = Number(values.pending);
   const idleSeconds = Number(values['idle-seconds']);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
-  const stack = await TestStack.start({ env: { MAX_SCHEDULES_PER_AGENT: String(1_000_000), RUN_BACKLOG_LIMIT: '0' } });
-  const db = new Client({ connectionString: stack.database.url });
+  const stack = await startStack({ MAX_SCHEDULES_PER_AGENT: String(1_000_000), RUN_BACKLOG_LIMIT: '0' });
+  const db = new Client({ connectionString: stack.databaseUrl });
   await db.connect();
   try {
     const agents: string[] = [];
     for (let i = 0; i < AGENTS; i++) agents.push(await createAgent(stack.baseUrl));
-    const gatewayPid = stack.service('gateway').pid!;
+    const gatewayPid = stack.services.find((service) => service.name === 'gateway')!.pid!;
 
     const idle = async (label: string) => {
       const before = processStats(gatewayPid);
@@ -68,7 +104,7 @@ async function main(): Promise<void> {
 }
 
 /** Creates one-time schedules at a steady rate starting 30 s from now, waits for every firing, and reports lateness. */
-async function lateness(stack: TestStack, db: Client, agents: string[], perMinute: number, minutes: number, label: string): Promise<string> {
+async function lateness(stack: Stack, db: Client, agents: string[], perMinute: number, minutes: number, label: string): Promise<string> {
   const count = Math.round(perMinute * minutes);
   const spacingMs = 60_000 / perMinute;
   const first = Date.now() + 30_000;
