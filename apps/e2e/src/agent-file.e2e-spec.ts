@@ -22,6 +22,7 @@ interface ImportReport {
   agent_ids: string[];
   unavailable_tools: { agent_id: string; name: string; tool_type: string; reason: string }[];
   renamed_block_labels: { agent_id: string; from: string; to: string }[];
+  raised_block_limits: { agent_id: string; label: string; from: number; to: number }[];
 }
 
 describe('agent files (export and import)', () => {
@@ -170,7 +171,11 @@ describe('agent files (export and import)', () => {
     expect(report.unavailable_tools.map((tool) => [tool.name, tool.tool_type])).toEqual([['typefully_create_draft', 'external_mcp']]);
     const mcp = await client.agents.tools.run('typefully_create_draft', { agent_id: agent.id, args: {} });
     expect(mcp).toMatchObject({ status: 'error', func_return: expect.stringContaining('MCP server') });
+    // An older Letta tool (source_type "json", typing names used without an import) runs as it did there.
     expect(await client.agents.tools.run('check_order_status', { agent_id: agent.id, args: { order_number: 1234 } })).toMatchObject({ status: 'success', func_return: 'shipped' });
+    // A block whose value outgrew its limit in Letta comes across whole, with the limit raised to fit.
+    expect(report.raised_block_limits).toEqual([{ agent_id: agent.id, label: 'persona', from: 20, to: 49 }]);
+    expect((await client.agents.blocks.retrieve('persona', { agent_id: agent.id })).limit).toBe(49);
 
     await client.agents.messages.create(agent.id, { input: 'x [fake:toolsteps=1][fake:tool=core_memory_append][fake:args={"label":"human","content":"Prefers email."}]' });
     await client.agents.messages.create(agent.id, { input: 'x [fake:toolsteps=1][fake:tool=core_memory_replace][fake:args={"label":"human","old_content":"pending","new_content":"shipped"}]' });

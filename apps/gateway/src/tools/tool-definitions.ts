@@ -27,7 +27,8 @@ export class ToolDefinitions {
   ) {}
 
   async define(body: CreateToolDto, current?: ToolSnapshot): Promise<ToolDefinition> {
-    const sourceType = body.source_type ?? 'python';
+    // Older Letta tools say `json` for Python source with a given schema: it runs as Python.
+    const sourceType = body.source_type === 'json' || !body.source_type ? 'python' : body.source_type;
     const problems = [...requirementProblems('pip_requirements', body.pip_requirements, BUNDLED_PIP_PACKAGES), ...requirementProblems('npm_requirements', body.npm_requirements, new Set())];
     if (problems.length) throw invalid(problems.join('; '));
     const schema = await this.schemaOf(body, sourceType);

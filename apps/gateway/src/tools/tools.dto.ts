@@ -9,7 +9,8 @@ import { LIMITS, Name } from '../http/limits';
 export const MAX_TOOL_SOURCE_CHARS = 200_000;
 /** The most a tool may return to the model (Letta's default is 50,000). */
 export const MAX_RETURN_CHAR_LIMIT = 1_000_000;
-export const TOOL_SOURCE_TYPES = ['python', 'typescript'] as const;
+/** `json` is how older Letta tools (and agent files) mark Python source whose schema was given as JSON. */
+export const TOOL_SOURCE_TYPES = ['python', 'typescript', 'json'] as const;
 
 /** Letta's PipRequirement / NpmRequirement. */
 export class PackageRequirementDto {

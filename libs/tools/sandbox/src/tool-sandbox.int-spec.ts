@@ -84,6 +84,21 @@ describe('python tools', () => {
     expect(await sandbox.run(py('def f():\n    return 1\n'))).toMatchObject({ status: 'success', returnValue: '1' });
   });
 
+  test("a tool sees what Letta's sandbox script has in scope (typing names, os) and a letta_client that says why it cannot work here", async () => {
+    const source = [
+      'def scoped(items: List[str], note: Optional[str] = None) -> str:',
+      '    """Scope."""',
+      '    from letta_client import Letta',
+      '    try:',
+      '        Letta(token="x")',
+      '    except RuntimeError as error:',
+      '        return "%d|%s|%s" % (len(items), os.environ.get("K"), error)',
+    ].join('\n');
+    const result = await sandbox.run(py(source, { args: { items: ['a', 'b'] }, env: { K: 'v' } }));
+    expect(result.status).toBe('success');
+    expect(result.returnValue).toMatch(/^2\|v\|the Letta client is not available inside tools on this server/);
+  });
+
   test('os.environ is the invocation env exactly (no host variables), plus LETTA_AGENT_ID', async () => {
     const result = await sandbox.run(
       py('import os\ndef f():\n    return sorted(os.environ.items())\n', {

@@ -112,7 +112,8 @@ export class AgentFileUseCase {
         agent_type: agentTypeOf(plan.agentType),
         model,
         embedding: form.embedding ?? plan.embedding ?? undefined,
-        memory_blocks: plan.blocks.map(({ fileId: _, ...block }) => block),
+        // Letta's files hold blocks whose value outgrew their limit (Letta checks it on edits only): the limit grows to fit, and the answer says so.
+        memory_blocks: plan.blocks.map(({ fileId: _, ...block }) => ({ ...block, limit: Math.max(block.limit, block.value.length) })),
         tags: plan.tags,
         description: plan.description ?? undefined,
         metadata: plan.metadata ?? undefined,
@@ -165,6 +166,9 @@ export class AgentFileUseCase {
       agent_ids: created,
       unavailable_tools: unavailable,
       renamed_block_labels: inputs.flatMap(({ plan }, index) => plan.renamedLabels.map((renamed) => ({ agent_id: created[index], ...renamed }))),
+      raised_block_limits: inputs.flatMap(({ plan }, index) =>
+        plan.blocks.filter((block) => block.value.length > block.limit).map((block) => ({ agent_id: created[index], label: block.label, from: block.limit, to: block.value.length })),
+      ),
     };
   }
 }
@@ -176,6 +180,8 @@ export interface ImportedAgents {
   unavailable_tools: ({ agent_id: string } & UnavailableTool)[];
   /** Block labels changed to this server's form. */
   renamed_block_labels: { agent_id: string; from: string; to: string }[];
+  /** Blocks whose value the file held past their limit: the limit was raised to the value's length. */
+  raised_block_limits: { agent_id: string; label: string; from: number; to: number }[];
 }
 
 /** Passages an import would store: as bounded as the insert route's (PassageDto), and not too many. */

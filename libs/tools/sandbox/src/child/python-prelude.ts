@@ -199,6 +199,16 @@ class _LrsNoClient:
     def __call__(self, *args, **kwargs):
         self.__getattr__("__call__")
 
+# Tools written against Letta's server import its SDK to call the API as their agent: the module
+# exists, and making a client says why it does not work here (instead of "No module named").
+_lrs_letta_client = types.ModuleType("letta_client")
+def _lrs_no_letta_client(*args, **kwargs):
+    _LrsNoClient().__getattr__("Letta")
+_lrs_letta_client.Letta = _lrs_no_letta_client
+_lrs_letta_client.AsyncLetta = _lrs_no_letta_client
+_lrs_letta_client.__getattr__ = lambda name: _lrs_no_letta_client
+sys.modules["letta_client"] = _lrs_letta_client
+
 # --- agent_state
 class _LrsBlock:
     def __init__(self, data):
@@ -289,7 +299,11 @@ def _lrs_prepare(payload):
     agent = payload.get("agent")
     if agent:
         os.environ["LETTA_AGENT_ID"] = agent["id"]
-    return {"__name__": "__main__", "__builtins__": builtins, "client": _LrsNoClient()}
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "client": _LrsNoClient()}
+    # What Letta's generated sandbox script has in scope before a tool's source: the typing names
+    # and a few modules. Real tools rely on it (List, Optional, os without importing them).
+    exec("from typing import *\nimport os, sys, json, base64, pickle, struct, hashlib", namespace)
+    return namespace
 
 def _lrs_run(payload_json):
     payload = json.loads(payload_json)
