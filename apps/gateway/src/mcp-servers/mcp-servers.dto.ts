@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsObject, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { MCP_SERVER_TYPES, type McpServerType } from '@lrs/mcp-client';
 import { Name } from '../http/limits';
 
@@ -26,12 +26,12 @@ export class McpServerConfigDto {
 
 export class CreateMcpServerDto {
   @IsString() @MinLength(1) @Name() server_name: string;
-  @IsDefined() @IsObject() @ValidateNested() @Type(() => McpServerConfigDto) config: McpServerConfigDto;
+  @IsObject() @ValidateNested() @Type(() => McpServerConfigDto) config: McpServerConfigDto;
 }
 
 export class UpdateMcpServerDto {
   @IsOptional() @IsString() @MinLength(1) @Name() server_name?: string | null;
-  @IsDefined() @IsObject() @ValidateNested() @Type(() => McpServerConfigDto) config: McpServerConfigDto;
+  @IsObject() @ValidateNested() @Type(() => McpServerConfigDto) config: McpServerConfigDto;
 }
 
 export class RunMcpToolDto {
