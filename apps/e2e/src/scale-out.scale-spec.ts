@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { DLQ_STREAM, EVENT_TYPE_HEADER, RUN_EVENTS_STREAM, RUN_LANES_BUCKET, runSubject } from '@lrs/contracts';
-import { TERMINAL, createAgent, expectRunsEndedOnceInOrder, getJson, waitUntil } from './helpers';
+import { TERMINAL, createAgent, expectRunsEndedOnceInOrder, getJson, postJson, waitUntil } from './helpers';
 import { ScaleStack } from './scale-stack';
 
 const AGENTS = 12;
@@ -119,6 +119,19 @@ describe('scale-out', () => {
 
       await waitForRuns(30);
 
+      // Scheduled messages due while the node is lost and processes crash (issue 24): each fires exactly once.
+      const scheduleAgents = await Promise.all(Array.from({ length: 3 }, () => createAgent(stack.baseUrl)));
+      const schedules: string[] = [];
+      const dueFrom = Date.now() + 2_000;
+      for (let index = 0; index < 30; index++) {
+        const created = await postJson(stack.baseUrl, `/v1/agents/${scheduleAgents[index % 3]}/schedule`, {
+          messages: [{ role: 'user', content: `scheduled ${index}` }],
+          schedule: { type: 'one-time', scheduled_at: dueFrom + index * 250 },
+        });
+        expect(created.status).toBeLessThan(300);
+        schedules.push(created.body.id as string);
+      }
+
       // The node that leads the run-event stream goes for good; meanwhile one process of each
       // service is SIGKILLed at a random moment and started again, as a supervisor would.
       phase = 'node-loss';
@@ -199,6 +212,19 @@ describe('scale-out', () => {
         await expectRunsEndedOnceInOrder({ baseUrl: stack.baseUrl, agentId, deliveries: stack.receiver.forPath(`/scale/${a}`), accepted: accepted[a], inputs });
       }
 
+      // Every schedule made exactly one run, and it ended (the log's check below counts its RunFinished).
+      type ScheduledRun = { id: string; status: string; metadata?: { schedule_id?: string } };
+      const scheduledRuns = async () =>
+        (await Promise.all(scheduleAgents.map((agentId) => getJson<ScheduledRun[]>(stack.baseUrl, `/v1/runs?agent_id=${agentId}&limit=1000`)))).flat();
+      await waitUntil(async () => {
+        const made = await scheduledRuns();
+        return made.length >= schedules.length && made.every((run) => TERMINAL.has(run.status));
+      }, 120_000);
+      const madeRuns = await scheduledRuns();
+      expect(schedules.map((id) => madeRuns.filter((run) => run.metadata?.schedule_id === id).length)).toEqual(schedules.map(() => 1));
+      expect(madeRuns.filter((run) => run.status !== 'completed')).toEqual([]);
+      runs.push(...madeRuns.map((run) => run.id));
+
       // From the log itself: one RunFinished per run, and an agent's runs never overlap.
       // The cluster has just been through a lot: a JetStream API call may time out, so the whole read is retried.
       const { finished, started, finishedAt } = await retrying(async () => {
@@ -233,7 +259,7 @@ describe('scale-out', () => {
 
       expect(failures.rolling).toEqual([]);
       console.log(
-        `scale-out (${stack.cluster.network} cluster): ${runs.length} runs on ${AGENTS} agents ended once and in order; ` +
+        `scale-out (${stack.cluster.network} cluster): ${runs.length} runs on ${AGENTS} agents ended once and in order, ${schedules.length} scheduled messages fired once each; ` +
           `node ${leader} lost (stream leader now ${newLeader}); requests per phase ${JSON.stringify(requests)}, ` +
           `failed ${JSON.stringify(Object.fromEntries(Object.entries(failures).map(([name, list]) => [name, list.length])))}; rolled ${rolled.join(', ')}\n` +
           `first failures per phase: ${JSON.stringify(Object.fromEntries(Object.entries(failures).map(([name, list]) => [name, list.slice(0, 3)])))}`,
