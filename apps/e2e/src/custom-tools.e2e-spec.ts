@@ -247,6 +247,19 @@ describe('custom tools from source, run in the sandbox', () => {
     expect(await callInRun(other.id, 'guarded_add', { a: 1, b: 1 })).toMatchObject({ status: 'success', tool_return: '2' });
   });
 
+  it("runs Letta's built-ins: run_code in the sandbox, fetch_webpage refusing a private address, web_search saying it has no provider", async () => {
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini', tools: ['run_code', 'fetch_webpage', 'web_search'], include_base_tools: false });
+    const python = await client.agents.tools.run('run_code', { agent_id: agent.id, args: { language: 'python', code: 'print("hi")\n2 + 3' } });
+    expect(python).toMatchObject({ status: 'success', func_return: '5', stdout: ['hi\n'] });
+    const js = await client.agents.tools.run('run_code', { agent_id: agent.id, args: { language: 'js', code: '[1, 2, 3].map((n) => n * 2).join(",")' } });
+    expect(js).toMatchObject({ status: 'success', func_return: '2,4,6' });
+    const page = await client.agents.tools.run('fetch_webpage', { agent_id: agent.id, args: { url: `${stack.baseUrl}/v1/health` } });
+    expect(page.status).toBe('error');
+    expect(String(page.func_return)).toMatch(/127\.0\.0\.1/);
+    const search = await client.agents.tools.run('web_search', { agent_id: agent.id, args: { query: 'x' } });
+    expect(search).toMatchObject({ status: 'error', func_return: expect.stringContaining('no web search provider') });
+  });
+
   it('upserts by name, refuses a second create of a name, and deleting a tool detaches it from its agents', async () => {
     const source = ADD.replace(/\badd\b/g, 'plus');
     const made = await client.tools.upsert({ source_code: source, tags: ['math'] });
