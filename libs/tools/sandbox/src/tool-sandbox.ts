@@ -13,6 +13,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { resolveChildLaunch, type ChildLaunch } from './child-entry';
 import type { ChildReply, ChildRequest, ChildRunResult } from './child/protocol';
+
+type RunRequest = Extract<ChildRequest, { type: 'run' }>;
 import { errorReturn } from './limits';
 import { schemaOfSource, type ParsedSource } from './python-schema';
 import type { DescribeResult, SandboxLanguage, SandboxSettings, ToolExecution, ToolInvocation } from './types';
@@ -61,66 +63,39 @@ export class ToolSandbox {
   constructor(private readonly settings: SandboxSettings) {}
 
   async run(invocation: ToolInvocation): Promise<ToolExecution> {
-    const started = Date.now();
-    const timeoutMs = Math.min(invocation.timeoutMs ?? this.settings.timeoutMs, this.settings.timeoutMs);
-    const returnCharLimit = Math.min(invocation.returnCharLimit ?? this.settings.maxOutputChars, this.settings.maxOutputChars);
-    const isPython = invocation.language === 'python';
-    let source = invocation.sourceCode;
-    if (!isPython) {
-      const compiled = await compileJavaScript(invocation.language, source, 'tool');
-      if (!compiled.ok) return failure('SyntaxError', compiled.message, started, false);
-      source = compiled.code;
-    }
-    return this.execute(
-      isPython ? { kind: 'python', affinity: invocation.affinity } : { kind: 'javascript', affinity: invocation.affinity },
-      {
-        type: 'run',
-        id: 0,
-        mode: 'tool',
-        language: isPython ? 'python' : 'javascript',
-        sourceCode: source,
-        functionName: invocation.functionName,
-        args: invocation.args,
-        env: { ...invocation.env },
-        agent: invocation.agent ?? null,
-        returnCharLimit,
-        timeoutMs,
-      },
-      timeoutMs,
-      invocation.signal,
-      started,
-    );
+    const call = {
+      functionName: invocation.functionName,
+      args: invocation.args,
+      env: { ...invocation.env },
+      agent: invocation.agent ?? null,
+      returnCharLimit: Math.min(invocation.returnCharLimit ?? this.settings.maxOutputChars, this.settings.maxOutputChars),
+    };
+    return this.runSource('tool', invocation.language, invocation.sourceCode, call, invocation);
   }
 
   async runCode(language: SandboxLanguage, code: string, options: { affinity: string; timeoutMs?: number; signal?: AbortSignal }): Promise<ToolExecution> {
+    return this.runSource('code', language, code, { functionName: '', args: {}, env: {}, agent: null, returnCharLimit: this.settings.maxOutputChars }, options);
+  }
+
+  /** A tool's function or a snippet: JavaScript and TypeScript compiled here first, then run in a child of its kind. */
+  private async runSource(
+    mode: 'tool' | 'code',
+    language: SandboxLanguage,
+    code: string,
+    call: Pick<RunRequest, 'functionName' | 'args' | 'env' | 'agent' | 'returnCharLimit'>,
+    options: { affinity: string; timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<ToolExecution> {
     const started = Date.now();
     const timeoutMs = Math.min(options.timeoutMs ?? this.settings.timeoutMs, this.settings.timeoutMs);
-    const isPython = language === 'python';
+    const kind = language === 'python' ? 'python' : 'javascript';
     let source = code;
-    if (!isPython) {
-      const compiled = await compileJavaScript(language, code, 'code');
+    if (kind === 'javascript') {
+      const compiled = await compileJavaScript(language, code, mode);
       if (!compiled.ok) return failure('SyntaxError', compiled.message, started, false);
       source = compiled.code;
     }
-    return this.execute(
-      isPython ? { kind: 'python', affinity: options.affinity } : { kind: 'javascript', affinity: options.affinity },
-      {
-        type: 'run',
-        id: 0,
-        mode: 'code',
-        language: isPython ? 'python' : 'javascript',
-        sourceCode: source,
-        functionName: '',
-        args: {},
-        env: {},
-        agent: null,
-        returnCharLimit: this.settings.maxOutputChars,
-        timeoutMs,
-      },
-      timeoutMs,
-      options.signal,
-      started,
-    );
+    const request: RunRequest = { type: 'run', id: 0, mode, language: kind, sourceCode: source, ...call, timeoutMs };
+    return this.execute({ kind, affinity: options.affinity }, request, timeoutMs, options.signal, started);
   }
 
   async describePython(sourceCode: string, functionName?: string): Promise<DescribeResult> {
@@ -166,7 +141,7 @@ export class ToolSandbox {
     return this.children.filter((child) => !child.dead).map((child) => child.proc.pid!);
   }
 
-  private async execute(need: Need, request: Extract<ChildRequest, { type: 'run' }>, timeoutMs: number, signal: AbortSignal | undefined, started: number): Promise<ToolExecution> {
+  private async execute(need: Need, request: RunRequest, timeoutMs: number, signal: AbortSignal | undefined, started: number): Promise<ToolExecution> {
     if (signal?.aborted) return failure('Cancelled', 'the call was cancelled before it started', started, false);
     let child: Child;
     try {
