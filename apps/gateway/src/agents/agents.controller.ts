@@ -9,7 +9,8 @@ import { CreateAgentDto, UpdateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQueryDto } from './dto/list-agents.query';
 import { ListAgentMessagesQueryDto } from './dto/list-agent-messages.query';
 import { llmConfigFor, memoryBlockProblems, newAgentFrom, secretsOf } from './agent-config';
-import { AgentToolNames, withApprovalRules } from './agent-tools/tool-names';
+import { AgentToolNames } from './agent-tools/tool-names';
+import { withApprovalRules, withoutApprovalRule } from '@lrs/domain-run';
 import { RequiresApprovalDto } from './dto/requires-approval.dto';
 import { ThreadResolver, agentNotFound } from '../threads/thread-resolver';
 import { ThreadContextUseCase } from '../threads/thread-context.use-case';
@@ -115,10 +116,8 @@ export class AgentsController {
     @Body() body: RequiresApprovalDto,
   ) {
     const agent = await this.threads.agent(agentId);
-    const others = agent.toolRules.filter(
-      (rule) => !(typeof rule === 'object' && rule !== null && (rule as { type?: unknown }).type === 'requires_approval' && (rule as { tool_name?: unknown }).tool_name === toolName),
-    );
-    const toolRules = body.requires_approval ? [...others, { type: 'requires_approval', tool_name: toolName }] : others;
+    const others = withoutApprovalRule(agent.toolRules, toolName);
+    const toolRules = body.requires_approval ? withApprovalRules(others, [toolName]) : others;
     // The agent may be deleted between the read and the update: a 404, as for any missing agent.
     const updated = await this.agents.update(callerOrganization(), agentId, { toolRules });
     if (!updated) throw agentNotFound(agentId);

@@ -1,5 +1,5 @@
 import { BUNDLED_PIP_PACKAGES, givenSchema, requirementProblems } from './tool-definitions';
-import { withApprovalRules } from '../agents/agent-tools/tool-names';
+import { withApprovalRules } from '@lrs/domain-run';
 import { secretsOf } from '../agents/agent-config';
 
 describe('a json_schema given with a tool', () => {

@@ -14,3 +14,4 @@ export * from './approval-timeout';
 export * from './run-timeline';
 export * from './letta-memory-edits';
 export * from './block-changes';
+export * from './approval-rules';

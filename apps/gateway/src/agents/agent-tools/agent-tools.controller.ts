@@ -6,7 +6,7 @@ import { AgentIdPipe } from '../../http/letta-id.pipe';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../../config/env';
 import { ThreadResolver, agentNotFound } from '../../threads/thread-resolver';
 import { RunToolUseCase } from './run-tool.use-case';
-import { withApprovalRules } from './tool-names';
+import { withApprovalRules } from '@lrs/domain-run';
 import { callerOrganization } from '../../auth/caller';
 
 export class RunToolDto {

@@ -29,16 +29,3 @@ export class AgentToolNames {
   }
 }
 
-/**
- * A tool created with `default_requires_approval` gets the agent's `requires_approval` rule when
- * it is attached, as in Letta: from then on the agent's own setting decides (the approval route
- * may lift it for this agent).
- */
-export function withApprovalRules(toolRules: readonly unknown[], gated: readonly string[]): unknown[] {
-  const ruled = new Set(
-    toolRules
-      .filter((rule): rule is { type: string; tool_name: string } => typeof rule === 'object' && rule !== null && (rule as { type?: unknown }).type === 'requires_approval')
-      .map((rule) => rule.tool_name),
-  );
-  return [...toolRules, ...gated.filter((name) => !ruled.has(name)).map((name) => ({ type: 'requires_approval', tool_name: name }))];
-}
