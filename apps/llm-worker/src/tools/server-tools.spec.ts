@@ -1,7 +1,8 @@
 import type { ToolCall } from '@lrs/contracts';
 import { baseToolSnapshot, type AgentSnapshot, type ToolSnapshot } from '@lrs/read-model';
 import { BASE_TOOLS } from '@lrs/contracts';
-import { ServerTools, ToolContext, parseArguments, withinReturnLimit } from './server-tools';
+import { truncateReturnValue } from '@lrs/tool-sandbox';
+import { ServerTools, ToolContext, parseArguments } from './server-tools';
 import type { ToolExecutor } from './tool-executor';
 import { outcomeOf } from './sandbox-tool.executor';
 
@@ -59,7 +60,7 @@ describe('ServerTools', () => {
     expect(parseArguments('')).toEqual({});
     expect(parseArguments('{"a":1}')).toEqual({ a: 1 });
     expect(parseArguments('nope')).toBeNull();
-    expect(withinReturnLimit('abc', 3)).toBe('abc');
+    expect(truncateReturnValue('abc', 3)).toBe('abc');
   });
 });
 

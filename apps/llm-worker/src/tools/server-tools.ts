@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { truncateReturnValue } from '@lrs/tool-sandbox';
 import type { ToolCall } from '@lrs/contracts';
 import type { ToolOutcome } from '../step-messages';
 import { ToolContext } from './tool-context';
@@ -24,14 +25,9 @@ export class ServerTools {
     const executor = tool && this.executors.find((candidate) => candidate.runs(tool));
     if (!tool || !executor) return failure(call, `Error: tool '${call.name}' is not available to this agent`);
     const outcome = await executor.execute(call, args, tool, context);
-    return { ...outcome, output: withinReturnLimit(outcome.output, tool.returnCharLimit) };
+    // Cut with Letta's note, as the sandbox cuts a return value (for the tools that do not run there).
+    return { ...outcome, output: truncateReturnValue(outcome.output, tool.returnCharLimit) };
   }
-}
-
-/** A tool's answer cut to its return limit, saying so, as Letta does. */
-export function withinReturnLimit(output: string, limit: number): string {
-  if (output.length <= limit) return output;
-  return `${output.slice(0, limit)}... [NOTE: function output was truncated since it exceeded the character limit (${output.length} > ${limit})]`;
 }
 
 export function parseArguments(text: string): Record<string, unknown> | null {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ToolCall } from '@lrs/contracts';
-import type { ToolSnapshot } from '@lrs/read-model';
+import { unavailableReason, type ToolSnapshot } from '@lrs/read-model';
 import type { ToolOutcome } from '../step-messages';
 import type { ToolExecutor } from './tool-executor';
 import { failure } from './tool-failure';
@@ -13,10 +13,10 @@ import { failure } from './tool-failure';
 @Injectable()
 export class UnavailableToolExecutor implements ToolExecutor {
   runs(tool: ToolSnapshot): boolean {
-    return typeof tool.metadata?.unavailable_reason === 'string';
+    return unavailableReason(tool) !== null;
   }
 
   async execute(call: ToolCall, _args: Record<string, unknown>, tool: ToolSnapshot): Promise<ToolOutcome> {
-    return failure(call, `Error: tool '${tool.name}' is not available: ${String(tool.metadata?.unavailable_reason)}`);
+    return failure(call, `Error: tool '${tool.name}' is not available: ${unavailableReason(tool)}`);
   }
 }

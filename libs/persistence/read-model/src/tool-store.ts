@@ -6,6 +6,15 @@ import { escapeLike } from './message-queries';
 import { keysetOrder, numberedParams, UnknownCursor, type PageQuery } from './pagination';
 import { storableJson, storableText } from './pg-values';
 
+/**
+ * Why a tool answers an error when called, if it does: imported tools that cannot run here keep
+ * the reason in their metadata (`unavailable_reason`).
+ */
+export function unavailableReason(tool: Pick<ToolSnapshot, 'metadata'>): string | null {
+  const reason = tool.metadata?.unavailable_reason;
+  return typeof reason === 'string' ? reason : null;
+}
+
 /** A custom tool as created: what `/v1/tools` validated and the schema it settled on. */
 export interface NewTool {
   organizationId: string;

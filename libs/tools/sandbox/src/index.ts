@@ -8,5 +8,6 @@ export type {
   DescribeResult,
 } from './types';
 export { readSandboxSettings } from './settings';
+export { truncateReturnValue } from './limits';
 export { ToolSandbox } from './tool-sandbox';
 export { parseGoogleDocstring, annotationToSchema, schemaOfSource } from './python-schema';

@@ -2,7 +2,7 @@ import { HttpException, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { FileTool, UnavailableTool } from '@lrs/agent-file';
-import { DEFAULT_RETURN_CHAR_LIMIT, ToolStore, type NewTool, type ToolSnapshot } from '@lrs/read-model';
+import { DEFAULT_RETURN_CHAR_LIMIT, ToolStore, unavailableReason, type NewTool } from '@lrs/read-model';
 import { describeValidationErrors } from '../../http/validation';
 import { CreateToolDto } from '../../tools/tools.dto';
 import { ToolDefinitions } from '../../tools/tool-definitions';
@@ -86,12 +86,6 @@ const UNCONFIGURED_SERVER_TOOLS: Record<string, { tool_type: string; reason: str
 /** Of an imported agent's tools, the server's own that will answer an error when called. */
 export function unconfiguredServerTools(names: readonly string[]): UnavailableTool[] {
   return names.filter((name) => name in UNCONFIGURED_SERVER_TOOLS).map((name) => ({ name, ...UNCONFIGURED_SERVER_TOOLS[name] }));
-}
-
-/** Why a tool answers an error when called, if it does. */
-export function unavailableReason(tool: Pick<ToolSnapshot, 'metadata'>): string | null {
-  const reason = tool.metadata?.unavailable_reason;
-  return typeof reason === 'string' ? reason : null;
 }
 
 /** A tool kept on the agent that answers its reason when called. */
