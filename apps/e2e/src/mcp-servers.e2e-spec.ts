@@ -73,7 +73,7 @@ describe('MCP servers', () => {
     [everything, stack, strict] = await Promise.all([
       startEverything(port),
       TestStack.start({
-        env: { BOOTSTRAP_API_KEY: BOOTSTRAP_KEY, MCP_ALLOW_PRIVATE_NETWORKS: 'true', MCP_STDIO_COMMANDS: process.execPath, MCP_CONNECT_TIMEOUT_MS: '3000', MCP_CALL_TIMEOUT_MS: '5000' },
+        env: { BOOTSTRAP_API_KEY: BOOTSTRAP_KEY, MCP_ALLOW_PRIVATE_NETWORKS: 'true', MCP_STDIO_COMMANDS: process.execPath, MCP_CONNECT_TIMEOUT_MS: '20000', MCP_CALL_TIMEOUT_MS: '5000' },
       }),
       TestStack.start({ services: ['gateway'] }),
     ]);
