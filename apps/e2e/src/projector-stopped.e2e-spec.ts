@@ -119,6 +119,10 @@ describe('the read model never gates a run', () => {
     const agentId = await createAgent(stack.baseUrl);
     const deleted = await sendAsync(stack.baseUrl, agentId, { input: 'soon gone', callback_url: receiver.url('/rebuild/deleted') });
     await receiver.waitFor(() => receiver.forPath('/rebuild/deleted').length === 1, 20_000);
+    // The callback arriving is not its CallbackAttempted in the log: a delete appended before that
+    // would make the projector ignore the attempt (a deleted run shows nothing more), and the wait
+    // below would wait for ever on a callback status no event will set. So: projected first.
+    await waitForProjection(db, [deleted], 20_000);
     expect((await fetch(`${stack.baseUrl}/v1/runs/${deleted}`, { method: 'DELETE' })).status).toBe(200);
     const { rows: all } = await db.query(`SELECT id FROM runs`);
     await waitForProjection(db, all.map((r) => r.id as string), 20_000);
