@@ -144,6 +144,11 @@ export async function expectRunsEndedOnceInOrder(options: {
   expect(history.filter((m) => m.message_type === 'user_message').map((m) => m.content)).toEqual(accepted.map((runId) => inputs.get(runId)));
 }
 
+/** How many distinct runs the callbacks received at `path` are for (a retried delivery counts once). */
+export function runsCalledBack(receiver: CallbackReceiver, path: string): number {
+  return new Set(receiver.forPath(path).map((c) => (c.body as CallbackBody).run_id)).size;
+}
+
 /** The agent's history once it holds `count` messages (the projector catches up after restarts). */
 async function waitForHistory(baseUrl: string, agentId: string, count: number): Promise<HistoryMessage[]> {
   const deadline = Date.now() + 90_000;
