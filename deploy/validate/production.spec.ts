@@ -247,7 +247,7 @@ describe(`deploy/production${NEEDS_KUBECTL}`, () => {
 });
 
 describeRendered(`KEDA autoscaling (deploy/production/keda)${NEEDS_KUBECTL}`, () => {
-  it.each(SCALED)('%s: a ScaledObject targets the Deployment, on the consumer its program reads from RUN_EVENTS', (name) => {
+  it.each(SCALED)("%s: a ScaledObject targets the Deployment, on the consumer its program reads, on that consumer's stream", (name) => {
     const deployment = find('Deployment', name);
     const scaled = scaledObjectFor(name);
     expect(deployment).toBeDefined();
@@ -260,10 +260,9 @@ describeRendered(`KEDA autoscaling (deploy/production/keda)${NEEDS_KUBECTL}`, ()
     const triggers = scaled?.spec.triggers ?? [];
     expect(triggers.map((trigger) => trigger.type)).toEqual(['nats-jetstream']);
     expect(triggers[0].metadata.consumer).toBe(CONSUMERS[key]);
-    expect(triggers[0].metadata.stream).toBe(RUN_EVENTS_STREAM);
+    expect(triggers[0].metadata.stream).toBe(CONSUMER_POLICIES[key].stream ?? RUN_EVENTS_STREAM);
     // the durable consumer that provisioning creates on that stream
     expect(CONSUMER_POLICIES[key].name).toBe(CONSUMERS[key]);
-    expect(CONSUMER_POLICIES[key].stream ?? RUN_EVENTS_STREAM).toBe(RUN_EVENTS_STREAM);
   });
 
   it('uses only the nats-jetstream scaler parameters KEDA knows, with the required ones and numbers as strings', () => {

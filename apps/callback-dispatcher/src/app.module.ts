@@ -7,9 +7,14 @@ import { RunFinishedHandler } from './handlers/run-finished/run-finished.handler
 
 const settings = readDispatcherSettings();
 
-/** The consumer this service runs; its handler is RunFinishedHandler's @EventPattern method. */
+/** The consumer this service runs (on its work queue, RunFinished only); its handler is RunFinishedHandler's @EventPattern method. */
 export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
-  { consumer: CONSUMERS.callbackDispatcher, concurrency: settings.concurrency, maxDeliver: CONSUMER_POLICIES.callbackDispatcher.maxDeliver },
+  {
+    consumer: CONSUMERS.callbackDispatcher,
+    stream: CONSUMER_POLICIES.callbackDispatcher.stream,
+    concurrency: settings.concurrency,
+    maxDeliver: CONSUMER_POLICIES.callbackDispatcher.maxDeliver,
+  },
 ];
 
 @Module({

@@ -36,10 +36,11 @@ import { ThreadSummarizer } from './context/thread-summarizer';
 
 const settings = readWorkerSettings();
 
-/** The consumer this service runs; its handler is StepRequestedHandler's @EventPattern method. */
+/** The consumer this service runs (on its work queue, StepRequested only); its handler is StepRequestedHandler's @EventPattern method. */
 export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
   {
     consumer: CONSUMERS.llmWorker,
+    stream: CONSUMER_POLICIES.llmWorker.stream,
     concurrency: settings.concurrency,
     maxDeliver: CONSUMER_POLICIES.llmWorker.maxDeliver,
     // Well inside the consumer's ack_wait so a long model call is never redelivered meanwhile.

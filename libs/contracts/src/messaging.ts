@@ -13,6 +13,37 @@ export const DLQ_STREAM = 'DLQ';
 export const RUN_TIMERS_STREAM = 'RUN_TIMERS';
 export const RUN_TIMERS_SUBJECTS = 'timers.>';
 
+/**
+ * Work items: the run events that one service acts on, copied from the run log to a work queue of
+ * their own (docs/run-path.md, "Work queues"), so that the llm-worker receives the StepRequested
+ * events and the callback dispatcher the RunFinished events, not every event of every run. A copy
+ * carries the event as the log stores it and, in RUN_STREAM_SEQ_HEADER, its position in the log.
+ */
+export const RUN_WORK_STREAM = 'RUN_WORK';
+export const RUN_WORK_SUBJECTS = 'work.>';
+/** The work queue of each event type that has one, and the consumer that takes it. */
+export const WORK_QUEUES = {
+  StepRequested: 'steps',
+  RunFinished: 'finished',
+} as const;
+export type WorkItemType = keyof typeof WORK_QUEUES;
+
+export function isWorkItemType(type: string): type is WorkItemType {
+  return Object.prototype.hasOwnProperty.call(WORK_QUEUES, type);
+}
+
+export function workSubject(type: WorkItemType, runId: string): string {
+  return `work.${WORK_QUEUES[type]}.${runId}`;
+}
+
+/** The filter of a work queue's consumer. */
+export function workQueueFilter(type: WorkItemType): string {
+  return `work.${WORK_QUEUES[type]}.>`;
+}
+
+/** A work item's position in the run log (the stream sequence of the event it copies). */
+export const RUN_STREAM_SEQ_HEADER = 'Run-Stream-Seq';
+
 export function approvalTimerSubject(runId: string): string {
   return `timers.approval.${runId}`;
 }

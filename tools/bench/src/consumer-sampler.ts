@@ -1,5 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { CONSUMERS, RUN_EVENTS_STREAM } from '@lrs/contracts';
+import { RUN_EVENTS_STREAM } from '@lrs/contracts';
+import { CONSUMER_POLICIES } from '@lrs/jetstream';
 import { nowMs } from './util';
 
 export interface BacklogSample {
@@ -8,7 +9,7 @@ export interface BacklogSample {
   backlog: Record<string, number>;
 }
 
-/** Samples how far behind the stream each service's durable consumer is. */
+/** Samples how far behind its stream (the run log, or its work queue) each service's durable consumer is. */
 export class ConsumerBacklogSampler {
   readonly samples: BacklogSample[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -36,8 +37,8 @@ export class ConsumerBacklogSampler {
       const atMs = nowMs();
       const backlog: Record<string, number> = {};
       await Promise.all(
-        Object.entries(CONSUMERS).map(async ([key, name]) => {
-          const info = await this.jsm.consumers.info(RUN_EVENTS_STREAM, name);
+        Object.entries(CONSUMER_POLICIES).map(async ([key, policy]) => {
+          const info = await this.jsm.consumers.info(policy.stream ?? RUN_EVENTS_STREAM, policy.name);
           backlog[key] = info.num_pending + info.num_ack_pending;
         }),
       );

@@ -1,6 +1,6 @@
 import { headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { JetStreamClient, JsMsg, ConsumerMessages } from '@nats-io/jetstream';
-import { EVENT_TYPE_HEADER, RUN_EVENTS_STREAM, dlqSubject, type AnyRunEvent, type RunEventType } from '@lrs/contracts';
+import { EVENT_TYPE_HEADER, RUN_EVENTS_STREAM, RUN_STREAM_SEQ_HEADER, dlqSubject, type AnyRunEvent, type RunEventType } from '@lrs/contracts';
 import { METRICS } from '@lrs/config';
 import { runTraceparent } from '@lrs/domain-run';
 import { SpanKind, inSpan, markFailed, type Attributes, type Span } from '@lrs/tracing';
@@ -30,6 +30,7 @@ export class RetryLater extends Error {
 }
 
 export interface HandlerContext {
+  /** The event's position in the run log (for a work item, the position of the event it copies). */
   streamSeq: number;
   deliveryCount: number;
   /** True from the policy's maxDeliver-th delivery on: a failure now goes to the DLQ (provisioning.ts, UNHANDLED_DELIVERY_HEADROOM). */
@@ -42,6 +43,15 @@ export interface HandlerContext {
 type DeliveryOutcome = 'acked' | 'waiting' | 'retried' | 'dead_lettered';
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Where a delivered event stands in the run log: a work item (RunWork) says it in a header, a
+ * message of the log is the event itself.
+ */
+function logPositionOf(msg: JsMsg): { stream: string; seq: number } {
+  const copied = Number(msg.headers?.get(RUN_STREAM_SEQ_HEADER));
+  return copied > 0 ? { stream: RUN_EVENTS_STREAM, seq: copied } : { stream: msg.info.stream, seq: msg.seq };
+}
 
 export interface RunEventHandler {
   (event: AnyRunEvent, context: HandlerContext): Promise<void>;
@@ -221,9 +231,10 @@ export class ConsumerRunner {
       return;
     }
     const keepAlive = workingEveryMs ? setInterval(() => msg.working(), workingEveryMs) : null;
+    const streamSeq = logPositionOf(msg).seq;
     try {
-      await inSpan(`process ${event.type}`, { kind: SpanKind.CONSUMER, parent: runTraceparent(event), attributes: this.spanAttributes(event, msg.seq, deliveryCount) }, async (span) => {
-        span.setAttribute('outcome', await this.settle(msg, event, span, { streamSeq: msg.seq, deliveryCount, isLastAttempt, working: () => msg.working() }));
+      await inSpan(`process ${event.type}`, { kind: SpanKind.CONSUMER, parent: runTraceparent(event), attributes: this.spanAttributes(event, streamSeq, deliveryCount) }, async (span) => {
+        span.setAttribute('outcome', await this.settle(msg, event, span, { streamSeq, deliveryCount, isLastAttempt, working: () => msg.working() }));
       });
     } finally {
       if (keepAlive) clearInterval(keepAlive);
@@ -293,10 +304,12 @@ export class ConsumerRunner {
     return Math.round(delay * (0.8 + Math.random() * 0.2));
   }
 
+  /** The DLQ entry names the event's place in the run log (for a work item, the event it copies), which a redrive hands to the handler. */
   private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    const position = logPositionOf(msg);
     const hdrs = headers();
-    hdrs.set('Dlq-Stream', this.stream);
-    hdrs.set('Dlq-Seq', String(msg.seq));
+    hdrs.set('Dlq-Stream', position.stream);
+    hdrs.set('Dlq-Seq', String(position.seq));
     hdrs.set('Dlq-Error', reason.slice(0, 1_000));
     try {
       await this.options.js.publish(dlqSubject(this.options.consumer), msg.data, {

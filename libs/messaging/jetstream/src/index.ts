@@ -20,4 +20,5 @@ export * from './dead-letters';
 export * from './idempotency-keys';
 export * from './event-payloads';
 export * from './run-commands';
+export * from './run-work';
 export * from './jetstream-transport';

@@ -18,6 +18,7 @@ import { RunEventWatcher } from './run-event-watcher';
 import { TokenDeltaBus } from './token-delta-bus';
 import { ConsumerRunner, type ConsumerRunnerOptions } from './consumer-runner';
 import { RunCommands } from './run-commands';
+import { RunWork } from './run-work';
 
 export const JETSTREAM_CONTEXT = Symbol('JETSTREAM_CONTEXT');
 
@@ -116,9 +117,14 @@ export class JetStreamModule {
           useFactory: async (context: JetStreamContext) => new RunEventStore(context.js, context.jsm, await opened('the payload store', () => EventPayloads.open(context.js))),
         },
         {
+          provide: RunWork,
+          inject: [JETSTREAM_CONTEXT, RunEventStore],
+          useFactory: (context: JetStreamContext, events: RunEventStore) => new RunWork(context.js, (stored) => events.encode(stored.event), new Logger('RunWork')),
+        },
+        {
           provide: RunCommands,
-          inject: [RunEventStore],
-          useFactory: (events: RunEventStore) => new RunCommands(events),
+          inject: [RunEventStore, RunWork],
+          useFactory: (events: RunEventStore, work: RunWork) => new RunCommands(events, work),
         },
         {
           provide: LaneStore,
@@ -216,7 +222,7 @@ export class JetStreamModule {
         },
         JetStreamLifecycle,
       ],
-      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ToolSchemaRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests, McpToolListRequests, McpToolRunRequests, JetStreamLifecycle],
+      exports: [JETSTREAM_CONTEXT, ReadinessModule, ConnectionWatch, RunTimers, IdempotencyKeys, RunEventStore, RunWork, RunCommands, RunBacklog, CancelNotices, LaneStore, RunEventWatcher, TokenDeltaBus, CompactionRequests, ToolRunRequests, ToolSchemaRequests, ArchivalRequests, MessageSearchRequests, ModelListRequests, McpToolListRequests, McpToolRunRequests, JetStreamLifecycle],
     };
   }
 }

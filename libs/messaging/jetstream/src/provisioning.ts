@@ -11,8 +11,23 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { APPROVAL_TIMERS_CONSUMER, CONSUMERS, DLQ_STREAM, IDEMPOTENCY_KEYS_BUCKET, RUN_PAYLOADS_BUCKET, RUN_EVENTS_STREAM, RUN_EVENTS_SUBJECTS, RUN_LANES_BUCKET, RUN_TIMERS_STREAM, RUN_TIMERS_SUBJECTS } from '@lrs/contracts';
+import {
+  APPROVAL_TIMERS_CONSUMER,
+  CONSUMERS,
+  DLQ_STREAM,
+  IDEMPOTENCY_KEYS_BUCKET,
+  RUN_PAYLOADS_BUCKET,
+  RUN_EVENTS_STREAM,
+  RUN_EVENTS_SUBJECTS,
+  RUN_LANES_BUCKET,
+  RUN_TIMERS_STREAM,
+  RUN_TIMERS_SUBJECTS,
+  RUN_WORK_STREAM,
+  RUN_WORK_SUBJECTS,
+  workQueueFilter,
+} from '@lrs/contracts';
 import { KV_DUPLICATE_WINDOW_MS } from './kv-compare-and-set';
+import { RUN_WORK_DUPLICATE_WINDOW_MS } from './run-work';
 
 const ms = (value: number) => value * 1_000_000;
 /** How long an Idempotency-Key is remembered (as Stripe and most APIs that take one). */
@@ -33,6 +48,8 @@ export interface ConsumerPolicy {
   name: string;
   /** The stream it reads: the run events, unless named. */
   stream?: string;
+  /** The subjects it reads of that stream (a work queue's), when not all. */
+  filterSubject?: string;
   ackWaitMs: number;
   /** Deliveries a handler fails before the message goes to the DLQ (see UNHANDLED_DELIVERY_HEADROOM). */
   maxDeliver: number;
@@ -41,15 +58,24 @@ export interface ConsumerPolicy {
 
 /**
  * Per-consumer delivery policy: the llm-worker's longer ack wait covers a model call (kept alive by
- * `working()`); every consumer ends in the DLQ after its deliveries (docs/run-path.md).
+ * `working()`); every consumer ends in the DLQ after its deliveries (docs/run-path.md). The
+ * orchestrator and the projector read the run log; the llm-worker and the callback dispatcher read
+ * their work queues (RUN_WORK), which hold only the events they act on.
  */
 export const CONSUMER_POLICIES: Record<keyof typeof CONSUMERS, ConsumerPolicy> = {
   orchestrator: { name: CONSUMERS.orchestrator, ackWaitMs: 30_000, maxDeliver: 20, maxAckPending: 2_000 },
   // About 8 minutes of retries (backoff capped at 5 s), then the DLQ: the run path does not wait
   // for the projection, so giving up costs a stale view, never a run.
   projector: { name: CONSUMERS.projector, ackWaitMs: 30_000, maxDeliver: 100, maxAckPending: 4_000 },
-  llmWorker: { name: CONSUMERS.llmWorker, ackWaitMs: 60_000, maxDeliver: 8, maxAckPending: 2_000 },
-  callbackDispatcher: { name: CONSUMERS.callbackDispatcher, ackWaitMs: 30_000, maxDeliver: 30, maxAckPending: 4_000 },
+  llmWorker: { name: CONSUMERS.llmWorker, stream: RUN_WORK_STREAM, filterSubject: workQueueFilter('StepRequested'), ackWaitMs: 60_000, maxDeliver: 8, maxAckPending: 2_000 },
+  callbackDispatcher: {
+    name: CONSUMERS.callbackDispatcher,
+    stream: RUN_WORK_STREAM,
+    filterSubject: workQueueFilter('RunFinished'),
+    ackWaitMs: 30_000,
+    maxDeliver: 30,
+    maxAckPending: 4_000,
+  },
 };
 
 /**
@@ -104,6 +130,17 @@ export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamCli
     num_replicas: options.replicas,
     duplicate_window: ms(120_000),
   });
+  await ensureStream(jsm, {
+    name: RUN_WORK_STREAM,
+    subjects: [RUN_WORK_SUBJECTS],
+    // An item is gone once its service has acknowledged it; the run log keeps the event.
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: options.replicas,
+    // Each item is published twice (by its event's writer and by the orchestrator), kept once.
+    duplicate_window: ms(RUN_WORK_DUPLICATE_WINDOW_MS),
+  });
   await new Kvm(js).create(RUN_LANES_BUCKET, { history: 1, replicas: options.replicas, storage: 'file' });
   await keepWritesInDoubtShort(jsm, RUN_LANES_BUCKET);
   // Large event payloads live as long as the run events that claim them.
@@ -111,7 +148,7 @@ export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamCli
   await new Kvm(js).create(IDEMPOTENCY_KEYS_BUCKET, { history: 1, replicas: options.replicas, storage: 'file', ttl: IDEMPOTENCY_KEY_TTL_MS });
   await keepWritesInDoubtShort(jsm, IDEMPOTENCY_KEYS_BUCKET);
   for (const policy of Object.values(CONSUMER_POLICIES)) {
-    await ensureConsumer(jsm, RUN_EVENTS_STREAM, { ...policy, ackWaitMs: options.ackWaitMs || policy.ackWaitMs });
+    await ensureConsumer(jsm, policy.stream ?? RUN_EVENTS_STREAM, { ...policy, ackWaitMs: options.ackWaitMs || policy.ackWaitMs });
   }
   await ensureConsumer(jsm, RUN_TIMERS_STREAM, APPROVAL_TIMERS_POLICY);
 }
@@ -157,6 +194,7 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, poli
     max_deliver: policy.maxDeliver * UNHANDLED_DELIVERY_HEADROOM,
     max_ack_pending: policy.maxAckPending,
     max_waiting: 512,
+    ...(policy.filterSubject ? { filter_subject: policy.filterSubject } : {}),
   };
   try {
     await jsm.consumers.add(stream, config);

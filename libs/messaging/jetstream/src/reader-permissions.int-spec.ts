@@ -14,6 +14,7 @@ import {
   RUN_EVENTS_SUBJECTS,
   RUN_LANES_BUCKET,
   RUN_PAYLOADS_BUCKET,
+  RUN_WORK_STREAM,
   decodeRunEventMessage,
   runSubject,
   withRunEventData,
@@ -21,7 +22,7 @@ import {
 } from '@lrs/contracts';
 import { REPO_ROOT, sampleRunCreated, startTestNats, type TestNats } from '@lrs/testing';
 import { connectJetStream, type JetStreamContext } from './connection';
-import { provisionJetStream } from './provisioning';
+import { CONSUMER_POLICIES, provisionJetStream } from './provisioning';
 import { RunEventStore } from './run-event-store';
 import { EventPayloads, EVENT_CLAIM_THRESHOLD_BYTES } from './event-payloads';
 
@@ -118,6 +119,10 @@ describe('the run-events-reader NATS user of deploy/', () => {
     await expect(new Kvm(js).open(RUN_LANES_BUCKET).then((kv) => kv.get('agent-reader'))).rejects.toThrow(refused);
     await expect(new Kvm(js).open(IDEMPOTENCY_KEYS_BUCKET).then((kv) => kv.get('any'))).rejects.toThrow(refused);
     const request = (subject: string, body = '') => reader.request(subject, body, { timeout: 2_000 });
+    // Nor the work queues, whose items the services take (acking one would take it from its service).
+    await expect(jsm.streams.info(RUN_WORK_STREAM)).rejects.toThrow(refused);
+    await expect(jsm.consumers.info(RUN_WORK_STREAM, CONSUMERS.llmWorker)).rejects.toThrow(refused);
+    await expect(request(`$JS.API.CONSUMER.MSG.NEXT.${RUN_WORK_STREAM}.${CONSUMERS.llmWorker}`, JSON.stringify({ batch: 1, no_wait: true }))).rejects.toThrow(refused);
     for (const name of Object.values(CONSUMERS)) {
       await expect(jsm.consumers.info(RUN_EVENTS_STREAM, name)).rejects.toThrow(refused);
       await expect(jsm.consumers.add(RUN_EVENTS_STREAM, { durable_name: name, ack_policy: AckPolicy.Explicit })).rejects.toThrow(refused);
@@ -130,6 +135,6 @@ describe('the run-events-reader NATS user of deploy/', () => {
     // Nor delete a consumer, its own included.
     await expect(request(`$JS.API.CONSUMER.DELETE.${RUN_EVENTS_STREAM}.${READER_DURABLE}`)).rejects.toThrow(refused);
     // Nothing it tried changed the services' consumers: none of their messages is pending an ack.
-    for (const name of Object.values(CONSUMERS)) expect((await services.jsm.consumers.info(RUN_EVENTS_STREAM, name)).num_ack_pending).toBe(0);
+    for (const policy of Object.values(CONSUMER_POLICIES)) expect((await services.jsm.consumers.info(policy.stream ?? RUN_EVENTS_STREAM, policy.name)).num_ack_pending).toBe(0);
   });
 });

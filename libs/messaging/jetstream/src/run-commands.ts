@@ -1,6 +1,7 @@
 import { newId, type RunEvent } from '@lrs/contracts';
 import { decide, stateOf, type DecisionContext, type RunDecision, type RunInput, type RunState } from '@lrs/domain-run';
 import { ConcurrencyConflict, UnconfirmedConflict, type RunEventLog, type StoredRunEvent } from './run-event-store';
+import type { RunWork } from './run-work';
 
 /**
  * What to do when the conditional append loses (someone else moved the run after the event the
@@ -27,11 +28,13 @@ export type CommandResult =
 /**
  * The one way a service moves a run: load its latest event, ask the lifecycle (`decide`), append
  * the answer conditionally on that event still being the latest, and settle a lost race by a
- * stated policy. Services never catch ConcurrencyConflict themselves.
+ * stated policy. Services never catch ConcurrencyConflict themselves. What it appends that a
+ * service acts on (a step to run, a finished run) is copied to that service's work queue (RunWork).
  */
 export class RunCommands {
   constructor(
     private readonly log: RunEventLog,
+    private readonly work: Pick<RunWork, 'publish'> | null = null,
     private readonly context: () => DecisionContext = decisionContextNow,
   ) {}
 
@@ -81,12 +84,15 @@ export class RunCommands {
     const decision = decide(state, input, this.context());
     if (decision.kind !== 'append') return { kind: 'decided', decision, latest, state };
     // decide appends only to a run that exists.
+    let appended: StoredRunEvent[];
     try {
-      return { kind: 'appended', events: await this.log.appendAfter(latest!, decision.events), state };
+      appended = await this.log.appendAfter(latest!, decision.events);
     } catch (error) {
       if (error instanceof ConcurrencyConflict) return { kind: 'lost' };
       throw error;
     }
+    await this.work?.publish(appended);
+    return { kind: 'appended', events: appended, state };
   }
 }
 

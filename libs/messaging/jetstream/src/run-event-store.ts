@@ -145,6 +145,11 @@ export class RunEventStore implements RunEventLog {
     return this.resolve(decodeRunEvent(data));
   }
 
+  /** The event as a message of the log carries it: its JSON, or with a claim on its payload once that is stored (a large one). */
+  encode(event: AnyRunEvent): Promise<string> {
+    return this.payloads ? this.payloads.encode(event) : Promise.resolve(JSON.stringify(event));
+  }
+
   /** The event with its data, fetched from the payload store if it carries a claim instead. */
   async resolve(event: AnyRunEvent): Promise<AnyRunEvent> {
     const stored = event as StoredEventJson;
@@ -308,7 +313,7 @@ export class RunEventStore implements RunEventLog {
     hdrs.set(EVENT_TYPE_HEADER, event.type);
     hdrs.set(EVENT_DIGEST_HEADER, digest);
     if (event.traceparent) hdrs.set(TRACEPARENT_HEADER, event.traceparent);
-    const json = this.payloads ? await this.payloads.encode(event) : JSON.stringify(event);
+    const json = await this.encode(event);
     const result = await publishAtPosition(this.js, runSubject(event.runId), json, { msgID: event.id, lastSubjectSequence: expectedLastSubjectSeq, headers: hdrs });
     if (result.kind === 'stored') return result.seq;
     if (duplicateIsConflict) throw new ConcurrencyConflict(event.runId, expectedLastSubjectSeq);

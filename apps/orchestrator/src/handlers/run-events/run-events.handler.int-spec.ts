@@ -6,6 +6,7 @@ import {
   RunCommands,
   RunEventStore,
   RunTimers,
+  RunWork,
   type JetStreamContext,
   type StoredRunEvent,
 } from '@lrs/jetstream';
@@ -30,7 +31,8 @@ describe('orchestrator run-events handler', () => {
     await provisionJetStream(context.jsm, context.js, { replicas: 1, runEventsMaxAgeMs: 0 });
     store = new RunEventStore(context.js, context.jsm);
     lanes = await LaneStore.open(context.js);
-    handler = new RunEventsHandler(store, new RunCommands(store), lanes, new RunTimers(context.js));
+    const work = new RunWork(context.js, (stored) => store.encode(stored.event), console);
+    handler = new RunEventsHandler(store, new RunCommands(store, work), lanes, new RunTimers(context.js), work);
   });
   afterAll(async () => {
     await context?.nc.drain();

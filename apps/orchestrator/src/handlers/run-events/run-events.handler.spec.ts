@@ -13,14 +13,17 @@ describe('orchestrator run-events handler (in memory)', () => {
   let events: InMemoryRunEventStore;
   let lanes: InMemoryLaneStore;
   let armed: RunEvent<'RunFinished'>[];
+  let forwarded: StoredRunEvent[];
   let handler: RunEventsHandler;
 
   beforeEach(() => {
     events = new InMemoryRunEventStore();
     lanes = new InMemoryLaneStore();
     armed = [];
+    forwarded = [];
     const timers = { armApprovalTimeout: async (finished: RunEvent<'RunFinished'>) => void armed.push(finished) };
-    handler = new RunEventsHandler(events, new RunCommands(events), lanes, timers);
+    const work = { forward: async (stored: StoredRunEvent) => void forwarded.push(stored) };
+    handler = new RunEventsHandler(events, new RunCommands(events), lanes, timers, work);
   });
 
   const deliver = (stored: StoredRunEvent, overrides: Partial<HandlerContext> = {}) => handler.handle(stored.event, deliveryOf(stored, overrides));
@@ -49,6 +52,19 @@ describe('orchestrator run-events handler (in memory)', () => {
     await Promise.all([deliver(run), deliver(run, { deliveryCount: 2 }), deliver(run, { deliveryCount: 3 })]);
     expect(types(run.event.runId)).toEqual(['RunCreated', 'RunStarted', 'StepRequested']);
     expect((await latest(run.event.runId)).event).toMatchObject({ data: { stepIndex: 1, createdStreamSeq: run.streamSeq } });
+  });
+
+  it('copies each StepRequested and RunFinished it is delivered to the work queues, and no other event', async () => {
+    const run = await create(newId('agent'), 1);
+    await deliver(run);
+    const requested = await latest(run.event.runId);
+    await deliver(requested);
+    const completed = await completeStep(run.event.runId);
+    await deliver(completed);
+    const finished = await latest(run.event.runId);
+    await deliver(finished);
+    expect(finished.event.type).toBe('RunFinished');
+    expect(forwarded).toEqual([requested, finished]);
   });
 
   it('keeps a second run of the lane waiting until the first one finishes, then starts it', async () => {

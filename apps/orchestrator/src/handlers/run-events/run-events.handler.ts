@@ -10,6 +10,7 @@ import {
   RunCommands,
   RunEventStore,
   RunTimers,
+  RunWork,
   decisionContextNow,
   onRunEvents,
   type LaneStorage,
@@ -24,7 +25,8 @@ const MAX_PUMP_ROUNDS = 64;
  * Moves runs forward. RunCreated joins the run's lane; when the lane is free the oldest waiting
  * run starts. Every other event is answered from the run's latest state by the pure decider and
  * appended conditionally on that event still being the latest, so redeliveries and racing
- * replicas cannot double-step a run.
+ * replicas cannot double-step a run. Every StepRequested and RunFinished is also copied to its
+ * work queue from here (RunWork.forward): the copy its writer made is not durable on its own.
  */
 @Controller()
 export class RunEventsHandler {
@@ -35,9 +37,10 @@ export class RunEventsHandler {
     private readonly commands: RunCommands,
     @Inject(LaneStore) private readonly lanes: LaneStorage,
     @Inject(RunTimers) private readonly timers: Pick<RunTimers, 'armApprovalTimeout'>,
+    @Inject(RunWork) private readonly work: Pick<RunWork, 'forward'>,
   ) {}
 
-  @EventPattern(onRunEvents(CONSUMERS.orchestrator, 'RunCreated', 'RunStarted', 'StepCompleted', 'StepFailed', 'RunFinished'))
+  @EventPattern(onRunEvents(CONSUMERS.orchestrator, 'RunCreated', 'RunStarted', 'StepRequested', 'StepCompleted', 'StepFailed', 'RunFinished'))
   async handle(@Payload() event: AnyRunEvent, @Ctx() context: HandlerContext): Promise<void> {
     try {
       await this.decide(event, context);
@@ -67,7 +70,11 @@ export class RunEventsHandler {
         else await this.pump(event.laneId, lane);
         return;
       }
+      case 'StepRequested':
+        await this.work.forward(stored);
+        return;
       case 'RunFinished':
+        await this.work.forward(stored);
         await this.pump(event.laneId);
         if (event.data.approvalTimeout) await this.timers.armApprovalTimeout(event);
         return;
