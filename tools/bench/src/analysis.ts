@@ -1,6 +1,7 @@
 import type { CallbackSink } from './callback-sink';
 import type { BacklogSample } from './consumer-sampler';
 import type { Panel, PhaseBand } from './chart';
+import { BENCH_OWNER, type NatsMessageCounts } from './nats-monitor';
 import type { EventTap, RunRecord } from './run-tracker';
 import { percentile, summarize, type Summary } from './util';
 
@@ -24,6 +25,8 @@ export interface PhaseRecord {
   cpuCores: Record<string, number>;
   /** pg_stat_database counter deltas over the window. */
   database: Record<string, number>;
+  /** NATS messages of each service's connections (and the bench's) over the window. */
+  natsMessages: Record<string, NatsMessageCounts>;
   scheduleLagMs: number[];
   offeredRate: number | null;
 }
@@ -59,12 +62,22 @@ export interface PhaseStats {
   cpu_ms_per_run: Record<string, number>;
   /** Postgres activity of the bench database per run completed in the window (approximate). */
   db_per_run: Record<string, number>;
+  /** NATS messages per run completed in the window; null when none completed. */
+  nats_msgs_per_run: NatsMessagesPerRun | null;
   /** Where a run's time goes: each hop between two observed moments, over the measured runs. */
   stages_ms: Record<string, Summary>;
   /** Unacknowledged events per durable consumer, sampled twice a second during the window. */
   consumer_backlog: Record<string, Summary>;
   /** Publishes per run that the stream refused (lost races, retries). */
   rejected_publishes_per_run: number | null;
+}
+
+export interface NatsMessagesPerRun {
+  /** Per service, and `bench` for the bench's own connections, which the totals leave out (the bench is not the server's cost). */
+  by_owner: Record<string, NatsMessageCounts>;
+  total_in: number;
+  total_out: number;
+  total: number;
 }
 
 type Marks = Record<string, number>;
@@ -185,6 +198,7 @@ export function phaseStats(phase: PhaseRecord, runs: RunRecord[], sink: Callback
       completedInWindow,
     ),
     db_per_run: perRun(phase.database, completedInWindow),
+    nats_msgs_per_run: natsMessagesPerRun(phase.natsMessages, completedInWindow),
     stages_ms: stageDurations(measured, sink, tap),
     consumer_backlog: backlogDuring(backlog, phase.windowStartMs, phase.windowEndMs),
     rejected_publishes_per_run: created.length && events ? rejected / created.length : null,
@@ -206,6 +220,15 @@ function backlogDuring(samples: BacklogSample[], fromMs: number, toMs: number): 
 function perRun(totals: Record<string, number>, runs: number): Record<string, number> {
   if (runs === 0) return {};
   return Object.fromEntries(Object.entries(totals).map(([name, total]) => [name, total / runs]));
+}
+
+function natsMessagesPerRun(messages: Record<string, NatsMessageCounts>, runs: number): NatsMessagesPerRun | null {
+  if (runs === 0) return null;
+  const byOwner = Object.fromEntries(Object.entries(messages).map(([owner, counts]) => [owner, { in: counts.in / runs, out: counts.out / runs }]));
+  const services = Object.entries(byOwner).filter(([owner]) => owner !== BENCH_OWNER).map(([, counts]) => counts);
+  const totalIn = services.reduce((sum, counts) => sum + counts.in, 0);
+  const totalOut = services.reduce((sum, counts) => sum + counts.out, 0);
+  return { by_owner: byOwner, total_in: totalIn, total_out: totalOut, total: totalIn + totalOut };
 }
 
 export interface Timeline {

@@ -11,6 +11,7 @@ import type { BenchConfig } from './config';
 import { ConsumerBacklogSampler } from './consumer-sampler';
 import { HttpJsonClient } from './http-client';
 import { closedLoop, createAgents, openLoop, type LoadContext } from './load';
+import { messagesBetween, readConnectionCounts, type ConnectionCounts } from './nats-monitor';
 import { summarizeProfiles, type ProfileSummary } from './profile';
 import { ProcessSampler, coresBetween, cpuSnapshot, type CpuSnapshot, type SampleTarget } from './proc-sampler';
 import { EventTap, RunTracker, type RunRecord } from './run-tracker';
@@ -28,6 +29,7 @@ export interface Figures {
   callback_p50_ms: number;
   ceiling_runs_per_s: number;
   peak_rss_mb: number;
+  nats_msgs_per_run_1step: number;
 }
 
 export interface BenchOutcome {
@@ -87,6 +89,7 @@ export async function runBench(config: BenchConfig, cleanup: Cleanup, interrupte
   const snapshot = async (): Promise<WindowProbe> => ({
     cpu: cpuSnapshot(nowMs(), cpuTargets(), { postgres: await backendPids() }),
     db: await databaseCounters(monitor),
+    nats: await readConnectionCounts(stack.natsMonitorUrl),
   });
 
   const definitions: PhaseDefinition[] = [
@@ -123,8 +126,7 @@ export async function runBench(config: BenchConfig, cleanup: Cleanup, interrupte
         ...window,
         drainedAtMs: NaN,
         streamMessages: null,
-        cpuCores: coresBetween(from.cpu, to.cpu),
-        database: counterDeltas(from.db, to.db),
+        ...windowDeltas(from, to),
         scheduleLagMs: [],
         offeredRate: null,
       };
@@ -154,8 +156,7 @@ export async function runBench(config: BenchConfig, cleanup: Cleanup, interrupte
         windowEndMs: open.endMs,
         drainedAtMs: NaN,
         streamMessages: null,
-        cpuCores: coresBetween(from.cpu, to.cpu),
-        database: counterDeltas(from.db, to.db),
+        ...windowDeltas(from, to),
         scheduleLagMs: open.scheduleLagMs,
         offeredRate: config.openRate,
       };
@@ -285,6 +286,7 @@ export async function runBench(config: BenchConfig, cleanup: Cleanup, interrupte
     callback_p50_ms: figure(open?.callback_ms.p50, 2),
     ceiling_runs_per_s: figure(ceiling.find((result) => result.shape === '1step')?.runs_per_s, 1),
     peak_rss_mb: round(peakRssKb / 1024, 1),
+    nats_msgs_per_run_1step: figure(oneStep?.nats_msgs_per_run?.total, 1),
   };
   const cpuList = cpus();
   return {
@@ -326,6 +328,12 @@ export async function runBench(config: BenchConfig, cleanup: Cleanup, interrupte
 interface WindowProbe {
   cpu: CpuSnapshot;
   db: Record<string, number>;
+  nats: ConnectionCounts;
+}
+
+/** What the processes did between the probes at the start and the end of a measurement window. */
+function windowDeltas(from: WindowProbe, to: WindowProbe): Pick<PhaseRecord, 'cpuCores' | 'database' | 'natsMessages'> {
+  return { cpuCores: coresBetween(from.cpu, to.cpu), database: counterDeltas(from.db, to.db), natsMessages: messagesBetween(from.nats, to.nats) };
 }
 
 /** Cumulative activity of the bench database (pg_stat_database; flushed by backends about once a second). */

@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chartPanels } from './analysis';
+import { chartPanels, type NatsMessagesPerRun } from './analysis';
 import type { BenchOutcome, Figures } from './bench';
 import { renderChart } from './chart';
 import type { BenchConfig } from './config';
+import { BENCH_OWNER, type NatsMessageCounts } from './nats-monitor';
 import { round, roundedSummary, type Summary } from './util';
 
 const FIGURE_NOTES: Record<keyof Figures, string> = {
@@ -16,6 +17,7 @@ const FIGURE_NOTES: Record<keyof Figures, string> = {
   callback_p50_ms: 'RunFinished published -> callback received (open loop)',
   ceiling_runs_per_s: 'raw JetStream + 4 consumers + Postgres writes, 1-step event count',
   peak_rss_mb: 'largest VmRSS of any service process',
+  nats_msgs_per_run_1step: 'NATS messages in + out of all services per 1-step run (nats-server /connz)',
 };
 
 export function renderReport(outcome: BenchOutcome, config: BenchConfig): string {
@@ -72,6 +74,30 @@ export function renderReport(outcome: BenchOutcome, config: BenchConfig): string
         fmt(processNames.filter((name) => name !== 'other').reduce((sum, name) => sum + (phase.cpu_ms_per_run[name] ?? 0), 0), 1),
         ...dbKeys.map((key) => fmt(phase.db_per_run[key] ?? NaN, 1)),
       ]),
+    ));
+  }
+  const natsPhases = outcome.phases.filter((phase) => phase.nats_msgs_per_run !== null);
+  if (natsPhases.length) {
+    lines.push('');
+    lines.push(
+      'NATS messages per run completed in the window (from nats-server\'s /connz): in = publishes, requests and acks a service sent; ' +
+        'out = deliveries and replies it received; bench = the bench\'s own connections, not in the totals',
+    );
+    const owners = [...new Set(natsPhases.flatMap((phase) => Object.keys(phase.nats_msgs_per_run!.by_owner)))].filter((owner) => owner !== BENCH_OWNER);
+    const inOut = (counts: NatsMessageCounts | undefined) => (counts ? `${fmt(counts.in, 1)} / ${fmt(counts.out, 1)}` : '-');
+    lines.push(table(
+      ['phase', ...owners.map((owner) => `${owner} in/out`), 'total in', 'total out', 'total', `${BENCH_OWNER} in/out`],
+      natsPhases.map((phase) => {
+        const messages = phase.nats_msgs_per_run!;
+        return [
+          phase.name,
+          ...owners.map((owner) => inOut(messages.by_owner[owner])),
+          fmt(messages.total_in, 1),
+          fmt(messages.total_out, 1),
+          fmt(messages.total, 1),
+          inOut(messages.by_owner[BENCH_OWNER]),
+        ];
+      }),
     ));
   }
   const stageNames = [...new Set(outcome.phases.flatMap((phase) => Object.keys(phase.stages_ms)))];
@@ -178,6 +204,7 @@ function resultsDocument(outcome: BenchOutcome, config: BenchConfig): object {
       cpu_cores: Object.fromEntries(Object.entries(phase.cpu_cores).map(([name, value]) => [name, round(value, 3)])),
       cpu_ms_per_run: Object.fromEntries(Object.entries(phase.cpu_ms_per_run).map(([name, value]) => [name, round(value, 2)])),
       db_per_run: Object.fromEntries(Object.entries(phase.db_per_run).map(([name, value]) => [name, round(value, 1)])),
+      nats_msgs_per_run: phase.nats_msgs_per_run && natsMessagesDocument(phase.nats_msgs_per_run),
       consumer_backlog: Object.fromEntries(Object.entries(phase.consumer_backlog).map(([name, summary]) => [name, roundedSummary(summary, 0)])),
       rejected_publishes_per_run: phase.rejected_publishes_per_run === null ? null : round(phase.rejected_publishes_per_run, 3),
       stages_ms: Object.fromEntries(Object.entries(phase.stages_ms).map(([name, summary]) => [name, roundedSummary(summary)])),
@@ -195,6 +222,16 @@ function resultsDocument(outcome: BenchOutcome, config: BenchConfig): object {
     bench_process: outcome.bench,
     profiles: outcome.profiles,
     timeline: outcome.timeline,
+  };
+}
+
+/** Flat in the results file, like cpu_ms_per_run: `{ <service>: { in, out }, ..., total_in, total_out, total }`. */
+function natsMessagesDocument({ by_owner, total_in, total_out, total }: NatsMessagesPerRun): object {
+  return {
+    ...Object.fromEntries(Object.entries(by_owner).map(([owner, counts]) => [owner, { in: round(counts.in, 2), out: round(counts.out, 2) }])),
+    total_in: round(total_in, 2),
+    total_out: round(total_out, 2),
+    total: round(total, 2),
   };
 }
 

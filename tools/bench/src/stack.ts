@@ -15,7 +15,7 @@ import {
   type ServiceName,
   type ServiceProcess,
 } from '@lrs/local-stack';
-import { createTestDatabase, startTestNats, type TestDatabase } from '@lrs/testing';
+import { createTestDatabase, startTestNats, type TestDatabase, type TestNats } from '@lrs/testing';
 import { CallbackSink } from './callback-sink';
 import type { Cleanup } from './cleanup';
 import type { BenchConfig } from './config';
@@ -27,6 +27,8 @@ export const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 
 export interface BenchStack {
   nats: RunningNats;
+  /** nats-server's HTTP monitoring, where the bench reads each connection's message counts. */
+  natsMonitorUrl: string;
   database: TestDatabase;
   model: FakeModelServer;
   sink: CallbackSink;
@@ -72,7 +74,7 @@ export async function startStack(config: BenchConfig, cleanup: Cleanup): Promise
 
   progress('starting nats-server, Postgres database, fake model and callback receiver');
   const [natsResult, databaseResult, modelResult, sinkResult] = await Promise.allSettled([
-    startTestNats(),
+    startTestNats({ monitorPort: await freePort() }),
     createTestDatabase(),
     startFakeModelServer({ latencyMs: config.modelLatencyMs }),
     CallbackSink.start(),
@@ -84,7 +86,9 @@ export async function startStack(config: BenchConfig, cleanup: Cleanup): Promise
   for (const result of [natsResult, databaseResult, modelResult, sinkResult]) {
     if (result.status === 'rejected') throw new Error(`could not start the stack: ${errorMessage(result.reason)}`);
   }
-  const nats = (natsResult as PromiseFulfilledResult<RunningNats>).value;
+  const nats = (natsResult as PromiseFulfilledResult<TestNats>).value;
+  const natsMonitorUrl = nats.monitorUrl;
+  if (natsMonitorUrl === null) throw new Error('nats-server was started without its monitoring port');
   const database = (databaseResult as PromiseFulfilledResult<TestDatabase>).value;
   const model = (modelResult as PromiseFulfilledResult<FakeModelServer>).value;
   const sink = (sinkResult as PromiseFulfilledResult<CallbackSink>).value;
@@ -136,7 +140,7 @@ export async function startStack(config: BenchConfig, cleanup: Cleanup): Promise
   } finally {
     exits.stop();
   }
-  return { nats, database, model, sink, services, baseUrl, nc, jsm, logs, profileDir };
+  return { nats, natsMonitorUrl, database, model, sink, services, baseUrl, nc, jsm, logs, profileDir };
 }
 
 /** Rejects as soon as a service process is gone (e.g. it failed to start). */
