@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { CONSUMERS, RUN_EVENTS_STREAM } from '@lrs/contracts';
+import { RUN_EVENTS_STREAM } from '@lrs/contracts';
+import { CONSUMER_POLICIES } from '@lrs/jetstream';
 import { startFakeModelServer, type FakeModelServer } from '@lrs/fake-model';
 import {
   SERVICE_NAMES,
@@ -156,15 +157,16 @@ function watchForExit(services: ServiceProcess[]): { exited: Promise<never>; sto
   return { exited, stop: () => clearInterval(timer) };
 }
 
-/** Every service has provisioned the stream and is pulling from its durable consumer. */
+/** Every service has provisioned the streams and is pulling from its durable consumer (on the run log or its work queue). */
 async function waitForConsumers(jsm: JetStreamManager, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const names = Object.values(CONSUMERS);
+  const policies = Object.values(CONSUMER_POLICIES);
+  const names = policies.map((policy) => policy.name);
   let waitingFor: string[] = names;
   while (Date.now() < deadline) {
     const pulling = await Promise.all(
-      names.map((name) =>
-        jsm.consumers.info(RUN_EVENTS_STREAM, name).then(
+      policies.map((policy) =>
+        jsm.consumers.info(policy.stream ?? RUN_EVENTS_STREAM, policy.name).then(
           (info) => info.num_waiting > 0,
           () => false,
         ),
