@@ -1,5 +1,7 @@
 import { InvalidArgumentError, connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+// Answered requests skip an Error the client builds for nothing (see the module).
+import './answered-requests';
 
 export interface JetStreamContext {
   nc: NatsConnection;
