@@ -21,4 +21,5 @@ export * from './idempotency-keys';
 export * from './event-payloads';
 export * from './run-commands';
 export * from './run-work';
+export * from './bounded-memory';
 export * from './jetstream-transport';

@@ -18,6 +18,7 @@ import {
 } from '@lrs/contracts';
 import type { EventPayloads, StoredEventJson } from './event-payloads';
 import { publishAtPosition } from './publish-at-position';
+import { BoundedMemory } from './bounded-memory';
 
 /** Thrown when an append lost an optimistic-concurrency race: someone else moved the run first. */
 export class ConcurrencyConflict extends Error {
@@ -131,7 +132,7 @@ export function eventAfter(previous: AnyRunEvent, draft: RunEventDraft): AnyRunE
  */
 export class RunEventStore implements RunEventLog {
   /** RunCreated events recently read: every step of a run needs its own, and it never changes. */
-  private readonly createdCache = new Map<string, RunEvent<'RunCreated'>>();
+  private readonly createdCache = new BoundedMemory<string, RunEvent<'RunCreated'>>(CREATED_CACHE_SIZE);
 
   constructor(
     private readonly js: JetStreamClient,
@@ -204,7 +205,6 @@ export class RunEventStore implements RunEventLog {
     const stored = createdStreamSeq ? await this.at(createdStreamSeq) : await this.nextOf(runId, 1);
     if (!stored || stored.event.type !== 'RunCreated' || stored.event.runId !== runId) return null;
     this.createdCache.set(runId, stored.event);
-    if (this.createdCache.size > CREATED_CACHE_SIZE) this.createdCache.delete(this.createdCache.keys().next().value as string);
     return stored.event;
   }
 

@@ -2,11 +2,16 @@ import { headers } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { EVENT_TYPE_HEADER, RUN_STREAM_SEQ_HEADER, TRACEPARENT_HEADER, isWorkItemType, workSubject } from '@lrs/contracts';
 import type { StoredRunEvent } from './run-event-store';
+import { BoundedMemory } from './bounded-memory';
 
 /** How long RUN_WORK remembers a work item's id: a copy published again within it is dropped by the server. */
 export const RUN_WORK_DUPLICATE_WINDOW_MS = 120_000;
 
-/** Publishes started in this process that the orchestrator's copy may still meet (bounded; see `forward`). */
+/**
+ * Publishes started in this process that its orchestrator's forward may still meet. Events
+ * forwarded by another replica (or appended by a service with no forwarder) are never met here
+ * again: the oldest are forgotten, which at worst costs one duplicate publish.
+ */
 const PUBLISHED_MEMORY = 20_000;
 
 /** Encodes an event as the run log stores it (a large payload as a claim, RunEventStore.encode). */
@@ -31,7 +36,7 @@ export interface WorkLogger {
  */
 export class RunWork {
   /** Publishes this process started, by event id: a later `forward` of the same event waits for it instead of publishing again. */
-  private readonly published = new Map<string, Promise<boolean>>();
+  private readonly published = new BoundedMemory<string, Promise<boolean>>(PUBLISHED_MEMORY);
 
   constructor(
     private readonly js: JetStreamClient,
@@ -45,7 +50,16 @@ export class RunWork {
    */
   async publish(appended: readonly StoredRunEvent[]): Promise<void> {
     await Promise.all(
-      appended.filter((stored) => isWorkItemType(stored.event.type)).map((stored) => this.remember(stored.event.id, this.send(stored).then(() => true, (error: unknown) => this.failed(stored, error)))),
+      appended
+        .filter((stored) => isWorkItemType(stored.event.type))
+        .map((stored) => {
+          const publishing = this.send(stored).then(
+            () => true,
+            (error: unknown) => this.failed(stored, error),
+          );
+          this.published.set(stored.event.id, publishing);
+          return publishing;
+        }),
     );
   }
 
@@ -55,8 +69,7 @@ export class RunWork {
    */
   async forward(stored: StoredRunEvent): Promise<void> {
     if (!isWorkItemType(stored.event.type)) return;
-    const own = this.published.get(stored.event.id);
-    this.published.delete(stored.event.id);
+    const own = this.published.take(stored.event.id);
     if (own && (await own)) return;
     await this.send(stored);
   }
@@ -69,14 +82,6 @@ export class RunWork {
     hdrs.set(RUN_STREAM_SEQ_HEADER, String(streamSeq));
     if (event.traceparent) hdrs.set(TRACEPARENT_HEADER, event.traceparent);
     await this.js.publish(workSubject(event.type, event.runId), await this.encode(stored), { msgID: `work:${event.id}`, headers: hdrs });
-  }
-
-  private remember(eventId: string, publishing: Promise<boolean>): Promise<boolean> {
-    this.published.set(eventId, publishing);
-    // Events forwarded by another replica (or appended by a service with no forwarder) are never
-    // met here again: the oldest are forgotten, which at worst costs one duplicate publish.
-    if (this.published.size > PUBLISHED_MEMORY) this.published.delete(this.published.keys().next().value as string);
-    return publishing;
   }
 
   private failed(stored: StoredRunEvent, error: unknown): false {

@@ -104,6 +104,37 @@ describe('orchestrator run-events handler (in memory)', () => {
     expect((await latest(run.event.runId)).event).toMatchObject({ data: { stopReason: 'cancelled' } });
   });
 
+  it("reads nothing for the delivery of what it appended itself: the RunStarted of its chain, a RunFinished after which it moved the lane on", async () => {
+    const agentId = newId('agent');
+    const [first, second] = [await create(agentId), await create(agentId)];
+    await deliver(first);
+    await deliver(second);
+    await deliver(await completeStep(first.event.runId));
+    const started = (await events.nextOf(first.event.runId, first.streamSeq + 1))!;
+    const finished = await latest(first.event.runId);
+    expect([started.event.type, finished.event.type]).toEqual(['RunStarted', 'RunFinished']);
+    const reads = [jest.spyOn(events, 'latest'), jest.spyOn(lanes, 'read'), jest.spyOn(lanes, 'update')];
+    await deliver(started);
+    await deliver(finished);
+    expect(reads.map((spy) => spy.mock.calls.length)).toEqual([0, 0, 0]);
+    expect(types(second.event.runId)).toEqual(['RunCreated', 'RunStarted', 'StepRequested']);
+  });
+
+  it('does the follow-up of those deliveries when another replica appended them', async () => {
+    const agentId = newId('agent');
+    const [first, second] = [await create(agentId), await create(agentId)];
+    await deliver(first);
+    await deliver(second);
+    await deliver(await completeStep(first.event.runId));
+    const replica = new RunEventsHandler(events, new RunCommands(events), lanes, { armApprovalTimeout: async () => undefined }, { forward: async () => undefined });
+    const latestRead = jest.spyOn(events, 'latest');
+    const laneRead = jest.spyOn(lanes, 'read');
+    await replica.handle((await latest(first.event.runId)).event, deliveryOf(await latest(first.event.runId)));
+    expect(laneRead).toHaveBeenCalledTimes(1);
+    expect(latestRead).toHaveBeenCalled();
+    expect(types(second.event.runId)).toEqual(['RunCreated', 'RunStarted', 'StepRequested']);
+  });
+
   it('requests the first step of a run whose start chain a crash split', async () => {
     const run = await create(newId('agent'));
     const [started] = await events.appendAfter(run, [{ type: 'RunStarted', data: { startedAt: new Date().toISOString(), maxSteps: 3 } }]);

@@ -4,6 +4,7 @@ import { CONSUMERS, type AnyRunEvent, type RunEvent } from '@lrs/contracts';
 import { approvalTimeoutRun, decide, enqueue, enqueueAndGrant, isSettled, promote, release, stateOf, type LaneState } from '@lrs/domain-run';
 import {
   APPROVAL_TIMERS_POLICY,
+  BoundedMemory,
   DROP_ON_CONFLICT,
   LaneStore,
   RetryLater,
@@ -14,12 +15,15 @@ import {
   decisionContextNow,
   onRunEvents,
   type LaneStorage,
+  type CommandResult,
   type RunEventLog,
   type HandlerContext,
   type StoredRunEvent,
 } from '@lrs/jetstream';
 
 const MAX_PUMP_ROUNDS = 64;
+/** Events whose follow-up this process did when it appended them (see `doneHere`). */
+const DONE_HERE_MEMORY = 20_000;
 
 /**
  * Moves runs forward. RunCreated joins the run's lane; when the lane is free the oldest waiting
@@ -31,6 +35,14 @@ const MAX_PUMP_ROUNDS = 64;
 @Controller()
 export class RunEventsHandler {
   private readonly logger = new Logger(RunEventsHandler.name);
+  /**
+   * The ids of events this process appended and has already done for what their own delivery
+   * would do: a RunStarted appended together with its StepRequested (nothing to complete), a
+   * RunFinished after which the lane was pumped. Their delivery, which usually comes back to this
+   * process at once, then costs no read; a delivery to another replica, or after a restart, does
+   * the work as before (it is idempotent).
+   */
+  private readonly doneHere = new BoundedMemory<string, true>(DONE_HERE_MEMORY);
 
   constructor(
     @Inject(RunEventStore) private readonly events: RunEventLog,
@@ -66,7 +78,7 @@ export class RunEventsHandler {
         const lane = await this.lanes.update(event.laneId, (current) => enqueueAndGrant(current, { runId: event.runId, createdSeq: context.streamSeq }));
         // Granted (by the gateway, usually): start it right behind this RunCreated. If it was
         // started already, the conditional append loses and nothing happens.
-        if (lane.active?.runId === event.runId) await this.commands.executeAfter(stored, { kind: 'laneGranted', createdStreamSeq: context.streamSeq });
+        if (lane.active?.runId === event.runId) this.rememberDone(await this.commands.executeAfter(stored, { kind: 'laneGranted', createdStreamSeq: context.streamSeq }));
         else await this.pump(event.laneId, lane);
         return;
       }
@@ -75,10 +87,11 @@ export class RunEventsHandler {
         return;
       case 'RunFinished':
         await this.work.forward(stored);
-        await this.pump(event.laneId);
+        if (!this.doneHere.take(event.id)) await this.pump(event.laneId);
         if (event.data.approvalTimeout) await this.timers.armApprovalTimeout(event);
         return;
       case 'RunStarted': {
+        if (this.doneHere.take(event.id)) return;
         // RunStarted and StepRequested are appended as one chain; only a crash splits them. Read
         // the latest first, so the usual case costs a read instead of an append that must lose.
         const latest = await this.events.latest(event.runId, context.streamSeq);
@@ -87,21 +100,36 @@ export class RunEventsHandler {
       }
       default: {
         const result = await this.commands.executeAfter(stored, { kind: 'advance' });
-        if (result.kind === 'appended' && result.events.some((next) => next.event.type === 'RunFinished')) await this.pump(event.laneId);
+        const finished = result.kind === 'appended' ? result.events.find((next) => next.event.type === 'RunFinished') : undefined;
+        if (!finished) return;
+        await this.pump(event.laneId, undefined, finished.event.runId);
+        this.doneHere.set(finished.event.id, true);
       }
     }
+  }
+
+  /** A RunStarted appended with the StepRequested behind it leaves its delivery nothing to do. */
+  private rememberDone(result: CommandResult): void {
+    if (result.kind !== 'appended') return;
+    const [started, requested] = result.events;
+    if (started?.event.type === 'RunStarted' && requested?.event.type === 'StepRequested') this.doneHere.set(started.event.id, true);
   }
 
   /**
    * Brings a lane to rest: releases an active run that has finished, grants the lane to the
    * oldest waiting run and starts it. Safe to call any number of times from any replica.
+   * `finishedRunId` names a run this process has just seen finish (no read needed to know it).
    */
-  private async pump(laneId: string, known?: LaneState): Promise<void> {
+  private async pump(laneId: string, known?: LaneState, finishedRunId?: string): Promise<void> {
     // Each compare-and-set returns the state it wrote, so the lane is read once, not every round.
     let lane = known ?? (await this.lanes.read(laneId));
     for (let round = 0; round < MAX_PUMP_ROUNDS; round++) {
       if (lane.active) {
         const activeRunId = lane.active.runId;
+        if (activeRunId === finishedRunId) {
+          lane = await this.lanes.update(laneId, (current) => release(current, activeRunId));
+          continue;
+        }
         // The lane holds the run's RunCreated: a read older than that has not caught up (StaleRead, retried).
         const latest = await this.events.latest(activeRunId, lane.active.createdSeq);
         const state = stateOf(latest?.event);
