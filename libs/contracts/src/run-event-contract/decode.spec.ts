@@ -58,6 +58,13 @@ describe('decodeRunEventMessage', () => {
     expect(decodeError([created]).message).toMatch(/envelope is invalid/);
   });
 
+  it('names every error of an invalid event, not only the first one its validation stopped at', () => {
+    const message = decodeError({ ...created, seq: 0, runId: 42 }).message;
+    expect(message).toMatch(/event\/seq must be >= 1/);
+    expect(message).toMatch(/event\/runId must be string/);
+    expect(decodeError({ ...created, data: { ...created.data, maxSteps: 0, input: 'text' } }).message).toMatch(/maxSteps must be >= 1.*input must be array|input must be array.*maxSteps must be >= 1/);
+  });
+
   it('refuses a version newer than this build reads, saying so', () => {
     expect(decodeError({ ...created, version: RUN_EVENT_SCHEMA_VERSION + 1 }).message).toMatch(
       new RegExp(`has schema version ${RUN_EVENT_SCHEMA_VERSION + 1}, newer than version ${RUN_EVENT_SCHEMA_VERSION} that this build reads`),

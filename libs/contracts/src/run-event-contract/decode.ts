@@ -23,15 +23,39 @@ export class InvalidRunEvent extends Error {
   override readonly name = 'InvalidRunEvent';
 }
 
-const ajv = new Ajv({ allErrors: true, strictTypes: false });
-addFormats(ajv, ['date-time']);
-const validEnvelope = ajv.compile(RUN_EVENT_ENVELOPE_SCHEMA);
-const validData = Object.fromEntries(
-  Object.entries(RUN_EVENT_DATA_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]),
-) as Record<RunEventType, ValidateFunction>;
+/** The schemas compiled with one set of ajv options: the envelope's and each type's data. */
+interface Validators {
+  envelope: ValidateFunction;
+  data: Record<RunEventType, ValidateFunction>;
+  describe(errors: ErrorObject[] | null | undefined, root: string): string;
+}
 
-function describe(errors: ErrorObject[] | null | undefined, root: string): string {
-  return ajv.errorsText(errors?.slice(0, 5), { dataVar: root });
+function compileValidators(allErrors: boolean): Validators {
+  const ajv = new Ajv({ allErrors, strictTypes: false });
+  addFormats(ajv, ['date-time']);
+  return {
+    envelope: ajv.compile(RUN_EVENT_ENVELOPE_SCHEMA),
+    data: Object.fromEntries(Object.entries(RUN_EVENT_DATA_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)])) as Record<RunEventType, ValidateFunction>,
+    describe: (errors, root) => ajv.errorsText(errors?.slice(0, 5), { dataVar: root }),
+  };
+}
+
+/**
+ * Every consumer validates every event it reads, so validation is on the run path: stopping at the
+ * first error is about three times faster on valid events than collecting them all. An invalid
+ * event (rare, and then dead-lettered) is validated again with every error collected, so its
+ * message says all that is wrong with it.
+ */
+const quick = compileValidators(false);
+let thoroughValidators: Validators | null = null;
+const thorough = (): Validators => (thoroughValidators ??= compileValidators(true));
+
+/** Why a value fails a schema, with every error (at most five shown). */
+function allErrorsOf(pick: (validators: Validators) => ValidateFunction, value: unknown, root: string): string {
+  const validators = thorough();
+  const validate = pick(validators);
+  validate(value);
+  return validators.describe(validate.errors, root);
 }
 
 /**
@@ -48,7 +72,7 @@ export function decodeRunEventMessage(bytes: Uint8Array | string): RunEventMessa
   } catch (error) {
     throw new InvalidRunEvent(`run event is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (!validEnvelope(parsed)) throw new InvalidRunEvent(`run event envelope is invalid: ${describe(validEnvelope.errors, 'event')}`);
+  if (!quick.envelope(parsed)) throw new InvalidRunEvent(`run event envelope is invalid: ${allErrorsOf((validators) => validators.envelope, parsed, 'event')}`);
   const message = parsed as RunEventMessage;
   if (message.version > RUN_EVENT_SCHEMA_VERSION) {
     throw new InvalidRunEvent(
@@ -66,8 +90,7 @@ export function decodeRunEventMessage(bytes: Uint8Array | string): RunEventMessa
 export function withRunEventData(message: RunEventMessage, data: unknown): AnyRunEvent {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidRunEvent(`${nameOf(message)} has no data object`);
   const upcast = upcastRunEventData(message.type, data as Record<string, unknown>, message.version, RUN_EVENT_SCHEMA_VERSION);
-  const validate = validData[message.type];
-  if (!validate(upcast)) throw new InvalidRunEvent(`${nameOf(message)} has invalid data: ${describe(validate.errors, 'data')}`);
+  if (!quick.data[message.type](upcast)) throw new InvalidRunEvent(`${nameOf(message)} has invalid data: ${allErrorsOf((validators) => validators.data[message.type], upcast, 'data')}`);
   const { claim: _claim, ...event } = message;
   return { ...event, version: RUN_EVENT_SCHEMA_VERSION, data: upcast } as unknown as AnyRunEvent;
 }
