@@ -9,7 +9,13 @@ export function readWorkerSettings(env = new Env()) {
     ...readCommonSettings('llm-worker', env),
     /** The OpenAI-compatible endpoints, by the provider part of model handles (`openai` always). */
     providers: readProviders(env),
-    concurrency: env.int('LLM_WORKER_CONCURRENCY', 64, { min: 1, max: 4096 }),
+    /**
+     * Steps in flight per process. A step mostly waits on the model, and one in flight held about
+     * 0.6 MB (the bench, 2 s model latency: 275 MB at 64 in flight, 476 MB at about 400), so 256
+     * costs about 150 MB more at full load; at 64, one worker with a 2 s model completed at most
+     * 29 runs/s while its CPU idled (docs/run-path.md, "Steps in flight").
+     */
+    concurrency: env.int('LLM_WORKER_CONCURRENCY', 256, { min: 1, max: 4096 }),
     modelTimeoutMs: env.int('MODEL_TIMEOUT_MS', 120_000, { min: 100 }),
     modelMaxAttempts: env.int('MODEL_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),
     modelRetryBaseMs: env.int('MODEL_RETRY_BASE_MS', 250, { min: 0 }),

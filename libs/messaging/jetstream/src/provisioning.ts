@@ -67,7 +67,7 @@ export const CONSUMER_POLICIES: Record<keyof typeof CONSUMERS, ConsumerPolicy> =
   // About 8 minutes of retries (backoff capped at 5 s), then the DLQ: the run path does not wait
   // for the projection, so giving up costs a stale view, never a run.
   projector: { name: CONSUMERS.projector, ackWaitMs: 30_000, maxDeliver: 100, maxAckPending: 4_000 },
-  llmWorker: { name: CONSUMERS.llmWorker, stream: RUN_WORK_STREAM, filterSubject: workQueueFilter('StepRequested'), ackWaitMs: 60_000, maxDeliver: 8, maxAckPending: 2_000 },
+  llmWorker: { name: CONSUMERS.llmWorker, stream: RUN_WORK_STREAM, filterSubject: workQueueFilter('StepRequested'), ackWaitMs: 60_000, maxDeliver: 8, maxAckPending: 4_096 },
   callbackDispatcher: {
     name: CONSUMERS.callbackDispatcher,
     stream: RUN_WORK_STREAM,
