@@ -49,6 +49,19 @@ describe('ProjectionBatcher', () => {
     expect(calls).toEqual([[1, 2, 3, 4]]);
   });
 
+  it('with a linger, gathers events that arrive one by one within it into one call', async () => {
+    const { apply, calls } = recordingApply();
+    const batcher = new ProjectionBatcher(apply, 100, 1_000);
+    const submits: Promise<ApplyOutcome>[] = [];
+    for (const s of [1, 2, 3]) {
+      submits.push(batcher.submit(item(s)));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(calls).toEqual([]);
+    expect(await Promise.all(submits)).toEqual(['applied', 'applied', 'applied']);
+    expect(calls).toEqual([[1, 2, 3]]);
+  });
+
   it('sorts a batch by stream sequence and resolves each submit with its own outcome', async () => {
     const outcome = (i: ProjectableEvent): ApplyOutcome => (i.streamSeq === 7 ? 'gap' : i.streamSeq === 3 ? 'duplicate' : 'applied');
     const { apply, calls } = recordingApply({ outcome });

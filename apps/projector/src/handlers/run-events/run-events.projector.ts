@@ -23,7 +23,7 @@ export class RunEventsProjector {
     projection: RunProjection,
     @Inject(PROJECTOR_SETTINGS) settings: ProjectorSettings,
   ) {
-    this.batcher = new ProjectionBatcher((batch) => projection.apply(batch), settings.batchSize);
+    this.batcher = new ProjectionBatcher((batch) => projection.apply(batch), settings.batchSize, settings.batchLingerMs);
   }
 
   @EventPattern(onRunEvents(CONSUMERS.projector))
