@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { IContainer, IPodSpec, IVolume } from 'kubernetes-models/v1';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { CONSUMERS, RUN_EVENTS_STREAM } from '@lrs/contracts';
+import { CONSUMERS } from '@lrs/contracts';
 import { CONSUMER_POLICIES } from '@lrs/jetstream';
 import type { K8sObject } from './k8s-schema';
 import { kubectlKustomize, kubectlVersion } from './kubectl';
@@ -260,7 +260,7 @@ describeRendered(`KEDA autoscaling (deploy/production/keda)${NEEDS_KUBECTL}`, ()
     const triggers = scaled?.spec.triggers ?? [];
     expect(triggers.map((trigger) => trigger.type)).toEqual(['nats-jetstream']);
     expect(triggers[0].metadata.consumer).toBe(CONSUMERS[key]);
-    expect(triggers[0].metadata.stream).toBe(CONSUMER_POLICIES[key].stream ?? RUN_EVENTS_STREAM);
+    expect(triggers[0].metadata.stream).toBe(CONSUMER_POLICIES[key].stream);
     // the durable consumer that provisioning creates on that stream
     expect(CONSUMER_POLICIES[key].name).toBe(CONSUMERS[key]);
   });

@@ -197,7 +197,7 @@ async function provision(jsm: JetStreamManager, stream: string, subjectPrefix: s
   });
   // Every consumer reads every event here, as all four did before the llm-worker and the callback
   // dispatcher moved to work queues: the ceiling stays the one earlier figures were measured against.
-  for (const policy of Object.values(CONSUMER_POLICIES)) await ensureConsumer(jsm, stream, { ...policy, filterSubject: undefined });
+  for (const policy of Object.values(CONSUMER_POLICIES)) await ensureConsumer(jsm, { ...policy, stream, filterSubject: undefined });
 }
 
 async function createTable(databaseUrl: string, table: string): Promise<void> {

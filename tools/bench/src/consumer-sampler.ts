@@ -1,5 +1,4 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { RUN_EVENTS_STREAM } from '@lrs/contracts';
 import { CONSUMER_POLICIES } from '@lrs/jetstream';
 import { nowMs } from './util';
 
@@ -38,7 +37,7 @@ export class ConsumerBacklogSampler {
       const backlog: Record<string, number> = {};
       await Promise.all(
         Object.entries(CONSUMER_POLICIES).map(async ([key, policy]) => {
-          const info = await this.jsm.consumers.info(policy.stream ?? RUN_EVENTS_STREAM, policy.name);
+          const info = await this.jsm.consumers.info(policy.stream, policy.name);
           backlog[key] = info.num_pending + info.num_ack_pending;
         }),
       );

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { RUN_EVENTS_STREAM } from '@lrs/contracts';
 import { CONSUMER_POLICIES } from '@lrs/jetstream';
 import { startFakeModelServer, type FakeModelServer } from '@lrs/fake-model';
 import {
@@ -166,7 +165,7 @@ async function waitForConsumers(jsm: JetStreamManager, timeoutMs: number): Promi
   while (Date.now() < deadline) {
     const pulling = await Promise.all(
       policies.map((policy) =>
-        jsm.consumers.info(policy.stream ?? RUN_EVENTS_STREAM, policy.name).then(
+        jsm.consumers.info(policy.stream, policy.name).then(
           (info) => info.num_waiting > 0,
           () => false,
         ),

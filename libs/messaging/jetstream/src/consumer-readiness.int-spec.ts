@@ -7,7 +7,7 @@ import { RunEventStore } from './run-event-store';
 import { ConsumerRunner } from './consumer-runner';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
-const POLICY: ConsumerPolicy = { name: 'test-readiness', ackWaitMs: 5_000, maxDeliver: 3, maxAckPending: 100 };
+const POLICY: ConsumerPolicy = { name: 'test-readiness', stream: RUN_EVENTS_STREAM, ackWaitMs: 5_000, maxDeliver: 3, maxAckPending: 100 };
 
 /**
  * Readiness's consumer check on its failing side: a runner whose durable consumer is deleted on
@@ -22,7 +22,7 @@ describe('a consumer runner whose consumer is deleted', () => {
     nats = await startTestNats();
     context = await connectJetStream({ servers: nats.url, name: 'consumer-readiness-int-spec' });
     await provisionJetStream(context.jsm, context.js, { replicas: 1, runEventsMaxAgeMs: 0 });
-    await ensureConsumer(context.jsm, RUN_EVENTS_STREAM, POLICY);
+    await ensureConsumer(context.jsm, POLICY);
   });
   afterAll(async () => {
     await context?.nc.drain();
@@ -47,7 +47,7 @@ describe('a consumer runner whose consumer is deleted', () => {
       await waitUntil(() => !runner.consuming, 30_000);
       expect(runner.notConsumingBecause).toMatch(/consumer (deleted|not found)/);
 
-      await ensureConsumer(context.jsm, RUN_EVENTS_STREAM, POLICY);
+      await ensureConsumer(context.jsm, POLICY);
       const event = sampleRunCreated('agent-readiness');
       await new RunEventStore(context.js, context.jsm).create(event);
       await waitUntil(() => handled.some((received) => received.runId === event.runId), 60_000);

@@ -46,8 +46,8 @@ export interface ProvisionOptions {
 
 export interface ConsumerPolicy {
   name: string;
-  /** The stream it reads: the run events, unless named. */
-  stream?: string;
+  /** The stream it reads: the run log, a work queue, the timers. */
+  stream: string;
   /** The subjects it reads of that stream (a work queue's), when not all. */
   filterSubject?: string;
   ackWaitMs: number;
@@ -63,10 +63,10 @@ export interface ConsumerPolicy {
  * their work queues (RUN_WORK), which hold only the events they act on.
  */
 export const CONSUMER_POLICIES: Record<keyof typeof CONSUMERS, ConsumerPolicy> = {
-  orchestrator: { name: CONSUMERS.orchestrator, ackWaitMs: 30_000, maxDeliver: 20, maxAckPending: 2_000 },
+  orchestrator: { name: CONSUMERS.orchestrator, stream: RUN_EVENTS_STREAM, ackWaitMs: 30_000, maxDeliver: 20, maxAckPending: 2_000 },
   // About 8 minutes of retries (backoff capped at 5 s), then the DLQ: the run path does not wait
   // for the projection, so giving up costs a stale view, never a run.
-  projector: { name: CONSUMERS.projector, ackWaitMs: 30_000, maxDeliver: 100, maxAckPending: 4_000 },
+  projector: { name: CONSUMERS.projector, stream: RUN_EVENTS_STREAM, ackWaitMs: 30_000, maxDeliver: 100, maxAckPending: 4_000 },
   llmWorker: { name: CONSUMERS.llmWorker, stream: RUN_WORK_STREAM, filterSubject: workQueueFilter('StepRequested'), ackWaitMs: 60_000, maxDeliver: 8, maxAckPending: 4_096 },
   callbackDispatcher: {
     name: CONSUMERS.callbackDispatcher,
@@ -148,9 +148,9 @@ export async function provisionJetStream(jsm: JetStreamManager, js: JetStreamCli
   await new Kvm(js).create(IDEMPOTENCY_KEYS_BUCKET, { history: 1, replicas: options.replicas, storage: 'file', ttl: IDEMPOTENCY_KEY_TTL_MS });
   await keepWritesInDoubtShort(jsm, IDEMPOTENCY_KEYS_BUCKET);
   for (const policy of Object.values(CONSUMER_POLICIES)) {
-    await ensureConsumer(jsm, policy.stream ?? RUN_EVENTS_STREAM, { ...policy, ackWaitMs: options.ackWaitMs || policy.ackWaitMs });
+    await ensureConsumer(jsm, { ...policy, ackWaitMs: options.ackWaitMs || policy.ackWaitMs });
   }
-  await ensureConsumer(jsm, RUN_TIMERS_STREAM, APPROVAL_TIMERS_POLICY);
+  await ensureConsumer(jsm, APPROVAL_TIMERS_POLICY);
 }
 
 /**
@@ -185,7 +185,8 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
 export const UNHANDLED_DELIVERY_HEADROOM = 3;
 
 /** Creates or updates a durable consumer from its policy (idempotent, safe to race). */
-export async function ensureConsumer(jsm: JetStreamManager, stream: string, policy: ConsumerPolicy): Promise<void> {
+export async function ensureConsumer(jsm: JetStreamManager, policy: ConsumerPolicy): Promise<void> {
+  const { stream } = policy;
   const config: Partial<ConsumerConfig> = {
     durable_name: policy.name,
     ack_policy: AckPolicy.Explicit,

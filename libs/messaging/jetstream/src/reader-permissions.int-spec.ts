@@ -135,6 +135,6 @@ describe('the run-events-reader NATS user of deploy/', () => {
     // Nor delete a consumer, its own included.
     await expect(request(`$JS.API.CONSUMER.DELETE.${RUN_EVENTS_STREAM}.${READER_DURABLE}`)).rejects.toThrow(refused);
     // Nothing it tried changed the services' consumers: none of their messages is pending an ack.
-    for (const policy of Object.values(CONSUMER_POLICIES)) expect((await services.jsm.consumers.info(policy.stream ?? RUN_EVENTS_STREAM, policy.name)).num_ack_pending).toBe(0);
+    for (const policy of Object.values(CONSUMER_POLICIES)) expect((await services.jsm.consumers.info(policy.stream, policy.name)).num_ack_pending).toBe(0);
   });
 });

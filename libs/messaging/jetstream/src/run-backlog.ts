@@ -1,5 +1,4 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { RUN_EVENTS_STREAM } from '@lrs/contracts';
 import { CONSUMER_POLICIES } from './provisioning';
 
 /**
@@ -12,7 +11,7 @@ export class RunBacklog {
   constructor(private readonly jsm: JetStreamManager) {}
 
   async pending(): Promise<number> {
-    const infos = await Promise.all([CONSUMER_POLICIES.orchestrator, CONSUMER_POLICIES.llmWorker].map((policy) => this.jsm.consumers.info(policy.stream ?? RUN_EVENTS_STREAM, policy.name)));
+    const infos = await Promise.all([CONSUMER_POLICIES.orchestrator, CONSUMER_POLICIES.llmWorker].map((policy) => this.jsm.consumers.info(policy.stream, policy.name)));
     return infos.reduce((sum, info) => sum + info.num_pending + info.num_ack_pending, 0);
   }
 }

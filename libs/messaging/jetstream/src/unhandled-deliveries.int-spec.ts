@@ -23,7 +23,7 @@ describe('a message whose deliveries were lost before any handler ran', () => {
     nats = await startTestNats();
     context = await connectJetStream({ servers: nats.url, name: 'unhandled-deliveries-int-spec' });
     await provisionJetStream(context.jsm, context.js, { replicas: 1, runEventsMaxAgeMs: 0 });
-    await ensureConsumer(context.jsm, RUN_EVENTS_STREAM, { name: 'test-crashing', ackWaitMs: 300, maxDeliver: MAX_DELIVER, maxAckPending: 100 });
+    await ensureConsumer(context.jsm, { name: 'test-crashing', stream: RUN_EVENTS_STREAM, ackWaitMs: 300, maxDeliver: MAX_DELIVER, maxAckPending: 100 });
   });
   afterAll(async () => {
     await context?.nc.drain();
