@@ -12,10 +12,6 @@ export class BoundedMemory<K, V> {
     return this.entries.get(key);
   }
 
-  has(key: K): boolean {
-    return this.entries.has(key);
-  }
-
   set(key: K, value: V): void {
     this.entries.set(key, value);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as K);
@@ -26,9 +22,5 @@ export class BoundedMemory<K, V> {
     const value = this.entries.get(key);
     this.entries.delete(key);
     return value;
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 }

@@ -119,7 +119,7 @@ export class JetStreamModule {
         {
           provide: RunWork,
           inject: [JETSTREAM_CONTEXT, RunEventStore],
-          useFactory: (context: JetStreamContext, events: RunEventStore) => new RunWork(context.js, (stored) => events.encode(stored.event), new Logger('RunWork')),
+          useFactory: (context: JetStreamContext, events: RunEventStore) => new RunWork(context.js, (event) => events.encode(event), new Logger('RunWork')),
         },
         {
           provide: RunCommands,

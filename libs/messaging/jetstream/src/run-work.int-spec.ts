@@ -31,7 +31,7 @@ describe('RunWork (work queues)', () => {
     await nats?.stop();
   });
 
-  const workOf = (js: JetStreamClient) => new RunWork(js, (stored) => store.encode(stored.event), logger);
+  const workOf = (js: JetStreamClient) => new RunWork(js, (event) => store.encode(event), logger);
   /** A client whose publishes fail, as a writer's do when NATS goes away right after its append. */
   const failingPublishes = (): JetStreamClient => new Proxy(context.js, { get: (target, key) => (key === 'publish' ? () => Promise.reject(new Error('connection lost')) : Reflect.get(target, key)) });
 

@@ -1,6 +1,6 @@
 import { headers } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { EVENT_TYPE_HEADER, RUN_STREAM_SEQ_HEADER, TRACEPARENT_HEADER, isWorkItemType, workSubject } from '@lrs/contracts';
+import { EVENT_TYPE_HEADER, RUN_STREAM_SEQ_HEADER, TRACEPARENT_HEADER, isWorkItemType, workSubject, type AnyRunEvent } from '@lrs/contracts';
 import type { StoredRunEvent } from './run-event-store';
 import { BoundedMemory } from './bounded-memory';
 
@@ -15,7 +15,7 @@ export const RUN_WORK_DUPLICATE_WINDOW_MS = 120_000;
 const PUBLISHED_MEMORY = 20_000;
 
 /** Encodes an event as the run log stores it (a large payload as a claim, RunEventStore.encode). */
-export type EncodeRunEvent = (stored: StoredRunEvent) => Promise<string>;
+export type EncodeRunEvent = (event: AnyRunEvent) => Promise<string>;
 
 export interface WorkLogger {
   warn(message: string): void;
@@ -81,7 +81,7 @@ export class RunWork {
     hdrs.set(EVENT_TYPE_HEADER, event.type);
     hdrs.set(RUN_STREAM_SEQ_HEADER, String(streamSeq));
     if (event.traceparent) hdrs.set(TRACEPARENT_HEADER, event.traceparent);
-    await this.js.publish(workSubject(event.type, event.runId), await this.encode(stored), { msgID: `work:${event.id}`, headers: hdrs });
+    await this.js.publish(workSubject(event.type, event.runId), await this.encode(event), { msgID: `work:${event.id}`, headers: hdrs });
   }
 
   private failed(stored: StoredRunEvent, error: unknown): false {

@@ -31,7 +31,7 @@ describe('orchestrator run-events handler', () => {
     await provisionJetStream(context.jsm, context.js, { replicas: 1, runEventsMaxAgeMs: 0 });
     store = new RunEventStore(context.js, context.jsm);
     lanes = await LaneStore.open(context.js);
-    const work = new RunWork(context.js, (stored) => store.encode(stored.event), console);
+    const work = new RunWork(context.js, (event) => store.encode(event), console);
     handler = new RunEventsHandler(store, new RunCommands(store, work), lanes, new RunTimers(context.js), work);
   });
   afterAll(async () => {
