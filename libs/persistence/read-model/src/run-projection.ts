@@ -66,6 +66,26 @@ class BatchWrites {
 }
 
 /**
+ * Writes that touch different rows, sent as one statement (`WITH w0 AS (...), w1 AS (...)
+ * SELECT 1`): Postgres runs every data-modifying part to completion, each on the statement's one
+ * snapshot, so none of them may depend on another's rows. One round trip instead of one each.
+ */
+class CombinedStatement {
+  private readonly parts: string[] = [];
+  private readonly params: unknown[] = [];
+
+  /** `sql` names its parameters through `param`, which numbers them across the whole statement. */
+  add(sql: (param: (value: unknown) => string) => string): void {
+    const param = (value: unknown) => `$${this.params.push(value)}`;
+    this.parts.push(`w${this.parts.length} AS (${sql(param)})`);
+  }
+
+  async run(manager: EntityManager): Promise<void> {
+    if (this.parts.length) await manager.query(`WITH ${this.parts.join(',\n')} SELECT 1`, this.params);
+  }
+}
+
+/**
  * Applies run events to the read model. Each run row records the last applied per-run sequence
  * (`version`): an event at or below it is a redelivery and changes nothing, one more than one
  * ahead means an earlier event is still in flight (the caller redelivers it later). A batch is
@@ -80,7 +100,10 @@ export class RunProjection {
   async apply(batch: ProjectableEvent[]): Promise<ApplyOutcome[]> {
     // The gateway's write-through of a new run is one statement: no transaction needed.
     if (batch.length === 1 && batch[0].event.type === 'RunCreated') return this.applyIn(this.dataSource.manager, batch);
-    return this.dataSource.transaction('READ COMMITTED', (manager) => this.applyIn(manager, batch));
+    // Postgres' default isolation (read committed) with the row locks of lockRuns; named, it would
+    // cost a statement of its own per batch. Under a stricter server default, a batch that meets
+    // a concurrent one fails and is redelivered, which the version check makes a no-op.
+    return this.dataSource.transaction((manager) => this.applyIn(manager, batch));
   }
 
   /** Applies a batch in order inside the caller's transaction (the rebuild's). */
@@ -292,33 +315,30 @@ export class RunProjection {
         [storableJson(writes.stepUpdates), [...new Set(writes.stepUpdates.map((step) => step.run_id))]],
       );
     }
-    if (writes.settledSteps.length) {
-      // Rows an attempt of a settled step wrote and the log did not keep (a worker that died between
-      // its write and its append, after another attempt had answered) leave the thread.
-      await manager.query(
-        `DELETE FROM messages m USING jsonb_to_recordset($1::jsonb) AS s(run_id text, step_id text, ids text[])
-         WHERE m.run_id = ANY ($2) AND m.run_id = s.run_id AND m.step_id = s.step_id AND m.id <> ALL (s.ids)`,
-        [JSON.stringify(writes.settledSteps), [...new Set(writes.settledSteps.map((step) => step.run_id))]],
-      );
-    }
     // The run path wrote these rows, token counts included; the projector only restores missing
     // ones, and not those a reset of their thread deleted.
     if (writes.messages.length) await insertOwnedMessages(manager, writes.messages, { countTokens: false, exceptReset: true });
-    if (writes.attempts.length) {
-      await manager.query(
-        `INSERT INTO callback_attempts (run_id, attempt, organization_id, sent_at, status_code, error, final)
-         SELECT a.run_id, a.attempt, a.organization_id, a.sent_at, a.status_code, a.error, a.final
-         FROM jsonb_to_recordset($1::jsonb) AS a(run_id text, attempt integer, organization_id text, sent_at timestamptz, status_code integer, error text, final boolean)
-         ON CONFLICT (run_id, attempt) DO NOTHING`,
-        [storableJson(writes.attempts)],
+    const last = new CombinedStatement();
+    if (writes.settledSteps.length) {
+      // Rows an attempt of a settled step wrote and the log did not keep (a worker that died between
+      // its write and its append, after another attempt had answered) leave the thread. None of
+      // them is a row the batch restored above: those are the ones the log kept.
+      last.add(
+        (param) => `DELETE FROM messages m USING jsonb_to_recordset(${param(JSON.stringify(writes.settledSteps))}::jsonb) AS s(run_id text, step_id text, ids text[])
+         WHERE m.run_id = ANY (${param([...new Set(writes.settledSteps.map((step) => step.run_id))])}) AND m.run_id = s.run_id AND m.step_id = s.step_id AND m.id <> ALL (s.ids)`,
       );
     }
-    if (writes.deletedRuns.length) {
-      for (const table of ['messages', 'steps', 'callback_attempts']) await manager.query(`DELETE FROM ${table} WHERE run_id = ANY ($1)`, [writes.deletedRuns]);
+    if (writes.attempts.length) {
+      last.add(
+        (param) => `INSERT INTO callback_attempts (run_id, attempt, organization_id, sent_at, status_code, error, final)
+         SELECT a.run_id, a.attempt, a.organization_id, a.sent_at, a.status_code, a.error, a.final
+         FROM jsonb_to_recordset(${param(storableJson(writes.attempts))}::jsonb) AS a(run_id text, attempt integer, organization_id text, sent_at timestamptz, status_code integer, error text, final boolean)
+         ON CONFLICT (run_id, attempt) DO NOTHING`,
+      );
     }
     if (writes.runs.size) {
-      await manager.query(
-        `UPDATE runs SET version = p.version, last_stream_seq = p.last_stream_seq,
+      last.add(
+        (param) => `UPDATE runs SET version = p.version, last_stream_seq = p.last_stream_seq,
            status = coalesce(p.status, runs.status), started_at = coalesce(p.started_at, runs.started_at),
            stop_reason = coalesce(p.stop_reason, runs.stop_reason), completed_at = coalesce(p.completed_at, runs.completed_at),
            metadata = CASE WHEN p.error IS NULL THEN runs.metadata ELSE runs.metadata || jsonb_build_object('error', p.error) END,
@@ -327,22 +347,25 @@ export class RunProjection {
            callback_status_code = CASE WHEN p.callback THEN p.callback_status_code ELSE runs.callback_status_code END,
            callback_error = CASE WHEN p.callback THEN p.callback_error ELSE runs.callback_error END,
            deleted_at = coalesce(p.deleted_at, runs.deleted_at)
-         FROM jsonb_to_recordset($1::jsonb) AS p(id text, version integer, last_stream_seq bigint, status text, started_at timestamptz,
+         FROM jsonb_to_recordset(${param(storableJson([...writes.runs.values()]))}::jsonb) AS p(id text, version integer, last_stream_seq bigint, status text, started_at timestamptz,
            stop_reason text, completed_at timestamptz, error text, ttft_ns bigint, total_duration_ns bigint, callback boolean,
            callback_sent_at timestamptz, callback_status_code integer, callback_error text, deleted_at timestamptz)
-         WHERE runs.id = ANY ($2) AND runs.id = p.id`,
-        [storableJson([...writes.runs.values()]), [...writes.runs.keys()]],
+         WHERE runs.id = ANY (${param([...writes.runs.keys()])}) AND runs.id = p.id`,
       );
     }
     if (writes.agentFinishes.length) {
-      await manager.query(
-        `UPDATE agents SET last_stop_reason = f.stop_reason, last_run_completion = f.completed_at, last_run_duration_ms = f.duration_ms
+      last.add(
+        (param) => `UPDATE agents SET last_stop_reason = f.stop_reason, last_run_completion = f.completed_at, last_run_duration_ms = f.duration_ms
          FROM (SELECT DISTINCT ON (e.item ->> 'id') e.item ->> 'id' AS id, e.item ->> 'stop_reason' AS stop_reason,
                  (e.item ->> 'completed_at')::timestamptz AS completed_at, (e.item ->> 'duration_ms')::bigint AS duration_ms
-               FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, n) ORDER BY e.item ->> 'id', e.n DESC) f
-         WHERE agents.id = ANY ($2) AND agents.id = f.id`,
-        [storableJson(writes.agentFinishes), [...new Set(writes.agentFinishes.map((finish) => finish.id))]],
+               FROM jsonb_array_elements(${param(storableJson(writes.agentFinishes))}::jsonb) WITH ORDINALITY AS e(item, n) ORDER BY e.item ->> 'id', e.n DESC) f
+         WHERE agents.id = ANY (${param([...new Set(writes.agentFinishes.map((finish) => finish.id))])}) AND agents.id = f.id`,
       );
+    }
+    await last.run(manager);
+    // After the attempts inserted above: a run deleted in the batch keeps none of them.
+    if (writes.deletedRuns.length) {
+      for (const table of ['messages', 'steps', 'callback_attempts']) await manager.query(`DELETE FROM ${table} WHERE run_id = ANY ($1)`, [writes.deletedRuns]);
     }
   }
 }
