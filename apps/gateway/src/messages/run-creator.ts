@@ -4,7 +4,7 @@ import { buildRunEvent, derivedId, laneIdOf, newId, type ApprovalRequestMessage,
 import { denyAll, enqueueAndGrant } from '@lrs/domain-run';
 import { IdempotencyKeys, RunCommands, LaneStore, RunEventStore, exceedsMaxPayload } from '@lrs/jetstream';
 import { METRICS, pollUntil } from '@lrs/config';
-import { AgentStore, MessageQueries, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
+import { MessageQueries, RunProjection, RunQueries, runViewFromCreated } from '@lrs/read-model';
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import type { LettaRequestDto, MessageItem } from './dto/letta-request.dto';
 import { checkApprovalRules } from './approval-rules';
@@ -54,7 +54,6 @@ export class RunCreator {
   private readonly logger = new Logger(RunCreator.name);
 
   constructor(
-    private readonly agents: AgentStore,
     private readonly messages: MessageQueries,
     private readonly events: RunEventStore,
     private readonly commands: RunCommands,
@@ -103,13 +102,12 @@ export class RunCreator {
     const runId = options.runId ?? idempotency?.runId ?? runIdFor(conversationId ?? agentId, items);
     // Only a run id given, or derived from an Idempotency-Key or the messages' otids, can have been created by an earlier attempt.
     const retriable = options.runId !== undefined || idempotency !== null || (!!items?.length && items.every((item) => !!item.otid));
-    const [found, existing, pendingNow] = await Promise.all([
-      this.agents.exists(callerOrganization(), agentId),
+    const [{ agentFound, pending: pendingNow }, existing] = await Promise.all([
+      this.messages.agentWithPendingApproval(callerOrganization(), agentId, conversationId),
       // As the log has it: a retry after the run ended must see it ended, however the projection lags.
       retriable ? this.reader.findOrNull(runId) : null,
-      this.messages.pendingApproval(agentId, conversationId),
     ]);
-    if (!found) throw new NotFoundException({ detail: 'Agent not found' });
+    if (!agentFound) throw new NotFoundException({ detail: 'Agent not found' });
     const pending = existing ? null : pendingNow;
     if (!existing) checkApprovalRules(items, pending);
     if (idempotency) await this.claimIdempotencyKey(idempotency);
@@ -146,6 +144,10 @@ export class RunCreator {
   async commit(prepared: PreparedRun): Promise<RunView> {
     if (prepared.existing) return prepared.existing;
     const { event } = prepared;
+    // The lane is read while RunCreated is appended, so queueing the run is one compare-and-set
+    // right after the append: it lands before the orchestrator, which receives the RunCreated at
+    // that moment, reads the lane (else the two race for it, and the loser pays three round trips).
+    const laneRead = this.lanes.read(event.laneId).catch(() => undefined);
     let streamSeq: number | null;
     try {
       streamSeq = await this.commands.create(event);
@@ -157,6 +159,7 @@ export class RunCreator {
     }
     if (streamSeq === null) return this.createdByAnotherAttempt(event.runId);
     METRICS.runsCreated.inc();
+    await laneRead;
     await Promise.all([this.joinLane(event, streamSeq), this.projectRightAway(event, streamSeq)]);
     return runViewFromCreated(event);
   }
@@ -225,7 +228,7 @@ export class RunCreator {
   /** Queues the run, and grants it the lane at once if the lane is idle (the orchestrator starts it). */
   private async joinLane(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
     try {
-      await this.lanes.update(event.laneId, (lane) => enqueueAndGrant(lane, { runId: event.runId, createdSeq: streamSeq }));
+      await this.lanes.update(event.laneId, (lane) => enqueueAndGrant(lane, { runId: event.runId, createdSeq: streamSeq }), { fromLastSeen: true });
     } catch (error) {
       this.logger.warn(`could not queue ${event.runId} on its lane, the orchestrator will: ${String(error)}`);
     }

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { newId, type LettaMessage } from '@lrs/contracts';
 import { createTestDatabase, type TestDatabase } from '@lrs/testing';
+import { AgentStore } from './agent-store';
 import { createReadModelDataSource } from './data-source';
 import { MESSAGE_SEARCH_MAX_QUERY_CHARS, MessageQueries, type MessageSearch } from './message-queries';
 import { UnknownCursor } from './pagination';
@@ -11,7 +12,7 @@ const OTHER_ORG = newId('org');
 const T0 = Date.UTC(2026, 0, 1);
 const at = (offsetMs: number) => new Date(T0 + offsetMs).toISOString();
 
-type Body = Partial<Record<'content' | 'reasoning' | 'tool_return' | 'summary', unknown>>;
+type Body = Partial<Record<'content' | 'reasoning' | 'tool_return' | 'summary' | 'tool_calls', unknown>>;
 
 function message(type: LettaMessage['message_type'], body: Body, offsetMs: number): LettaMessage {
   const base = { id: newId('message'), date: at(offsetMs), name: null, otid: null, sender_id: null, step_id: null, is_err: null, seq_id: null, run_id: null };
@@ -140,6 +141,23 @@ describe('message list and full-text search on a real Postgres', () => {
     expect(await tool('kiwi', ['user_message'], agentB)).toEqual([idOf('agent-b')]);
     expect(await tool('secret', ['user_message'], foreignAgent)).toEqual([idOf('foreign')]);
     expect(await tool('secret')).toEqual([]);
+  });
+
+  it("answers whether the organization has the agent, and the agent's pending approval, in one read", async () => {
+    const agent = await new AgentStore(dataSource).create({
+      organizationId: ORG, name: 'a', system: 's', agentType: 'letta_v1_agent', model: 'openai/gpt-4o-mini', embedding: null, llmConfig: {},
+      memoryBlocks: [], tags: [], description: null, metadata: null, toolRules: [], toolNames: [], extra: {},
+    });
+    expect(await queries.agentWithPendingApproval(ORG, agent.id, null)).toEqual({ agentFound: true, pending: null });
+    expect(await queries.agentWithPendingApproval(OTHER_ORG, agent.id, null)).toEqual({ agentFound: false, pending: null });
+    expect(await queries.agentWithPendingApproval(ORG, newId('agent'), null)).toEqual({ agentFound: false, pending: null });
+
+    const call = { tool_call_id: 'call-9', name: 'delete_everything', arguments: '{}' };
+    const request = message('approval_request_message', { tool_calls: [call] }, 500_000);
+    await insertOwnedMessages(dataSource.manager, [{ owner: { ...own(agent.id), runId: newId('run') }, message: request }]);
+    expect(await queries.agentWithPendingApproval(ORG, agent.id, null)).toEqual({ agentFound: true, pending: expect.objectContaining({ id: request.id }) });
+    expect(await queries.pendingApproval(agent.id)).toEqual(expect.objectContaining({ id: request.id }));
+    expect(await queries.agentWithPendingApproval(OTHER_ORG, agent.id, null)).toMatchObject({ agentFound: false });
   });
 
   it('takes any query text without a database error: operators, quotes, tsquery syntax, the longest query', async () => {

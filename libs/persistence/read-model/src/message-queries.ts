@@ -54,19 +54,34 @@ export class MessageQueries {
    * has answered them since and no queued run is about to (a queued approval counts as answered).
    */
   async pendingApproval(agentId: string, conversationId: string | null = null): Promise<ApprovalRequestMessage | null> {
-    const rows: { body: LettaMessage; answer_queued: boolean }[] = await this.dataSource.query(
-      `SELECT m.body, EXISTS (
-         SELECT 1 FROM runs WHERE agent_id = $1 AND conversation_id IS NOT DISTINCT FROM $2 AND status IN ('created', 'running')
-           AND input -> 0 ->> 'message_type' = 'approval_response_message'
-       ) AS answer_queued
-       FROM messages m
-       WHERE m.lane_id = $3 AND m.agent_id = $1 AND m.run_id IS NOT NULL
-         AND m.sequence_id > coalesce((SELECT starts_after_sequence FROM thread_contexts WHERE lane_id = $3), 0)
-       ORDER BY m.sequence_id DESC LIMIT 1`,
-      [agentId, conversationId, laneIdOf(agentId, conversationId)],
+    return (await this.agentWithPendingApproval(null, agentId, conversationId)).pending;
+  }
+
+  /**
+   * Whether the organization has the agent, and the agent's pending approval, in one statement:
+   * every run's creation needs both.
+   */
+  async agentWithPendingApproval(
+    organizationId: string | null,
+    agentId: string,
+    conversationId: string | null,
+  ): Promise<{ agentFound: boolean; pending: ApprovalRequestMessage | null }> {
+    const [row]: { agent_found: boolean; body: LettaMessage | null; answer_queued: boolean | null }[] = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM agents WHERE id = $1 AND organization_id = $4) AS agent_found, last.body, last.answer_queued
+       FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+         SELECT m.body, EXISTS (
+           SELECT 1 FROM runs WHERE agent_id = $1 AND conversation_id IS NOT DISTINCT FROM $2 AND status IN ('created', 'running')
+             AND input -> 0 ->> 'message_type' = 'approval_response_message'
+         ) AS answer_queued
+         FROM messages m
+         WHERE m.lane_id = $3 AND m.agent_id = $1 AND m.run_id IS NOT NULL
+           AND m.sequence_id > coalesce((SELECT starts_after_sequence FROM thread_contexts WHERE lane_id = $3), 0)
+         ORDER BY m.sequence_id DESC LIMIT 1
+       ) AS last ON true`,
+      [agentId, conversationId, laneIdOf(agentId, conversationId), organizationId],
     );
-    const last = rows[0];
-    return last && !last.answer_queued && last.body.message_type === 'approval_request_message' ? last.body : null;
+    const pending = row.body && !row.answer_queued && row.body.message_type === 'approval_request_message' ? row.body : null;
+    return { agentFound: row.agent_found, pending };
   }
 
   /**
