@@ -58,7 +58,12 @@ const settings = readGatewaySettings();
   imports: [
     TracingModule.forRoot(settings.serviceName),
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
-    ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
+    ReadModelModule.forRoot({
+      url: settings.databaseUrl,
+      poolSize: settings.dbPoolSize,
+      applicationName: settings.serviceName,
+      preparedStatements: settings.databasePreparedStatements,
+    }),
   ],
   controllers: [HealthController, ProbesController, ApiKeysController, AgentsController, CoreMemoryController, BlocksController, ToolsController, AgentToolsController, RunsController, StepsController, TagsController, SendMessageController, SendMessageAsyncController, CancelRunsController, StreamsController, ConversationsController, AgentArchivalMemoryController, ArchivesController, AgentArchivesController, PassagesController, MessagesApiController, ModelsController, SchedulesController, McpServersController],
   providers: [

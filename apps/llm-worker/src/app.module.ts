@@ -55,7 +55,12 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
   imports: [
     TracingModule.forRoot(settings.serviceName),
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
-    ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
+    ReadModelModule.forRoot({
+      url: settings.databaseUrl,
+      poolSize: settings.dbPoolSize,
+      applicationName: settings.serviceName,
+      preparedStatements: settings.databasePreparedStatements,
+    }),
   ],
   controllers: [StepRequestedHandler, CompactionRequestedHandler, ToolRunRequestedHandler, ToolSchemaRequestedHandler, ArchivalRequestedHandler, MessageSearchRequestedHandler, ModelListRequestedHandler, McpRequestedHandler],
   providers: [

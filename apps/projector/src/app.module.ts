@@ -17,7 +17,12 @@ export const DECLARED_CONSUMERS: DeclaredConsumer[] = [
   imports: [
     TracingModule.forRoot(settings.serviceName),
     JetStreamModule.forRoot({ serviceName: settings.serviceName, natsUrl: settings.natsUrl }),
-    ReadModelModule.forRoot({ url: settings.databaseUrl, poolSize: settings.dbPoolSize, applicationName: settings.serviceName }),
+    ReadModelModule.forRoot({
+      url: settings.databaseUrl,
+      poolSize: settings.dbPoolSize,
+      applicationName: settings.serviceName,
+      preparedStatements: settings.databasePreparedStatements,
+    }),
   ],
   controllers: [RunEventsProjector],
   providers: [{ provide: PROJECTOR_SETTINGS, useValue: settings }],

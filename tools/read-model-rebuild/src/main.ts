@@ -11,7 +11,13 @@ async function main(): Promise<void> {
   const env = new Env();
   const startedAt = Date.now();
   const nats = await connectJetStream({ servers: env.string('NATS_URL', 'nats://127.0.0.1:4222'), name: 'read-model-rebuild' });
-  const dataSource = await createReadModelDataSource({ url: env.string('DATABASE_URL'), poolSize: 1, applicationName: 'read-model-rebuild', statementTimeoutMs: 0 }).initialize();
+  const dataSource = await createReadModelDataSource({
+    url: env.string('DATABASE_URL'),
+    poolSize: 1,
+    applicationName: 'read-model-rebuild',
+    statementTimeoutMs: 0,
+    preparedStatements: env.bool('DB_PREPARED_STATEMENTS', true),
+  }).initialize();
   try {
     const result = await rebuildRunTables(dataSource, new RunEventStore(nats.js, nats.jsm, await EventPayloads.open(nats.js)));
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);

@@ -6,6 +6,7 @@ import { keysetConditions, type Bind, type KeysetSort, type PageQuery } from './
 import type { AgentSnapshot, BlockSnapshot } from './agent-snapshot';
 import { attachBlocks, BlockLabelTaken, BlockValueTooLong, TooManyBlocks, blockFromRow, blocksOfAgents, guardingLabels, UnknownBlocks, type BlockRow } from './agent-blocks';
 import { storableJson, storableText } from './pg-values';
+import { namedStatement, runNamed } from './named-statements';
 import { BlockEditLedger, editsOfEvent, type EditWriter } from './block-edit-ledger';
 import { customToolsOfAgents, replaceSecrets, secretKeysOfAgents, toolFromRow } from './tool-store';
 
@@ -76,6 +77,19 @@ export interface AgentListFilter extends PageQuery {
 
 export const DEFAULT_BLOCK_CHAR_LIMIT = 100_000;
 
+/** The agent with its blocks, archival count, tools and secret names: every step of every run reads it. */
+const AGENT_SNAPSHOT = namedStatement(
+  `SELECT a.id, a.organization_id, a.name, a.description, a.system, a.agent_type, a.model, a.embedding, a.llm_config, a.tags, a.metadata,
+     a.tool_rules, a.tool_names, a.extra, a.last_run_completion, a.last_run_duration_ms, a.last_stop_reason, a.created_at, a.updated_at,
+     coalesce((
+       SELECT json_agg(b ORDER BY ab.position, b.id) FROM agent_blocks ab JOIN blocks b ON b.id = ab.block_id WHERE ab.agent_id = a.id
+     ), '[]'::json) AS blocks_json,
+     (SELECT coalesce(sum(ar.passage_count), 0)::int FROM archive_agents aa JOIN archives ar ON ar.id = aa.archive_id WHERE aa.agent_id = a.id) AS archival_count,
+     coalesce((SELECT json_agg(t) FROM tools t WHERE t.organization_id = a.organization_id AND t.name = ANY (a.tool_names)), '[]'::json) AS tools_json,
+     coalesce((SELECT array_agg(s.key ORDER BY s.key) FROM agent_secrets s WHERE s.agent_id = a.id), '{}') AS secret_keys
+   FROM agents a WHERE a.id = $1 AND a.organization_id = $2`,
+);
+
 /**
  * Agents are configuration rather than run history: the gateway writes them here directly and
  * synchronously (so create-then-get never misses), and run events refer to them by id.
@@ -142,14 +156,9 @@ export class AgentStore {
 
   /** The agent with its blocks in prompt order, in one statement (every step of every run loads it). */
   async get(organizationId: string, id: string): Promise<AgentSnapshot | null> {
-    const rows: (AgentRow & { blocks_json: BlockJson[]; archival_count: number; tools_json: Parameters<typeof toolFromRow>[0][]; secret_keys: string[] })[] = await this.dataSource.query(
-      `SELECT a.*, coalesce((
-         SELECT json_agg(b ORDER BY ab.position, b.id) FROM agent_blocks ab JOIN blocks b ON b.id = ab.block_id WHERE ab.agent_id = a.id
-       ), '[]'::json) AS blocks_json,
-       (SELECT coalesce(sum(ar.passage_count), 0)::int FROM archive_agents aa JOIN archives ar ON ar.id = aa.archive_id WHERE aa.agent_id = a.id) AS archival_count,
-       coalesce((SELECT json_agg(t) FROM tools t WHERE t.organization_id = a.organization_id AND t.name = ANY (a.tool_names)), '[]'::json) AS tools_json,
-       coalesce((SELECT array_agg(s.key ORDER BY s.key) FROM agent_secrets s WHERE s.agent_id = a.id), '{}') AS secret_keys
-       FROM agents a WHERE a.id = $1 AND a.organization_id = $2`,
+    const rows: (AgentRow & { blocks_json: BlockJson[]; archival_count: number; tools_json: Parameters<typeof toolFromRow>[0][]; secret_keys: string[] })[] = await runNamed(
+      this.dataSource,
+      AGENT_SNAPSHOT,
       [id, organizationId],
     );
     const row = rows[0];

@@ -1,5 +1,6 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import { DataSource, type Logger } from 'typeorm';
+import { queryText, sendStatementsUnnamed, type NamedStatement } from './named-statements';
 import { AgentEntity } from './entities/agent.entity';
 import { BlockEntity } from './entities/block.entity';
 import { InitialReadModel1732240000000 } from './migrations/1732240000000-initial-read-model';
@@ -37,6 +38,11 @@ export interface ReadModelConnectionOptions {
    * connection for good; migrations and the rebuild, which may scan whole tables, pass 0.
    */
   statementTimeoutMs?: number;
+  /**
+   * The run path's hot statements go as prepared statements (named-statements.ts); false sends
+   * them unnamed, for PgBouncer before 1.21 in transaction mode (DB_PREPARED_STATEMENTS).
+   */
+  preparedStatements?: boolean;
 }
 
 /** How long a new connection may take before the attempt fails (and the caller retries or answers 503). */
@@ -50,13 +56,13 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 class RedactingLogger implements Logger {
   private readonly logger = new NestLogger('Postgres');
 
-  logQueryError(error: string | Error, query: string): void {
-    const firstLine = query.trim().split('\n')[0].slice(0, 200);
+  logQueryError(error: string | Error, query: string | NamedStatement): void {
+    const firstLine = queryText(query).trim().split('\n')[0].slice(0, 200);
     this.logger.error(`query failed: ${error instanceof Error ? error.message : error} (${firstLine}…)`);
   }
   logQuery(): void {}
-  logQuerySlow(time: number, query: string): void {
-    this.logger.warn(`slow query (${time} ms): ${query.trim().split('\n')[0].slice(0, 200)}…`);
+  logQuerySlow(time: number, query: string | NamedStatement): void {
+    this.logger.warn(`slow query (${time} ms): ${queryText(query).trim().split('\n')[0].slice(0, 200)}…`);
   }
   logSchemaBuild(): void {}
   logMigration(message: string): void {
@@ -69,7 +75,7 @@ class RedactingLogger implements Logger {
 
 /** Schema changes only through migrations; `synchronize` stays off everywhere. */
 export function createReadModelDataSource(options: ReadModelConnectionOptions): DataSource {
-  return new DataSource({
+  const dataSource = new DataSource({
     type: 'postgres',
     url: options.url,
     entities: READ_MODEL_ENTITIES,
@@ -87,6 +93,8 @@ export function createReadModelDataSource(options: ReadModelConnectionOptions): 
       idle_in_transaction_session_timeout: 60_000,
     },
   });
+  if (options.preparedStatements === false) sendStatementsUnnamed(dataSource);
+  return dataSource;
 }
 
 export async function runReadModelMigrations(url: string): Promise<string[]> {

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { LettaMessage } from '@lrs/contracts';
 import { messageTokens } from '@lrs/domain-run';
+import { namedStatement, runNamed } from './named-statements';
 
 /**
  * Postgres refuses two things JavaScript strings may hold: NUL (in text and jsonb) and lone UTF-16
@@ -47,12 +48,12 @@ export async function insertMessages(manager: EntityManager, owner: MessageOwner
   }
   // The same statement tells whether the step has memory edits, block changes or archival passages committed (an
   // earlier attempt's, to be taken back when this write has none): such a step stays one round trip.
-  const [{ edited }]: { edited: boolean }[] = await manager.query(
-    `WITH replaced AS (DELETE FROM messages WHERE run_id = $2 AND step_id = $3 AND id <> ALL ($4)), inserted AS (${INSERT_MESSAGES_SQL} RETURNING 1)
-     SELECT EXISTS (SELECT 1 FROM block_edits WHERE step_id = $3 AND reverted_at IS NULL) OR EXISTS (SELECT 1 FROM passages WHERE step_id = $3)
-       OR EXISTS (SELECT 1 FROM block_changes WHERE step_id = $3 AND reverted_at IS NULL) AS edited`,
-    [messageRowsJson(rows), owner.runId, options.replacingStep, messages.map((message) => message.id)],
-  );
+  const [{ edited }]: { edited: boolean }[] = await runNamed(manager, REPLACE_STEP_MESSAGES, [
+    messageRowsJson(rows),
+    owner.runId,
+    options.replacingStep,
+    messages.map((message) => message.id),
+  ]);
   return { stepHasOtherRows: edited };
 }
 
@@ -67,7 +68,7 @@ export async function insertOwnedMessages(
   options: { countTokens?: boolean; exceptReset?: boolean } = {},
 ): Promise<void> {
   if (rows.length === 0) return;
-  await manager.query(options.exceptReset ? RESTORE_MESSAGES_SQL : INSERT_MESSAGES_SQL, [messageRowsJson(rows, options.countTokens ?? true)]);
+  await runNamed(manager, options.exceptReset ? RESTORE_MESSAGES : INSERT_MESSAGES, [messageRowsJson(rows, options.countTokens ?? true)]);
 }
 
 const insertMessagesSql = (where: string) => `INSERT INTO messages (id, organization_id, agent_id, run_id, lane_id, step_id, message_type, otid, created_at, body, token_count)
@@ -79,9 +80,19 @@ const insertMessagesSql = (where: string) => `INSERT INTO messages (id, organiza
      ORDER BY m.n
      ON CONFLICT (id) DO NOTHING`;
 const INSERT_MESSAGES_SQL = insertMessagesSql('');
+const INSERT_MESSAGES = namedStatement(INSERT_MESSAGES_SQL);
 /** The same, leaving out messages made before their thread's last reset, which deleted them. */
-const RESTORE_MESSAGES_SQL = insertMessagesSql(
-  `WHERE NOT EXISTS (SELECT 1 FROM thread_contexts t WHERE t.lane_id = m.item ->> 'lane_id' AND t.reset_at >= (m.item ->> 'created_at')::timestamptz)`,
+const RESTORE_MESSAGES = namedStatement(
+  insertMessagesSql(`WHERE NOT EXISTS (SELECT 1 FROM thread_contexts t WHERE t.lane_id = m.item ->> 'lane_id' AND t.reset_at >= (m.item ->> 'created_at')::timestamptz)`),
+);
+/**
+ * A step's rows written again as a whole (an earlier attempt's other rows of the step go); it also
+ * tells whether the step has memory edits, block changes or archival passages committed.
+ */
+const REPLACE_STEP_MESSAGES = namedStatement(
+  `WITH replaced AS (DELETE FROM messages WHERE run_id = $2 AND step_id = $3 AND id <> ALL ($4)), inserted AS (${INSERT_MESSAGES_SQL} RETURNING 1)
+   SELECT EXISTS (SELECT 1 FROM block_edits WHERE step_id = $3 AND reverted_at IS NULL) OR EXISTS (SELECT 1 FROM passages WHERE step_id = $3)
+     OR EXISTS (SELECT 1 FROM block_changes WHERE step_id = $3 AND reverted_at IS NULL) AS edited`,
 );
 
 function messageRowsJson(rows: readonly { owner: MessageOwner; message: LettaMessage }[], countTokens = true): string {

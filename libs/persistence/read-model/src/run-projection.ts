@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AnyRunEvent, LettaMessage, RunEvent, RunStatus } from '@lrs/contracts';
 import { isTerminalStatus } from '@lrs/domain-run';
 import { insertOwnedMessages, storableJson, type MessageOwner } from './pg-values';
+import { namedStatement, runNamed, type NamedStatement } from './named-statements';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
 
@@ -65,6 +66,45 @@ class BatchWrites {
   }
 }
 
+/** The run path's statements here go by name (named-statements.ts): the projector sends them for every batch. */
+const INSERT_CREATED_RUNS = namedStatement(
+  `INSERT INTO runs (id, organization_id, agent_id, conversation_id, lane_id, status, background, metadata, request_config,
+         callback_url, created_at, max_steps, override_model, client_tools, input, version, last_stream_seq,
+         resolve_approvals_only, approval_timeout_seconds)
+       SELECT r.id, r.organization_id, r.agent_id, r.conversation_id, r.lane_id, 'created', r.background, r.metadata, r.request_config,
+         r.callback_url, r.created_at, r.max_steps, r.override_model, r.client_tools, r.input, r.version, r.last_stream_seq,
+         r.resolve_approvals_only, r.approval_timeout_seconds
+       FROM jsonb_to_recordset($1::jsonb) AS r(id text, organization_id text, agent_id text, conversation_id text, lane_id text,
+         background boolean, metadata jsonb, request_config jsonb, callback_url text, created_at timestamptz, max_steps integer,
+         override_model text, client_tools jsonb, input jsonb, version integer, last_stream_seq bigint,
+         resolve_approvals_only boolean, approval_timeout_seconds integer)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+);
+const LOCK_RUNS = namedStatement(
+  `SELECT id, version, status, deleted_at IS NOT NULL AS deleted, created_at, started_at,
+                CASE WHEN id = ANY ($2) THEN input END AS input
+         FROM runs WHERE id = ANY ($1) ORDER BY id FOR UPDATE`,
+);
+const INSERT_STEPS = namedStatement(
+  `INSERT INTO steps (id, organization_id, run_id, agent_id, step_index, status, created_at)
+         SELECT s.id, s.organization_id, s.run_id, s.agent_id, s.step_index, 'pending', s.created_at
+         FROM jsonb_to_recordset($1::jsonb) AS s(id text, organization_id text, run_id text, agent_id text, step_index integer, created_at timestamptz)
+         ON CONFLICT (run_id, step_index) DO NOTHING`,
+);
+const UPDATE_STEPS = namedStatement(
+  `UPDATE steps SET status = s.status, model = coalesce(s.model, steps.model), model_handle = coalesce(s.model_handle, steps.model_handle),
+           prompt_tokens = coalesce(s.prompt_tokens, steps.prompt_tokens), completion_tokens = coalesce(s.completion_tokens, steps.completion_tokens),
+           total_tokens = coalesce(s.total_tokens, steps.total_tokens), stop_reason = coalesce(s.stop_reason, steps.stop_reason),
+           llm_request_started_at = coalesce(s.llm_request_started_at, steps.llm_request_started_at),
+           error_type = coalesce(s.error_type, steps.error_type), error_data = coalesce(s.error_data, steps.error_data), completed_at = s.completed_at
+         FROM jsonb_to_recordset($1::jsonb) AS s(run_id text, step_index integer, status text, model text, model_handle text, prompt_tokens integer,
+           completion_tokens integer, total_tokens integer, stop_reason text, llm_request_started_at timestamptz, error_type text, error_data jsonb,
+           completed_at timestamptz)
+         WHERE steps.run_id = ANY ($2) AND steps.run_id = s.run_id AND steps.step_index = s.step_index`,
+);
+/** The combined statements' texts, one per combination of parts a batch has. */
+const combinedStatements = new Map<string, NamedStatement>();
+
 /**
  * Writes that touch different rows, sent as one statement (`WITH w0 AS (...), w1 AS (...)
  * SELECT 1`): Postgres runs every data-modifying part to completion, each on the statement's one
@@ -81,7 +121,11 @@ class CombinedStatement {
   }
 
   async run(manager: EntityManager): Promise<void> {
-    if (this.parts.length) await manager.query(`WITH ${this.parts.join(',\n')} SELECT 1`, this.params);
+    if (this.parts.length === 0) return;
+    const text = `WITH ${this.parts.join(',\n')} SELECT 1`;
+    let statement = combinedStatements.get(text);
+    if (!statement) combinedStatements.set(text, (statement = namedStatement(text)));
+    await runNamed(manager, statement, this.params);
   }
 }
 
@@ -248,20 +292,7 @@ export class RunProjection {
       resolve_approvals_only: event.data.resolveApprovalsOnly ?? false,
       approval_timeout_seconds: event.data.approvalTimeoutSeconds ?? null,
     }));
-    const inserted: { id: string }[] = await manager.query(
-      `INSERT INTO runs (id, organization_id, agent_id, conversation_id, lane_id, status, background, metadata, request_config,
-         callback_url, created_at, max_steps, override_model, client_tools, input, version, last_stream_seq,
-         resolve_approvals_only, approval_timeout_seconds)
-       SELECT r.id, r.organization_id, r.agent_id, r.conversation_id, r.lane_id, 'created', r.background, r.metadata, r.request_config,
-         r.callback_url, r.created_at, r.max_steps, r.override_model, r.client_tools, r.input, r.version, r.last_stream_seq,
-         r.resolve_approvals_only, r.approval_timeout_seconds
-       FROM jsonb_to_recordset($1::jsonb) AS r(id text, organization_id text, agent_id text, conversation_id text, lane_id text,
-         background boolean, metadata jsonb, request_config jsonb, callback_url text, created_at timestamptz, max_steps integer,
-         override_model text, client_tools jsonb, input jsonb, version integer, last_stream_seq bigint,
-         resolve_approvals_only boolean, approval_timeout_seconds integer)
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [storableJson(rows)],
-    );
+    const inserted: { id: string }[] = await runNamed(manager, INSERT_CREATED_RUNS, [storableJson(rows)]);
     return new Set(inserted.map((row) => row.id));
   }
 
@@ -272,12 +303,7 @@ export class RunProjection {
     const states = new Map<string, RunState>();
     if (runIds.length === 0) return states;
     const rows: { id: string; version: number; status: RunStatus; deleted: boolean; created_at: Date; started_at: Date | null; input: LettaMessage[] | null }[] =
-      await manager.query(
-        `SELECT id, version, status, deleted_at IS NOT NULL AS deleted, created_at, started_at,
-                CASE WHEN id = ANY ($2) THEN input END AS input
-         FROM runs WHERE id = ANY ($1) ORDER BY id FOR UPDATE`,
-        [runIds, startedIds],
-      );
+      await runNamed(manager, LOCK_RUNS, [runIds, startedIds]);
     for (const row of rows) {
       states.set(row.id, {
         version: row.version,
@@ -293,27 +319,10 @@ export class RunProjection {
 
   private async write(manager: EntityManager, writes: BatchWrites): Promise<void> {
     if (writes.stepInserts.length) {
-      await manager.query(
-        `INSERT INTO steps (id, organization_id, run_id, agent_id, step_index, status, created_at)
-         SELECT s.id, s.organization_id, s.run_id, s.agent_id, s.step_index, 'pending', s.created_at
-         FROM jsonb_to_recordset($1::jsonb) AS s(id text, organization_id text, run_id text, agent_id text, step_index integer, created_at timestamptz)
-         ON CONFLICT (run_id, step_index) DO NOTHING`,
-        [storableJson(writes.stepInserts)],
-      );
+      await runNamed(manager, INSERT_STEPS, [storableJson(writes.stepInserts)]);
     }
     if (writes.stepUpdates.length) {
-      await manager.query(
-        `UPDATE steps SET status = s.status, model = coalesce(s.model, steps.model), model_handle = coalesce(s.model_handle, steps.model_handle),
-           prompt_tokens = coalesce(s.prompt_tokens, steps.prompt_tokens), completion_tokens = coalesce(s.completion_tokens, steps.completion_tokens),
-           total_tokens = coalesce(s.total_tokens, steps.total_tokens), stop_reason = coalesce(s.stop_reason, steps.stop_reason),
-           llm_request_started_at = coalesce(s.llm_request_started_at, steps.llm_request_started_at),
-           error_type = coalesce(s.error_type, steps.error_type), error_data = coalesce(s.error_data, steps.error_data), completed_at = s.completed_at
-         FROM jsonb_to_recordset($1::jsonb) AS s(run_id text, step_index integer, status text, model text, model_handle text, prompt_tokens integer,
-           completion_tokens integer, total_tokens integer, stop_reason text, llm_request_started_at timestamptz, error_type text, error_data jsonb,
-           completed_at timestamptz)
-         WHERE steps.run_id = ANY ($2) AND steps.run_id = s.run_id AND steps.step_index = s.step_index`,
-        [storableJson(writes.stepUpdates), [...new Set(writes.stepUpdates.map((step) => step.run_id))]],
-      );
+      await runNamed(manager, UPDATE_STEPS, [storableJson(writes.stepUpdates), [...new Set(writes.stepUpdates.map((step) => step.run_id))]]);
     }
     // The run path wrote these rows, token counts included; the projector only restores missing
     // ones, and not those a reset of their thread deleted.

@@ -98,6 +98,7 @@ describe('readCommonSettings', () => {
     expect(readCommonSettings('gateway', env({}))).toEqual({
       natsUrl: 'nats://127.0.0.1:4222',
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/letta',
+      databasePreparedStatements: true,
       serviceName: 'gateway',
       logLevel: 'log',
     });
@@ -106,9 +107,9 @@ describe('readCommonSettings', () => {
   it('reads overrides', () => {
     const settings = readCommonSettings(
       'gateway',
-      env({ NATS_URL: 'nats://nats:4222', DATABASE_URL: 'postgres://db/x', SERVICE_NAME: 'gw-2', LOG_LEVEL: 'debug' }),
+      env({ NATS_URL: 'nats://nats:4222', DATABASE_URL: 'postgres://db/x', DB_PREPARED_STATEMENTS: 'false', SERVICE_NAME: 'gw-2', LOG_LEVEL: 'debug' }),
     );
-    expect(settings).toEqual({ natsUrl: 'nats://nats:4222', databaseUrl: 'postgres://db/x', serviceName: 'gw-2', logLevel: 'debug' });
+    expect(settings).toEqual({ natsUrl: 'nats://nats:4222', databaseUrl: 'postgres://db/x', databasePreparedStatements: false, serviceName: 'gw-2', logLevel: 'debug' });
   });
 });
 

@@ -50,6 +50,8 @@ export class Env {
 export interface CommonSettings {
   natsUrl: string;
   databaseUrl: string;
+  /** DB_PREPARED_STATEMENTS: the run path's hot statements as prepared statements (false behind PgBouncer < 1.21 in transaction mode). */
+  databasePreparedStatements: boolean;
   serviceName: string;
   logLevel: string;
 }
@@ -58,6 +60,7 @@ export function readCommonSettings(serviceName: string, env = new Env()): Common
   return {
     natsUrl: env.string('NATS_URL', 'nats://127.0.0.1:4222'),
     databaseUrl: env.string('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/letta'),
+    databasePreparedStatements: env.bool('DB_PREPARED_STATEMENTS', true),
     serviceName: env.string('SERVICE_NAME', serviceName),
     logLevel: env.string('LOG_LEVEL', 'log'),
   };
