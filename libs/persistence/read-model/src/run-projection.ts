@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AnyRunEvent, LettaMessage, RunEvent, RunStatus } from '@lrs/contracts';
 import { isTerminalStatus } from '@lrs/domain-run';
 import { insertOwnedMessages, storableJson, type MessageOwner } from './pg-values';
-import { namedStatement, runNamed, type NamedStatement } from './named-statements';
+import { namedStatement, runNamed } from './named-statements';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
 
@@ -66,7 +66,12 @@ class BatchWrites {
   }
 }
 
-/** The run path's statements here go by name (named-statements.ts): the projector sends them for every batch. */
+/**
+ * The batch's inserts go by name (named-statements.ts): their plans do not depend on the batch.
+ * The statements that find rows by the batch's ids (the lock, the updates and deletes) are planned
+ * for each batch: a generic plan sees neither how many ids there are nor how many rows the JSON
+ * holds, and on tables of a few thousand rows it scans them whole.
+ */
 const INSERT_CREATED_RUNS = namedStatement(
   `INSERT INTO runs (id, organization_id, agent_id, conversation_id, lane_id, status, background, metadata, request_config,
          callback_url, created_at, max_steps, override_model, client_tools, input, version, last_stream_seq,
@@ -80,19 +85,16 @@ const INSERT_CREATED_RUNS = namedStatement(
          resolve_approvals_only boolean, approval_timeout_seconds integer)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
 );
-const LOCK_RUNS = namedStatement(
-  `SELECT id, version, status, deleted_at IS NOT NULL AS deleted, created_at, started_at,
+const LOCK_RUNS_SQL = `SELECT id, version, status, deleted_at IS NOT NULL AS deleted, created_at, started_at,
                 CASE WHEN id = ANY ($2) THEN input END AS input
-         FROM runs WHERE id = ANY ($1) ORDER BY id FOR UPDATE`,
-);
+         FROM runs WHERE id = ANY ($1) ORDER BY id FOR UPDATE`;
 const INSERT_STEPS = namedStatement(
   `INSERT INTO steps (id, organization_id, run_id, agent_id, step_index, status, created_at)
          SELECT s.id, s.organization_id, s.run_id, s.agent_id, s.step_index, 'pending', s.created_at
          FROM jsonb_to_recordset($1::jsonb) AS s(id text, organization_id text, run_id text, agent_id text, step_index integer, created_at timestamptz)
          ON CONFLICT (run_id, step_index) DO NOTHING`,
 );
-const UPDATE_STEPS = namedStatement(
-  `UPDATE steps SET status = s.status, model = coalesce(s.model, steps.model), model_handle = coalesce(s.model_handle, steps.model_handle),
+const UPDATE_STEPS_SQL = `UPDATE steps SET status = s.status, model = coalesce(s.model, steps.model), model_handle = coalesce(s.model_handle, steps.model_handle),
            prompt_tokens = coalesce(s.prompt_tokens, steps.prompt_tokens), completion_tokens = coalesce(s.completion_tokens, steps.completion_tokens),
            total_tokens = coalesce(s.total_tokens, steps.total_tokens), stop_reason = coalesce(s.stop_reason, steps.stop_reason),
            llm_request_started_at = coalesce(s.llm_request_started_at, steps.llm_request_started_at),
@@ -100,10 +102,7 @@ const UPDATE_STEPS = namedStatement(
          FROM jsonb_to_recordset($1::jsonb) AS s(run_id text, step_index integer, status text, model text, model_handle text, prompt_tokens integer,
            completion_tokens integer, total_tokens integer, stop_reason text, llm_request_started_at timestamptz, error_type text, error_data jsonb,
            completed_at timestamptz)
-         WHERE steps.run_id = ANY ($2) AND steps.run_id = s.run_id AND steps.step_index = s.step_index`,
-);
-/** The combined statements' texts, one per combination of parts a batch has. */
-const combinedStatements = new Map<string, NamedStatement>();
+         WHERE steps.run_id = ANY ($2) AND steps.run_id = s.run_id AND steps.step_index = s.step_index`;
 
 /**
  * Writes that touch different rows, sent as one statement (`WITH w0 AS (...), w1 AS (...)
@@ -121,11 +120,7 @@ class CombinedStatement {
   }
 
   async run(manager: EntityManager): Promise<void> {
-    if (this.parts.length === 0) return;
-    const text = `WITH ${this.parts.join(',\n')} SELECT 1`;
-    let statement = combinedStatements.get(text);
-    if (!statement) combinedStatements.set(text, (statement = namedStatement(text)));
-    await runNamed(manager, statement, this.params);
+    if (this.parts.length) await manager.query(`WITH ${this.parts.join(',\n')} SELECT 1`, this.params);
   }
 }
 
@@ -303,7 +298,7 @@ export class RunProjection {
     const states = new Map<string, RunState>();
     if (runIds.length === 0) return states;
     const rows: { id: string; version: number; status: RunStatus; deleted: boolean; created_at: Date; started_at: Date | null; input: LettaMessage[] | null }[] =
-      await runNamed(manager, LOCK_RUNS, [runIds, startedIds]);
+      await manager.query(LOCK_RUNS_SQL, [runIds, startedIds]);
     for (const row of rows) {
       states.set(row.id, {
         version: row.version,
@@ -322,7 +317,7 @@ export class RunProjection {
       await runNamed(manager, INSERT_STEPS, [storableJson(writes.stepInserts)]);
     }
     if (writes.stepUpdates.length) {
-      await runNamed(manager, UPDATE_STEPS, [storableJson(writes.stepUpdates), [...new Set(writes.stepUpdates.map((step) => step.run_id))]]);
+      await manager.query(UPDATE_STEPS_SQL, [storableJson(writes.stepUpdates), [...new Set(writes.stepUpdates.map((step) => step.run_id))]]);
     }
     // The run path wrote these rows, token counts included; the projector only restores missing
     // ones, and not those a reset of their thread deleted.
