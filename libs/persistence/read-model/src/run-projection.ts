@@ -3,6 +3,7 @@ import type { AnyRunEvent, LettaMessage, RunEvent, RunStatus } from '@lrs/contra
 import { isTerminalStatus } from '@lrs/domain-run';
 import { insertOwnedMessages, storableJson, type MessageOwner } from './pg-values';
 import { namedStatement, runNamed } from './named-statements';
+import { threadLock } from './thread-context-store';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
 
@@ -85,8 +86,9 @@ const INSERT_CREATED_RUNS = namedStatement(
          resolve_approvals_only boolean, approval_timeout_seconds integer)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
 );
+/** The batch's runs, locked; and their threads' locks shared, so no reset runs under the batch's restores. */
 const LOCK_RUNS_SQL = `SELECT id, version, status, deleted_at IS NOT NULL AS deleted, created_at, started_at,
-                CASE WHEN id = ANY ($2) THEN input END AS input
+                CASE WHEN id = ANY ($2) THEN input END AS input, ${threadLock('lane_id', 'shared')} AS thread_locked
          FROM runs WHERE id = ANY ($1) ORDER BY id FOR UPDATE`;
 const INSERT_STEPS = namedStatement(
   `INSERT INTO steps (id, organization_id, run_id, agent_id, step_index, status, created_at)

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { newId, type LettaMessage } from '@lrs/contracts';
+import { buildRunEvent, newId, type LettaMessage } from '@lrs/contracts';
 import { createTestDatabase, type TestDatabase } from '@lrs/testing';
 import { messageTokens } from '@lrs/domain-run';
 import { createReadModelDataSource } from './data-source';
@@ -7,6 +7,7 @@ import { AgentStore } from './agent-store';
 import { ConversationStore } from './conversation-store';
 import { ThreadContextStore, type ThreadRef } from './thread-context-store';
 import { insertOwnedMessages } from './pg-values';
+import { RunProjection } from './run-projection';
 
 const ORG = 'org-00000000-0000-4000-8000-000000000000';
 
@@ -55,6 +56,37 @@ describe('ThreadContextStore on a real Postgres', () => {
   afterAll(async () => {
     await dataSource?.destroy();
     await database?.drop();
+  });
+
+  it('a reset waits for a projection batch restoring the thread, and deletes what the batch put back', async () => {
+    const runId = await run('completed', 'restored by the projector');
+    const [input] = ((await dataSource.query(`SELECT body FROM messages WHERE run_id = $1 AND message_type = 'user_message'`, [runId])) as { body: LettaMessage }[]).map((row) => row.body);
+    await dataSource.query(`UPDATE runs SET input = $2 WHERE id = $1`, [runId, JSON.stringify([input])]);
+    await dataSource.query(`DELETE FROM messages WHERE run_id = $1`, [runId]);
+    const started = buildRunEvent({ runId, seq: 2, organizationId: ORG, agentId: thread.agentId, laneId: thread.laneId }, 'RunStarted', { startedAt: new Date().toISOString(), maxSteps: 10 });
+
+    let commitBatch!: () => void;
+    const batchMayCommit = new Promise<void>((resolve) => (commitBatch = resolve));
+    let restored!: () => void;
+    const batchRestored = new Promise<void>((resolve) => (restored = resolve));
+    const batch = dataSource.transaction(async (manager) => {
+      expect(await new RunProjection(dataSource).applyIn(manager, [{ event: started, streamSeq: 2 }])).toEqual(['applied']);
+      restored();
+      await batchMayCommit;
+    });
+    await batchRestored;
+    let resetDone = false;
+    const reset = contexts.reset(thread).then(() => (resetDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(resetDone).toBe(false);
+    commitBatch();
+    await Promise.all([batch, reset]);
+    expect(await dataSource.query(`SELECT id FROM messages WHERE lane_id = $1`, [thread.laneId])).toEqual([]);
+
+    // The other way round: a batch that comes after the reset restores nothing of what it deleted.
+    await dataSource.query(`UPDATE runs SET version = 1 WHERE id = $1`, [runId]);
+    expect(await new RunProjection(dataSource).apply([{ event: started, streamSeq: 2 }])).toEqual(['applied']);
+    expect(await dataSource.query(`SELECT id FROM messages WHERE lane_id = $1`, [thread.laneId])).toEqual([]);
   });
 
   it("shows finished runs' messages, and the run in progress only to itself", async () => {

@@ -53,6 +53,19 @@ export interface ContextMessage {
   tokens: number;
 }
 
+/** The first key of threads' advisory locks (the second is the lane's hash): apart from any other advisory lock. */
+const THREAD_LOCK_CLASS = 7_341_101;
+
+/**
+ * A thread's reset and the projector's restoring of its messages take turns on this lock: the
+ * reset holds it alone, a projection batch shares it for the threads of its runs (from its first
+ * read of them, RunProjection's lock of the batch's runs). Without it, a restore whose statement
+ * began before a reset committed would still see the thread not reset, then put back a message
+ * the reset had just deleted. A transaction-level advisory lock: released by commit or rollback.
+ */
+export function threadLock(laneIdSql: string, mode: 'shared' | 'exclusive'): string {
+  return `${mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'}(${THREAD_LOCK_CLASS}, hashtext(${laneIdSql}))`;
+}
 /** Reads and moves what each thread shows the model (reset, compaction, fork). */
 export class ThreadContextStore {
   constructor(private readonly dataSource: DataSource) {}
@@ -80,6 +93,9 @@ export class ThreadContextStore {
    */
   async reset(thread: ThreadRef, inProgress: string | null = null): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
+      // Alone, so the delete below reads the thread as it is once the lock is held (a statement
+      // sees what was committed when it started).
+      await manager.query(`SELECT ${threadLock('$1', 'exclusive')}`, [thread.laneId]);
       const [deleted]: { up_to: string }[] = await manager.query(
         `WITH gone AS (
            DELETE FROM messages WHERE lane_id = $2 AND agent_id = $1 AND run_id IS DISTINCT FROM $3::text
