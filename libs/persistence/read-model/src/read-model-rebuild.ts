@@ -42,12 +42,12 @@ export async function rebuildRunTables(dataSource: DataSource, log: RunEventLog,
     for await (const item of log.readAll(untilStreamSeq)) {
       batch.push(item);
       if (batch.length >= batchSize) {
-        await projection.applyIn(manager, batch);
+        await projection.applyIn(manager, batch, { lockThreads: false });
         events += batch.length;
         batch = [];
       }
     }
-    await projection.applyIn(manager, batch);
+    await projection.applyIn(manager, batch, { lockThreads: false });
     events += batch.length;
     await manager.query(`UPDATE steps SET feedback = f.feedback, tags = f.tags FROM rebuild_step_feedback f WHERE steps.id = f.id`);
     const [{ count }]: { count: string }[] = await manager.query(`SELECT count(*) AS count FROM runs`);

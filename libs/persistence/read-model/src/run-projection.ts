@@ -86,10 +86,16 @@ const INSERT_CREATED_RUNS = namedStatement(
          resolve_approvals_only boolean, approval_timeout_seconds integer)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
 );
-/** The batch's runs, locked; and their threads' locks shared, so no reset runs under the batch's restores. */
-const LOCK_RUNS_SQL = `SELECT id, version, status, deleted_at IS NOT NULL AS deleted, created_at, started_at,
-                CASE WHEN id = ANY ($2) THEN input END AS input, ${threadLock('lane_id', 'shared')} AS thread_locked
+/**
+ * The batch's runs, locked; and their threads' locks shared, so no reset runs under the batch's
+ * restores. The rebuild, which holds the messages table alone, takes no thread locks: one per
+ * thread of the whole log in one transaction would outgrow Postgres' lock table.
+ */
+const lockRunsSql = (lockThreads: boolean) => `SELECT id, version, status, deleted_at IS NOT NULL AS deleted, created_at, started_at,
+                CASE WHEN id = ANY ($2) THEN input END AS input${lockThreads ? `, ${threadLock('lane_id', 'shared')} AS thread_locked` : ''}
          FROM runs WHERE id = ANY ($1) ORDER BY id FOR UPDATE`;
+const LOCK_RUNS_SQL = lockRunsSql(true);
+const LOCK_RUNS_WITHOUT_THREADS_SQL = lockRunsSql(false);
 const INSERT_STEPS = namedStatement(
   `INSERT INTO steps (id, organization_id, run_id, agent_id, step_index, status, created_at)
          SELECT s.id, s.organization_id, s.run_id, s.agent_id, s.step_index, 'pending', s.created_at
@@ -141,20 +147,23 @@ export class RunProjection {
   async apply(batch: ProjectableEvent[]): Promise<ApplyOutcome[]> {
     // The gateway's write-through of a new run is one statement: no transaction needed.
     if (batch.length === 1 && batch[0].event.type === 'RunCreated') return this.applyIn(this.dataSource.manager, batch);
-    // Postgres' default isolation (read committed) with the row locks of lockRuns; named, it would
-    // cost a statement of its own per batch. Under a stricter server default, a batch that meets
+    // Postgres' default isolation (read committed) with the row locks of lockRuns; asking for it
+    // would cost a statement of its own per batch. Under a stricter server default, a batch that meets
     // a concurrent one fails and is redelivered, which the version check makes a no-op.
     return this.dataSource.transaction((manager) => this.applyIn(manager, batch));
   }
 
-  /** Applies a batch in order inside the caller's transaction (the rebuild's). */
-  async applyIn(manager: EntityManager, batch: ProjectableEvent[]): Promise<ApplyOutcome[]> {
+  /**
+   * Applies a batch in order inside the caller's transaction (the rebuild's). `lockThreads: false`
+   * is for a caller that holds the messages table alone (the rebuild): no reset can run meanwhile.
+   */
+  async applyIn(manager: EntityManager, batch: ProjectableEvent[], options: { lockThreads?: boolean } = {}): Promise<ApplyOutcome[]> {
     if (batch.length === 0) return [];
     const created = await this.insertCreated(
       manager,
       batch.filter((item): item is { event: RunEvent<'RunCreated'>; streamSeq: number } => item.event.type === 'RunCreated'),
     );
-    const states = await this.lockRuns(manager, batch);
+    const states = await this.lockRuns(manager, batch, options.lockThreads ?? true);
     const writes = new BatchWrites();
     const outcomes = batch.map((item) => {
       if (item.event.type === 'RunCreated') return created.has(item.event.runId) ? 'applied' : 'duplicate';
@@ -294,13 +303,13 @@ export class RunProjection {
   }
 
   /** One locking read of every run the batch touches (rows created just before included). */
-  private async lockRuns(manager: EntityManager, batch: ProjectableEvent[]): Promise<Map<string, RunState>> {
+  private async lockRuns(manager: EntityManager, batch: ProjectableEvent[], lockThreads: boolean): Promise<Map<string, RunState>> {
     const runIds = [...new Set(batch.filter((item) => item.event.type !== 'RunCreated').map((item) => item.event.runId))];
     const startedIds = [...new Set(batch.filter((item) => item.event.type === 'RunStarted').map((item) => item.event.runId))];
     const states = new Map<string, RunState>();
     if (runIds.length === 0) return states;
     const rows: { id: string; version: number; status: RunStatus; deleted: boolean; created_at: Date; started_at: Date | null; input: LettaMessage[] | null }[] =
-      await manager.query(LOCK_RUNS_SQL, [runIds, startedIds]);
+      await manager.query(lockThreads ? LOCK_RUNS_SQL : LOCK_RUNS_WITHOUT_THREADS_SQL, [runIds, startedIds]);
     for (const row of rows) {
       states.set(row.id, {
         version: row.version,
