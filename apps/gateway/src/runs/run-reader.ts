@@ -6,8 +6,12 @@ import { RunQueries, toRunView, type RunListFilter, type RunRow } from '@lrs/rea
 import { GATEWAY_SETTINGS, type GatewaySettings } from '../config/env';
 import { callerOrganization } from '../auth/caller';
 
-/** How long a read of the projector's views of a run waits for the projection to reach the log. */
-const PROJECTED_READ_WAIT_MS = 2_000;
+/**
+ * How long a read of the projector's views of a run waits for the projection to reach the log: on
+ * a machine whose cores are all busy the projector can be seconds behind (2 s was too short for a
+ * CI run); a stopped projector makes such a read this late.
+ */
+const PROJECTED_READ_WAIT_MS = 5_000;
 
 /** Events read past the row at most; a run further behind shows as far as these take it. */
 const MAX_TOP_UP_EVENTS = 64;
