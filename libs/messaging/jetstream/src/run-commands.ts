@@ -64,14 +64,9 @@ export class RunCommands {
    * Decides on an event the caller holds (the message it is handling, or the latest it read before
    * a slow effect such as a callback delivery): the append is conditional on that event, so if
    * the run moved on meanwhile the decision is stale and dropped.
-   *
-   * `beforeWork` runs between the append and the copy of its events to the work queues (the
-   * orchestrator frees a finished run's lane there, before anyone can act on the RunFinished). If
-   * it fails, the copy is still made and its error thrown after: the append stands, and the
-   * caller's redelivery settles the rest.
    */
-  executeAfter(known: StoredRunEvent, input: RunInput, beforeWork?: (appended: StoredRunEvent[]) => Promise<void>): Promise<CommandResult> {
-    return this.decideAndAppend(known, input, beforeWork);
+  executeAfter(known: StoredRunEvent, input: RunInput): Promise<CommandResult> {
+    return this.decideAndAppend(known, input);
   }
 
   /** Appends a run's first event; null when the run exists already (another attempt created it). */
@@ -84,7 +79,7 @@ export class RunCommands {
     }
   }
 
-  private async decideAndAppend(latest: StoredRunEvent | null, input: RunInput, beforeWork?: (appended: StoredRunEvent[]) => Promise<void>): Promise<CommandResult> {
+  private async decideAndAppend(latest: StoredRunEvent | null, input: RunInput): Promise<CommandResult> {
     const state = stateOf(latest?.event);
     const decision = decide(state, input, this.context());
     if (decision.kind !== 'append') return { kind: 'decided', decision, latest, state };
@@ -96,11 +91,7 @@ export class RunCommands {
       if (error instanceof ConcurrencyConflict) return { kind: 'lost' };
       throw error;
     }
-    try {
-      await beforeWork?.(appended);
-    } finally {
-      await this.work?.publish(appended);
-    }
+    await this.work?.publish(appended);
     return { kind: 'appended', events: appended, state };
   }
 }

@@ -67,50 +67,6 @@ describe('orchestrator run-events handler (in memory)', () => {
     expect(forwarded).toEqual([requested, finished]);
   });
 
-  it("frees a finished run's lane, and grants it to the next run, before the RunFinished is copied to the work queue", async () => {
-    const agentId = newId('agent');
-    const lanesWhenCopied: LaneState[] = [];
-    const work = {
-      publish: async (appended: StoredRunEvent[]) => {
-        if (appended.some((stored) => stored.event.type === 'RunFinished')) lanesWhenCopied.push(await lanes.read(agentId));
-      },
-    };
-    const timers = { armApprovalTimeout: async () => undefined };
-    handler = new RunEventsHandler(events, new RunCommands(events, work), lanes, timers, { forward: async () => undefined });
-    const [first, second] = [await create(agentId, 1), await create(agentId, 1)];
-    await deliver(first);
-    await deliver(second);
-    await deliver(await completeStep(first.event.runId));
-    expect(lanesWhenCopied).toEqual([expect.objectContaining({ active: { runId: second.event.runId, createdSeq: second.streamSeq }, waiting: [] })]);
-    expect(types(second.event.runId)).toEqual(['RunCreated', 'RunStarted', 'StepRequested']);
-
-    await deliver(await completeStep(second.event.runId));
-    expect(lanesWhenCopied[1]).toMatchObject({ active: null, waiting: [] });
-  });
-
-  it('answers the delivery of its own RunStarted and RunFinished, even one that comes before the append is answered, without reading the run or the lane', async () => {
-    const agentId = newId('agent');
-    const ownDeliveries: Promise<void>[] = [];
-    // The log delivers an event as soon as it is stored: here, while the append that stored it is still in progress.
-    const work = {
-      publish: async (appended: StoredRunEvent[]) => {
-        for (const stored of appended) if (stored.event.type === 'RunStarted' || stored.event.type === 'RunFinished') ownDeliveries.push(deliver(stored));
-      },
-    };
-    handler = new RunEventsHandler(events, new RunCommands(events, work), lanes, { armApprovalTimeout: async () => undefined }, { forward: async () => undefined });
-    const run = await create(agentId, 1);
-    const latestReads = jest.spyOn(events, 'latest');
-    const laneReads = jest.spyOn(lanes, 'read');
-    await deliver(run);
-    await deliver(await completeStep(run.event.runId));
-    await Promise.all(ownDeliveries);
-    expect(ownDeliveries).toHaveLength(2);
-    expect(latestReads).toHaveBeenCalledTimes(1); // completeStep's own read
-    expect(laneReads).not.toHaveBeenCalled();
-    expect(types(run.event.runId)).toEqual(['RunCreated', 'RunStarted', 'StepRequested', 'StepCompleted', 'RunFinished']);
-    expect(await lanes.read(agentId)).toMatchObject({ active: null, waiting: [] });
-  });
-
   it('keeps a second run of the lane waiting until the first one finishes, then starts it', async () => {
     const agentId = newId('agent');
     const [first, second] = [await create(agentId), await create(agentId)];

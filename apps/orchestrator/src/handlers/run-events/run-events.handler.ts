@@ -15,14 +15,15 @@ import {
   decisionContextNow,
   onRunEvents,
   type LaneStorage,
+  type CommandResult,
   type RunEventLog,
   type HandlerContext,
   type StoredRunEvent,
 } from '@lrs/jetstream';
 
 const MAX_PUMP_ROUNDS = 64;
-/** Follow-ups this process remembers (see `followUps`). */
-const FOLLOW_UP_MEMORY = 20_000;
+/** Events whose follow-up this process did when it appended them (see `doneHere`). */
+const DONE_HERE_MEMORY = 20_000;
 
 /**
  * Moves runs forward. RunCreated joins the run's lane; when the lane is free the oldest waiting
@@ -35,15 +36,13 @@ const FOLLOW_UP_MEMORY = 20_000;
 export class RunEventsHandler {
   private readonly logger = new Logger(RunEventsHandler.name);
   /**
-   * What this process is doing, or did, right behind an event it handles, by the position it
-   * appends at (`<runId>:<seq>`): it resolves to the id of the event appended there when that
-   * event's own delivery is left nothing to do (a RunStarted appended with its StepRequested, a
-   * RunFinished whose lane was freed), else to null. That delivery usually comes back to this
-   * process at once, often before the append has been answered: it waits for the follow-up
-   * instead of reading the run and the lane. A delivery to another replica, or after a restart,
-   * does the work as before (it is idempotent).
+   * The ids of events this process appended and has already done for what their own delivery
+   * would do: a RunStarted appended together with its StepRequested (nothing to complete), a
+   * RunFinished after which the lane was pumped. Their delivery, which usually comes back to this
+   * process at once, then costs no read; a delivery to another replica, or after a restart, does
+   * the work as before (it is idempotent).
    */
-  private readonly followUps = new BoundedMemory<string, Promise<string | null>>(FOLLOW_UP_MEMORY);
+  private readonly doneHere = new BoundedMemory<string, true>(DONE_HERE_MEMORY);
 
   constructor(
     @Inject(RunEventStore) private readonly events: RunEventLog,
@@ -79,7 +78,7 @@ export class RunEventsHandler {
         const lane = await this.lanes.update(event.laneId, (current) => enqueueAndGrant(current, { runId: event.runId, createdSeq: context.streamSeq }));
         // Granted (by the gateway, usually): start it right behind this RunCreated. If it was
         // started already, the conditional append loses and nothing happens.
-        if (lane.active?.runId === event.runId) await this.followUp(event, this.start(stored));
+        if (lane.active?.runId === event.runId) this.rememberDone(await this.commands.executeAfter(stored, { kind: 'laneGranted', createdStreamSeq: context.streamSeq }));
         else await this.pump(event.laneId, lane);
         return;
       }
@@ -88,75 +87,45 @@ export class RunEventsHandler {
         return;
       case 'RunFinished':
         await this.work.forward(stored);
-        if (!(await this.followedUpHere(event))) await this.pump(event.laneId);
+        if (!this.doneHere.take(event.id)) await this.pump(event.laneId);
         if (event.data.approvalTimeout) await this.timers.armApprovalTimeout(event);
         return;
       case 'RunStarted': {
-        if (await this.followedUpHere(event)) return;
+        if (this.doneHere.take(event.id)) return;
         // RunStarted and StepRequested are appended as one chain; only a crash splits them. Read
         // the latest first, so the usual case costs a read instead of an append that must lose.
         const latest = await this.events.latest(event.runId, context.streamSeq);
         if (latest) await this.commands.executeAfter(latest, { kind: 'advance' });
         return;
       }
-      default:
-        await this.followUp(event, this.advance(stored));
+      default: {
+        const result = await this.commands.executeAfter(stored, { kind: 'advance' });
+        const finished = result.kind === 'appended' ? result.events.find((next) => next.event.type === 'RunFinished') : undefined;
+        if (!finished) return;
+        await this.pump(event.laneId, undefined, finished.event.runId);
+        this.doneHere.set(finished.event.id, true);
+      }
     }
   }
 
-  private followUp(after: AnyRunEvent, work: Promise<string | null>): Promise<string | null> {
-    this.followUps.set(`${after.runId}:${after.seq + 1}`, work);
-    return work;
-  }
-
-  private async followedUpHere(event: AnyRunEvent): Promise<boolean> {
-    const own = this.followUps.take(`${event.runId}:${event.seq}`);
-    return own !== undefined && (await own.catch(() => null)) === event.id;
-  }
-
-  /** Starts a granted run; the RunStarted's id when its StepRequested was appended with it. */
-  private async start(created: StoredRunEvent): Promise<string | null> {
-    const result = await this.commands.executeAfter(created, { kind: 'laneGranted', createdStreamSeq: created.streamSeq });
-    if (result.kind !== 'appended') return null;
+  /** A RunStarted appended with the StepRequested behind it leaves its delivery nothing to do. */
+  private rememberDone(result: CommandResult): void {
+    if (result.kind !== 'appended') return;
     const [started, requested] = result.events;
-    return started?.event.type === 'RunStarted' && requested?.event.type === 'StepRequested' ? started.event.id : null;
-  }
-
-  /**
-   * Moves the run on from a step's end; the RunFinished's id when it finished the run here. A run
-   * that finishes frees its lane before its RunFinished reaches the work queue: its callback, and a
-   * client's next message sent on it, find the lane free rather than racing the release (the
-   * gateway would only queue that message, and handing the lane over would take three more round
-   * trips).
-   */
-  private async advance(stored: StoredRunEvent): Promise<string | null> {
-    let lane: LaneState | undefined;
-    const result = await this.commands.executeAfter(stored, { kind: 'advance' }, async (appended) => {
-      const finishing = appended.find((next) => next.event.type === 'RunFinished');
-      if (finishing) lane = await this.releaseFinished(stored.event.laneId, finishing.event.runId);
-    });
-    const finished = result.kind === 'appended' ? result.events.find((next) => next.event.type === 'RunFinished') : undefined;
-    if (!finished) return null;
-    await this.pump(stored.event.laneId, lane);
-    return finished.event.id;
-  }
-
-  /**
-   * Releases a run this process has just seen finish (no read needed to know it) and grants the
-   * lane to the oldest waiting run, in one compare-and-set from the lane entry this process last
-   * saw (the one it started the run from, usually still current). `pump` starts the run granted.
-   */
-  private releaseFinished(laneId: string, finishedRunId: string): Promise<LaneState> {
-    return this.lanes.update(laneId, (current) => promote(release(current, finishedRunId)), { fromLastSeen: true });
+    if (started?.event.type === 'RunStarted' && requested?.event.type === 'StepRequested') this.doneHere.set(started.event.id, true);
   }
 
   /**
    * Brings a lane to rest: releases an active run that has finished, grants the lane to the
    * oldest waiting run and starts it. Safe to call any number of times from any replica.
+   * `finishedRunId` names a run this process has just seen finish (no read needed to know it):
+   * it is released from the lane entry this process last saw (the one it started the run from,
+   * usually still current), so the release is one compare-and-set.
    */
-  private async pump(laneId: string, known?: LaneState): Promise<void> {
+  private async pump(laneId: string, known?: LaneState, finishedRunId?: string): Promise<void> {
     // Each compare-and-set returns the state it wrote, so the lane is read once, not every round.
-    let lane = known ?? (await this.lanes.read(laneId));
+    let lane =
+      known ?? (finishedRunId ? await this.lanes.update(laneId, (current) => release(current, finishedRunId), { fromLastSeen: true }) : await this.lanes.read(laneId));
     for (let round = 0; round < MAX_PUMP_ROUNDS; round++) {
       if (lane.active) {
         const activeRunId = lane.active.runId;
