@@ -19,7 +19,7 @@ export class IdempotencyKeys {
   /** `keyId` is a digest of the scope and the client's key (a valid KV key whatever the client sent). */
   async claim(keyId: string, bodyDigest: string, runId: string): Promise<IdempotencyClaim> {
     // Revision 0: only the first writer of the key succeeds (an expired claim leaves no entry).
-    if ((await this.bucket.compareAndSet(keyId, JSON.stringify({ bodyDigest, runId }), 0)) !== null) return { ok: true };
+    if (await this.bucket.compareAndSet(keyId, JSON.stringify({ bodyDigest, runId }), 0)) return { ok: true };
     const entry = await this.bucket.read(keyId);
     const claimed = entry.value ? (JSON.parse(entry.value) as { bodyDigest: string; runId: string }) : null;
     return !claimed || claimed.bodyDigest === bodyDigest ? { ok: true } : { ok: false, runId: claimed.runId };

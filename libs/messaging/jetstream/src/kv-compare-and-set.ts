@@ -49,16 +49,12 @@ export class ConditionalBucket {
     return { value: entry.operation === 'PUT' && entry.length > 0 ? entry.string() : null, revision: entry.revision };
   }
 
-  /**
-   * Writes `value` if the key is still at `revision` (0: no entry yet); returns the revision
-   * written, or null when another writer moved the key first.
-   */
-  async compareAndSet(key: string, value: string, revision: number): Promise<number | null> {
+  /** Writes `value` if the key is still at `revision` (0: no entry yet); false when another writer moved it first. */
+  async compareAndSet(key: string, value: string, revision: number): Promise<boolean> {
     const result = await publishAtPosition(this.js, `$KV.${this.bucket}.${key}`, value, { msgID: `${key}@${revision}`, lastSubjectSequence: revision });
-    if (result.kind === 'refused') return null;
-    if (result.kind === 'stored') return result.seq;
+    if (result.kind !== 'duplicate') return result.kind === 'stored';
     if (result.seq <= 0) throw new RevisionInDoubt(this.bucket, key, revision);
     const stored = await this.kv.get(key, { revision: result.seq });
-    return stored !== null && stored.key === key && stored.string() === value ? result.seq : null;
+    return stored !== null && stored.key === key && stored.string() === value;
   }
 }

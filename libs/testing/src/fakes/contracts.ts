@@ -1,5 +1,5 @@
 import { newId, type RunEvent, type RunEventDraft } from '@lrs/contracts';
-import { enqueue, enqueueAndGrant, promote, release } from '@lrs/domain-run';
+import { enqueue, promote } from '@lrs/domain-run';
 import { ConcurrencyConflict, StaleRead, type LaneStorage, type RunEventLog } from '@lrs/jetstream';
 import { sampleRunCreated } from '../run-events';
 
@@ -85,7 +85,6 @@ export function describeRunEventLogContract(name: string, open: () => RunEventLo
 }
 
 /** What every LaneStorage promises: the JetStream KV LaneStore and the in-memory one run these same cases. */
-/** `open` gives another handle on the same lanes each time (as each process opens the bucket). */
 export function describeLaneStorageContract(name: string, open: () => Promise<LaneStorage>): void {
   describe(`${name}: the LaneStorage contract`, () => {
     it('starts every lane empty', async () => {
@@ -106,26 +105,6 @@ export function describeLaneStorageContract(name: string, open: () => Promise<La
       const promoted = await lanes.read(laneId);
       expect(promoted.active?.runId).toBe(entries[0].runId);
       expect(promoted.waiting).toHaveLength(entries.length - 1);
-    });
-
-    it('applies an update from the entry last seen to the lane as it is now, though another handle moved it since', async () => {
-      const [mine, other] = [await open(), await open()];
-      const laneId = newId('agent');
-      const started = { runId: newId('run'), createdSeq: 1 };
-      const queued = { runId: newId('run'), createdSeq: 2 };
-      await mine.update(laneId, (lane) => enqueueAndGrant(lane, started));
-      await other.update(laneId, (lane) => enqueue(lane, queued));
-      const released = await mine.update(laneId, (lane) => release(lane, started.runId), { fromLastSeen: true });
-      expect(released).toMatchObject({ active: null, waiting: [queued] });
-      expect(await other.read(laneId)).toEqual(released);
-
-      // A change that does nothing to the remembered entry is tried on the lane as it is now.
-      const otherLane = newId('agent');
-      expect(await mine.read(otherLane)).toEqual({ active: null, waiting: [] });
-      await other.update(otherLane, (lane) => enqueueAndGrant(lane, started));
-      const emptied = await mine.update(otherLane, (lane) => release(lane, started.runId), { fromLastSeen: true });
-      expect(emptied).toMatchObject({ active: null, waiting: [] });
-      expect(await other.read(otherLane)).toEqual(emptied);
     });
 
     it('answers an update with the state it wrote, and an unchanged state as it was', async () => {

@@ -4,6 +4,4 @@ import { describeLaneStorageContract, describeRunEventLogContract } from './cont
 
 // The same cases run against JetStream in libs/messaging/jetstream/src/run-event-store.int-spec.ts.
 describeRunEventLogContract('InMemoryRunEventStore', () => new InMemoryRunEventStore());
-// Every handle of a process's lanes is the one store, as every LaneStore shares the one bucket.
-const lanes = new InMemoryLaneStore();
-describeLaneStorageContract('InMemoryLaneStore', async () => lanes);
+describeLaneStorageContract('InMemoryLaneStore', async () => new InMemoryLaneStore());

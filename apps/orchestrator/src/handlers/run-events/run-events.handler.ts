@@ -118,17 +118,18 @@ export class RunEventsHandler {
   /**
    * Brings a lane to rest: releases an active run that has finished, grants the lane to the
    * oldest waiting run and starts it. Safe to call any number of times from any replica.
-   * `finishedRunId` names a run this process has just seen finish (no read needed to know it):
-   * it is released from the lane entry this process last saw (the one it started the run from,
-   * usually still current), so the release is one compare-and-set.
+   * `finishedRunId` names a run this process has just seen finish (no read needed to know it).
    */
   private async pump(laneId: string, known?: LaneState, finishedRunId?: string): Promise<void> {
     // Each compare-and-set returns the state it wrote, so the lane is read once, not every round.
-    let lane =
-      known ?? (finishedRunId ? await this.lanes.update(laneId, (current) => release(current, finishedRunId), { fromLastSeen: true }) : await this.lanes.read(laneId));
+    let lane = known ?? (await this.lanes.read(laneId));
     for (let round = 0; round < MAX_PUMP_ROUNDS; round++) {
       if (lane.active) {
         const activeRunId = lane.active.runId;
+        if (activeRunId === finishedRunId) {
+          lane = await this.lanes.update(laneId, (current) => release(current, activeRunId));
+          continue;
+        }
         // The lane holds the run's RunCreated: a read older than that has not caught up (StaleRead, retried).
         const latest = await this.events.latest(activeRunId, lane.active.createdSeq);
         const state = stateOf(latest?.event);
