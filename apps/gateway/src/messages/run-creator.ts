@@ -144,10 +144,6 @@ export class RunCreator {
   async commit(prepared: PreparedRun): Promise<RunView> {
     if (prepared.existing) return prepared.existing;
     const { event } = prepared;
-    // The lane is read while RunCreated is appended, so queueing the run is one compare-and-set
-    // right after the append: it lands before the orchestrator, which receives the RunCreated at
-    // that moment, reads the lane (else the two race for it, and the loser pays three round trips).
-    const laneRead = this.lanes.read(event.laneId).catch(() => undefined);
     let streamSeq: number | null;
     try {
       streamSeq = await this.commands.create(event);
@@ -159,7 +155,6 @@ export class RunCreator {
     }
     if (streamSeq === null) return this.createdByAnotherAttempt(event.runId);
     METRICS.runsCreated.inc();
-    await laneRead;
     await Promise.all([this.joinLane(event, streamSeq), this.projectRightAway(event, streamSeq)]);
     return runViewFromCreated(event);
   }
@@ -228,7 +223,7 @@ export class RunCreator {
   /** Queues the run, and grants it the lane at once if the lane is idle (the orchestrator starts it). */
   private async joinLane(event: RunEvent<'RunCreated'>, streamSeq: number): Promise<void> {
     try {
-      await this.lanes.update(event.laneId, (lane) => enqueueAndGrant(lane, { runId: event.runId, createdSeq: streamSeq }), { fromLastSeen: true });
+      await this.lanes.update(event.laneId, (lane) => enqueueAndGrant(lane, { runId: event.runId, createdSeq: streamSeq }));
     } catch (error) {
       this.logger.warn(`could not queue ${event.runId} on its lane, the orchestrator will: ${String(error)}`);
     }
