@@ -49,6 +49,11 @@ export interface ReadModelConnectionOptions {
 const CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
+/** What a log line shows of a statement: its first line, at most 200 characters. */
+function firstLineOf(query: string | NamedStatement): string {
+  return queryText(query).trim().split('\n')[0].slice(0, 200);
+}
+
 /**
  * Query failures are logged with the statement's first line only: never its parameters, which
  * carry what users wrote (messages, memory), and never megabytes of SQL.
@@ -57,12 +62,11 @@ class RedactingLogger implements Logger {
   private readonly logger = new NestLogger('Postgres');
 
   logQueryError(error: string | Error, query: string | NamedStatement): void {
-    const firstLine = queryText(query).trim().split('\n')[0].slice(0, 200);
-    this.logger.error(`query failed: ${error instanceof Error ? error.message : error} (${firstLine}…)`);
+    this.logger.error(`query failed: ${error instanceof Error ? error.message : error} (${firstLineOf(query)}…)`);
   }
   logQuery(): void {}
   logQuerySlow(time: number, query: string | NamedStatement): void {
-    this.logger.warn(`slow query (${time} ms): ${queryText(query).trim().split('\n')[0].slice(0, 200)}…`);
+    this.logger.warn(`slow query (${time} ms): ${firstLineOf(query)}…`);
   }
   logSchemaBuild(): void {}
   logMigration(message: string): void {
